@@ -1,0 +1,22 @@
+# The image behind the web, worker and beat services of docker-compose.yml.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# WeasyPrint renders PDFs with Pango; gettext compiles translations.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+       fonts-dejavu-core fonts-noto-cjk gettext \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY . .
+RUN pip install . \
+    && DJANGO_SETTINGS_MODULE=results_portal.settings.production SECRET_KEY=build-only ALLOWED_HOSTS=build \
+       python manage.py collectstatic --no-input \
+    && useradd --create-home --uid 1000 portal && mkdir -p /app/media && chown portal /app/media
+USER portal
+
+ENV DJANGO_SETTINGS_MODULE=results_portal.settings.production
+EXPOSE 8000
+CMD ["gunicorn", "results_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

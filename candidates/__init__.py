@@ -1,0 +1,1 @@
+"""Candidate accounts: registration with Candidate ID + secret number, login, password reset, dashboard."""

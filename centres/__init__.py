@@ -1,0 +1,1 @@
+"""Exam centres, their staff, their candidates and the candidates' entries (with login details)."""

@@ -1,0 +1,92 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Centre(models.Model):
+    """An authorised exam centre. Holds a contact email address (organisational, not personal)."""
+
+    number = models.CharField(max_length=12, unique=True, help_text="Centre number, e.g. GB123.")
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class StaffMember(models.Model):
+    """A user's membership of one centre's staff (exams officer). Links personal data (the user)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="centre_staff")
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="staff")
+
+    class Meta:
+        ordering = ["centre", "user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.centre.number}"
+
+
+class Candidate(models.Model):
+    """A person entered by a centre. Holds personal data: name, date of birth, email address.
+
+    The name is the name at the time of the exam; it is what certificates print.
+    """
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="candidates")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [models.Index(fields=["centre", "last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Entry(models.Model):
+    """A candidate's entry for one exam session, with its login details. Holds personal data (by relation).
+
+    The Candidate ID is shown to the candidate; the secret number is stored only as a salted hash. Public
+    URLs address an entry by ``public_id``, never by its primary key.
+    """
+
+    class Status(models.TextChoices):
+        ENTERED = "entered", _("Entered")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # ``person``, not ``candidate``: ``candidate_id`` is the contract's name for the Candidate ID below.
+    person = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="entries")
+    session = models.ForeignKey("exams.ExamSession", on_delete=models.PROTECT, related_name="entries")
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="entries")
+    candidate_id = models.CharField("Candidate ID", max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=128, editable=False)
+    secret_issued_at = models.DateTimeField(editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ENTERED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["candidate_id"]
+        verbose_name_plural = "entries"
+        constraints = [
+            models.UniqueConstraint(fields=["person", "session"], name="entry_unique_person_session"),
+        ]
+        indexes = [models.Index(fields=["centre", "session"])]
+
+    def __str__(self) -> str:
+        return self.candidate_id
+

@@ -1,0 +1,1 @@
+"""Statement of Results and certificate PDFs, amended certificates, certifying statements, QR codes."""

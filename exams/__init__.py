@@ -1,0 +1,1 @@
+"""Exams, their components or units, exam sessions and their results release windows."""

@@ -1,0 +1,109 @@
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Exam(models.Model):
+    """A qualification the board awards (e.g. B2 First, or a unitised qualification). No personal data."""
+
+    class Family(models.TextChoices):
+        SCALE = "scale", _("Scale score (Cambridge English Scale)")
+        UNITISED = "unitised", _("Unitised (uniform mark scale)")
+
+    code = models.CharField(max_length=12, unique=True, help_text="Exam code used in CSV files, e.g. FCE.")
+    name = models.CharField(max_length=120)
+    family = models.CharField(max_length=10, choices=Family.choices, default=Family.SCALE)
+    cefr_target = models.CharField(
+        "CEFR target", max_length=2, blank=True, help_text="The CEFR level the exam is mapped to, e.g. B2."
+    )
+    for_schools = models.BooleanField("'for Schools' version", default=False)
+    certificate_exam = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificate_variants",
+        help_text="The exam whose certificate this one shares ('for Schools' versions give the same certificate).",
+    )
+    verifiable_online = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def certificate_name(self) -> str:
+        """Return the exam name printed on certificates (the shared exam's name for 'for Schools')."""
+        return self.certificate_exam.name if self.certificate_exam is not None else self.name
+
+
+class Component(models.Model):
+    """A skill (scale-score exams), a raw-mark paper, or a unit of a unitised qualification. No personal data."""
+
+    class Kind(models.TextChoices):
+        SKILL = "skill", _("Skill (scale score)")
+        PAPER = "paper", _("Paper (raw mark, weighted to 40)")
+        EXAMINED_UNIT = "examined_unit", _("Examined unit")
+        NEA_UNIT = "nea_unit", _("Non-exam assessment (NEA) unit")
+
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="components")
+    code = models.CharField(
+        max_length=20, help_text="reading, writing, listening, speaking, use_of_english or a unit code."
+    )
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SKILL)
+    order = models.PositiveSmallIntegerField(default=0)
+    max_mark = models.PositiveIntegerField(null=True, blank=True, help_text="Raw maximum for papers and units.")
+    ums_max = models.PositiveIntegerField("UMS maximum", null=True, blank=True)
+
+    class Meta:
+        ordering = ["exam", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["exam", "code"], name="component_unique_code_per_exam")]
+
+    def __str__(self) -> str:
+        return f"{self.exam.code} {self.name}"
+
+
+class ExamSession(models.Model):
+    """One sitting of an exam on a date in a mode, with its results release window. No personal data."""
+
+    class Mode(models.TextChoices):
+        PAPER = "paper", _("Paper-based")
+        COMPUTER = "computer", _("Computer-based")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="sessions")
+    date = models.DateField("exam date")
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    window_start = models.DateTimeField(
+        "results release window opens", blank=True, help_text="Left empty, it is computed from the date and mode."
+    )
+    window_end = models.DateTimeField(
+        "results release window closes",
+        blank=True,
+        help_text="All results are available by this instant; its date is printed on the Confirmation of Entry.",
+    )
+
+    class Meta:
+        ordering = ["-date", "exam__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["exam", "date", "mode"], name="session_unique_exam_date_mode"),
+            models.CheckConstraint(
+                condition=models.Q(window_end__gt=models.F("window_start")), name="session_window_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exam.code} {self.date:%Y-%m-%d} ({self.get_mode_display()})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.window_start is None or self.window_end is None:
+            from .services import release_window_default
+
+            start, end = release_window_default(exam_date=self.date, mode=self.mode)
+            self.window_start = self.window_start or start
+            self.window_end = self.window_end or end
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,80 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from exams.models import Exam, ExamSession
+from exams.services import release_window_default
+
+pytestmark = pytest.mark.django_db
+
+FIVE = ["reading", "use_of_english", "writing", "listening", "speaking"]
+FOUR = ["reading", "writing", "listening", "speaking"]
+
+
+@pytest.mark.parametrize(
+    ("code", "cefr", "skills", "shares"),
+    [
+        ("KET", "A2", FOUR, None),
+        ("KETS", "A2", FOUR, "KET"),
+        ("PET", "B1", FOUR, None),
+        ("PETS", "B1", FOUR, "PET"),
+        ("FCE", "B2", FIVE, None),
+        ("FCES", "B2", FIVE, "FCE"),
+        ("CAE", "C1", FIVE, None),
+        ("CPE", "C2", FIVE, None),
+        ("BECP", "B1", FOUR, None),
+        ("BECV", "B2", FOUR, None),
+        ("BECH", "C1", FOUR, None),
+    ],
+)
+def test_catalogue_migration_loads_cambridge_english_exams(
+    code: str, cefr: str, skills: list[str], shares: str | None
+) -> None:
+    exam = Exam.objects.get(code=code)
+
+    assert exam.family == Exam.Family.SCALE
+    assert exam.cefr_target == cefr
+    assert list(exam.components.order_by("order").values_list("code", flat=True)) == skills
+    assert (exam.certificate_exam.code if exam.certificate_exam else None) == shares
+    assert exam.for_schools is (shares is not None)
+
+
+def test_for_schools_exam_prints_the_main_exam_on_its_certificate() -> None:
+    assert Exam.objects.get(code="FCES").certificate_name == "B2 First"
+    assert Exam.objects.get(code="FCE").certificate_name == "B2 First"
+
+
+def test_catalogue_has_exactly_the_eleven_exams() -> None:
+    assert Exam.objects.count() == 11
+
+
+@pytest.mark.parametrize(
+    ("mode", "opens", "closes"),
+    [
+        ("paper", dt.date(2026, 7, 18), dt.date(2026, 7, 31)),
+        ("computer", dt.date(2026, 6, 27), dt.date(2026, 7, 10)),
+    ],
+)
+def test_release_window_default_paper_five_weeks_computer_two_weeks(
+    mode: str, opens: dt.date, closes: dt.date
+) -> None:
+    start, end = release_window_default(exam_date=dt.date(2026, 6, 13), mode=mode)
+
+    assert timezone.localtime(start).date() == opens
+    assert timezone.localtime(start).time() == dt.time(0, 0)
+    assert timezone.localtime(end).date() == closes
+    assert (end - start) < dt.timedelta(days=14)
+
+
+def test_session_computes_its_window_unless_given_one() -> None:
+    exam = Exam.objects.get(code="CAE")
+    computed = ExamSession.objects.create(exam=exam, date=dt.date(2026, 6, 13), mode=ExamSession.Mode.PAPER)
+    opens = dt.datetime(2026, 7, 1, 9, 0, tzinfo=timezone.get_default_timezone())
+    closes = dt.datetime(2026, 7, 20, 17, 0, tzinfo=timezone.get_default_timezone())
+    edited = ExamSession.objects.create(
+        exam=exam, date=dt.date(2026, 6, 14), mode=ExamSession.Mode.PAPER, window_start=opens, window_end=closes
+    )
+
+    assert timezone.localtime(computed.window_start).date() == dt.date(2026, 7, 18)
+    assert (edited.window_start, edited.window_end) == (opens, closes)

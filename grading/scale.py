@@ -1,0 +1,348 @@
+"""Cambridge English Scale: skill scores, overall score, result bands and extended certification.
+
+Rules: DESIGN.md §2 "Scale-score exams"; extended certification from reference/000 ("Extended
+Certification"). Component clamping and rounding choices: docs/decisions/0002-grading-rules.md.
+"""
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from types import MappingProxyType
+
+from grading.rounding import equals_text, round_half_up
+
+READING = "reading"
+USE_OF_ENGLISH = "use_of_english"
+WRITING = "writing"
+LISTENING = "listening"
+SPEAKING = "speaking"
+
+# Statement-of-Results order (DESIGN.md §2 "Skill scores"): First, Advanced and Proficiency report Use of
+# English as well; Key, Preliminary and the Business certificates report four skills.
+FIVE_SKILLS: tuple[str, ...] = (READING, USE_OF_ENGLISH, WRITING, LISTENING, SPEAKING)
+FOUR_SKILLS: tuple[str, ...] = (READING, WRITING, LISTENING, SPEAKING)
+
+SKILL_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        READING: "Reading",
+        USE_OF_ENGLISH: "Use of English",
+        WRITING: "Writing",
+        LISTENING: "Listening",
+        SPEAKING: "Speaking",
+    }
+)
+
+# Scores outside this range cannot come from any Cambridge English Scale exam (the scale's reported ranges
+# run from 82 to 230); anything outside it is a data-entry error, not a low or high score.
+PLAUSIBLE_MIN = 0
+PLAUSIBLE_MAX = 250
+
+RESULT_FAIL = "Fail"
+RESULT_NO_RESULT = "No result"
+
+
+class Certification(enum.StrEnum):
+    """Where a band's certificate sits against the exam's target CEFR level (extended certification)."""
+
+    ABOVE = "above"
+    AT = "at"
+    BELOW = "below"
+
+
+@dataclass(frozen=True)
+class Band:
+    """A range of overall scores (inclusive) that gives one result and one CEFR level on the certificate."""
+
+    low: int
+    high: int
+    result: str
+    cefr: str
+    certification: Certification
+
+    @property
+    def range_text(self) -> str:
+        """Return the band as printed on a Statement of Results, e.g. ``173–179``."""
+        return f"{self.low}–{self.high}"
+
+
+@dataclass(frozen=True)
+class ScaleExam:
+    """An exam reported on the Cambridge English Scale; ``bands`` run from the highest to the lowest."""
+
+    code: str
+    name: str
+    cefr_target: str
+    skills: tuple[str, ...]
+    reported_min: int
+    reported_max: int
+    bands: tuple[Band, ...]
+
+
+@dataclass(frozen=True)
+class ComponentScore:
+    """One skill on the Statement of Results.
+
+    ``score`` is the score as imported, ``counted`` the score that enters the overall (capped at the top of
+    the exam's scale) and ``display`` what the candidate sees (a number, or ``below <minimum>``).
+    """
+
+    skill: str
+    score: int
+    counted: int
+    display: str
+
+    @property
+    def label(self) -> str:
+        """Return the skill's name as printed, e.g. ``Use of English``."""
+        return SKILL_LABELS[self.skill]
+
+
+@dataclass(frozen=True)
+class ScaleResult:
+    """Everything a Statement of Results shows for a scale-score exam, with the rules applied in words."""
+
+    exam: ScaleExam
+    overall: int | None
+    overall_display: str
+    result: str
+    cefr_level: str | None
+    certificate: bool
+    band: Band | None
+    components: tuple[ComponentScore, ...]
+    explanation: tuple[str, ...]
+
+
+# Source of every band below: DESIGN.md §2 "Scale-score exams" table (public Cambridge figures). 'for Schools'
+# versions share the bands of their main exam (reference/001: same certificate, same format).
+KEY_BANDS: tuple[Band, ...] = (
+    Band(140, 150, "Pass with Distinction", "B1", Certification.ABOVE),
+    Band(133, 139, "Pass with Merit", "A2", Certification.AT),
+    Band(120, 132, "Pass", "A2", Certification.AT),
+    Band(100, 119, "Level A1", "A1", Certification.BELOW),
+)
+PRELIMINARY_BANDS: tuple[Band, ...] = (
+    Band(160, 170, "Pass with Distinction", "B2", Certification.ABOVE),
+    Band(153, 159, "Pass with Merit", "B1", Certification.AT),
+    Band(140, 152, "Pass", "B1", Certification.AT),
+    Band(120, 139, "Level A2", "A2", Certification.BELOW),
+)
+FIRST_BANDS: tuple[Band, ...] = (
+    Band(180, 190, "Grade A", "C1", Certification.ABOVE),
+    Band(173, 179, "Grade B", "B2", Certification.AT),
+    Band(160, 172, "Grade C", "B2", Certification.AT),
+    Band(140, 159, "Level B1", "B1", Certification.BELOW),
+)
+ADVANCED_BANDS: tuple[Band, ...] = (
+    Band(200, 210, "Grade A", "C2", Certification.ABOVE),
+    Band(193, 199, "Grade B", "C1", Certification.AT),
+    Band(180, 192, "Grade C", "C1", Certification.AT),
+    Band(160, 179, "Level B2", "B2", Certification.BELOW),
+)
+# C2 Proficiency is the top of the CEFR: every grade is certified at C2, there is no level above.
+PROFICIENCY_BANDS: tuple[Band, ...] = (
+    Band(220, 230, "Grade A", "C2", Certification.AT),
+    Band(213, 219, "Grade B", "C2", Certification.AT),
+    Band(200, 212, "Grade C", "C2", Certification.AT),
+    Band(180, 199, "Level C1", "C1", Certification.BELOW),
+)
+
+
+def _exam(code: str, name: str, target: str, skills: tuple[str, ...], low: int, bands: tuple[Band, ...]) -> ScaleExam:
+    return ScaleExam(
+        code=code,
+        name=name,
+        cefr_target=target,
+        skills=skills,
+        reported_min=low,
+        reported_max=bands[0].high,
+        bands=bands,
+    )
+
+
+# Source: DESIGN.md §2 "Scale-score exams" (reported ranges, bands, skills per exam).
+SCALE_EXAMS: Mapping[str, ScaleExam] = MappingProxyType(
+    {
+        exam.code: exam
+        for exam in (
+            _exam("KET", "A2 Key", "A2", FOUR_SKILLS, 82, KEY_BANDS),
+            _exam("KETS", "A2 Key for Schools", "A2", FOUR_SKILLS, 82, KEY_BANDS),
+            _exam("PET", "B1 Preliminary", "B1", FOUR_SKILLS, 102, PRELIMINARY_BANDS),
+            _exam("PETS", "B1 Preliminary for Schools", "B1", FOUR_SKILLS, 102, PRELIMINARY_BANDS),
+            _exam("BECP", "B1 Business Preliminary", "B1", FOUR_SKILLS, 102, PRELIMINARY_BANDS),
+            _exam("FCE", "B2 First", "B2", FIVE_SKILLS, 122, FIRST_BANDS),
+            _exam("FCES", "B2 First for Schools", "B2", FIVE_SKILLS, 122, FIRST_BANDS),
+            _exam("BECV", "B2 Business Vantage", "B2", FOUR_SKILLS, 122, FIRST_BANDS),
+            _exam("CAE", "C1 Advanced", "C1", FIVE_SKILLS, 142, ADVANCED_BANDS),
+            _exam("BECH", "C1 Business Higher", "C1", FOUR_SKILLS, 142, ADVANCED_BANDS),
+            _exam("CPE", "C2 Proficiency", "C2", FIVE_SKILLS, 162, PROFICIENCY_BANDS),
+        )
+    }
+)
+
+
+def scale_exam(code: str) -> ScaleExam:
+    """Return the scale-score exam for ``code`` (case and surrounding spaces ignored), from ``SCALE_EXAMS``."""
+    exam = SCALE_EXAMS.get(code.strip().upper())
+    if exam is None:
+        known = ", ".join(SCALE_EXAMS)
+        raise ValueError(f"unknown exam code {code!r}: expected one of {known}")
+    return exam
+
+
+def check_score(*, field: str, value: object) -> int:
+    """Return ``value`` if it is a whole-number scale score in the plausible range 0–250, else raise ValueError.
+
+    Rule: Cambridge English Scale scores are whole numbers (DESIGN.md §2); the plausible range only catches
+    data-entry errors, it does not decide what is reported.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{field} score must be a whole number, got {value!r}")
+    if not PLAUSIBLE_MIN <= value <= PLAUSIBLE_MAX:
+        raise ValueError(f"{field} score {value} is outside the plausible range {PLAUSIBLE_MIN}–{PLAUSIBLE_MAX}")
+    return value
+
+
+def _check_skills(*, scores: Mapping[str, object], skills: Sequence[str]) -> None:
+    if not skills:
+        raise ValueError("at least one skill is needed to work out an overall score")
+    if len(set(skills)) != len(skills):
+        raise ValueError(f"skills must not repeat, got {', '.join(skills)}")
+    expected = ", ".join(skills)
+    for skill in skills:
+        if skill not in scores:
+            raise ValueError(f"missing score for skill {skill!r} (expected {expected})")
+    for skill in scores:
+        if skill not in skills:
+            raise ValueError(f"unexpected skill {skill!r} (expected {expected})")
+
+
+def _mean(*, scores: Mapping[str, int], skills: Sequence[str]) -> Fraction:
+    _check_skills(scores=scores, skills=skills)
+    total = sum(check_score(field=skill, value=scores[skill]) for skill in skills)
+    return Fraction(total, len(skills))
+
+
+def overall_score(*, scores: Mapping[str, int], skills: Sequence[str]) -> int:
+    """Return the overall score: the mean of the skill scores, rounded to the nearest whole number, halves up.
+
+    Rule: DESIGN.md §2 "the overall score is the mean of the skill scores, rounded to the nearest whole
+    number"; every skill in ``skills`` must have a score and no other skill may appear.
+    """
+    return round_half_up(_mean(scores=scores, skills=skills))
+
+
+def _component(*, exam: ScaleExam, skill: str, score: int) -> tuple[ComponentScore, str | None]:
+    label = SKILL_LABELS[skill]
+    if score > exam.reported_max:
+        note = (
+            f"{label}: {score} is above the top of the {exam.name} scale ({exam.reported_max}); "
+            f"shown and counted as {exam.reported_max}"
+        )
+        return ComponentScore(skill, score, exam.reported_max, str(exam.reported_max)), note
+    if score < exam.reported_min:
+        note = (
+            f"{label}: {score} is below the reported range ({exam.reported_min}–{exam.reported_max}); "
+            f"shown as 'below {exam.reported_min}', the score itself still counts towards the overall"
+        )
+        return ComponentScore(skill, score, score, f"below {exam.reported_min}"), note
+    return ComponentScore(skill, score, score, str(score)), None
+
+
+def _overall_line(*, components: Sequence[ComponentScore], mean: Fraction, overall: int) -> str:
+    terms = " + ".join(str(component.counted) for component in components)
+    sum_text = f"Overall score = ({terms}) / {len(components)}"
+    if mean.denominator == 1:
+        return f"{sum_text} = {overall}"
+    if mean.denominator == 2:
+        return f"{sum_text} {equals_text(mean)}, rounded up to {overall} (halves round up)"
+    return f"{sum_text} {equals_text(mean)}, rounded to {overall}"
+
+
+def _certificate_line(*, exam: ScaleExam, band: Band) -> str:
+    if band.certification is Certification.ABOVE:
+        return (
+            f"Extended certification: {band.result} is certified at {band.cefr}, "
+            f"the level above the exam's target {exam.cefr_target}"
+        )
+    if band.certification is Certification.BELOW:
+        return (
+            f"Extended certification: {band.result} narrowly misses a pass and is certified at {band.cefr}, "
+            f"the level below the exam's target {exam.cefr_target}"
+        )
+    return f"{band.result} is certified at {band.cefr}, the exam's target level"
+
+
+def scale_result(*, exam_code: str, scores: Mapping[str, int]) -> ScaleResult:
+    """Return the Statement of Results for a scale-score exam from its skill scores.
+
+    Rules (DESIGN.md §2 "Scale-score exams", reference/000 "Extended Certification"): the overall score is
+    the mean of the skill scores rounded half up; the band containing it gives the result and the CEFR level
+    on the certificate (compensatory: no skill is passed or failed on its own). Between the bottom of the
+    reported range and the lowest band the result is Fail with the score shown; below the reported range no
+    score is reported. A skill score above the exam's maximum is capped at it; one below the minimum is shown
+    as ``below <minimum>`` but counts as it is (docs/decisions/0002-grading-rules.md).
+    """
+    exam = scale_exam(exam_code)
+    _check_skills(scores=scores, skills=exam.skills)
+    components: list[ComponentScore] = []
+    explanation: list[str] = []
+    for skill in exam.skills:
+        component, note = _component(exam=exam, skill=skill, score=check_score(field=skill, value=scores[skill]))
+        components.append(component)
+        if note is not None:
+            explanation.append(note)
+    counted = {component.skill: component.counted for component in components}
+    mean = _mean(scores=counted, skills=exam.skills)
+    overall = round_half_up(mean)
+    explanation.append(_overall_line(components=components, mean=mean, overall=overall))
+
+    if overall < exam.reported_min:
+        explanation.append(
+            f"{overall} is below the reported range for {exam.name} ({exam.reported_min}–{exam.reported_max}): "
+            "no score is reported, no result and no certificate"
+        )
+        return ScaleResult(
+            exam=exam,
+            overall=None,
+            overall_display=f"below {exam.reported_min}",
+            result=RESULT_NO_RESULT,
+            cefr_level=None,
+            certificate=False,
+            band=None,
+            components=tuple(components),
+            explanation=tuple(explanation),
+        )
+
+    band = next((band for band in exam.bands if band.low <= overall <= band.high), None)
+    if band is None:
+        lowest = exam.bands[-1]
+        explanation.append(
+            f"{overall} is in {exam.reported_min}–{lowest.low - 1}, below the lowest band ({lowest.range_text}): "
+            f"{RESULT_FAIL}, no certificate"
+        )
+        return ScaleResult(
+            exam=exam,
+            overall=overall,
+            overall_display=str(overall),
+            result=RESULT_FAIL,
+            cefr_level=None,
+            certificate=False,
+            band=None,
+            components=tuple(components),
+            explanation=tuple(explanation),
+        )
+
+    explanation.append(f"{overall} is in {band.range_text}: {band.result}, CEFR {band.cefr}")
+    explanation.append(_certificate_line(exam=exam, band=band))
+    return ScaleResult(
+        exam=exam,
+        overall=overall,
+        overall_display=str(overall),
+        result=band.result,
+        cefr_level=band.cefr,
+        certificate=True,
+        band=band,
+        components=tuple(components),
+        explanation=tuple(explanation),
+    )

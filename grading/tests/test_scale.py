@@ -1,0 +1,450 @@
+"""Cambridge English Scale rules of DESIGN.md §2, checked against the public band figures."""
+
+from collections.abc import Mapping
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grading.scale import (
+    FIVE_SKILLS,
+    FOUR_SKILLS,
+    PLAUSIBLE_MAX,
+    RESULT_FAIL,
+    RESULT_NO_RESULT,
+    SCALE_EXAMS,
+    Certification,
+    ScaleResult,
+    overall_score,
+    scale_exam,
+    scale_result,
+)
+
+SETTINGS = settings(max_examples=150, deadline=None, database=None)
+
+FAMILIES = {
+    "KET": ("KET", "KETS"),
+    "PET": ("PET", "PETS", "BECP"),
+    "FCE": ("FCE", "FCES", "BECV"),
+    "CAE": ("CAE", "BECH"),
+    "CPE": ("CPE",),
+}
+
+# Overall score → (result, CEFR level) on both sides of every boundary, typed in from the DESIGN.md §2 table
+# (not derived from the code's tables), including the bottom of the reported range and one below it.
+EDGES = {
+    "KET": [
+        (150, "Pass with Distinction", "B1"),
+        (140, "Pass with Distinction", "B1"),
+        (139, "Pass with Merit", "A2"),
+        (133, "Pass with Merit", "A2"),
+        (132, "Pass", "A2"),
+        (120, "Pass", "A2"),
+        (119, "Level A1", "A1"),
+        (100, "Level A1", "A1"),
+        (99, RESULT_FAIL, None),
+        (82, RESULT_FAIL, None),
+        (81, RESULT_NO_RESULT, None),
+    ],
+    "PET": [
+        (170, "Pass with Distinction", "B2"),
+        (160, "Pass with Distinction", "B2"),
+        (159, "Pass with Merit", "B1"),
+        (153, "Pass with Merit", "B1"),
+        (152, "Pass", "B1"),
+        (140, "Pass", "B1"),
+        (139, "Level A2", "A2"),
+        (120, "Level A2", "A2"),
+        (119, RESULT_FAIL, None),
+        (102, RESULT_FAIL, None),
+        (101, RESULT_NO_RESULT, None),
+    ],
+    "FCE": [
+        (190, "Grade A", "C1"),
+        (180, "Grade A", "C1"),
+        (179, "Grade B", "B2"),
+        (173, "Grade B", "B2"),
+        (172, "Grade C", "B2"),
+        (160, "Grade C", "B2"),
+        (159, "Level B1", "B1"),
+        (140, "Level B1", "B1"),
+        (139, RESULT_FAIL, None),
+        (122, RESULT_FAIL, None),
+        (121, RESULT_NO_RESULT, None),
+    ],
+    "CAE": [
+        (210, "Grade A", "C2"),
+        (200, "Grade A", "C2"),
+        (199, "Grade B", "C1"),
+        (193, "Grade B", "C1"),
+        (192, "Grade C", "C1"),
+        (180, "Grade C", "C1"),
+        (179, "Level B2", "B2"),
+        (160, "Level B2", "B2"),
+        (159, RESULT_FAIL, None),
+        (142, RESULT_FAIL, None),
+        (141, RESULT_NO_RESULT, None),
+    ],
+    "CPE": [
+        (230, "Grade A", "C2"),
+        (220, "Grade A", "C2"),
+        (219, "Grade B", "C2"),
+        (213, "Grade B", "C2"),
+        (212, "Grade C", "C2"),
+        (200, "Grade C", "C2"),
+        (199, "Level C1", "C1"),
+        (180, "Level C1", "C1"),
+        (179, RESULT_FAIL, None),
+        (162, RESULT_FAIL, None),
+        (161, RESULT_NO_RESULT, None),
+    ],
+}
+
+EDGE_CASES = [
+    (code, overall, result, cefr)
+    for family, codes in FAMILIES.items()
+    for code in codes
+    for overall, result, cefr in EDGES[family]
+]
+
+CEFR_ORDER = ("A1", "A2", "B1", "B2", "C1", "C2")
+
+
+def uniform(code: str, score: int) -> dict[str, int]:
+    return dict.fromkeys(SCALE_EXAMS[code].skills, score)
+
+
+def rank(result: ScaleResult) -> int:
+    """Return the result's place from the bottom: no result, fail, then each band from the lowest."""
+    if result.result == RESULT_NO_RESULT:
+        return 0
+    if result.band is None:
+        return 1
+    return 2 + tuple(reversed(result.exam.bands)).index(result.band)
+
+
+def cefr_rank(result: ScaleResult) -> int:
+    return -1 if result.cefr_level is None else CEFR_ORDER.index(result.cefr_level)
+
+
+def test_scale_exams_hold_every_exam_code_of_the_design() -> None:
+    assert set(SCALE_EXAMS) == {"KET", "KETS", "PET", "PETS", "FCE", "FCES", "CAE", "CPE", "BECP", "BECV", "BECH"}
+
+
+@pytest.mark.parametrize(
+    ("code", "low", "high", "target"),
+    [
+        ("KET", 82, 150, "A2"),
+        ("KETS", 82, 150, "A2"),
+        ("PET", 102, 170, "B1"),
+        ("PETS", 102, 170, "B1"),
+        ("BECP", 102, 170, "B1"),
+        ("FCE", 122, 190, "B2"),
+        ("FCES", 122, 190, "B2"),
+        ("BECV", 122, 190, "B2"),
+        ("CAE", 142, 210, "C1"),
+        ("BECH", 142, 210, "C1"),
+        ("CPE", 162, 230, "C2"),
+    ],
+)
+def test_reported_range_and_target(code: str, low: int, high: int, target: str) -> None:
+    exam = SCALE_EXAMS[code]
+    assert (exam.code, exam.reported_min, exam.reported_max, exam.cefr_target) == (code, low, high, target)
+
+
+@pytest.mark.parametrize(
+    ("code", "skills"),
+    [
+        ("KET", FOUR_SKILLS),
+        ("KETS", FOUR_SKILLS),
+        ("PET", FOUR_SKILLS),
+        ("PETS", FOUR_SKILLS),
+        ("BECP", FOUR_SKILLS),
+        ("BECV", FOUR_SKILLS),
+        ("BECH", FOUR_SKILLS),
+        ("FCE", FIVE_SKILLS),
+        ("FCES", FIVE_SKILLS),
+        ("CAE", FIVE_SKILLS),
+        ("CPE", FIVE_SKILLS),
+    ],
+)
+def test_skills_in_statement_of_results_order(code: str, skills: tuple[str, ...]) -> None:
+    assert SCALE_EXAMS[code].skills == skills
+
+
+def test_skill_orders_are_those_of_the_statement_of_results() -> None:
+    assert FIVE_SKILLS == ("reading", "use_of_english", "writing", "listening", "speaking")
+    assert FOUR_SKILLS == ("reading", "writing", "listening", "speaking")
+
+
+@pytest.mark.parametrize("code", list(SCALE_EXAMS))
+def test_bands_are_contiguous_from_the_top_of_the_range(code: str) -> None:
+    exam = SCALE_EXAMS[code]
+    assert exam.bands[0].high == exam.reported_max
+    for upper, lower in zip(exam.bands, exam.bands[1:], strict=False):
+        assert lower.high == upper.low - 1
+    assert exam.bands[-1].low > exam.reported_min
+
+
+@pytest.mark.parametrize(("code", "overall", "result", "cefr"), EDGE_CASES)
+def test_band_edges(code: str, overall: int, result: str, cefr: str | None) -> None:
+    outcome = scale_result(exam_code=code, scores=uniform(code, overall))
+    assert (outcome.result, outcome.cefr_level) == (result, cefr)
+    assert outcome.certificate is (cefr is not None)
+    if result == RESULT_NO_RESULT:
+        assert outcome.overall is None
+        assert outcome.overall_display == f"below {overall + 1}"
+    else:
+        assert outcome.overall == overall
+        assert outcome.overall_display == str(overall)
+
+
+@pytest.mark.parametrize(
+    ("code", "result", "certification"),
+    [
+        ("KET", "Pass with Distinction", Certification.ABOVE),
+        ("KET", "Level A1", Certification.BELOW),
+        ("PET", "Pass with Distinction", Certification.ABOVE),
+        ("BECP", "Pass with Distinction", Certification.ABOVE),
+        ("FCE", "Grade A", Certification.ABOVE),
+        ("BECV", "Grade A", Certification.ABOVE),
+        ("CAE", "Grade A", Certification.ABOVE),
+        ("BECH", "Grade A", Certification.ABOVE),
+        ("CAE", "Grade B", Certification.AT),
+        ("CPE", "Grade A", Certification.AT),
+        ("CPE", "Level C1", Certification.BELOW),
+    ],
+)
+def test_extended_certification(code: str, result: str, certification: Certification) -> None:
+    band = next(band for band in SCALE_EXAMS[code].bands if band.result == result)
+    assert band.certification is certification
+
+
+@pytest.mark.parametrize(("schools", "main"), [("KETS", "KET"), ("PETS", "PET"), ("FCES", "FCE")])
+def test_for_schools_gives_the_main_exam_result(schools: str, main: str) -> None:
+    for score in range(0, PLAUSIBLE_MAX + 1):
+        for_schools = scale_result(exam_code=schools, scores=uniform(schools, score))
+        main_exam = scale_result(exam_code=main, scores=uniform(main, score))
+        assert (for_schools.overall_display, for_schools.result, for_schools.cefr_level, for_schools.band) == (
+            main_exam.overall_display,
+            main_exam.result,
+            main_exam.cefr_level,
+            main_exam.band,
+        )
+
+
+def test_worked_example_explains_every_rule() -> None:
+    scores = {"reading": 176, "use_of_english": 181, "writing": 169, "listening": 172, "speaking": 180}
+    outcome = scale_result(exam_code="FCE", scores=scores)
+    assert outcome.overall == 176
+    assert outcome.explanation == (
+        "Overall score = (176 + 181 + 169 + 172 + 180) / 5 = 175.6, rounded to 176",
+        "176 is in 173–179: Grade B, CEFR B2",
+        "Grade B is certified at B2, the exam's target level",
+    )
+    assert [(c.skill, c.display) for c in outcome.components] == [(skill, str(scores[skill])) for skill in FIVE_SKILLS]
+
+
+def test_explanation_names_extended_certification_above() -> None:
+    outcome = scale_result(exam_code="FCE", scores=uniform("FCE", 185))
+    assert outcome.explanation[-1] == (
+        "Extended certification: Grade A is certified at C1, the level above the exam's target B2"
+    )
+
+
+def test_explanation_names_extended_certification_below() -> None:
+    outcome = scale_result(exam_code="KET", scores=uniform("KET", 110))
+    assert outcome.explanation[-1] == (
+        "Extended certification: Level A1 narrowly misses a pass and is certified at A1, "
+        "the level below the exam's target A2"
+    )
+
+
+def test_explanation_of_fail_and_no_result() -> None:
+    fail = scale_result(exam_code="FCE", scores=uniform("FCE", 130))
+    assert fail.explanation[-1] == "130 is in 122–139, below the lowest band (140–159): Fail, no certificate"
+    below = scale_result(exam_code="FCE", scores=uniform("FCE", 100))
+    assert below.explanation[-1] == (
+        "100 is below the reported range for B2 First (122–190): no score is reported, no result and no certificate"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "scores", "overall", "result"),
+    [
+        # 130.5: halves round up (Python's round() would give 130, banker's rounding).
+        ("KET", (130, 130, 131, 131), 131, "Pass"),
+        # 132.5 → 133 crosses into Pass with Merit; round() would give 132.
+        ("KET", (132, 132, 133, 133), 133, "Pass with Merit"),
+        ("KET", (139, 139, 140, 140), 140, "Pass with Distinction"),
+        ("KET", (139, 139, 139, 140), 139, "Pass with Merit"),  # 139.25 down
+        ("KET", (139, 140, 140, 140), 140, "Pass with Distinction"),  # 139.75 up
+        ("FCE", (179, 179, 179, 180, 180), 179, "Grade B"),  # 179.4 down
+        ("FCE", (179, 179, 180, 180, 180), 180, "Grade A"),  # 179.6 up
+        ("FCE", (139, 140, 140, 140, 140), 140, "Level B1"),  # 139.8 up
+        ("CPE", (219, 219, 220, 220, 220), 220, "Grade A"),
+    ],
+)
+def test_rounding_half_up(code: str, scores: tuple[int, ...], overall: int, result: str) -> None:
+    outcome = scale_result(exam_code=code, scores=dict(zip(SCALE_EXAMS[code].skills, scores, strict=True)))
+    assert (outcome.overall, outcome.result) == (overall, result)
+
+
+def test_half_is_explained_as_rounding_up() -> None:
+    outcome = scale_result(exam_code="KET", scores=dict(zip(FOUR_SKILLS, (132, 132, 133, 133), strict=True)))
+    assert outcome.explanation[0] == (
+        "Overall score = (132 + 132 + 133 + 133) / 4 = 132.5, rounded up to 133 (halves round up)"
+    )
+
+
+def test_overall_score_exact_mean() -> None:
+    assert overall_score(scores={"a": 1, "b": 2}, skills=("a", "b")) == 2
+    assert overall_score(scores={"a": 1, "b": 1, "c": 2}, skills=("a", "b", "c")) == 1
+
+
+@pytest.mark.parametrize(
+    ("scores", "message"),
+    [
+        ({"reading": 150, "writing": 150, "listening": 150}, "missing score for skill 'speaking'"),
+        (
+            {"reading": 150, "writing": 150, "listening": 150, "speaking": 150, "use_of_english": 150},
+            "unexpected skill 'use_of_english'",
+        ),
+        ({"reading": 150.0, "writing": 150, "listening": 150, "speaking": 150}, "reading score must be a whole"),
+        ({"reading": True, "writing": 150, "listening": 150, "speaking": 150}, "reading score must be a whole"),
+        ({"reading": "150", "writing": 150, "listening": 150, "speaking": 150}, "reading score must be a whole"),
+        ({"reading": 150, "writing": 251, "listening": 150, "speaking": 150}, "writing score 251 is outside"),
+        ({"reading": 150, "writing": 150, "listening": -1, "speaking": 150}, "listening score -1 is outside"),
+    ],
+)
+def test_overall_score_rejects_bad_scores(scores: Mapping[str, int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        overall_score(scores=scores, skills=FOUR_SKILLS)
+    with pytest.raises(ValueError, match=message):
+        scale_result(exam_code="KET", scores=scores)
+
+
+def test_overall_score_rejects_bad_skill_lists() -> None:
+    with pytest.raises(ValueError, match="at least one skill"):
+        overall_score(scores={}, skills=())
+    with pytest.raises(ValueError, match="must not repeat"):
+        overall_score(scores={"reading": 150}, skills=("reading", "reading"))
+
+
+def test_unknown_exam_code() -> None:
+    with pytest.raises(ValueError, match="unknown exam code 'IELTS'"):
+        scale_exam("IELTS")
+
+
+def test_exam_code_ignores_case_and_spaces() -> None:
+    assert scale_exam(" fces ").code == "FCES"
+
+
+@pytest.mark.parametrize(
+    ("score", "counted", "display"),
+    [
+        (250, 190, "190"),
+        (191, 190, "190"),
+        (190, 190, "190"),
+        (122, 122, "122"),
+        (121, 121, "below 122"),
+        (0, 0, "below 122"),
+    ],
+)
+def test_component_clamping(score: int, counted: int, display: str) -> None:
+    scores = uniform("FCE", 170) | {"listening": score}
+    outcome = scale_result(exam_code="FCE", scores=scores)
+    listening = next(c for c in outcome.components if c.skill == "listening")
+    assert (listening.score, listening.counted, listening.display, listening.label) == (
+        score,
+        counted,
+        display,
+        "Listening",
+    )
+    assert outcome.overall == overall_score(scores=scores | {"listening": counted}, skills=FIVE_SKILLS)
+
+
+def test_component_above_range_is_counted_at_the_top_of_the_scale() -> None:
+    outcome = scale_result(exam_code="FCE", scores=uniform("FCE", 176) | {"speaking": 230})
+    assert outcome.overall == 179  # (4 × 176 + 190) / 5 = 178.8; uncapped it would be 186.8 → Grade A
+    assert outcome.result == "Grade B"
+    assert (
+        outcome.explanation[0]
+        == "Speaking: 230 is above the top of the B2 First scale (190); shown and counted as 190"
+    )
+
+
+def test_component_below_range_is_hidden_but_counts() -> None:
+    outcome = scale_result(exam_code="FCE", scores=uniform("FCE", 180) | {"writing": 115})
+    assert outcome.overall == 167  # (4 × 180 + 115) / 5 = 167; counting 122 would give 168.4
+    writing = next(c for c in outcome.components if c.skill == "writing")
+    assert writing.display == "below 122"
+
+
+@st.composite
+def exam_scores(draw: st.DrawFn) -> tuple[str, dict[str, int]]:
+    code = draw(st.sampled_from(sorted(SCALE_EXAMS)))
+    skills = SCALE_EXAMS[code].skills
+    values = draw(st.lists(st.integers(0, PLAUSIBLE_MAX), min_size=len(skills), max_size=len(skills)))
+    return code, dict(zip(skills, values, strict=True))
+
+
+@SETTINGS
+@given(exam_scores(), st.data())
+def test_raising_one_component_never_lowers_the_result(case: tuple[str, dict[str, int]], data: st.DataObject) -> None:
+    code, scores = case
+    skill = data.draw(st.sampled_from(SCALE_EXAMS[code].skills))
+    higher = data.draw(st.integers(scores[skill], PLAUSIBLE_MAX))
+    before = scale_result(exam_code=code, scores=scores)
+    after = scale_result(exam_code=code, scores=scores | {skill: higher})
+    assert rank(after) >= rank(before)
+    assert cefr_rank(after) >= cefr_rank(before)
+    assert after.certificate >= before.certificate
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(SCALE_EXAMS)), st.integers(0, PLAUSIBLE_MAX), st.integers(0, PLAUSIBLE_MAX))
+def test_higher_overall_never_gives_a_lower_result(code: str, first: int, second: int) -> None:
+    low, high = sorted((first, second))
+    lower = scale_result(exam_code=code, scores=uniform(code, low))
+    higher = scale_result(exam_code=code, scores=uniform(code, high))
+    assert rank(higher) >= rank(lower)
+    assert cefr_rank(higher) >= cefr_rank(lower)
+
+
+@SETTINGS
+@given(exam_scores())
+def test_overall_lies_between_the_lowest_and_highest_counted_component(case: tuple[str, dict[str, int]]) -> None:
+    code, scores = case
+    outcome = scale_result(exam_code=code, scores=scores)
+    counted = [component.counted for component in outcome.components]
+    overall = overall_score(scores={c.skill: c.counted for c in outcome.components}, skills=SCALE_EXAMS[code].skills)
+    assert min(counted) <= overall <= max(counted)
+    assert outcome.overall in (overall, None)
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, PLAUSIBLE_MAX), min_size=1, max_size=6))
+def test_overall_score_is_the_mean_rounded_half_up(values: list[int]) -> None:
+    skills = tuple(f"skill{index}" for index in range(len(values)))
+    overall = overall_score(scores=dict(zip(skills, values, strict=True)), skills=skills)
+    # Round half up in integers: floor(sum / n + 1/2) = (2 × sum + n) // (2 × n).
+    assert overall == (2 * sum(values) + len(values)) // (2 * len(values))
+    assert min(values) <= overall <= max(values)
+
+
+@SETTINGS
+@given(exam_scores())
+def test_result_fields_agree(case: tuple[str, dict[str, int]]) -> None:
+    code, scores = case
+    outcome = scale_result(exam_code=code, scores=scores)
+    exam = SCALE_EXAMS[code]
+    if outcome.overall is None:
+        assert (outcome.result, outcome.overall_display) == (RESULT_NO_RESULT, f"below {exam.reported_min}")
+    else:
+        assert exam.reported_min <= outcome.overall <= exam.reported_max
+    assert outcome.certificate is (outcome.band is not None)
+    assert outcome.certificate is (outcome.cefr_level is not None)
+    if outcome.band is not None:
+        assert outcome.band.low <= (outcome.overall or 0) <= outcome.band.high
+        assert (outcome.result, outcome.cefr_level) == (outcome.band.result, outcome.band.cefr)

@@ -1,0 +1,1 @@
+"""Results: import, grading through ``grading/``, release within the window, emails, statistics."""

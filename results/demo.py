@@ -1,0 +1,181 @@
+"""A small, believable demo data set so that ``make run`` shows something real.
+
+Two centres, three sessions (one whose results are released, one inside its release window, one whose
+window has not opened), candidates with entries and, where due, results graded through ``grading/``.
+The demo login details are fixed and printed, so a developer can try the candidate pages.
+"""
+
+import base64
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+from centres.models import Candidate, Centre, Entry
+from centres.services import secret_number_hash
+from exams.models import Component, Exam, ExamSession
+from grading.scale import scale_result
+
+from .models import ComponentScore, Result
+
+DEMO_CENTRE_NUMBERS = ("GB901", "ES902")
+DEMO_BOARD_USERNAME = "board@example.org"
+DEMO_BOARD_PASSWORD = "demo-board-password"  # noqa: S105 - printed by load_demo, demo only
+# Demo only: a fixed TOTP key so the printed secret keeps working across runs (base32 of these bytes).
+DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
+
+
+@dataclass(frozen=True)
+class DemoEntry:
+    """One demo Confirmation of Entry as printed by ``load_demo``."""
+
+    candidate_id: str
+    secret_number: str
+    name: str
+    session: str
+    status: str
+
+
+# (first name, last name, date of birth, centre, scores in the exam's skill order or None for no result yet)
+_FCE_PAPER_CANDIDATES = [
+    ("Amelia", "Hughes", "2006-03-14", "GB901", (176, 181, 169, 172, 180)),
+    ("Rahul", "Patel", "2005-11-02", "GB901", (184, 186, 181, 189, 185)),
+    ("Sofía", "García", "2007-01-23", "ES902", (158, 165, 161, 160, 170)),
+    ("Javier", "Moreno", "2006-07-30", "ES902", (141, 150, 138, 146, 149)),
+]
+_KET_COMPUTER_CANDIDATES = [
+    ("Lucía", "Fernández", "2011-05-09", "ES902", (142, 139, 145, 141)),
+    ("Oliver", "Bennett", "2012-02-17", "GB901", (128, 131, 126, 134)),
+    ("Chen", "Wei", "2011-09-28", "GB901", None),
+]
+_CAE_FUTURE_CANDIDATES = [
+    ("Amelia", "Hughes", "2006-03-14", "GB901", None),
+    ("Marta", "Ruiz", "2003-12-05", "ES902", None),
+]
+
+
+def _session(*, code: str, date: dt.date, mode: str) -> ExamSession:
+    exam = Exam.objects.get(code=code)
+    session, _ = ExamSession.objects.get_or_create(exam=exam, date=date, mode=mode)
+    return session
+
+
+def _result(*, entry: Entry, scores: tuple[int, ...], released_at: dt.datetime | None, ready_at: dt.datetime) -> None:
+    exam = entry.session.exam
+    components = list(Component.objects.filter(exam=exam).order_by("order"))
+    graded = scale_result(exam_code=exam.code, scores={c.code: s for c, s in zip(components, scores, strict=True)})
+    result = Result.objects.create(
+        entry=entry,
+        status=Result.Status.RELEASED if released_at else Result.Status.READY,
+        overall_score=graded.overall,
+        grade=graded.result,
+        cefr_level=graded.cefr_level or "",
+        certificate=graded.certificate,
+        ready_at=ready_at,
+        released_at=released_at,
+    )
+    ComponentScore.objects.bulk_create(
+        ComponentScore(result=result, component=c, score=s) for c, s in zip(components, scores, strict=True)
+    )
+
+
+@transaction.atomic
+def demo_load(*, today: dt.date | None = None) -> tuple[bool, list[DemoEntry]]:
+    """Load the demo data once; return (whether anything was created, the demo login details).
+
+    Running it again changes nothing: the demo centres mark the data set as loaded.
+    """
+    already = Centre.objects.filter(number__in=DEMO_CENTRE_NUMBERS).exists()
+    if not already:
+        _create(today=today or timezone.localdate())
+        _create_board_user()
+    return not already, _demo_entries()
+
+
+def demo_totp_secret() -> str:
+    """Return the demo board user's TOTP secret in base32, as authenticator apps take it."""
+    return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()
+
+
+def _create_board_user() -> None:
+    if User.objects.filter(username=DEMO_BOARD_USERNAME).exists():
+        return
+    user = User.objects.create_superuser(
+        username=DEMO_BOARD_USERNAME, email=DEMO_BOARD_USERNAME, password=DEMO_BOARD_PASSWORD
+    )
+    TOTPDevice.objects.create(user=user, name="demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True)
+
+
+def _create(*, today: dt.date) -> None:
+    centres = {
+        "GB901": Centre.objects.create(
+            number="GB901", name="Riverside Language School", country="United Kingdom", email="exams@riverside.example"
+        ),
+        "ES902": Centre.objects.create(
+            number="ES902", name="Academia Sol de Valencia", country="Spain", email="examenes@academiasol.example"
+        ),
+    }
+    released = _session(code="FCE", date=today - dt.timedelta(days=70), mode=ExamSession.Mode.PAPER)
+    in_window = _session(code="KET", date=today - dt.timedelta(days=18), mode=ExamSession.Mode.COMPUTER)
+    upcoming = _session(code="CAE", date=today + dt.timedelta(days=21), mode=ExamSession.Mode.PAPER)
+    people: dict[tuple[str, str], Candidate] = {}
+    serial = 100
+    for session, rows in (
+        (released, _FCE_PAPER_CANDIDATES),
+        (in_window, _KET_COMPUTER_CANDIDATES),
+        (upcoming, _CAE_FUTURE_CANDIDATES),
+    ):
+        for first, last, born, centre_number, scores in rows:
+            serial += 1
+            person = people.get((first, last))
+            if person is None:
+                person = Candidate.objects.create(
+                    centre=centres[centre_number],
+                    first_name=first,
+                    last_name=last,
+                    date_of_birth=dt.date.fromisoformat(born),
+                )
+                people[(first, last)] = person
+            entry = Entry.objects.create(
+                person=person,
+                session=session,
+                centre=centres[centre_number],
+                candidate_id=_demo_candidate_id(serial),
+                secret_hash=secret_number_hash(secret_number=_demo_secret(serial)),
+                secret_issued_at=timezone.now(),
+            )
+            if scores is not None:
+                ready_at = session.window_start - dt.timedelta(days=1)
+                _result(entry=entry, scores=scores, released_at=session.window_start, ready_at=ready_at)
+
+
+def _demo_candidate_id(serial: int) -> str:
+    return f"DEM{serial:06d}"
+
+
+def _demo_secret(serial: int) -> str:
+    # Demo only: fixed and printed so that a developer can register. Real secrets come from ``secrets``.
+    return f"{(serial * 7919) % 10000:04d}"
+
+
+def _demo_entries() -> list[DemoEntry]:
+    entries = Entry.objects.filter(centre__number__in=DEMO_CENTRE_NUMBERS).select_related(
+        "person", "session__exam", "result"
+    )
+    listed = []
+    for entry in entries.order_by("candidate_id"):
+        serial = int(entry.candidate_id.removeprefix("DEM"))
+        has_result = hasattr(entry, "result")
+        listed.append(
+            DemoEntry(
+                candidate_id=entry.candidate_id,
+                secret_number=_demo_secret(serial),
+                name=entry.person.full_name,
+                session=str(entry.session),
+                status=entry.result.get_status_display() if has_result else "no result yet",
+            )
+        )
+    return listed

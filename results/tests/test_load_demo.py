@@ -1,0 +1,64 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from centres.models import Candidate, Centre, Entry
+from exams.models import ExamSession
+from results.models import ComponentScore, Result
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> tuple[int, ...]:
+    models = (Centre, Candidate, Entry, ExamSession, Result, ComponentScore)
+    return tuple(m.objects.count() for m in models)
+
+
+@override_settings(DEBUG=True)
+def test_load_demo_is_idempotent() -> None:
+    first = StringIO()
+    call_command("load_demo", stdout=first)
+    after_first = _counts()
+    second = StringIO()
+    call_command("load_demo", stdout=second)
+
+    assert _counts() == after_first
+    assert "already loaded" in second.getvalue()
+    assert after_first[0] == 2
+
+
+@override_settings(DEBUG=True)
+def test_load_demo_has_a_released_an_open_and_a_future_session() -> None:
+    call_command("load_demo", stdout=StringIO())
+    now = timezone.now()
+    sessions = ExamSession.objects.all()
+
+    assert any(s.window_end < now for s in sessions)
+    assert any(s.window_start <= now <= s.window_end for s in sessions)
+    assert any(s.window_start > now for s in sessions)
+    assert not Result.objects.filter(released_at__gt=now).exists()
+
+
+@override_settings(DEBUG=True)
+def test_load_demo_prints_login_details_that_work() -> None:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    line = next(line for line in out.getvalue().splitlines() if "DEM000101" in line)
+    candidate_id, secret = line.split()[:2]
+
+    from centres.services import secret_number_matches
+
+    entry = Entry.objects.get(candidate_id=candidate_id)
+    assert secret_number_matches(secret_number=secret, secret_hash=entry.secret_hash)
+    assert not secret_number_matches(
+        secret_number="0000" if secret != "0000" else "1111", secret_hash=entry.secret_hash
+    )
+
+
+def test_load_demo_refuses_on_a_real_portal() -> None:
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("load_demo", stdout=StringIO())
+    assert Centre.objects.count() == 0

@@ -1,0 +1,1 @@
+"""Settings split by use: ``base`` (shared, read from the environment), ``local``, ``production``, ``test``."""

@@ -1,0 +1,30 @@
+"""Settings for the test suite: real PostgreSQL and Redis (``make test`` checks they are up first).
+
+Tasks run in-process (eagerly) so tests see their effects; the cache and throttles use the real Redis.
+"""
+
+import os
+
+# The suite always runs against real servers: these are the ones on our machines and in CI. ``make test``
+# checks they answer before pytest starts, and never falls back to SQLite or local memory.
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+from .base import *  # noqa: E402, F403
+from .base import env  # noqa: E402
+
+SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Hashing speed is measured by the benchmarks; tests need only a correct, fast hasher.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default="/tmp/results-portal-test-media")  # noqa: S108
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Serve static files from the app folders, as in development: the suite never runs collectstatic.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,31 @@
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_ok_when_database_and_cache_answer(client: Client) -> None:
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_names_the_database_when_it_fails(client: Client) -> None:
+    with mock.patch("results_portal.views.connection.cursor", side_effect=OperationalError("gone")):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "failed", "cache": "ok"}
+
+
+def test_healthz_names_the_cache_when_it_fails(client: Client) -> None:
+    with mock.patch("results_portal.views.cache.set", side_effect=ConnectionError("redis down")):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "cache": "failed"}

@@ -1,0 +1,21 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django_otp.admin import OTPAdminSite
+
+from . import views
+
+# Board staff always log in to the admin with a TOTP code (DESIGN.md §5).
+admin.site.__class__ = OTPAdminSite
+admin.site.site_header = "Results Portal — board administration"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    prefix_default_language=False,
+)
