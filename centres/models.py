@@ -89,4 +89,3 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return self.candidate_id
-
