@@ -1,6 +1,61 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
-from .models import User
+from .models import AuditEvent, AuthFailure, CredentialLock, User
 
 admin.site.register(User, UserAdmin)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "action", "subject", "actor", "reason"]
+    list_filter = ["action"]
+    search_fields = ["subject", "reason"]
+    list_select_related = ["actor"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False
+
+
+# Brute-force protection (accounts/guard.py): read-only, for looking into a candidate's or a centre's report.
+
+
+@admin.register(CredentialLock)
+class CredentialLockAdmin(admin.ModelAdmin):
+    list_display = ["identifier", "kind", "failures", "locks", "locked_until", "last_failure_at"]
+    list_filter = ["kind"]
+    search_fields = ["identifier"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: CredentialLock | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: CredentialLock | None = None) -> bool:
+        return False
+
+
+@admin.register(AuthFailure)
+class AuthFailureAdmin(admin.ModelAdmin):
+    list_display = ["at", "kind", "identifier", "ip", "purpose", "caused_lock"]
+    list_filter = ["kind", "purpose", "caused_lock"]
+    search_fields = ["identifier", "ip"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuthFailure | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuthFailure | None = None) -> bool:
+        return False

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -13,3 +14,89 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+
+class AuditEvent(models.Model):
+    """A staff or security action that changed or exposed a person's data: who, when, what, why.
+
+    Holds personal data (the actor, and the subject named in ``subject``/``detail``). Rows are never
+    edited or deleted by the application.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=60, db_index=True, help_text="e.g. entry.reissue, boundary.change")
+    subject = models.CharField(max_length=120, blank=True, help_text="What was acted on, e.g. a Candidate ID.")
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["subject", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
+
+
+class CredentialLock(models.Model):
+    """The lockout state of one identifier (a Candidate ID) for one kind of credential (accounts/guard.py).
+
+    Holds personal data: the identifier is a Candidate ID (pseudonymous). Rows exist for identifiers that
+    match no entry too, so that a lock never reveals whether an ID exists. Kept in the database, not the
+    cache, so a Redis restart does not unlock anything.
+    """
+
+    class Kind(models.TextChoices):
+        SECRET = "secret", "Secret number"
+        PASSWORD = "password", "Password"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    identifier = models.CharField(max_length=150, help_text="Normalised: stripped, upper-case.")
+    failures = models.PositiveSmallIntegerField(default=0, help_text="Consecutive failures since the last lock.")
+    locks = models.PositiveSmallIntegerField(default=0, help_text="Locks since the last success; each doubles.")
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["kind", "identifier"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "identifier"], name="credentiallock_unique_kind_identifier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.identifier}"
+
+
+class AuthFailure(models.Model):
+    """One failed try of a secret number or a password: when, for which identifier, from where, for what.
+
+    Holds personal data: the IP address of the person who tried, and the Candidate ID tried. Rows are never
+    edited by the application; ``accounts.guard.guard_prune`` deletes them after the retention period.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register"
+        LINK = "link"
+        LOGIN = "login"
+        VERIFY = "verify"
+        API = "api", "API"
+        STAFF_LOGIN = "staff_login", "centre staff login"
+
+    at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=10, choices=CredentialLock.Kind.choices)
+    identifier = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
+    caused_lock = models.BooleanField(default=False, help_text="This failure locked the identifier.")
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["identifier", "-at"], name="authfailure_identifier_at"),
+            models.Index(fields=["ip", "-at"], name="authfailure_ip_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.identifier} {self.purpose}"

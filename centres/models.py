@@ -89,3 +89,42 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return self.candidate_id
+
+
+class EntryImport(models.Model):
+    """An entries file uploaded in the centre area and imported by a background task, with its progress.
+
+    ``issued_sealed`` holds the issued Candidate IDs and secret numbers, encrypted with a key that is not in
+    the database (accounts.sealing), until the centre has had time to download the issued CSV and the
+    Confirmations of Entry: it is emptied ``ISSUED_KEPT_HOURS`` after the import
+    (centres.tasks.entry_imports_purge). Holds personal data.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        REJECTED = "rejected", _("Rejected: nothing was imported")
+        FAILED = "failed", _("Failed: nothing was imported")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=200)
+    source = models.TextField(help_text="The uploaded CSV; cleared once processed.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    issued_count = models.PositiveIntegerField(default=0)
+    issued_sealed = models.TextField(blank=True)
+    issued_purged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.centre.number} {self.filename} ({self.status})"

@@ -1,9 +1,28 @@
 """Writes for centres, candidates and entries."""
 
+import base64
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.guard import guard_reset
+from accounts.models import User
+from accounts.services import audit_record
+
+from .models import Centre, Entry, EntryImport, StaffMember
+
+if TYPE_CHECKING:
+    from .imports import IssuedEntry
 
 SECRET_NUMBER_DIGITS = 4
 # Unambiguous alphabet for Candidate IDs: no I/O/0/1 that are misread on paper.
@@ -43,3 +62,113 @@ def candidate_id_generate() -> str:
     letters = "".join(secrets.choice(CANDIDATE_ID_LETTERS) for _ in range(3))
     digits = "".join(secrets.choice(CANDIDATE_ID_DIGITS) for _ in range(6))
     return letters + digits
+
+
+REISSUE_REASON_REQUIRED = "Say why the login details are reissued: it is recorded in the audit trail."
+STAFF_EXISTS = "{email} already has an account. Ask the board to move it to another centre if needed."
+
+
+@transaction.atomic
+def entry_reissue(*, entry: Entry, actor: User, reason: str) -> str:
+    """Give an entry a new secret number and return it; the old one stops working at once.
+
+    Only the centre reissues login details (reference/000). The Candidate ID stays the same; any lockout
+    of the old secret number is lifted, and the reissue is audited (who, when, why).
+    """
+    if not reason.strip():
+        raise ValidationError(REISSUE_REASON_REQUIRED)
+    secret = secret_number_generate()
+    locked = Entry.objects.select_for_update().get(pk=entry.pk)
+    locked.secret_hash = secret_number_hash(secret_number=secret)
+    locked.secret_issued_at = timezone.now()
+    locked.save(update_fields=["secret_hash", "secret_issued_at"])
+    entry.secret_hash, entry.secret_issued_at = locked.secret_hash, locked.secret_issued_at
+    guard_reset(kind="secret", identifier=entry.candidate_id)
+    audit_record(actor=actor, action="entry.reissue", subject=entry.candidate_id, reason=reason.strip())
+    return secret
+
+
+def issued_entry_for(*, entry: Entry, secret_number: str) -> "IssuedEntry":
+    """Return what a Confirmation of Entry prints for an entry and its (just issued) secret number."""
+    from exams.selectors import session_results_by
+
+    from .imports import IssuedEntry
+
+    session = entry.session
+    return IssuedEntry(
+        candidate_id=entry.candidate_id,
+        secret_number=secret_number,
+        first_name=entry.person.first_name,
+        last_name=entry.person.last_name,
+        exam_code=session.exam.code,
+        session_date=session.date,
+        mode=session.mode,
+        centre_number=entry.centre.number,
+        results_by=session_results_by(session=session),
+        exam_name=session.exam.name,
+        mode_label=str(session.get_mode_display()),
+        centre_name=entry.centre.name,
+        public_id=entry.public_id,
+    )
+
+
+class StaffSetupTokenGenerator(PasswordResetTokenGenerator):
+    """Single-use link to set up a staff account: it dies once the password is set (like a reset token)."""
+
+    key_salt = "centres.services.StaffSetupTokenGenerator"
+
+
+staff_setup_tokens = StaffSetupTokenGenerator()
+
+
+@transaction.atomic
+def staff_invite(*, centre: Centre, email: str, actor: User | None) -> tuple[StaffMember, str]:
+    """Create a staff account for a centre and return it with the path of its one-time set-up page.
+
+    The new member sets a password and pairs an authenticator app (TOTP) on that page; until then the
+    account cannot log in.
+    """
+    email = email.strip().lower()
+    if User.objects.filter(username=email).exists():
+        raise ValidationError(STAFF_EXISTS.format(email=email))
+    user = User(username=email, email=email)
+    user.set_unusable_password()
+    user.save()
+    member = StaffMember.objects.create(user=user, centre=centre)
+    audit_record(actor=actor, action="staff.invite", subject=email, detail={"centre": centre.number})
+    return member, staff_setup_path(user=user)
+
+
+def staff_setup_path(*, user: User) -> str:
+    """Return the path of a staff member's one-time set-up page."""
+    return reverse(
+        "centres:staff_setup",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": staff_setup_tokens.make_token(user)},
+    )
+
+
+@transaction.atomic
+def staff_setup_complete(*, user: User, device: TOTPDevice, password: str) -> None:
+    """Finish a staff member's set-up: confirm the paired authenticator and set the password."""
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(actor=user, action="staff.setup", subject=user.email)
+
+
+def totp_secret_base32(*, device: TOTPDevice) -> str:
+    """Return a TOTP device's key as the base32 text authenticator apps accept when typed in."""
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+@transaction.atomic
+def entry_import_create(*, centre: Centre, user: User, filename: str, text: str) -> EntryImport:
+    """Record an uploaded entries file and queue its import (checked and written by a background task)."""
+    from .tasks import entry_import_start
+
+    job = EntryImport.objects.create(centre=centre, uploaded_by=user, filename=filename[:200], source=text)
+    audit_record(actor=user, action="entries.import", subject=centre.number, detail={"file": filename})
+    entry_import_start(job=job)
+    return job

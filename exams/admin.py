@@ -1,6 +1,12 @@
-from django.contrib import admin
+from typing import Any
 
-from .models import Component, Exam, ExamSession
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from .models import Component, Exam, ExamSession, GradeBoundaryTable
+from .services import boundaries_validate, boundary_table_set
 
 
 class ComponentInline(admin.TabularInline):
@@ -24,3 +30,76 @@ class ExamSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     list_select_related = ["exam"]
     readonly_fields = ["public_id"]
+
+
+BOUNDARY_LINE_HELP = (
+    "One boundary a line, highest grade first, as 'label = minimum'. Aggregate: e.g. 'Grade A = 128'. "
+    "Unit raw marks: 'pass = 20', 'merit = 30', 'distinction = 40'. Profile: 'exceptional = 80', 'good = 65', "
+    "'borderline = 50'."
+)
+
+
+def boundary_lines_parse(text: str) -> list[tuple[str, str]]:
+    """Return [(label, minimum)] from 'label = minimum' lines; raise ValidationError naming the bad line."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        label, sep, minimum = line.partition("=")
+        if not sep or not label.strip() or not minimum.strip():
+            raise forms.ValidationError(f"line {number}: write 'label = minimum', not {line.strip()!r}")
+        rows.append((label.strip(), minimum.strip()))
+    if not rows:
+        raise forms.ValidationError("Enter at least one boundary.")
+    return rows
+
+
+class GradeBoundaryTableForm(forms.ModelForm):
+    lines = forms.CharField(label="Boundaries", widget=forms.Textarea(attrs={"rows": 6}), help_text=BOUNDARY_LINE_HELP)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Recorded in the audit trail.")
+
+    class Meta:
+        model = GradeBoundaryTable
+        fields = ["session", "component", "kind", "lines", "source", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        cleaned["parsed"] = boundary_lines_parse(cleaned["lines"])
+        try:
+            boundaries_validate(kind=cleaned["kind"], boundaries=cleaned["parsed"], component=cleaned.get("component"))
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from error
+        return cleaned
+
+
+@admin.register(GradeBoundaryTable)
+class GradeBoundaryTableAdmin(admin.ModelAdmin):
+    """Boundary versions are added, never edited: saving a change creates the next version and audits it."""
+
+    form = GradeBoundaryTableForm
+    list_display = ["session", "component", "kind", "version", "boundaries", "created_by", "created_at"]
+    list_filter = ["kind", "session__exam"]
+    list_select_related = ["session__exam", "component", "created_by"]
+    raw_id_fields = ["session", "component"]
+
+    def has_change_permission(self, request: HttpRequest, obj: GradeBoundaryTable | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: GradeBoundaryTable | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: GradeBoundaryTable, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        saved = boundary_table_set(
+            session=data["session"],
+            component=data.get("component"),
+            kind=data["kind"],
+            boundaries=data["parsed"],
+            actor=request.user,  # type: ignore[arg-type]
+            reason=data["reason"],
+            source=data.get("source", ""),
+        )
+        obj.pk = saved.pk
+        obj.version = saved.version

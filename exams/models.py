@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -107,3 +108,49 @@ class ExamSession(models.Model):
             self.window_start = self.window_start or start
             self.window_end = self.window_end or end
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class GradeBoundaryTable(models.Model):
+    """One version of a session's grade boundaries (per component or unit where they are per unit).
+
+    Versions are never edited: a change is a new version, and the newest version is the one in force. Who
+    made it, when and why is kept on the row and in the audit trail. No personal data (the author only).
+    """
+
+    class Kind(models.TextChoices):
+        AGGREGATE = "aggregate", _("Aggregate thresholds (papers weighted to 40)")
+        UNIT_RAW = "unit_raw", _("Unit raw-mark boundaries (pass, merit, distinction)")
+        PROFILE = "profile", _("Standardised-score profile (Exceptional, Good, Borderline)")
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="boundary_tables")
+    component = models.ForeignKey(
+        Component, null=True, blank=True, on_delete=models.CASCADE, related_name="boundary_tables"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    version = models.PositiveIntegerField(editable=False)
+    boundaries = models.JSONField(help_text="[[label, minimum], …] from the highest grade down.")
+    source = models.CharField(max_length=300, blank=True, help_text="Where the figures come from.")
+    reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "component", "kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "component", "kind", "version"],
+                condition=models.Q(component__isnull=False),
+                name="boundary_table_unique_version_per_component",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "kind", "version"],
+                condition=models.Q(component__isnull=True),
+                name="boundary_table_unique_version_per_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        part = f" {self.component.code}" if self.component is not None else ""
+        return f"{self.session}{part} {self.get_kind_display()} v{self.version}"

@@ -1,8 +1,22 @@
 """Writes and rules for exams and sessions."""
 
 import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import audit_record
+from grading.aggregate import aggregate_grade
+from grading.standardised import ProfileThresholds
+
+from .models import Component, ExamSession, GradeBoundaryTable
+
+Number = int | Decimal | Fraction | str
 
 # DESIGN.md §2 "Release windows and embargo": a window is usually about two weeks long and starts about
 # 4–5 weeks after a paper-based exam and about 2 weeks after a computer-based one. Reference page 001
@@ -25,3 +39,78 @@ def release_window_default(*, exam_date: dt.date, mode: str) -> tuple[dt.datetim
     opens = dt.datetime.combine(first_day, dt.time.min, tzinfo=tz)
     closes = dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=tz)
     return opens, closes
+
+
+BOUNDARIES_INVALID = "Grade boundaries are not valid: {problem}"
+COMPONENT_REQUIRED = "Unit raw-mark boundaries belong to one unit: choose the unit."
+COMPONENT_NOT_IN_EXAM = "{component} is not a component of {exam}."
+
+
+def boundaries_validate(*, kind: str, boundaries: Sequence[tuple[str, Number]], component: Component | None) -> None:
+    """Check a boundary table with the grading engine's own rules; raise ValidationError naming the problem."""
+    try:
+        if kind == GradeBoundaryTable.Kind.AGGREGATE:
+            aggregate_grade(aggregate=0, thresholds=[(label, Fraction(str(minimum))) for label, minimum in boundaries])
+        elif kind == GradeBoundaryTable.Kind.PROFILE:
+            minima = {label.lower(): int(minimum) for label, minimum in boundaries}
+            ProfileThresholds(exceptional=minima["exceptional"], good=minima["good"], borderline=minima["borderline"])
+        elif kind == GradeBoundaryTable.Kind.UNIT_RAW:
+            if component is None or component.max_mark is None:
+                raise ValidationError(COMPONENT_REQUIRED)
+            minima_by_grade = {label.lower(): int(minimum) for label, minimum in boundaries}
+            raw = [minima_by_grade["pass"], minima_by_grade["merit"], minima_by_grade["distinction"]]
+            if raw != sorted(raw) or raw[0] <= 0 or raw[-1] > component.max_mark:
+                raise ValueError(
+                    f"pass ≤ merit ≤ distinction, above 0 and at most the unit's maximum {component.max_mark}"
+                )
+    except KeyError as error:
+        raise ValidationError(BOUNDARIES_INVALID.format(problem=f"missing the {error.args[0]} boundary")) from error
+    except (ValueError, TypeError, ArithmeticError) as error:
+        raise ValidationError(BOUNDARIES_INVALID.format(problem=error)) from error
+
+
+@transaction.atomic
+def boundary_table_set(
+    *,
+    session: ExamSession,
+    kind: str,
+    boundaries: Sequence[tuple[str, Number]],
+    actor: User | None,
+    reason: str,
+    component: Component | None = None,
+    source: str = "",
+) -> GradeBoundaryTable:
+    """Store a new version of a session's grade boundaries and audit the change (who, when, what, why)."""
+    if component is not None and component.exam_id != session.exam_id:
+        raise ValidationError(COMPONENT_NOT_IN_EXAM.format(component=component.code, exam=session.exam.code))
+    boundaries_validate(kind=kind, boundaries=boundaries, component=component)
+    previous = (
+        GradeBoundaryTable.objects.select_for_update()
+        .filter(session=session, component=component, kind=kind)
+        .order_by("-version")
+        .first()
+    )
+    table = GradeBoundaryTable.objects.create(
+        session=session,
+        component=component,
+        kind=kind,
+        version=(previous.version + 1) if previous else 1,
+        boundaries=[[label, str(minimum)] for label, minimum in boundaries],
+        source=source,
+        reason=reason,
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="boundary.change",
+        subject=str(session),
+        reason=reason,
+        detail={
+            "kind": kind,
+            "component": component.code if component else None,
+            "version": table.version,
+            "before": previous.boundaries if previous else None,
+            "after": table.boundaries,
+        },
+    )
+    return table

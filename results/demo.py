@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from centres.models import Candidate, Centre, Entry
+from centres.models import Candidate, Centre, Entry, StaffMember
 from centres.services import secret_number_hash
 from exams.models import Component, Exam, ExamSession
 from grading.scale import scale_result
@@ -24,6 +24,8 @@ from .models import ComponentScore, Result
 DEMO_CENTRE_NUMBERS = ("GB901", "ES902")
 DEMO_BOARD_USERNAME = "board@example.org"
 DEMO_BOARD_PASSWORD = "demo-board-password"  # noqa: S105 - printed by load_demo, demo only
+DEMO_OFFICER_USERNAME = "officer@riverside.example"
+DEMO_OFFICER_PASSWORD = "demo-officer-password"  # noqa: S105 - printed by load_demo, demo only
 # Demo only: a fixed TOTP key so the printed secret keeps working across runs (base32 of these bytes).
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
 
@@ -91,7 +93,7 @@ def demo_load(*, today: dt.date | None = None) -> tuple[bool, list[DemoEntry]]:
     already = Centre.objects.filter(number__in=DEMO_CENTRE_NUMBERS).exists()
     if not already:
         _create(today=today or timezone.localdate())
-        _create_board_user()
+        _create_staff_users()
     return not already, _demo_entries()
 
 
@@ -100,13 +102,18 @@ def demo_totp_secret() -> str:
     return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()
 
 
-def _create_board_user() -> None:
-    if User.objects.filter(username=DEMO_BOARD_USERNAME).exists():
-        return
-    user = User.objects.create_superuser(
-        username=DEMO_BOARD_USERNAME, email=DEMO_BOARD_USERNAME, password=DEMO_BOARD_PASSWORD
-    )
-    TOTPDevice.objects.create(user=user, name="demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True)
+def _create_staff_users() -> None:
+    if not User.objects.filter(username=DEMO_BOARD_USERNAME).exists():
+        board = User.objects.create_superuser(
+            username=DEMO_BOARD_USERNAME, email=DEMO_BOARD_USERNAME, password=DEMO_BOARD_PASSWORD
+        )
+        TOTPDevice.objects.create(user=board, name="demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True)
+    if not User.objects.filter(username=DEMO_OFFICER_USERNAME).exists():
+        officer = User.objects.create_user(
+            username=DEMO_OFFICER_USERNAME, email=DEMO_OFFICER_USERNAME, password=DEMO_OFFICER_PASSWORD
+        )
+        StaffMember.objects.create(user=officer, centre=Centre.objects.get(number="GB901"))
+        TOTPDevice.objects.create(user=officer, name="demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True)
 
 
 def _create(*, today: dt.date) -> None:

@@ -17,5 +17,8 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path("results/", include("candidates.urls")),
+    path("tools/", include("exams.urls")),
+    path("centre/", include("centres.urls")),
     prefix_default_language=False,
 )

@@ -8,7 +8,7 @@ from results.demo import DEMO_TOTP_KEY_HEX
 
 
 class Command(BaseCommand):
-    help = "Print the current TOTP code of the demo board user (DEBUG only), for logging in to /admin/."
+    help = "Print the current TOTP code of the demo staff users (DEBUG only), for /admin/ and /centre/."
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:

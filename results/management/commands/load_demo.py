@@ -4,7 +4,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from results.demo import DEMO_BOARD_PASSWORD, DEMO_BOARD_USERNAME, demo_load, demo_totp_secret
+from results.demo import (
+    DEMO_BOARD_PASSWORD,
+    DEMO_BOARD_USERNAME,
+    DEMO_OFFICER_PASSWORD,
+    DEMO_OFFICER_USERNAME,
+    demo_load,
+    demo_totp_secret,
+)
 
 
 class Command(BaseCommand):
@@ -23,6 +30,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Board admin at /admin/: {DEMO_BOARD_USERNAME} / {DEMO_BOARD_PASSWORD}, TOTP secret {demo_totp_secret()}"
             " (print the current code with: python manage.py demo_totp)"
+        )
+        self.stdout.write(
+            f"Exams officer of GB901 at /centre/: {DEMO_OFFICER_USERNAME} / {DEMO_OFFICER_PASSWORD}, same TOTP secret"
         )
         self.stdout.write("Demo Confirmation of Entry details (Candidate ID / secret number):")
         for entry in entries:

@@ -1,0 +1,416 @@
+"""Brute-force protection for every try of a secret number or a password (DESIGN.md §5, OWASP ASVS 5 §6.3).
+
+A secret number has 4 digits (13 bits): guessing is stopped by limits, not by entropy. Three limits are
+checked before the credential is compared, and only failures count towards them:
+
+- per identifier (a Candidate ID) and kind of credential, in the database so that a Redis restart unlocks
+  nothing: after ``GUARD_ID_FAILURES`` consecutive failures the identifier is locked for
+  ``GUARD_LOCK_MINUTES``, each further lock twice as long as the one before. A success, or a centre's
+  reissue of the secret number (``guard_reset``), clears it. IDs that match no entry are locked alike;
+- per client network (an IPv4 address or an IPv6 /64) and kind, in the shared cache:
+  ``GUARD_IP_FAILURES`` per ``GUARD_IP_WINDOW_SECONDS``, times an ``allowance`` given to verifier
+  organisations;
+- per kind across every client, in the shared cache: ``GUARD_GLOBAL_FAILURES_PER_MINUTE``.
+
+The two kinds ("secret" and "password") are counted apart, so failing secret numbers never locks a
+candidate's password login. The numbers and the reasons for them: docs/decisions/0003-brute-force-policy.md.
+"""
+
+import hashlib
+import ipaddress
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import dateformat, timezone
+from django.utils.crypto import get_random_string
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+from redis.exceptions import RedisError
+
+from .models import AuthFailure, CredentialLock, User
+
+T = TypeVar("T")
+
+Kind = CredentialLock.Kind
+Purpose = AuthFailure.Purpose
+
+WRONG_DETAILS = _(
+    "The Candidate ID and secret number do not match our records. Check them against your Confirmation of Entry."
+)
+WRONG_PASSWORD = _(
+    "The Candidate ID and password do not match our records. Check your Candidate ID against your Confirmation "
+    "of Entry, or reset your password."
+)
+LOCKED = _(
+    "Too many unsuccessful attempts for this Candidate ID. Try again after %(time)s (UK time), or ask the exam "
+    "centre where you took your exam to reissue your secret number."
+)
+LOCKED_PASSWORD = _(
+    "Too many unsuccessful attempts to log in with this Candidate ID. Try again after %(time)s (UK time), or "
+    "reset your password."
+)
+THROTTLED = ngettext_lazy(
+    "Too many unsuccessful attempts from your network. Try again in %(minutes)d minute.",
+    "Too many unsuccessful attempts from your network. Try again in %(minutes)d minutes.",
+    "minutes",
+)
+BUSY = ngettext_lazy(
+    "We are receiving an unusual number of unsuccessful attempts, so we have paused them. Try again in "
+    "%(minutes)d minute.",
+    "We are receiving an unusual number of unsuccessful attempts, so we have paused them. Try again in "
+    "%(minutes)d minutes.",
+    "minutes",
+)
+
+DEFAULTS = {
+    "GUARD_ID_FAILURES": 5,
+    "GUARD_LOCK_MINUTES": 15,
+    "GUARD_IP_FAILURES": 20,
+    "GUARD_IP_WINDOW_SECONDS": 600,
+    "GUARD_GLOBAL_FAILURES_PER_MINUTE": 300,
+    "GUARD_TRUSTED_PROXY_COUNT": 0,
+    "GUARD_AUDIT_RETENTION_DAYS": 365,
+    "GUARD_LOCK_MEMORY_DAYS": 365,
+}
+
+UK = ZoneInfo("Europe/London")
+# Not a policy cap: a lock reaches 100 years only after about 120 years of continuous guessing. The bound
+# keeps ``locked_until`` inside what a datetime can hold.
+_LONGEST_LOCK_MINUTES = 100 * 365 * 24 * 60
+# Cache counters live one minute past their window so that no counter expires while its window is open,
+# even with a little clock skew between servers.
+_COUNTER_SLACK_SECONDS = 60
+_IDENTIFIER_MAX = CredentialLock._meta.get_field("identifier").max_length or 150
+
+logger = logging.getLogger(__name__)
+
+
+class GuardRefusal(Exception):
+    """A try refused before its credential was compared: the identifier is locked or a throttle was reached.
+
+    ``message`` is for the person (show it as the form's error); ``retry_after`` is in seconds (send it as a
+    ``Retry-After`` header); ``reason`` is ``"locked"``, ``"ip"`` or ``"global"``.
+    """
+
+    def __init__(self, *, message: str, retry_after: int, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+        self.reason = reason
+
+
+class GuardFailure(GuardRefusal):
+    """A try whose credential did not match, counted; an unknown identifier and a wrong credential alike.
+
+    ``reason`` is ``"failed"``. ``retry_after`` is 0, unless this failure locked the identifier: then it is
+    the length of the lock and ``message`` says until when.
+    """
+
+
+@dataclass(frozen=True)
+class _Window:
+    key: str
+    limit: int
+    seconds: int
+    reason: str
+    retry_after: int
+
+
+def _setting(name: str) -> int:
+    return int(getattr(settings, name, DEFAULTS[name]))
+
+
+def identifier_normalise(identifier: str) -> str:
+    """Return the form of an identifier that the guard counts and ``verify`` receives: stripped, upper-case."""
+    return identifier.strip().upper()
+
+
+def _lock_key(normalised: str) -> str:
+    # An identifier too long to store cannot be a Candidate ID; its digest keeps it counted on its own.
+    if len(normalised) <= _IDENTIFIER_MAX:
+        return normalised
+    return "#sha256:" + hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def _network(ip: str) -> str:
+    """Return the network counted for an address: IPv4 as it is, IPv6 by its /64 (one subscriber's block)."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _ip_or_none(ip: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip(request: HttpRequest) -> str:
+    """Return the address of the client that sent ``request``.
+
+    ``REMOTE_ADDR`` is used unless ``GUARD_TRUSTED_PROXY_COUNT`` says how many reverse proxies in front of
+    the portal append to ``X-Forwarded-For``: then the entry that the outermost trusted proxy appended is
+    used. Entries further left are written by the client and are never trusted.
+    """
+    remote: str = request.META.get("REMOTE_ADDR", "")
+    proxies = _setting("GUARD_TRUSTED_PROXY_COUNT")
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies and _ip_or_none(hops[-proxies]) is not None:
+            return hops[-proxies]
+    return remote
+
+
+def _uk_time(value: datetime) -> str:
+    """Return a lock's end as UK wall-clock time, rounded up to the minute (e.g. "10:15, 24 November 2026")."""
+    local = timezone.localtime(value, UK)
+    shown = local.replace(second=0, microsecond=0)
+    if shown != local:
+        shown += timedelta(minutes=1)
+    return dateformat.format(shown, "H:i, j F Y")
+
+
+def _locked_message(*, kind: str, locked_until: datetime) -> str:
+    template = LOCKED if kind == Kind.SECRET else LOCKED_PASSWORD
+    return str(template) % {"time": _uk_time(locked_until)}
+
+
+def _seconds_until(*, moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
+def _windows(*, kind: str, network: str, now: datetime, allowance: int) -> list[_Window]:
+    timestamp = now.timestamp()
+    ip_seconds = _setting("GUARD_IP_WINDOW_SECONDS")
+    ip_index = int(timestamp // ip_seconds)
+    global_index = int(timestamp // 60)
+    return [
+        _Window(
+            key=f"guard:ip:{kind}:{network}:{ip_seconds}:{ip_index}",
+            limit=_setting("GUARD_IP_FAILURES") * allowance,
+            seconds=ip_seconds,
+            reason="ip",
+            retry_after=math.ceil((ip_index + 1) * ip_seconds - timestamp),
+        ),
+        _Window(
+            key=f"guard:global:{kind}:{global_index}",
+            limit=_setting("GUARD_GLOBAL_FAILURES_PER_MINUTE"),
+            seconds=60,
+            reason="global",
+            retry_after=math.ceil((global_index + 1) * 60 - timestamp),
+        ),
+    ]
+
+
+def _throttle_check(*, windows: list[_Window]) -> None:
+    try:
+        counts = cache.get_many([window.key for window in windows])
+    except RedisError:
+        # The per-ID lockout in the database still protects every candidate while the cache is down.
+        logger.exception("guard: cache unavailable, throttles not checked")
+        return
+    for window in windows:
+        if counts.get(window.key, 0) >= window.limit:
+            minutes = max(1, math.ceil(window.retry_after / 60))
+            template = THROTTLED if window.reason == "ip" else BUSY
+            raise GuardRefusal(
+                message=template % {"minutes": minutes},
+                retry_after=max(1, window.retry_after),
+                reason=window.reason,
+            )
+
+
+def _throttle_count(*, windows: list[_Window]) -> None:
+    """Count one failure in each window: ``add`` starts a window, ``incr`` is atomic in Redis."""
+    for window in windows:
+        timeout = window.seconds + _COUNTER_SLACK_SECONDS
+        try:
+            count = 1 if cache.add(window.key, 1, timeout) else cache.incr(window.key)
+        except ValueError:
+            # The counter expired between add and incr: this failure starts it again.
+            cache.add(window.key, 1, timeout)
+            count = 1
+        except RedisError:
+            logger.exception("guard: cache unavailable, failure not counted in %s", window.key)
+            continue
+        if count == window.limit:
+            logger.warning("guard: %s throttle reached (%s failures): %s", window.reason, count, window.key)
+
+
+def _lock_for_update(*, kind: str, key: str) -> CredentialLock:
+    """Return the identifier's lock row, created if need be, locked until the end of the transaction.
+
+    Locking the row makes concurrent tries for one identifier take turns, so no more than
+    ``GUARD_ID_FAILURES`` of them are compared before the lock, however many arrive at once.
+    """
+    while True:
+        CredentialLock.objects.bulk_create([CredentialLock(kind=kind, identifier=key)], ignore_conflicts=True)
+        lock = CredentialLock.objects.select_for_update().filter(kind=kind, identifier=key).first()
+        if lock is not None:
+            return lock
+        # guard_prune deleted the row between the two statements: create it again.
+
+
+def _lock_length(locks: int) -> timedelta:
+    minutes = _setting("GUARD_LOCK_MINUTES") * 2 ** (locks - 1)
+    return timedelta(minutes=min(minutes, _LONGEST_LOCK_MINUTES))
+
+
+def _failure_record(*, lock: CredentialLock, identifier: str, ip: str, purpose: str, now: datetime) -> bool:
+    """Count a failure against the (locked) row and audit it; return whether it locked the identifier."""
+    lock.failures += 1
+    lock.last_failure_at = now
+    caused_lock = lock.failures >= _setting("GUARD_ID_FAILURES")
+    if caused_lock:
+        lock.locks += 1
+        lock.failures = 0
+        lock.locked_until = now + _lock_length(lock.locks)
+    lock.save(update_fields=["failures", "locks", "locked_until", "last_failure_at"])
+    AuthFailure.objects.create(
+        at=now,
+        kind=lock.kind,
+        identifier=identifier[:_IDENTIFIER_MAX],
+        ip=_ip_or_none(ip),
+        purpose=purpose,
+        caused_lock=caused_lock,
+    )
+    if caused_lock:
+        logger.warning(
+            "guard: %s locked for %s until %s (lock %s)", identifier, lock.kind, lock.locked_until, lock.locks
+        )
+    return caused_lock
+
+
+def guard_check(
+    *,
+    kind: str,
+    identifier: str,
+    ip: str,
+    purpose: str,
+    verify: Callable[[str], T | None],
+    allowance: int = 1,
+) -> T:
+    """Try a credential through the lockout and throttles; return what ``verify`` matched.
+
+    ``verify`` receives the normalised identifier and returns the matched object, or None for "no match"
+    (an unknown identifier and a wrong credential alike; it must take as long either way, see
+    ``password_matches``). It must not raise for a wrong credential.
+
+    Raise ``GuardRefusal`` without calling ``verify`` when the identifier is locked (even if the credential
+    is right) or the client's network or the whole service is throttled; raise ``GuardFailure`` after
+    counting and auditing a failure; clear the identifier's failures and locks on success. ``allowance``
+    multiplies the per-network limit (verifier organisations behind one address).
+
+    Call it outside any transaction: its failure record commits on its own, even though the caller then
+    fails. Inside ``transaction.atomic`` it raises ``RuntimeError`` (a durable block cannot be nested),
+    because a rolled-back failure would be a guess that was never counted.
+    """
+    kind = Kind(kind)
+    purpose = Purpose(purpose)
+    if allowance < 1:
+        raise ValueError("allowance must be at least 1")
+    normalised = identifier_normalise(identifier)
+    now = timezone.now()
+    windows = _windows(kind=kind, network=_network(ip), now=now, allowance=allowance)
+    try:
+        _throttle_check(windows=windows)
+    except GuardRefusal as refusal:
+        logger.info("guard: refused %s try from %s: %s", kind, ip, refusal.reason)
+        raise
+    with transaction.atomic(durable=True):
+        lock = _lock_for_update(kind=kind, key=_lock_key(normalised))
+        if lock.locked_until is not None and lock.locked_until > now:
+            logger.info("guard: refused %s try for locked %s from %s", kind, normalised, ip)
+            raise GuardRefusal(
+                message=_locked_message(kind=kind, locked_until=lock.locked_until),
+                retry_after=_seconds_until(moment=lock.locked_until, now=now),
+                reason="locked",
+            )
+        matched = verify(normalised)
+        if matched is not None:
+            if lock.failures or lock.locks or lock.locked_until is not None:
+                lock.failures = 0
+                lock.locks = 0
+                lock.locked_until = None
+                lock.save(update_fields=["failures", "locks", "locked_until"])
+            return matched
+        caused_lock = _failure_record(lock=lock, identifier=normalised, ip=ip, purpose=purpose, now=now)
+    _throttle_count(windows=windows)
+    if caused_lock and lock.locked_until is not None:
+        raise GuardFailure(
+            message=_locked_message(kind=kind, locked_until=lock.locked_until),
+            retry_after=_seconds_until(moment=lock.locked_until, now=now),
+            reason="failed",
+        )
+    raise GuardFailure(
+        message=str(WRONG_DETAILS if kind == Kind.SECRET else WRONG_PASSWORD), retry_after=0, reason="failed"
+    )
+
+
+def guard_reset(*, kind: str, identifier: str) -> None:
+    """Clear an identifier's failures and locks for one kind, e.g. when its centre reissues the secret number.
+
+    Runs in the caller's transaction, so a reissue that is rolled back leaves the lock as it was.
+    """
+    CredentialLock.objects.filter(kind=Kind(kind), identifier=_lock_key(identifier_normalise(identifier))).update(
+        failures=0, locks=0, locked_until=None
+    )
+
+
+def guard_prune(*, now: datetime | None = None) -> tuple[int, int]:
+    """Delete expired guard data; return how many failure records and lock rows were deleted. Run it daily.
+
+    Failure records (personal data: IP addresses) are kept ``GUARD_AUDIT_RETENTION_DAYS``. A lock row is
+    deleted when it holds nothing (no failures, no locks), or when it is not locked and has had no failure
+    for ``GUARD_LOCK_MEMORY_DAYS``: the doubling then starts again from the first lock.
+    """
+    now = now or timezone.now()
+    failures, _counts = AuthFailure.objects.filter(
+        at__lt=now - timedelta(days=_setting("GUARD_AUDIT_RETENTION_DAYS"))
+    ).delete()
+    quiet = now - timedelta(days=_setting("GUARD_LOCK_MEMORY_DAYS"))
+    empty = Q(failures=0, locks=0, locked_until__isnull=True)
+    forgotten = (Q(locked_until__isnull=True) | Q(locked_until__lte=now)) & Q(last_failure_at__lt=quiet)
+    locks, _counts = CredentialLock.objects.filter(empty | forgotten).delete()
+    return failures, locks
+
+
+_dummy_password_hashes: dict[str, str] = {}
+
+
+def _dummy_password_hash() -> str:
+    hasher = settings.PASSWORD_HASHERS[0]
+    if hasher not in _dummy_password_hashes:
+        _dummy_password_hashes[hasher] = make_password(get_random_string(32))
+    return _dummy_password_hashes[hasher]
+
+
+def password_matches(*, user: User | None, password: str) -> bool:
+    """Return whether ``password`` is this user's; take as long when there is no usable user (ASVS 6.3.8).
+
+    Use it in the ``verify`` of a password try. Without a user (unknown Candidate ID), with an inactive one
+    or one without a usable password, it checks the password against a dummy hash made by the same hasher,
+    as Django's ModelBackend does, so that the answer takes as long as for a real wrong password.
+    """
+    if user is None or not user.is_active or not user.has_usable_password():
+        check_password(password, _dummy_password_hash())
+        return False
+    return user.check_password(password)

@@ -1,0 +1,180 @@
+"""Writes for candidate accounts: registration, email confirmation, linking entries, password and email changes.
+
+Every try of a secret number or a password goes through ``accounts.guard`` (lockout + throttles).
+"""
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from accounts.guard import guard_check, guard_reset
+from accounts.models import User
+from centres.models import Entry
+from centres.selectors import entry_by_candidate_id, entry_matching_secret
+
+from . import tasks
+from .models import CandidateAccount, LinkedEntry
+
+CONFIRM_EMAIL_SALT = "candidates.confirm-email"
+CHANGE_EMAIL_SALT = "candidates.change-email"
+CONFIRM_EMAIL_MAX_AGE = 7 * 24 * 3600
+CHANGE_EMAIL_MAX_AGE = 24 * 3600
+
+ALREADY_REGISTERED = _(
+    "This Candidate ID is already registered for Results Online. Log in with it, or reset your password if "
+    "you have forgotten it."
+)
+ALREADY_LINKED_HERE = _("This entry is already in your account.")
+LINKED_ELSEWHERE = _(
+    "This entry is already linked to another Results Online account. If that is not yours, ask the exam centre "
+    "where you took your exam to reissue your secret number."
+)
+CONFIRM_LINK_INVALID = _("This confirmation link is not valid or has expired. Log in to have a new one sent.")
+WRONG_CURRENT_PASSWORD = _("Your current password is not correct.")
+
+
+def _secret_check(*, candidate_id: str, secret_number: str, ip: str, purpose: str) -> Entry:
+    """Return the entry for a Candidate ID + secret number through the guard (raises GuardRefusal/GuardFailure)."""
+    return guard_check(
+        kind="secret",
+        identifier=candidate_id,
+        ip=ip,
+        purpose=purpose,
+        verify=lambda cid: entry_matching_secret(candidate_id=cid, secret_number=secret_number),
+    )
+
+
+def _send_confirmation(*, user: User) -> None:
+    language = get_language()
+    transaction.on_commit(lambda: tasks.email_confirmation_send.delay(user_id=user.pk, language=language))
+
+
+def account_register(*, candidate_id: str, secret_number: str, email: str, password: str, ip: str) -> CandidateAccount:
+    """Register a Results Online account for the entry with this Candidate ID and secret number.
+
+    Allowed from the moment the entry exists (before the exam). The account holds the entry; it can log in
+    once the email address is confirmed through the emailed link. A registration that was never confirmed
+    (a mistyped address, say) is replaced by a new one made with the same secret number.
+    """
+    user = User(username=f"candidate-{uuid.uuid4().hex}", email=email.strip())
+    validate_password(password, user)
+    # The guard commits its own record of a failed try, so it runs before (outside) the write transaction.
+    entry = _secret_check(candidate_id=candidate_id, secret_number=secret_number, ip=ip, purpose="register")
+    with transaction.atomic():
+        existing = LinkedEntry.objects.select_related("account__user").filter(entry=entry).first()
+        if existing is not None:
+            if existing.account.is_confirmed:
+                raise ValidationError(ALREADY_REGISTERED, code="already_registered")
+            existing.account.user.delete()
+        user.first_name = entry.person.first_name
+        user.set_password(password)
+        user.save()
+        account = CandidateAccount.objects.create(user=user)
+        LinkedEntry.objects.create(account=account, entry=entry)
+        _send_confirmation(user=user)
+    return account
+
+
+def email_confirmation_token(*, user: User) -> str:
+    """Return the signed token of the link that confirms a user's current email address."""
+    return signing.dumps({"u": user.pk, "e": user.email}, salt=CONFIRM_EMAIL_SALT)
+
+
+@transaction.atomic
+def account_confirm_email(*, token: str) -> CandidateAccount:
+    """Confirm the email address named in a signed, unexpired token; confirming twice is harmless."""
+    try:
+        data: dict[str, Any] = signing.loads(token, salt=CONFIRM_EMAIL_SALT, max_age=CONFIRM_EMAIL_MAX_AGE)
+    except signing.BadSignature as error:
+        raise ValidationError(CONFIRM_LINK_INVALID, code="invalid_link") from error
+    account = CandidateAccount.objects.select_related("user").filter(user_id=data["u"]).first()
+    if account is None or account.user.email != data.get("e"):
+        raise ValidationError(CONFIRM_LINK_INVALID, code="invalid_link")
+    if account.email_confirmed_at is None:
+        account.email_confirmed_at = timezone.now()
+        account.save(update_fields=["email_confirmed_at"])
+    return account
+
+
+def confirmation_resend(*, user: User) -> None:
+    """Send the email-confirmation link again to an account that has not confirmed yet."""
+    _send_confirmation(user=user)
+
+
+def entry_link(*, account: CandidateAccount, candidate_id: str, secret_number: str, ip: str) -> Entry:
+    """Add another entry (a retake, another exam) to an account with its Candidate ID and secret number."""
+    entry = _secret_check(candidate_id=candidate_id, secret_number=secret_number, ip=ip, purpose="link")
+    with transaction.atomic():
+        link = LinkedEntry.objects.select_for_update().filter(entry=entry).first()
+        if link is not None:
+            if link.account_id == account.pk:
+                raise ValidationError(ALREADY_LINKED_HERE, code="already_linked")
+            raise ValidationError(LINKED_ELSEWHERE, code="linked_elsewhere")
+        LinkedEntry.objects.create(account=account, entry=entry)
+    return entry
+
+
+def account_for_candidate_id(*, candidate_id: str) -> CandidateAccount | None:
+    """Return the account holding the entry with this Candidate ID, or None."""
+    entry = entry_by_candidate_id(candidate_id=candidate_id)
+    if entry is None:
+        return None
+    link = LinkedEntry.objects.select_related("account__user").filter(entry=entry).first()
+    return link.account if link else None
+
+
+def password_reset_request(*, candidate_id: str) -> None:
+    """Email a password-reset link to the registered address of this Candidate ID's account, if there is one.
+
+    The caller always shows the same answer, so the form does not reveal which IDs are registered.
+    """
+    account = account_for_candidate_id(candidate_id=candidate_id)
+    if account is None or not account.is_confirmed or not account.user.is_active:
+        # Same hashing work as a real request, so the answer takes as long either way.
+        make_password(get_random_string(12))
+        return
+    language = get_language()
+    user_id = account.user_id
+    transaction.on_commit(lambda: tasks.password_reset_send.delay(user_id=user_id, language=language))
+
+
+@transaction.atomic
+def email_change_request(*, user: User, new_email: str, password: str) -> None:
+    """Send a link to the new address; the change takes effect only when it is followed (signed, 24 hours)."""
+    if not user.check_password(password):
+        raise ValidationError({"password": WRONG_CURRENT_PASSWORD}, code="wrong_password")
+    token = signing.dumps({"u": user.pk, "o": user.email, "n": new_email.strip()}, salt=CHANGE_EMAIL_SALT)
+    language = get_language()
+    user_id = user.pk
+    transaction.on_commit(lambda: tasks.email_change_send.delay(user_id=user_id, token=token, language=language))
+
+
+@transaction.atomic
+def email_change_confirm(*, token: str) -> User:
+    """Apply an email change from a signed token; a used or stale token (the address moved on) is refused."""
+    try:
+        data: dict[str, Any] = signing.loads(token, salt=CHANGE_EMAIL_SALT, max_age=CHANGE_EMAIL_MAX_AGE)
+    except signing.BadSignature as error:
+        raise ValidationError(CONFIRM_LINK_INVALID, code="invalid_link") from error
+    user = User.objects.select_for_update().filter(pk=data["u"]).first()
+    if user is None or user.email != data.get("o"):
+        raise ValidationError(CONFIRM_LINK_INVALID, code="invalid_link")
+    user.email = data["n"]
+    user.save(update_fields=["email"])
+    CandidateAccount.objects.filter(user=user).update(email_confirmed_at=timezone.now())
+    return user
+
+
+def password_locks_lift(*, user: User) -> None:
+    """Lift the password lockout of every Candidate ID of a user who has just reset their password by email."""
+    for candidate_id in LinkedEntry.objects.filter(account__user=user).values_list("entry__candidate_id", flat=True):
+        guard_reset(kind="password", identifier=candidate_id)

@@ -1,0 +1,254 @@
+"""Candidate pages: register, confirm email, log in/out, forgotten password, dashboard, link an entry, email."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.guard import GuardRefusal, client_ip, guard_check
+from accounts.models import User
+
+from . import selectors, services
+from .forms import EmailChangeForm, LinkEntryForm, LoginForm, PasswordResetRequestForm, RegisterForm
+from .models import CandidateAccount
+
+View = Callable[..., HttpResponse]
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+WRONG_LOGIN = gettext_lazy("The Candidate ID and password do not match a Results Online account.")
+RESEND_EVERY_SECONDS = 600
+
+
+def candidate_required(view: View) -> View:
+    """Allow only logged-in candidates with a confirmed account; others go to the login page."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        account = CandidateAccount.objects.filter(
+            user=cast(User, request.user), email_confirmed_at__isnull=False
+        ).first()
+        if account is None:
+            logout(request)
+            return redirect("candidates:login")
+        request.candidate_account = account  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _refused(form: Any, error: GuardRefusal | ValidationError) -> int:
+    """Put a refusal on the form and return the HTTP status to answer with."""
+    if isinstance(error, GuardRefusal):
+        form.add_error(None, error.message)
+        return 429 if error.reason in {"locked", "ip", "global"} else 200
+    form.add_error(None, error)
+    return 200
+
+
+@sensitive_post_parameters("secret_number", "password", "confirm_password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    """Register for Results Online with the Candidate ID and secret number from the Confirmation of Entry."""
+    form = RegisterForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.account_register(
+                candidate_id=data["candidate_id"],
+                secret_number=data["secret_number"],
+                email=data["email"],
+                password=data["password"],
+                ip=client_ip(request),
+            )
+        except (GuardRefusal, ValidationError) as error:
+            status = _refused(form, error)
+        else:
+            return render(request, "candidates/register_done.html", {"email": data["email"]})
+    return render(request, "candidates/register.html", {"form": form}, status=status)
+
+
+@never_cache
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirm a new account's email address from the emailed link."""
+    try:
+        services.account_confirm_email(token=token)
+    except ValidationError as error:
+        return render(request, "candidates/link_invalid.html", {"message": error.messages[0]}, status=400)
+    messages.success(request, _("Your email address is confirmed. You can now log in."))
+    return redirect("candidates:login")
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Log in with a Candidate ID and password (guarded by the lockout and throttles)."""
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        password = form.cleaned_data["password"]
+
+        def verify(candidate_id: str) -> CandidateAccount | None:
+            account = services.account_for_candidate_id(candidate_id=candidate_id)
+            if account is None:
+                make_password(password)  # as long as a real check, so timing does not tell
+                return None
+            return account if account.user.is_active and account.user.check_password(password) else None
+
+        try:
+            account = guard_check(
+                kind="password",
+                identifier=form.cleaned_data["candidate_id"],
+                ip=client_ip(request),
+                purpose="login",
+                verify=verify,
+            )
+        except GuardRefusal as error:
+            status = _refused(form, error)
+        else:
+            if account is None:
+                form.add_error(None, WRONG_LOGIN)
+            elif not account.is_confirmed:
+                if cache.add(f"confirm-resend:{account.pk}", 1, RESEND_EVERY_SECONDS):
+                    services.confirmation_resend(user=account.user)
+                form.add_error(
+                    None,
+                    _(
+                        "Confirm your email address first: we have sent the link to the address you registered "
+                        "with. Check your spam folder too."
+                    ),
+                )
+            else:
+                login(request, account.user, backend=BACKEND)
+                return redirect("candidates:dashboard")
+    return render(request, "candidates/login.html", {"form": form}, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """Log out and return to the login page."""
+    logout(request)
+    messages.success(request, _("You have logged out."))
+    return redirect("candidates:login")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Ask for a password-reset link by Candidate ID; the answer is the same whether or not it is registered."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        candidate_id = form.cleaned_data["candidate_id"].strip().upper()
+        # One email per Candidate ID per 10 minutes, so the form cannot be used to flood a mailbox.
+        if cache.add(f"reset-request:{candidate_id}", 1, RESEND_EVERY_SECONDS):
+            services.password_reset_request(candidate_id=candidate_id)
+        return render(request, "candidates/password_reset_done.html")
+    return render(request, "candidates/password_reset.html", {"form": form})
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """Choose a new password from the emailed link (single use: the token dies with the old password)."""
+
+    template_name = "candidates/password_reset_confirm.html"
+    success_url = reverse_lazy("candidates:login")
+    post_reset_login = False
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if self.user is not None:
+            services.password_locks_lift(user=self.user)
+        messages.success(self.request, _("Your password has been changed. Log in with your new password."))
+        return super().form_valid(form)
+
+
+@candidate_required
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Show the candidate's entries and what is known about each one's results."""
+    account: CandidateAccount = request.candidate_account  # type: ignore[attr-defined]
+    context = {"entries": selectors.account_entries(account=account), "link_form": LinkEntryForm()}
+    return render(request, "candidates/dashboard.html", context)
+
+
+@sensitive_post_parameters("secret_number")
+@candidate_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def link_entry(request: HttpRequest) -> HttpResponse:
+    """Add a further entry (retake, other exam) to the account with its Candidate ID and secret number."""
+    account: CandidateAccount = request.candidate_account  # type: ignore[attr-defined]
+    form = LinkEntryForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.entry_link(
+                account=account,
+                candidate_id=form.cleaned_data["candidate_id"],
+                secret_number=form.cleaned_data["secret_number"],
+                ip=client_ip(request),
+            )
+        except (GuardRefusal, ValidationError) as error:
+            status = _refused(form, error)
+        else:
+            messages.success(
+                request, _("%(exam)s has been added to your account.") % {"exam": entry.session.exam.name}
+            )
+            return redirect("candidates:dashboard")
+    return render(request, "candidates/link_entry.html", {"form": form}, status=status)
+
+
+@sensitive_post_parameters("password")
+@candidate_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def email_change(request: HttpRequest) -> HttpResponse:
+    """Change the account's email address; it changes once the link sent to the new address is followed."""
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.email_change_request(
+                user=request.user,  # type: ignore[arg-type]
+                new_email=form.cleaned_data["new_email"],
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("We have sent a link to %(email)s. Your address changes when you follow it.")
+                % {"email": form.cleaned_data["new_email"]},
+            )
+            return redirect("candidates:dashboard")
+    return render(
+        request, "candidates/email_change.html", {"form": form, "current": getattr(request.user, "email", "")}
+    )
+
+
+@never_cache
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Apply an email change from the link sent to the new address."""
+    try:
+        services.email_change_confirm(token=token)
+    except ValidationError as error:
+        return render(request, "candidates/link_invalid.html", {"message": error.messages[0]}, status=400)
+    messages.success(request, _("Your email address has been changed."))
+    return redirect("candidates:dashboard" if request.user.is_authenticated else "candidates:login")

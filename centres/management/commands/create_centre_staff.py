@@ -1,0 +1,28 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from centres.models import Centre
+from centres.services import staff_invite
+
+
+class Command(BaseCommand):
+    help = "Create a centre staff account and print its one-time set-up link (password + authenticator app)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--centre", required=True, help="Centre number, e.g. GB901.")
+        parser.add_argument("--email", required=True, help="The exams officer's email address (their login).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        centre = Centre.objects.filter(number=options["centre"].strip().upper()).first()
+        if centre is None:
+            raise CommandError(f"No centre with number {options['centre']!r}.")
+        try:
+            member, path = staff_invite(centre=centre, email=options["email"], actor=None)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        self.stdout.write(f"Staff account {member.user.email} created for {centre}.")
+        self.stdout.write(f"Send them this one-time set-up link: {settings.SITE_URL}{path}")

@@ -1,0 +1,108 @@
+"""Background work of the centre area: entry imports with progress, and purging issued secret numbers."""
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import uuid
+from typing import Any
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.sealing import seal, unseal
+
+from .imports import ImportRejected, IssuedEntry, entries_import
+from .models import EntryImport
+
+logger = logging.getLogger(__name__)
+
+ISSUED_KEPT_HOURS = 24
+PROGRESS_TTL_SECONDS = 3600
+
+
+def progress_key(import_id: int) -> str:
+    return f"entry-import-progress:{import_id}"
+
+
+def issued_seal(issued: list[IssuedEntry]) -> str:
+    """Return issued entries (with their secret numbers) encrypted for storage until they are downloaded."""
+    return seal(json.dumps(_issued_to_json(issued)).encode())
+
+
+def issued_unseal(sealed: str) -> list[IssuedEntry]:
+    """Return the issued entries stored by ``issued_seal``."""
+    return _issued_from_json(json.loads(unseal(sealed)))
+
+
+def _issued_to_json(issued: list[IssuedEntry]) -> list[dict[str, Any]]:
+    return [
+        {
+            k: (v.isoformat() if isinstance(v, dt.date) else str(v) if isinstance(v, uuid.UUID) else v)
+            for k, v in row.items()
+        }
+        for row in (dataclasses.asdict(entry) for entry in issued)
+    ]
+
+
+def _issued_from_json(rows: list[dict[str, Any]]) -> list[IssuedEntry]:
+    return [
+        IssuedEntry(
+            **{
+                **row,
+                "session_date": dt.date.fromisoformat(row["session_date"]),
+                "results_by": dt.date.fromisoformat(row["results_by"]),
+                "public_id": uuid.UUID(row["public_id"]),
+            }
+        )
+        for row in rows
+    ]
+
+
+@shared_task(acks_late=True)
+def entry_import_run(*, import_id: int) -> None:
+    """Import an uploaded entries file; progress goes to the cache (the import itself is one transaction)."""
+    claimed = EntryImport.objects.filter(pk=import_id, status=EntryImport.Status.QUEUED).update(
+        status=EntryImport.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return  # already run (a redelivered task): never import the same file twice
+    job = EntryImport.objects.select_related("centre").get(pk=import_id)
+
+    def progress(done: int, total: int) -> None:
+        cache.set(progress_key(import_id), (done, total), PROGRESS_TTL_SECONDS)
+
+    try:
+        issued = entries_import(text=job.source, only_centre=job.centre, progress=progress)
+    except ImportRejected as rejected:
+        job.status = EntryImport.Status.REJECTED
+        job.errors = [str(error) for error in rejected.errors]
+    except Exception:
+        logger.exception("entry import %s failed", import_id)
+        job.status = EntryImport.Status.FAILED
+        job.errors = ["The import failed unexpectedly. Nothing was imported; try again or contact the board."]
+    else:
+        job.status = EntryImport.Status.DONE
+        job.issued_sealed = issued_seal(issued)
+        job.issued_count = len(issued)
+        job.total = job.done = len(issued)
+    job.source = ""
+    job.finished_at = timezone.now()
+    job.save()
+    cache.delete(progress_key(import_id))
+
+
+def entry_import_start(*, job: EntryImport) -> None:
+    """Queue an import to run once the row describing it is committed."""
+    transaction.on_commit(lambda: entry_import_run.delay(import_id=job.pk))
+
+
+@shared_task
+def entry_imports_purge() -> int:
+    """Forget the secret numbers of imports finished more than ``ISSUED_KEPT_HOURS`` ago; return how many."""
+    cutoff = timezone.now() - dt.timedelta(hours=ISSUED_KEPT_HOURS)
+    return EntryImport.objects.filter(finished_at__lt=cutoff, issued_purged_at__isnull=True).update(
+        issued_sealed="", issued_purged_at=timezone.now()
+    )
