@@ -11,6 +11,9 @@ class CandidateAccount(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="candidate_account")
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(
+        max_length=10, default="en", help_text="The language the candidate used to register; emails use it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -78,7 +78,7 @@ def account_register(*, candidate_id: str, secret_number: str, email: str, passw
         user.first_name = entry.person.first_name
         user.set_password(password)
         user.save()
-        account = CandidateAccount.objects.create(user=user)
+        account = CandidateAccount.objects.create(user=user, language=get_language() or "en")
         LinkedEntry.objects.create(account=account, entry=entry)
         _send_confirmation(user=user)
     return account

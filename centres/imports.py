@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -22,10 +22,20 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from exams.models import Exam, ExamSession
 from exams.selectors import session_results_by
+from results_portal.csvimport import (
+    ImportRejected,
+    Progress,
+    Record,
+    RowError,
+    check_date,
+    check_text,
+    chunks,
+    error_text,
+    read_records,
+)
 
 from .models import Candidate, Centre, Entry
 from .services import candidate_id_generate, secret_number_generate, secret_number_hash
@@ -61,28 +71,14 @@ _ENTRY_REQUIRED = {"centre_number", "first_name", "last_name", "date_of_birth", 
 WRITE_BATCH_SIZE = 1000
 # Keeps every ``IN (...)`` list well below PostgreSQL's 65 535 bind parameters per query.
 LOOKUP_CHUNK_SIZE = 5000
-PROGRESS_EVERY = 500
 
 CANDIDATE_ID_PATTERN = re.compile(r"[A-Z]+[0-9]+")
 CANDIDATE_ID_MIN_LENGTH = 5
 CANDIDATE_ID_MAX_LENGTH = 16
 CENTRE_NUMBER_PATTERN = re.compile(r"[A-Z0-9]+")
-ISO_DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 # Error texts (tests reuse them). Each is formatted with ``%`` and a dict of named values.
-FILE_EMPTY = _("the file is empty")
-FILE_NO_ROWS = _("the file has no rows below the header")
-FILE_UNREADABLE = _("this line cannot be read as CSV (%(problem)s)")
-COLUMN_MISSING = _("this column is missing from the header")
-COLUMN_UNKNOWN = _("unknown column (the columns are %(columns)s)")
-COLUMN_UNNAMED = _("a column in the header has no name (the columns are %(columns)s)")
-COLUMN_REPEATED = _("this column appears more than once in the header")
-ROW_LENGTH = _("the line has %(values)d values but the header has %(columns)d columns")
-REQUIRED = _("this value must not be empty")
-TOO_LONG = _("this value is longer than %(max)d characters")
 EMAIL_INVALID = _("'%(value)s' is not a valid email address")
-DATE_MALFORMED = _("'%(value)s' is not a date in the form YYYY-MM-DD")
-DATE_IMPOSSIBLE = _("%(value)s is not a real date")
 BIRTH_DATE_FUTURE = _("the date of birth %(value)s is in the future")
 MODE_INVALID = _("'%(value)s' is not a mode: use paper or computer")
 CENTRE_NUMBER_INVALID = _("'%(value)s' is not a centre number (letters and digits, at most 12)")
@@ -106,36 +102,6 @@ MONTH_TAKEN_IN_DATABASE = _(
 )
 
 
-@dataclass
-class RowError:
-    """One problem in an imported file, where a person will find it in a spreadsheet."""
-
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if not self.column:
-            return f"line {self.line}: {self.message}"
-        return f"line {self.line}, column {self.column}: {self.message}"
-
-
-class ImportRejected(Exception):
-    """A file with at least one bad line: nothing was written."""
-
-    def __init__(self, errors: list[RowError]) -> None:
-        self.errors = errors
-        count = len(errors)
-        super().__init__(
-            ngettext(
-                "%(count)d problem found; nothing was written.",
-                "%(count)d problems found; nothing was written.",
-                count,
-            )
-            % {"count": count}
-        )
-
-
 @dataclass(frozen=True)
 class IssuedEntry:
     """An entry made by an import, with its secret number in clear: for the issued CSV and the PDF only."""
@@ -153,14 +119,6 @@ class IssuedEntry:
     mode_label: str
     centre_name: str
     public_id: uuid.UUID
-
-
-@dataclass
-class _Record:
-    """One data line of a file: its spreadsheet line number and its values by column name."""
-
-    line: int
-    values: dict[str, str]
 
 
 @dataclass
@@ -194,31 +152,6 @@ class _EntryRow:
         return f"{self.first_name} {self.last_name}"
 
 
-class _Progress:
-    """Call a progress callback every ``PROGRESS_EVERY`` steps and at the end of each phase."""
-
-    def __init__(self, callback: Callable[[int, int], None] | None, total: int) -> None:
-        self.callback = callback
-        self.total = total
-        self.done = 0
-        self._last_reported = 0
-
-    def advance(self, steps: int = 1, *, force: bool = False) -> None:
-        self.done += steps
-        if self.callback is not None and (force or self.done - self._last_reported >= PROGRESS_EVERY):
-            self._last_reported = self.done
-            self.callback(self.done, self.total)
-
-
-def _message(text: object, **params: object) -> str:
-    return str(text) % params if params else str(text)
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _person_key(
     *, centre_id: int, first_name: str, last_name: str, date_of_birth: dt.date
 ) -> tuple[int, str, str, dt.date]:
@@ -226,106 +159,21 @@ def _person_key(
     return (centre_id, first_name.casefold(), last_name.casefold(), date_of_birth)
 
 
-def _read_records(*, text: str, columns: Sequence[str]) -> list[_Record]:
-    """Return the data lines of a CSV text whose header must name exactly ``columns`` (in any order).
-
-    Accept a byte-order mark (Excel's "CSV UTF-8"), strip whitespace around values and header names, match
-    header names case-insensitively, skip blank lines and ignore empty cells after the last column.
-    """
-    errors: list[RowError] = []
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
-    lines: list[list[str]] = []
-    try:
-        lines.extend([value.strip() for value in row] for row in reader)
-    except csv.Error as exc:
-        raise ImportRejected([RowError(len(lines) + 1, "", _message(FILE_UNREADABLE, problem=exc))]) from exc
-    if not lines or not any(lines[0]):
-        raise ImportRejected([RowError(1, "", _message(FILE_EMPTY))])
-
-    header = [name.lower() for name in _without_trailing_empties(lines[0])]
-    expected = ", ".join(columns)
-    seen: set[str] = set()
-    for name in header:
-        if not name:
-            errors.append(RowError(1, "", _message(COLUMN_UNNAMED, columns=expected)))
-        elif name not in columns:
-            errors.append(RowError(1, name, _message(COLUMN_UNKNOWN, columns=expected)))
-        elif name in seen:
-            errors.append(RowError(1, name, _message(COLUMN_REPEATED)))
-        seen.add(name)
-    errors.extend(RowError(1, name, _message(COLUMN_MISSING)) for name in columns if name not in header)
-    if errors:
-        raise ImportRejected(errors)
-
-    records: list[_Record] = []
-    for line, row in enumerate(lines[1:], start=2):
-        if not any(row):
-            continue
-        values = row if len(row) <= len(header) else _without_trailing_empties(row, keep=len(header))
-        if len(values) != len(header):
-            errors.append(RowError(line, "", _message(ROW_LENGTH, values=len(values), columns=len(header))))
-            continue
-        records.append(_Record(line, dict(zip(header, values, strict=True))))
-    if errors:
-        raise ImportRejected(errors)
-    if not records:
-        raise ImportRejected([RowError(2, "", _message(FILE_NO_ROWS))])
-    return records
-
-
-def _without_trailing_empties(row: list[str], *, keep: int = 0) -> list[str]:
-    """Return ``row`` without the empty cells at its end (keeping at least ``keep`` cells)."""
-    end = len(row)
-    while end > keep and not row[end - 1]:
-        end -= 1
-    return row[:end]
-
-
-def _check_text(
-    *, record: _Record, column: str, required: bool, max_length: int, errors: list[RowError]
-) -> str | None:
-    """Return the column's value, or ``None`` after recording why it is not acceptable."""
-    value = record.values[column]
-    if not value:
-        if required:
-            errors.append(RowError(record.line, column, _message(REQUIRED)))
-            return None
-        return ""
-    if len(value) > max_length:
-        errors.append(RowError(record.line, column, _message(TOO_LONG, max=max_length)))
-        return None
-    return value
-
-
-def _check_email(*, record: _Record, column: str, errors: list[RowError]) -> str | None:
-    value = _check_text(record=record, column=column, required=False, max_length=254, errors=errors)
+def _check_email(*, record: Record, column: str, errors: list[RowError]) -> str | None:
+    value = check_text(record=record, column=column, required=False, max_length=254, errors=errors)
     if value:
         try:
             validate_email(value)
         except ValidationError:
-            errors.append(RowError(record.line, column, _message(EMAIL_INVALID, value=value)))
+            errors.append(RowError(record.line, column, error_text(EMAIL_INVALID, value=value)))
             return None
     return value
-
-
-def _check_date(*, record: _Record, column: str, errors: list[RowError]) -> dt.date | None:
-    value = _check_text(record=record, column=column, required=True, max_length=100, errors=errors)
-    if value is None:
-        return None
-    if not ISO_DATE_PATTERN.fullmatch(value):
-        errors.append(RowError(record.line, column, _message(DATE_MALFORMED, value=value)))
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        errors.append(RowError(record.line, column, _message(DATE_IMPOSSIBLE, value=value)))
-        return None
 
 
 def _centres_with_numbers(numbers: Iterable[str], *, lock: bool = False) -> dict[str, Centre]:
     """Return the centres whose number is one of ``numbers`` (upper-case), keyed by upper-case number."""
     found: dict[str, Centre] = {}
-    for chunk in _chunks(sorted(set(numbers)), LOOKUP_CHUNK_SIZE):
+    for chunk in chunks(sorted(set(numbers)), LOOKUP_CHUNK_SIZE):
         queryset = Centre.objects.annotate(number_upper=Upper("number")).filter(number_upper__in=chunk)
         if lock:
             queryset = queryset.select_for_update().order_by("pk")
@@ -343,25 +191,25 @@ def centres_import(*, text: str) -> int:
     Columns: ``centre_number,name,country,email``. Return the number of centres created or updated.
     Raise ``ImportRejected`` listing every bad line if any line is bad; nothing is written then.
     """
-    records = _read_records(text=text, columns=CENTRE_COLUMNS)
+    records = read_records(text=text, columns=CENTRE_COLUMNS)
     errors: list[RowError] = []
     rows: dict[str, tuple[str, str, str]] = {}
     first_line: dict[str, int] = {}
     for record in records:
-        number = _check_text(record=record, column="centre_number", required=True, max_length=12, errors=errors)
+        number = check_text(record=record, column="centre_number", required=True, max_length=12, errors=errors)
         if number is not None:
             number = number.upper()
             if not CENTRE_NUMBER_PATTERN.fullmatch(number):
-                errors.append(RowError(record.line, "centre_number", _message(CENTRE_NUMBER_INVALID, value=number)))
+                errors.append(RowError(record.line, "centre_number", error_text(CENTRE_NUMBER_INVALID, value=number)))
                 number = None
             elif number in first_line:
-                message = _message(CENTRE_REPEATED, number=number, line=first_line[number])
+                message = error_text(CENTRE_REPEATED, number=number, line=first_line[number])
                 errors.append(RowError(record.line, "centre_number", message))
                 number = None
             else:
                 first_line[number] = record.line
-        name = _check_text(record=record, column="name", required=True, max_length=200, errors=errors)
-        country = _check_text(record=record, column="country", required=False, max_length=100, errors=errors)
+        name = check_text(record=record, column="name", required=True, max_length=200, errors=errors)
+        country = check_text(record=record, column="country", required=False, max_length=100, errors=errors)
         email = _check_email(record=record, column="email", errors=errors)
         if number is not None and name is not None and country is not None and email is not None:
             rows[number] = (name, country, email)
@@ -409,8 +257,8 @@ def entries_import(
     other and cannot break the monthly rule between them. Secret numbers are stored only as hashes: the
     returned ``IssuedEntry`` list is the only place they exist in clear.
     """
-    records = _read_records(text=text, columns=ENTRY_COLUMNS)
-    tracker = _Progress(progress, 2 * len(records))
+    records = read_records(text=text, columns=ENTRY_COLUMNS)
+    tracker = Progress(progress, 2 * len(records))
     errors: list[RowError] = []
 
     rows = _entry_rows_parse(records=records, only_centre=only_centre, errors=errors, tracker=tracker)
@@ -425,7 +273,7 @@ def entries_import(
 
 
 def _entry_rows_parse(
-    *, records: list[_Record], only_centre: Centre | None, errors: list[RowError], tracker: _Progress
+    *, records: list[Record], only_centre: Centre | None, errors: list[RowError], tracker: Progress
 ) -> list[_EntryRow]:
     """Return the rows whose values are each valid on their own; record the problems of the others."""
     if only_centre is not None:
@@ -441,13 +289,13 @@ def _entry_rows_parse(
         row_errors: list[RowError] = []
 
         centre: Centre | None = None
-        number = _check_text(record=record, column="centre_number", required=True, max_length=12, errors=row_errors)
+        number = check_text(record=record, column="centre_number", required=True, max_length=12, errors=row_errors)
         if number:
             number = number.upper()
             if only_centre is not None and number != only_centre.number.upper():
-                row_errors.append(RowError(line, "centre_number", _message(CENTRE_NOT_YOURS, number=number)))
+                row_errors.append(RowError(line, "centre_number", error_text(CENTRE_NOT_YOURS, number=number)))
             elif number not in centres:
-                row_errors.append(RowError(line, "centre_number", _message(CENTRE_UNKNOWN, number=number)))
+                row_errors.append(RowError(line, "centre_number", error_text(CENTRE_UNKNOWN, number=number)))
             else:
                 centre = centres[number]
 
@@ -456,29 +304,29 @@ def _entry_rows_parse(
             CANDIDATE_ID_MIN_LENGTH <= len(candidate_id) <= CANDIDATE_ID_MAX_LENGTH
             and CANDIDATE_ID_PATTERN.fullmatch(candidate_id)
         ):
-            message = _message(CANDIDATE_ID_INVALID, value=record.values["candidate_id"])
+            message = error_text(CANDIDATE_ID_INVALID, value=record.values["candidate_id"])
             row_errors.append(RowError(line, "candidate_id", message))
 
-        first_name = _check_text(record=record, column="first_name", required=True, max_length=100, errors=row_errors)
-        last_name = _check_text(record=record, column="last_name", required=True, max_length=100, errors=row_errors)
-        date_of_birth = _check_date(record=record, column="date_of_birth", errors=row_errors)
+        first_name = check_text(record=record, column="first_name", required=True, max_length=100, errors=row_errors)
+        last_name = check_text(record=record, column="last_name", required=True, max_length=100, errors=row_errors)
+        date_of_birth = check_date(record=record, column="date_of_birth", errors=row_errors)
         if date_of_birth is not None and date_of_birth > today:
-            message = _message(BIRTH_DATE_FUTURE, value=date_of_birth.isoformat())
+            message = error_text(BIRTH_DATE_FUTURE, value=date_of_birth.isoformat())
             row_errors.append(RowError(line, "date_of_birth", message))
         email = _check_email(record=record, column="email", errors=row_errors)
 
         exam: Exam | None = None
-        code = _check_text(record=record, column="exam_code", required=True, max_length=12, errors=row_errors)
+        code = check_text(record=record, column="exam_code", required=True, max_length=12, errors=row_errors)
         if code:
             exam = exams.get(code.upper())
             if exam is None:
-                row_errors.append(RowError(line, "exam_code", _message(EXAM_UNKNOWN, code=code.upper())))
-        session_date = _check_date(record=record, column="session_date", errors=row_errors)
-        mode = _check_text(record=record, column="mode", required=True, max_length=8, errors=row_errors)
+                row_errors.append(RowError(line, "exam_code", error_text(EXAM_UNKNOWN, code=code.upper())))
+        session_date = check_date(record=record, column="session_date", errors=row_errors)
+        mode = check_text(record=record, column="mode", required=True, max_length=8, errors=row_errors)
         if mode:
             mode = mode.lower()
             if mode not in ExamSession.Mode.values:
-                row_errors.append(RowError(line, "mode", _message(MODE_INVALID, value=record.values["mode"])))
+                row_errors.append(RowError(line, "mode", error_text(MODE_INVALID, value=record.values["mode"])))
 
         tracker.advance()
         if row_errors:
@@ -509,14 +357,16 @@ def _entry_sessions_attach(*, rows: list[_EntryRow], errors: list[RowError]) -> 
     exam_ids = {row.exam.pk for row in rows}
     dates = sorted({row.session_date for row in rows})
     sessions: dict[tuple[int, dt.date, str], ExamSession] = {}
-    for chunk in _chunks(dates, LOOKUP_CHUNK_SIZE):
+    for chunk in chunks(dates, LOOKUP_CHUNK_SIZE):
         for session in ExamSession.objects.filter(exam_id__in=exam_ids, date__in=chunk):
             sessions[(session.exam_id, session.date, session.mode)] = session
     for row in rows:
         found = sessions.get((row.exam.pk, row.session_date, row.mode))
         if found is None:
             mode_label = str(ExamSession.Mode(row.mode).label).lower()
-            message = _message(SESSION_UNKNOWN, exam=row.exam.name, mode=mode_label, date=row.session_date.isoformat())
+            message = error_text(
+                SESSION_UNKNOWN, exam=row.exam.name, mode=mode_label, date=row.session_date.isoformat()
+            )
             errors.append(RowError(row.line, "session_date", message))
             continue
         found.exam = row.exam
@@ -530,20 +380,22 @@ def _entry_candidate_ids_check(*, rows: list[_EntryRow], errors: list[RowError])
         if not row.candidate_id:
             continue
         if row.candidate_id in first_line:
-            message = _message(CANDIDATE_ID_REPEATED, candidate_id=row.candidate_id, line=first_line[row.candidate_id])
+            message = error_text(
+                CANDIDATE_ID_REPEATED, candidate_id=row.candidate_id, line=first_line[row.candidate_id]
+            )
             errors.append(RowError(row.line, "candidate_id", message))
         else:
             first_line[row.candidate_id] = row.line
     in_use = _candidate_ids_in_use(first_line)
     for candidate_id in sorted(in_use):
-        message = _message(CANDIDATE_ID_IN_USE, candidate_id=candidate_id)
+        message = error_text(CANDIDATE_ID_IN_USE, candidate_id=candidate_id)
         errors.append(RowError(first_line[candidate_id], "candidate_id", message))
 
 
 def _candidate_ids_in_use(candidate_ids: Iterable[str]) -> set[str]:
     """Return those of ``candidate_ids`` that an entry in the database already has."""
     in_use: set[str] = set()
-    for chunk in _chunks(sorted(set(candidate_ids)), LOOKUP_CHUNK_SIZE):
+    for chunk in chunks(sorted(set(candidate_ids)), LOOKUP_CHUNK_SIZE):
         in_use.update(Entry.objects.filter(candidate_id__in=chunk).values_list("candidate_id", flat=True))
     return in_use
 
@@ -563,7 +415,7 @@ def _entry_rules_check(*, rows: list[_EntryRow], errors: list[RowError]) -> None
     person_ids = [candidate.pk for candidate in existing.values()]
     held_sessions: dict[tuple[int, int], str] = {}
     held_months: dict[tuple[int, int, int, int], tuple[str, dt.date, str]] = {}
-    for chunk in _chunks(person_ids, LOOKUP_CHUNK_SIZE):
+    for chunk in chunks(person_ids, LOOKUP_CHUNK_SIZE):
         entries = Entry.objects.filter(person_id__in=chunk).values_list(
             "person_id",
             "session_id",
@@ -589,12 +441,12 @@ def _entry_rules_check(*, rows: list[_EntryRow], errors: list[RowError]) -> None
         family = _exam_family(row.exam.pk, row.exam.certificate_exam_id)
         month = (key, family, row.session_date.year, row.session_date.month)
         if (key, row.session.pk) in lines_by_session:
-            message = _message(ENTRY_REPEATED, name=row.full_name, line=lines_by_session[(key, row.session.pk)])
+            message = error_text(ENTRY_REPEATED, name=row.full_name, line=lines_by_session[(key, row.session.pk)])
             errors.append(RowError(row.line, "exam_code", message))
             continue
         lines_by_session[(key, row.session.pk)] = row.line
         if month in lines_by_month:
-            message = _message(
+            message = error_text(
                 MONTH_TAKEN_IN_FILE,
                 name=row.full_name,
                 exam=row.exam.name,
@@ -609,13 +461,13 @@ def _entry_rules_check(*, rows: list[_EntryRow], errors: list[RowError]) -> None
         held = held_sessions.get((row.person.pk, row.session.pk))
         if held is not None:
             errors.append(
-                RowError(row.line, "exam_code", _message(ENTRY_EXISTS, name=row.full_name, candidate_id=held))
+                RowError(row.line, "exam_code", error_text(ENTRY_EXISTS, name=row.full_name, candidate_id=held))
             )
             continue
         taken = held_months.get((row.person.pk, family, row.session_date.year, row.session_date.month))
         if taken is not None:
             exam_name, date, candidate_id = taken
-            message = _message(
+            message = error_text(
                 MONTH_TAKEN_IN_DATABASE,
                 name=row.full_name,
                 exam=exam_name,
@@ -630,7 +482,7 @@ def _existing_candidates(*, rows: list[_EntryRow]) -> dict[tuple[int, str, str, 
     wanted = {row.person_key for row in rows}
     centre_ids = {row.centre.pk for row in rows}
     found: dict[tuple[int, str, str, dt.date], Candidate] = {}
-    for chunk in _chunks(sorted({row.date_of_birth for row in rows}), LOOKUP_CHUNK_SIZE):
+    for chunk in chunks(sorted({row.date_of_birth for row in rows}), LOOKUP_CHUNK_SIZE):
         queryset = Candidate.objects.filter(centre_id__in=centre_ids, date_of_birth__in=chunk).order_by("pk")
         for candidate in queryset:
             key = _person_key(
@@ -659,7 +511,7 @@ def _candidate_ids_new(*, count: int, reserved: set[str]) -> list[str]:
     return issued
 
 
-def _entries_write(*, rows: list[_EntryRow], tracker: _Progress) -> list[IssuedEntry]:
+def _entries_write(*, rows: list[_EntryRow], tracker: Progress) -> list[IssuedEntry]:
     """Create the new candidates and the entries of checked rows; return them with their secret numbers."""
     new_people: dict[tuple[int, str, str, dt.date], Candidate] = {}
     for row in rows:
@@ -713,7 +565,7 @@ def _entries_write(*, rows: list[_EntryRow], tracker: _Progress) -> list[IssuedE
                 public_id=entry.public_id,
             )
         )
-    for batch in _chunks(entries, WRITE_BATCH_SIZE):
+    for batch in chunks(entries, WRITE_BATCH_SIZE):
         Entry.objects.bulk_create(batch)
         tracker.advance(len(batch), force=True)
     return issued

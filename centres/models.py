@@ -128,3 +128,62 @@ class EntryImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.centre.number} {self.filename} ({self.status})"
+
+
+class UnitEntry(models.Model):
+    """An entry for one unit of a unitised qualification in a series. Links personal data (by relation)."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="unit_entries")
+    unit = models.ForeignKey("exams.Component", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["entry", "unit__order"]
+        constraints = [models.UniqueConstraint(fields=["entry", "unit"], name="unit_entry_once_per_series")]
+
+    def __str__(self) -> str:
+        return f"{self.entry} {self.unit.code}"
+
+
+class CertificationEntry(models.Model):
+    """A certification entry ('cash-in'): the student needs an overall qualification result in this series.
+
+    Free, with no late fee; a late one (after results) is accepted until the series' closing date.
+    """
+
+    entry = models.OneToOneField(Entry, on_delete=models.CASCADE, related_name="certification")
+    late = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "certification entries"
+
+    def __str__(self) -> str:
+        return f"cash-in {self.entry}"
+
+
+class MissingResultRequest(models.Model):
+    """A centre's missing or incomplete results (MIR) request, free, tracked to resolution. Personal data."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Received")
+        IN_PROGRESS = "in_progress", _("Being investigated")
+        RESOLVED = "resolved", _("Resolved")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="missing_result_requests")
+    unit = models.ForeignKey("exams.Component", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    description = models.TextField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    resolution = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"MIR {self.entry} ({self.status})"

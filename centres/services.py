@@ -1,7 +1,9 @@
 """Writes for centres, candidates and entries."""
 
 import base64
+import datetime as dt
 import secrets
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -18,8 +20,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.guard import guard_reset
 from accounts.models import User
 from accounts.services import audit_record
+from exams.models import Exam
 
-from .models import Centre, Entry, EntryImport, StaffMember
+from .models import Centre, CertificationEntry, Entry, EntryImport, StaffMember, UnitEntry
 
 if TYPE_CHECKING:
     from .imports import IssuedEntry
@@ -172,3 +175,98 @@ def entry_import_create(*, centre: Centre, user: User, filename: str, text: str)
     audit_record(actor=user, action="entries.import", subject=centre.number, detail={"file": filename})
     entry_import_start(job=job)
     return job
+
+
+UNIT_NOT_IN_QUALIFICATION = "{unit} is not a unit of {qualification}."
+NOT_UNITISED = "{exam} is not a unitised qualification: it has no unit or certification entries."
+UNIT_HAS_RESULT = "Unit {unit} already has a result in this series and cannot be withdrawn."
+CASH_IN_UNITS_MISSING = (
+    "A certification entry for {qualification} needs entries for every mandatory unit ({mandatory}) and {optional} "
+    "optional unit(s) from {choices}. Missing: {missing}."
+)
+CASH_IN_CLOSED = "Late certification requests for the {series} series closed on {date}."
+CASH_IN_EXISTS = "{candidate_id} already has a certification entry in this series."
+
+
+@transaction.atomic
+def unit_entries_set(*, entry: Entry, unit_codes: Iterable[str], actor: User | None) -> list[UnitEntry]:
+    """Make the entry's unit entries for its series exactly ``unit_codes`` (units with results stay)."""
+    exam = entry.session.exam
+    if exam.family != Exam.Family.UNITISED:
+        raise ValidationError(NOT_UNITISED.format(exam=exam.name))
+    units = {u.code: u for u in exam.components.all()}
+    wanted = {code.strip().upper() for code in unit_codes if code.strip()}
+    unknown = sorted(wanted - set(units))
+    if unknown:
+        raise ValidationError(UNIT_NOT_IN_QUALIFICATION.format(unit=", ".join(unknown), qualification=exam.name))
+    current = {u.unit.code: u for u in UnitEntry.objects.filter(entry=entry).select_related("unit")}
+    with_results = set(
+        entry.result.component_scores.values_list("component__code", flat=True) if hasattr(entry, "result") else []
+    )
+    dropped = sorted(set(current) - wanted)
+    blocked = [code for code in dropped if code in with_results]
+    if blocked:
+        raise ValidationError(UNIT_HAS_RESULT.format(unit=", ".join(blocked)))
+    UnitEntry.objects.filter(entry=entry, unit__code__in=dropped).delete()
+    UnitEntry.objects.bulk_create([UnitEntry(entry=entry, unit=units[code]) for code in sorted(wanted - set(current))])
+    audit_record(
+        actor=actor,
+        action="entry.units",
+        subject=entry.candidate_id,
+        detail={"units": sorted(wanted), "dropped": dropped},
+    )
+    return list(UnitEntry.objects.filter(entry=entry).select_related("unit"))
+
+
+def certification_rules_check(*, entry: Entry) -> None:
+    """Raise ValidationError unless the student's unit entries (any series so far) allow a certification entry."""
+    exam = entry.session.exam
+    if exam.family != Exam.Family.UNITISED:
+        raise ValidationError(NOT_UNITISED.format(exam=exam.name))
+    units = list(exam.components.order_by("order"))
+    entered = set(
+        UnitEntry.objects.filter(
+            entry__person=entry.person, entry__session__exam=exam, entry__session__date__lte=entry.session.date
+        ).values_list("unit__code", flat=True)
+    )
+    mandatory = [u.code for u in units if u.mandatory]
+    optional = [u.code for u in units if not u.mandatory]
+    missing = [code for code in mandatory if code not in entered]
+    short = exam.optional_units_required - len([code for code in optional if code in entered])
+    if missing or short > 0:
+        missing_text = ", ".join(missing + ([f"{short} optional unit(s)"] if short > 0 else []))
+        raise ValidationError(
+            CASH_IN_UNITS_MISSING.format(
+                qualification=exam.name,
+                mandatory=", ".join(mandatory) or "none",
+                optional=exam.optional_units_required,
+                choices=", ".join(optional) or "none",
+                missing=missing_text,
+            )
+        )
+
+
+@transaction.atomic
+def certification_entry_create(
+    *, entry: Entry, actor: User | None, now: dt.datetime | None = None
+) -> CertificationEntry:
+    """Make a certification entry ('cash-in') so the student gets a qualification result in this series.
+
+    Free and without late fee. After the series' results are out it is a late certification request,
+    accepted until the series' closing date (inclusive).
+    """
+    from results.unitised import qualifications_refresh, series_label
+
+    moment = now or timezone.now()
+    session = entry.session
+    certification_rules_check(entry=entry)
+    if CertificationEntry.objects.filter(entry=entry).exists():
+        raise ValidationError(CASH_IN_EXISTS.format(candidate_id=entry.candidate_id))
+    results_out = session.centre_release_at or session.window_start
+    closing = session.certification_closing_date
+    if closing is not None and timezone.localtime(moment).date() > closing:
+        raise ValidationError(CASH_IN_CLOSED.format(series=series_label(session), date=closing.isoformat()))
+    cash_in = CertificationEntry.objects.create(entry=entry, late=moment >= results_out, requested_by=actor)
+    audit_record(actor=actor, action="entry.certification", subject=entry.candidate_id, detail={"late": cash_in.late})
+    qualifications_refresh(person_exam_pairs=[(entry.person_id, session.exam_id)], now=moment)
+    return cash_in

@@ -4,9 +4,10 @@ Every view is wrapped by ``centre_staff_required``; every object is looked up wi
 another centre's Candidate ID or import gives 404, never a hint that it exists.
 """
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, cast
 
 import segno
@@ -32,12 +33,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.guard import GuardRefusal, client_ip, guard_check, password_matches
 from accounts.models import User
 from accounts.sealing import seal, unseal
-from results.selectors import results_released_for_entries
+from exams.models import ExamSession
+from grading.scale import FIVE_SKILLS as SKILLS
+from results.selectors import Audience, entry_is_pending, results_visible_by_entry
 
 from . import services, tasks
+from .access import centre_staff_required, request_centre
 from .forms import CandidateSearchForm, EntryImportForm, ReissueForm, StaffLoginForm, StaffSetupForm
 from .imports import issued_csv
-from .models import Centre, Entry, EntryImport, StaffMember
+from .models import Entry, EntryImport
 from .pdf import confirmation_of_entry_pdf
 from .selectors import entries_with_details
 
@@ -49,29 +53,8 @@ REISSUE_KEPT = dt.timedelta(minutes=15)
 WRONG_STAFF_LOGIN = "The email, password and authentication code do not match a centre account."
 
 
-def centre_staff_required(view: View) -> View:
-    """Let in only centre staff who passed 2FA in this session; set ``request.centre``."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        member = None
-        if isinstance(user, User) and getattr(user, "is_verified", lambda: False)():
-            member = StaffMember.objects.select_related("centre").filter(user=user).first()
-        if member is None:
-            return redirect(f"{reverse('centres:login')}?next={request.path}")
-        request.centre = member.centre  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _centre(request: HttpRequest) -> Centre:
-    return request.centre  # type: ignore[attr-defined, no-any-return]
-
-
 def _own_entry(request: HttpRequest, public_id: str) -> Entry:
-    return get_object_or_404(entries_with_details(), public_id=public_id, centre=_centre(request))
+    return get_object_or_404(entries_with_details(), public_id=public_id, centre=request_centre(request))
 
 
 # --- Logging in ---------------------------------------------------------------------------------------
@@ -163,7 +146,9 @@ def staff_setup(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     """List and search the centre's entries (Candidate ID or name), newest session first."""
     form = CandidateSearchForm(request.GET or None)
-    entries = entries_with_details().filter(centre=_centre(request)).order_by("-session__date", "person__last_name")
+    entries = (
+        entries_with_details().filter(centre=request_centre(request)).order_by("-session__date", "person__last_name")
+    )
     if form.is_valid() and form.cleaned_data["q"]:
         query = form.cleaned_data["q"].strip()
         entries = entries.filter(
@@ -172,7 +157,7 @@ def home(request: HttpRequest) -> HttpResponse:
             | Q(person__first_name__icontains=query)
         )
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "centre": _centre(request)}
+    context = {"form": form, "page": page, "centre": request_centre(request)}
     return render(request, "centres/home.html", context)
 
 
@@ -183,7 +168,7 @@ def entry_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """Show one entry, its login details' state, and (once released) its results."""
     entry = _own_entry(request, public_id)
     reissued = _reissued_secret(request, entry)
-    results = results_released_for_entries(entries=[entry])
+    results = results_visible_by_entry(audience=Audience.centre(request_centre(request)), entries=[entry])
     context = {"entry": entry, "reissued": reissued, "result": results.get(entry.pk), "form": ReissueForm()}
     return render(request, "centres/entry_detail.html", context)
 
@@ -236,7 +221,7 @@ def entry_confirmation_pdf(request: HttpRequest, public_id: str) -> HttpResponse
 def entry_results_print(request: HttpRequest, public_id: str) -> HttpResponse:
     """Show a printable paper copy of a candidate's released results (nothing before release)."""
     entry = _own_entry(request, public_id)
-    result = results_released_for_entries(entries=[entry]).get(entry.pk)
+    result = results_visible_by_entry(audience=Audience.centre(request_centre(request)), entries=[entry]).get(entry.pk)
     if result is None:
         raise Http404("No released results for this entry.")
     return render(request, "centres/results_print.html", {"entry": entry, "result": result})
@@ -251,18 +236,18 @@ def import_new(request: HttpRequest) -> HttpResponse:
     form = EntryImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         job = services.entry_import_create(
-            centre=_centre(request),
+            centre=request_centre(request),
             user=cast(User, request.user),
             filename=form.filename,
             text=form.cleaned_data["file"],
         )
         return redirect("centres:import_detail", public_id=job.public_id)
-    recent = EntryImport.objects.filter(centre=_centre(request)).select_related("uploaded_by")[:20]
+    recent = EntryImport.objects.filter(centre=request_centre(request)).select_related("uploaded_by")[:20]
     return render(request, "centres/import_new.html", {"form": form, "recent": recent})
 
 
 def _own_import(request: HttpRequest, public_id: str) -> EntryImport:
-    return get_object_or_404(EntryImport, public_id=public_id, centre=_centre(request))
+    return get_object_or_404(EntryImport, public_id=public_id, centre=request_centre(request))
 
 
 @centre_staff_required
@@ -331,4 +316,86 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Results ------------------------------------------------------------------------------------------
+RESULTS_CSV_COLUMNS = [
+    "candidate_id",
+    "first_name",
+    "last_name",
+    "exam_code",
+    "session_date",
+    "mode",
+    "status",
+    "result",
+    "overall_score",
+    "cefr_level",
+    *SKILLS,
+]
+
+
+def _results_rows(request: HttpRequest, session_id: str | None) -> tuple[Any, list[dict[str, Any]]]:
+    """Return the centre's sessions and, for the chosen one (or all), each entry with its visible result."""
+    centre = request_centre(request)
+    sessions = ExamSession.objects.filter(entries__centre=centre).select_related("exam").distinct().order_by("-date")
+    entries = entries_with_details().filter(centre=centre).order_by("session__date", "person__last_name")
+    if session_id:
+        entries = entries.filter(session__public_id=session_id)
+    entries_list = list(entries)
+    results = results_visible_by_entry(audience=Audience.centre(centre), entries=entries_list)
+    now = timezone.now()
+    rows = []
+    for entry in entries_list:
+        result = results.get(entry.pk)
+        if result is not None:
+            status = "released"
+        elif entry_is_pending(entry=entry, now=now):
+            status = "pending"
+        else:
+            status = "not_yet_released"
+        scores = {s.component.code: s.score for s in result.component_scores.all()} if result else {}
+        rows.append({"entry": entry, "result": result, "status": status, "scores": scores})
+    return sessions, rows
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def results_list(request: HttpRequest) -> HttpResponse:
+    """Show the centre's candidates' released results by session ('Q' where pending), with a CSV download."""
+    session_id = request.GET.get("session") or None
+    sessions, rows = _results_rows(request, session_id)
+    context = {"sessions": sessions, "rows": rows, "chosen": session_id, "skills": SKILLS}
+    return render(request, "centres/results.html", context)
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def results_csv(request: HttpRequest) -> HttpResponse:
+    """Download the centre's released results as CSV (one row per entry; scores only once released)."""
+    _sessions, rows = _results_rows(request, request.GET.get("session") or None)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(RESULTS_CSV_COLUMNS)
+    for row in rows:
+        entry, result = row["entry"], row["result"]
+        writer.writerow(
+            [
+                entry.candidate_id,
+                entry.person.first_name,
+                entry.person.last_name,
+                entry.session.exam.code,
+                entry.session.date.isoformat(),
+                entry.session.mode,
+                row["status"],
+                result.grade if result else ("Q" if row["status"] == "pending" else ""),
+                result.overall_score if result and result.overall_score is not None else "",
+                result.cefr_level if result else "",
+                *[row["scores"].get(skill, "") for skill in SKILLS],
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="results-{request_centre(request).number}.csv"'
     return response

@@ -3,7 +3,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from .models import Component, Exam, ExamSession, GradeBoundaryTable
 from .services import boundaries_validate, boundary_table_set
@@ -25,11 +27,65 @@ class ExamAdmin(admin.ModelAdmin):
 
 @admin.register(ExamSession)
 class ExamSessionAdmin(admin.ModelAdmin):
-    list_display = ["exam", "date", "mode", "window_start", "window_end"]
+    """Sessions with their release progress: entries, results waiting, visible, held, and missing ('Q')."""
+
+    list_display = [
+        "exam",
+        "date",
+        "mode",
+        "window_start",
+        "window_end",
+        "entries",
+        "ready",
+        "visible",
+        "held",
+        "no_result",
+    ]
     list_filter = ["mode", "exam"]
     date_hierarchy = "date"
     list_select_related = ["exam"]
     readonly_fields = ["public_id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExamSession]:
+        now = timezone.now()
+        entered = Q(entries__status="entered")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_entries=Count("entries", filter=entered),
+                n_ready=Count(
+                    "entries",
+                    filter=entered & Q(entries__result__status="ready", entries__result__released_at__gt=now),
+                ),
+                n_visible=Count(
+                    "entries",
+                    filter=entered & Q(entries__result__released_at__lte=now) & ~Q(entries__result__status="held"),
+                ),
+                n_held=Count("entries", filter=entered & Q(entries__result__status="held")),
+                n_no_result=Count("entries", filter=entered & Q(entries__result__isnull=True)),
+            )
+        )
+
+    @admin.display(description="entries", ordering="n_entries")
+    def entries(self, obj: Any) -> int:
+        return int(obj.n_entries)
+
+    @admin.display(description="waiting for release", ordering="n_ready")
+    def ready(self, obj: Any) -> int:
+        return int(obj.n_ready)
+
+    @admin.display(description="visible", ordering="n_visible")
+    def visible(self, obj: Any) -> int:
+        return int(obj.n_visible)
+
+    @admin.display(description="held", ordering="n_held")
+    def held(self, obj: Any) -> int:
+        return int(obj.n_held)
+
+    @admin.display(description="no result yet", ordering="n_no_result")
+    def no_result(self, obj: Any) -> int:
+        return int(obj.n_no_result)
 
 
 BOUNDARY_LINE_HELP = (

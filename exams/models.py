@@ -28,6 +28,17 @@ class Exam(models.Model):
         help_text="The exam whose certificate this one shares ('for Schools' versions give the same certificate).",
     )
     verifiable_online = models.BooleanField(default=True)
+    # Unitised qualifications only (DESIGN.md §2 "Unitised qualifications").
+    size = models.CharField(max_length=60, blank=True, help_text="e.g. 'Certificate (180 GLH)'.")
+    ums_max_total = models.PositiveIntegerField("total UMS maximum", null=True, blank=True)
+    qualification_boundaries = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Fixed total-UMS minima for Pass, Merit, Distinction, Distinction*: e.g. [240, 300, 360, 420].",
+    )
+    optional_units_required = models.PositiveSmallIntegerField(
+        default=0, help_text="How many optional units a certification entry needs besides every mandatory unit."
+    )
 
     class Meta:
         ordering = ["code"]
@@ -57,8 +68,14 @@ class Component(models.Model):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SKILL)
     order = models.PositiveSmallIntegerField(default=0)
-    max_mark = models.PositiveIntegerField(null=True, blank=True, help_text="Raw maximum for papers and units.")
+    max_mark = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Raw maximum for papers and units (for NEA: the number of criteria)."
+    )
     ums_max = models.PositiveIntegerField("UMS maximum", null=True, blank=True)
+    ums_boundaries = models.JSONField(
+        "UMS boundaries", null=True, blank=True, help_text="Fixed unit UMS minima: [pass, merit, distinction]."
+    )
+    mandatory = models.BooleanField(default=True, help_text="Units: every certification entry needs it.")
 
     class Meta:
         ordering = ["exam", "order", "code"]
@@ -86,6 +103,19 @@ class ExamSession(models.Model):
         "results release window closes",
         blank=True,
         help_text="All results are available by this instant; its date is printed on the Confirmation of Entry.",
+    )
+    centre_release_at = models.DateTimeField(
+        "restricted release to centres",
+        null=True,
+        blank=True,
+        help_text="Unitised series: centres see results from this instant (e.g. 00:01 on 12 August); "
+        "candidates from the window's opening (e.g. 08:00 on 13 August). Empty: the same instant for both.",
+    )
+    certification_closing_date = models.DateField(
+        "late certification closing date",
+        null=True,
+        blank=True,
+        help_text="Unitised series: last day for late certification entries (e.g. 24 September).",
     )
 
     class Meta:

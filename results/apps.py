@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ResultsConfig(AppConfig):
     name = "results"
     verbose_name = "Results"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - registers the receivers

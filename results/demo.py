@@ -78,6 +78,7 @@ def _result(*, entry: Entry, scores: tuple[int, ...], released_at: dt.datetime |
         certificate=graded.certificate,
         ready_at=ready_at,
         released_at=released_at,
+        centre_released_at=released_at,
     )
     ComponentScore.objects.bulk_create(
         ComponentScore(result=result, component=c, score=s) for c, s in zip(components, scores, strict=True)

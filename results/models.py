@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -7,7 +8,13 @@ from django.utils.translation import gettext_lazy as _
 class Result(models.Model):
     """The graded result of one entry. Holds personal data (a person's result), embargoed until released.
 
-    Never read a result directly for display: the visibility selector applies the embargo and ownership.
+    ``released_at`` is the instant from which the candidate (and verifiers) may see the result: the later
+    of the session's release window opening and the moment the result was ready. ``centre_released_at`` is
+    the same for the centre: equal for scale-score exams, earlier for a unitised series' restricted release.
+    ``release_due`` turns READY into RELEASED once that instant has passed and queues the emails; visibility
+    itself depends only on these instants (and a hold), so a page never shows a result a second early nor
+    waits for the job. Never read a result for display directly: ``results.selectors.results_visible``
+    applies the embargo and ownership.
     """
 
     class Status(models.TextChoices):
@@ -25,7 +32,24 @@ class Result(models.Model):
     cefr_level = models.CharField("CEFR level", max_length=2, blank=True)
     certificate = models.BooleanField(default=False)
     ready_at = models.DateTimeField()
-    released_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    released_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Visible to the candidate from this instant; empty while held."
+    )
+    centre_released_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Visible to the centre from this instant (restricted release); empty while held.",
+    )
+    version = models.PositiveIntegerField(default=1, help_text="Goes up with every amendment after release.")
+    amended_at = models.DateTimeField(null=True, blank=True)
+    hold_reason = models.CharField(
+        max_length=300, blank=True, help_text="Shown to the centre with the 'Q' (pending) grade while held."
+    )
+    qualification = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Unitised: how the qualification result was worked out (which unit result counted).",
+    )
 
     class Meta:
         ordering = ["entry__candidate_id"]
@@ -40,7 +64,14 @@ class ComponentScore(models.Model):
 
     result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="component_scores")
     component = models.ForeignKey("exams.Component", on_delete=models.PROTECT, related_name="+")
-    score = models.PositiveSmallIntegerField()
+    score = models.PositiveSmallIntegerField(help_text="Scale score, or the raw mark of a unit.")
+    ums = models.PositiveSmallIntegerField("UMS", null=True, blank=True)
+    unit_grade = models.CharField(max_length=12, blank=True)
+    consideration_tariff = models.DecimalField(
+        "special consideration tariff (%)", max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    consideration_marks = models.PositiveSmallIntegerField("marks awarded for special consideration", default=0)
+    calculated_for_absence = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["result", "component__order"]
@@ -50,3 +81,66 @@ class ComponentScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component.code}={self.score}"
+
+
+class ResultAmendment(models.Model):
+    """A change to a result after it was released: what it was, what it became, when and why. Personal data."""
+
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="amendments")
+    version = models.PositiveIntegerField(help_text="The result's version after this amendment.")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300)
+    before = models.JSONField()
+    after = models.JSONField()
+
+    class Meta:
+        ordering = ["result", "version"]
+        constraints = [models.UniqueConstraint(fields=["result", "version"], name="amendment_unique_version")]
+
+    def __str__(self) -> str:
+        return f"{self.result} v{self.version}"
+
+
+class OutgoingEmail(models.Model):
+    """One email to one candidate about one result event (released, or amended version N). Personal data.
+
+    The outbox (pretix style): rows are written in the transaction that releases or amends, the send task is
+    queued after commit, locks the row, sends only if it is still QUEUED and marks it SENT. The unique
+    constraint is what makes "exactly one email per (candidate, release)" hold however often a job runs.
+    """
+
+    class Kind(models.TextChoices):
+        RELEASED = "released", _("Results released")
+        AMENDED = "amended", _("Result amended")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    account = models.ForeignKey("candidates.CandidateAccount", on_delete=models.CASCADE, related_name="emails")
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    result_version = models.PositiveIntegerField(default=1)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "result", "kind", "result_version"], name="outgoing_email_once_per_event"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email {self.pk} ({self.state})"

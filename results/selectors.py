@@ -1,26 +1,87 @@
-"""Reads of results. Every read of a result for display goes through here: embargo and ownership."""
+"""Reads of results. Every read of a result for display goes through ``results_visible``: embargo + ownership.
+
+Pages, PDFs, the API, verification, emails and centre downloads all call it; nothing else filters results
+for display. A result is visible to an audience when it is not held, its release instant for that audience
+has passed (``centre_released_at`` for a centre, ``released_at`` for everyone else), its entry is not
+withdrawn, and the entry belongs to the audience.
+"""
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from centres.models import Entry
+from centres.models import Centre, Entry
 
 from .models import ComponentScore, Result
 
 
-def results_released(*, now: dt.datetime | None = None) -> QuerySet[Result]:
-    """Return results whose release instant has passed (the embargo), with their component scores."""
+@dataclass(frozen=True)
+class Audience:
+    """Who is looking: a candidate account, a centre, or the holder of one entry's credentials or token."""
+
+    account_id: int | None = None
+    centre_id: int | None = None
+    entry_ids: tuple[int, ...] | None = None
+
+    @classmethod
+    def candidate(cls, account_id: int) -> "Audience":
+        """Return the audience of a logged-in candidate: the entries linked to their account."""
+        return cls(account_id=account_id)
+
+    @classmethod
+    def centre(cls, centre: Centre) -> "Audience":
+        """Return the audience of a centre's staff: the entries made by that centre."""
+        return cls(centre_id=centre.pk)
+
+    @classmethod
+    def entries(cls, entries: Iterable[Entry]) -> "Audience":
+        """Return the audience of whoever proved they hold these entries (secret number, signed token)."""
+        return cls(entry_ids=tuple(e.pk for e in entries))
+
+    def embargo(self, moment: dt.datetime) -> Q:
+        """Return the condition a result must meet to be out of embargo for this audience at ``moment``."""
+        if self.centre_id is not None:
+            return Q(centre_released_at__lte=moment)
+        return Q(released_at__lte=moment)
+
+    def ownership(self) -> Q:
+        """Return the condition an entry must meet to belong to this audience."""
+        if self.account_id is not None:
+            return Q(entry__account_link__account_id=self.account_id)
+        if self.centre_id is not None:
+            return Q(entry__centre_id=self.centre_id)
+        if self.entry_ids is not None:
+            return Q(entry_id__in=self.entry_ids)
+        raise ValueError("an audience must name an account, a centre or entries")
+
+
+def results_visible(*, audience: Audience, now: dt.datetime | None = None) -> QuerySet[Result]:
+    """Return the results this audience may see now, with their entry details and component scores."""
     moment = now or timezone.now()
     return (
-        Result.objects.filter(status=Result.Status.RELEASED, released_at__lte=moment)
-        .select_related("entry__session__exam")
-        .prefetch_related(Prefetch("component_scores", queryset=ComponentScore.objects.select_related("component")))
+        Result.objects.filter(audience.ownership(), audience.embargo(moment), entry__status=Entry.Status.ENTERED)
+        .exclude(status=Result.Status.HELD)
+        .select_related("entry__session__exam", "entry__person", "entry__centre")
+        .prefetch_related(
+            Prefetch(
+                "component_scores",
+                queryset=ComponentScore.objects.select_related("component").order_by("component__order"),
+            )
+        )
     )
 
 
-def results_released_for_entries(*, entries: Iterable[Entry], now: dt.datetime | None = None) -> dict[int, Result]:
-    """Return the released results of these entries (already scoped to the viewer), keyed by entry id."""
-    return {r.entry_id: r for r in results_released(now=now).filter(entry__in=[e.pk for e in entries])}
+def results_visible_by_entry(
+    *, audience: Audience, entries: Iterable[Entry], now: dt.datetime | None = None
+) -> dict[int, Result]:
+    """Return the visible results of these entries keyed by entry id (entries without one are absent)."""
+    ids = [e.pk for e in entries]
+    return {r.entry_id: r for r in results_visible(audience=audience, now=now).filter(entry_id__in=ids)}
+
+
+def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None) -> bool:
+    """Return whether an entry without a visible result is past its window's end: 'Q', result pending."""
+    return (now or timezone.now()) > entry.session.window_end

@@ -106,10 +106,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "entry-imports-purge": {"task": "centres.tasks.entry_imports_purge", "schedule": 3600.0},
     "guard-prune": {"task": "accounts.tasks.guard_prune_old", "schedule": 24 * 3600.0},
+    "results-release-due": {"task": "results.tasks.results_release_due_task", "schedule": 60.0},
+    "outgoing-emails-recover": {"task": "results.tasks.outgoing_emails_recover", "schedule": 300.0},
 }
 
 # --- Email ---------------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# A hung mail server raises instead of holding a worker until its time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Results Portal <results@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,0 +1,484 @@
+"""Import of results (``import_results FILE.csv``, DESIGN.md §4): validate everything, then write in bulk.
+
+Columns ``candidate_id,exam_code,session_date,component,score``: one line per component score. For a
+scale-score exam ``component`` is a skill with its scale score and every skill is needed; for a unitised
+qualification it is a unit code the student is entered for in that series, with its raw mark (NEA: the
+number of assessment criteria achieved), converted to UMS through the series' boundaries. Optional columns
+``consideration_tariff,consideration_marks,absent`` record special consideration for the centre's report.
+A result not yet released is replaced by a re-import; a released one is amended (kept in history,
+candidate told).
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.services import audit_record
+from centres.models import Entry
+from exams.models import Component, Exam, ExamSession
+from grading.scale import scale_exam, scale_result
+from results_portal.csvimport import (
+    ImportRejected,
+    Progress,
+    Record,
+    RowError,
+    check_date,
+    check_text,
+    chunks,
+    error_text,
+    read_records,
+)
+
+from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment
+from .unitised import (
+    NO_BOUNDARIES,
+    NOT_ENTERED_FOR_UNIT,
+    RAW_OUT_OF_RANGE,
+    entered_units,
+    qualifications_refresh,
+    series_label,
+    unit_boundaries,
+    unit_score_grade,
+)
+
+RESULT_COLUMNS = ("candidate_id", "exam_code", "session_date", "component", "score")
+OPTIONAL_COLUMNS = ("consideration_tariff", "consideration_marks", "absent")
+WRITE_BATCH_SIZE = 2000
+LOOKUP_CHUNK_SIZE = 5000
+
+CANDIDATE_UNKNOWN = _("unknown Candidate ID %(candidate_id)s")
+CANDIDATE_WITHDRAWN = _("Candidate ID %(candidate_id)s is withdrawn from this exam")
+EXAM_UNKNOWN = _("unknown exam %(code)s")
+EXAM_MISMATCH = _("Candidate ID %(candidate_id)s is entered for %(exam)s, not %(code)s")
+SESSION_MISMATCH = _("Candidate ID %(candidate_id)s sat %(exam)s on %(date)s, not on %(given)s")
+TARIFF_INVALID = _("'%(value)s' is not a special consideration tariff (a percentage from 0 to 5, e.g. 2.5)")
+ABSENT_INVALID = _("'%(value)s' is not yes or no")
+COMPONENT_UNKNOWN = _("'%(value)s' is not a component of %(exam)s (its components are %(components)s)")
+COMPONENT_REPEATED = _("a %(component)s score for Candidate ID %(candidate_id)s is also on line %(line)d")
+COMPONENTS_MISSING = _("Candidate ID %(candidate_id)s has no %(missing)s score: every component of %(exam)s is needed")
+SCORE_NOT_WHOLE = _("'%(value)s' is not a whole number")
+SCORE_OUT_OF_RANGE = _("score %(value)d is out of range for %(exam)s (0–%(maximum)d)")
+AMENDED_BY_IMPORT = "corrected results file imported"
+
+
+@dataclass
+class ResultsImportSummary:
+    """What an import did: results created, replaced before release, amended after release, unchanged."""
+
+    created: int = 0
+    replaced: int = 0
+    amended: int = 0
+    unchanged: int = 0
+    amended_result_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _UnitScore:
+    ums: int
+    grade: str
+    tariff: Decimal | None
+    marks: int
+    absent: bool
+
+
+@dataclass
+class _Graded:
+    entry: Entry
+    first_line: int
+    scores: dict[str, int]
+    attempted: set[str] = field(default_factory=set)
+    units: dict[str, _UnitScore] = field(default_factory=dict)
+    overall: int | None = None
+    grade: str = ""
+    cefr_level: str = ""
+    certificate: bool = False
+
+    @property
+    def unitised(self) -> bool:
+        return self.entry.session.exam.family == Exam.Family.UNITISED
+
+
+def results_import(
+    *,
+    text: str,
+    actor: User | None = None,
+    reason: str = AMENDED_BY_IMPORT,
+    progress: Callable[[int, int], None] | None = None,
+    now: dt.datetime | None = None,
+) -> ResultsImportSummary:
+    """Check a results file line by line, grade it through ``grading/`` and write it in one transaction.
+
+    Raise ``ImportRejected`` listing every bad line and write nothing if anything is wrong.
+    """
+    moment = now or timezone.now()
+    records = read_records(text=text, columns=RESULT_COLUMNS, optional=OPTIONAL_COLUMNS)
+    tracker = Progress(progress, total=2 * len(records))
+    graded = _parse_and_check(records=records, tracker=tracker)
+    for item in graded:
+        if not item.unitised:
+            _grade(item)
+    summary = _write(graded=graded, actor=actor, reason=reason, now=moment, tracker=tracker)
+    tracker.advance(0, force=True)
+    return summary
+
+
+def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Graded]:
+    errors: list[RowError] = []
+    entries = _entries_by_candidate_id({r.values["candidate_id"].strip().upper() for r in records})
+    exams = {e.code: e for e in Exam.objects.all()}
+    components = _components_by_exam()
+    units = {(c.exam_id, c.code): c for c in Component.objects.filter(exam__family=Exam.Family.UNITISED)}
+    unitised_entries = [e for e in entries.values() if e.session.exam.family == Exam.Family.UNITISED]
+    entered = entered_units(entry_ids=[e.pk for e in unitised_entries])
+    boundaries = unit_boundaries(sessions={e.session for e in unitised_entries})
+    by_entry: dict[int, _Graded] = {}
+    seen: dict[tuple[int, str], int] = {}
+    for record in records:
+        tracker.advance()
+        line = record.line
+        values = {
+            name: check_text(record=record, column=name, required=True, max_length=40, errors=errors)
+            for name in ("candidate_id", "exam_code", "component", "score")
+        }
+        session_date = check_date(record=record, column="session_date", errors=errors)
+        if None in values.values() or session_date is None:
+            continue
+        candidate_id, code = str(values["candidate_id"]).upper(), str(values["exam_code"]).upper()
+        entry = entries.get(candidate_id)
+        exam = exams.get(code)
+        if exam is None:
+            errors.append(RowError(line, "exam_code", error_text(EXAM_UNKNOWN, code=code)))
+            continue
+        if entry is None:
+            errors.append(RowError(line, "candidate_id", error_text(CANDIDATE_UNKNOWN, candidate_id=candidate_id)))
+            continue
+        problem = _entry_problem(entry=entry, exam=exam, session_date=session_date, candidate_id=candidate_id)
+        if problem is not None:
+            errors.append(RowError(line, *problem))
+            continue
+        component = str(values["component"])
+        component = component.upper() if exam.family == Exam.Family.UNITISED else component.lower()
+        known = components[exam.pk]
+        if component not in known:
+            listed = ", ".join(known)
+            message = error_text(COMPONENT_UNKNOWN, value=component, exam=exam.name, components=listed)
+            errors.append(RowError(line, "component", message))
+            continue
+        if exam.family == Exam.Family.UNITISED and component not in entered.get(entry.pk, set()):
+            message = error_text(NOT_ENTERED_FOR_UNIT, candidate_id=candidate_id, unit=component)
+            errors.append(RowError(line, "component", message))
+            continue
+        item = by_entry.setdefault(entry.pk, _Graded(entry=entry, first_line=line, scores={}))
+        item.attempted.add(component)
+        unit = units.get((exam.pk, component))
+        score = _score(record=record, raw=str(values["score"]), exam=exam, unit=unit, errors=errors)
+        if score is None:
+            continue
+        if unit is not None:
+            unit_score = _unit_score(
+                record=record, unit=unit, raw=score, session=entry.session, boundaries=boundaries, errors=errors
+            )
+            if unit_score is None:
+                continue
+            item.units[component] = unit_score
+        if (entry.pk, component) in seen:
+            message = error_text(
+                COMPONENT_REPEATED, component=component, candidate_id=candidate_id, line=seen[(entry.pk, component)]
+            )
+            errors.append(RowError(line, "component", message))
+            continue
+        seen[(entry.pk, component)] = line
+        item.scores[component] = score
+    for item in by_entry.values():
+        exam = item.entry.session.exam
+        if item.unitised:
+            continue
+        missing = [c for c in components[exam.pk] if c not in item.attempted]
+        if missing:
+            message = error_text(
+                COMPONENTS_MISSING, candidate_id=item.entry.candidate_id, missing=", ".join(missing), exam=exam.name
+            )
+            errors.append(RowError(item.first_line, "component", message))
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.line))
+    return list(by_entry.values())
+
+
+def _entries_by_candidate_id(candidate_ids: set[str]) -> dict[str, Entry]:
+    found: dict[str, Entry] = {}
+    for chunk in chunks(sorted(candidate_ids), LOOKUP_CHUNK_SIZE):
+        found.update(
+            (entry.candidate_id, entry)
+            for entry in Entry.objects.select_related("session__exam").filter(candidate_id__in=chunk)
+        )
+    return found
+
+
+def _components_by_exam() -> dict[int, list[str]]:
+    by_exam: dict[int, list[str]] = defaultdict(list)
+    for exam_id, code in Component.objects.order_by("exam_id", "order").values_list("exam_id", "code"):
+        by_exam[exam_id].append(code)
+    return by_exam
+
+
+def _entry_problem(*, entry: Entry, exam: Exam, session_date: dt.date, candidate_id: str) -> tuple[str, str] | None:
+    session = entry.session
+    if entry.status == Entry.Status.WITHDRAWN:
+        return "candidate_id", error_text(CANDIDATE_WITHDRAWN, candidate_id=candidate_id)
+    if session.exam_id != exam.pk:
+        return "exam_code", error_text(
+            EXAM_MISMATCH, candidate_id=candidate_id, exam=session.exam.code, code=exam.code
+        )
+    if session.date != session_date:
+        message = error_text(
+            SESSION_MISMATCH,
+            candidate_id=candidate_id,
+            exam=exam.code,
+            date=session.date.isoformat(),
+            given=session_date.isoformat(),
+        )
+        return "session_date", message
+    return None
+
+
+def _score(*, record: Record, raw: str, exam: Exam, unit: Component | None, errors: list[RowError]) -> int | None:
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.append(RowError(record.line, "score", error_text(SCORE_NOT_WHOLE, value=raw)))
+        return None
+    if unit is not None:
+        maximum = int(unit.max_mark or 0)
+        if not 0 <= value <= maximum:
+            message = error_text(RAW_OUT_OF_RANGE, value=value, unit=unit.code, maximum=maximum)
+            errors.append(RowError(record.line, "score", message))
+            return None
+        return value
+    maximum = scale_exam(exam.code).reported_max
+    if not 0 <= value <= maximum:
+        errors.append(
+            RowError(
+                record.line, "score", error_text(SCORE_OUT_OF_RANGE, value=value, exam=exam.name, maximum=maximum)
+            )
+        )
+        return None
+    return value
+
+
+def _unit_score(
+    *,
+    record: Record,
+    unit: Component,
+    raw: int,
+    session: ExamSession,
+    boundaries: dict[tuple[int, int], list[int]],
+    errors: list[RowError],
+) -> _UnitScore | None:
+    """Return the unit's UMS and grade with any special consideration, or None after recording why not."""
+    raw_boundaries = boundaries.get((session.pk, unit.pk))
+    if raw_boundaries is None:
+        message = error_text(NO_BOUNDARIES, unit=unit.code, series=series_label(session))
+        errors.append(RowError(record.line, "component", message))
+        return None
+    tariff_text = record.values["consideration_tariff"]
+    tariff = None
+    if tariff_text:
+        try:
+            tariff = Decimal(tariff_text)
+        except InvalidOperation:
+            tariff = None
+        if tariff is None or not Decimal(0) <= tariff <= Decimal(5):
+            errors.append(RowError(record.line, "consideration_tariff", error_text(TARIFF_INVALID, value=tariff_text)))
+            return None
+    marks_text = record.values["consideration_marks"] or "0"
+    if not marks_text.isdigit():
+        errors.append(RowError(record.line, "consideration_marks", error_text(SCORE_NOT_WHOLE, value=marks_text)))
+        return None
+    absent_text = record.values["absent"].lower()
+    if absent_text not in {"", "yes", "no", "y", "n", "true", "false", "1", "0"}:
+        errors.append(RowError(record.line, "absent", error_text(ABSENT_INVALID, value=absent_text)))
+        return None
+    ums, grade = unit_score_grade(unit=unit, raw=raw, raw_boundaries=raw_boundaries)
+    return _UnitScore(ums, grade, tariff, int(marks_text), absent_text in {"yes", "y", "true", "1"})
+
+
+def _grade(item: _Graded) -> None:
+    graded = scale_result(exam_code=item.entry.session.exam.code, scores=item.scores)
+    item.overall = graded.overall
+    item.grade = graded.result
+    item.cefr_level = graded.cefr_level or ""
+    item.certificate = graded.certificate
+
+
+def _snapshot(*, overall: int | None, grade: str, cefr_level: str, scores: dict[str, int]) -> dict[str, Any]:
+    return {
+        "overall_score": overall,
+        "grade": grade,
+        "cefr_level": cefr_level,
+        "components": dict(sorted(scores.items())),
+    }
+
+
+@transaction.atomic
+def _write(
+    *, graded: list[_Graded], actor: User | None, reason: str, now: dt.datetime, tracker: Progress
+) -> ResultsImportSummary:
+    summary = ResultsImportSummary()
+    entry_ids = [g.entry.pk for g in graded]
+    existing: dict[int, Result] = {}
+    for chunk in chunks(entry_ids, LOOKUP_CHUNK_SIZE):
+        existing.update(
+            (r.entry_id, r) for r in Result.objects.select_for_update().filter(entry_id__in=chunk).order_by("pk")
+        )
+    old_scores, old_rows = _scores_of([r.pk for r in existing.values()])
+    components = {(c.exam_id, c.code): c for c in Component.objects.all()}
+
+    created: list[Result] = []
+    updated: list[Result] = []
+    amendments: list[ResultAmendment] = []
+    rescored: list[tuple[Result, _Graded]] = []
+    for item in graded:
+        result = existing.get(item.entry.pk)
+        if result is None:
+            released_at, centre_released_at = _release_instants(session=item.entry.session, now=now)
+            result = Result(
+                entry=item.entry, ready_at=now, released_at=released_at, centre_released_at=centre_released_at
+            )
+            _apply(result, item)
+            created.append(result)
+            rescored.append((result, item))
+            continue
+        old = old_scores[result.pk]
+        if item.unitised:
+            # A unit file may hold some units only: the others keep their results.
+            item.scores = {**old, **item.scores}
+            item.overall, item.grade = result.overall_score, result.grade
+        before = _snapshot(overall=result.overall_score, grade=result.grade, cefr_level=result.cefr_level, scores=old)
+        after = _snapshot(overall=item.overall, grade=item.grade, cefr_level=item.cefr_level, scores=item.scores)
+        if before == after:
+            summary.unchanged += 1
+            continue
+        released = result.status != Result.Status.HELD and result.released_at is not None and result.released_at <= now
+        _apply(result, item)
+        result.ready_at = now
+        if released:
+            result.version += 1
+            result.amended_at = now
+            amendments.append(
+                ResultAmendment(
+                    result=result, version=result.version, actor=actor, reason=reason, before=before, after=after
+                )
+            )
+            summary.amended_result_ids.append(result.pk)
+        elif result.status != Result.Status.HELD:
+            result.released_at, result.centre_released_at = _release_instants(session=item.entry.session, now=now)
+        updated.append(result)
+        rescored.append((result, item))
+
+    Result.objects.bulk_create(created, batch_size=WRITE_BATCH_SIZE)
+    Result.objects.bulk_update(
+        updated,
+        [
+            "overall_score",
+            "grade",
+            "cefr_level",
+            "certificate",
+            "ready_at",
+            "released_at",
+            "centre_released_at",
+            "version",
+            "amended_at",
+        ],
+        batch_size=WRITE_BATCH_SIZE,
+    )
+    # Scale-score results are rewritten whole; a unit file rewrites only the units it holds.
+    updated_ids = {r.pk for r in updated}
+    stale = [
+        row_id
+        for result, item in rescored
+        if result.pk in updated_ids
+        for code in (item.units if item.unitised else item.scores)
+        if (row_id := old_rows.get((result.pk, code))) is not None
+    ]
+    for chunk in chunks(stale, LOOKUP_CHUNK_SIZE):
+        ComponentScore.objects.filter(pk__in=chunk).delete()
+    scores = [
+        _component_score(
+            result=result, component=components[(item.entry.session.exam_id, code)], item=item, score=score
+        )
+        for result, item in rescored
+        for code, score in item.scores.items()
+        if not item.unitised or code in item.units
+    ]
+    for batch in chunks(scores, WRITE_BATCH_SIZE):
+        ComponentScore.objects.bulk_create(batch)
+        tracker.advance(len(batch) if tracker.total else 0)
+    ResultAmendment.objects.bulk_create(amendments, batch_size=WRITE_BATCH_SIZE)
+
+    summary.created = len(created)
+    summary.amended = len(amendments)
+    summary.replaced = len(updated) - len(amendments)
+    qualifications_refresh(
+        person_exam_pairs={(i.entry.person_id, i.entry.session.exam_id) for i in graded if i.unitised}, now=now
+    )
+    if summary.amended_result_ids:
+        _amendments_notify(result_ids=summary.amended_result_ids, now=now)
+    audit_record(
+        actor=actor,
+        action="results.import",
+        reason=reason if summary.amended else "",
+        detail={"created": summary.created, "replaced": summary.replaced, "amended": summary.amended},
+    )
+    return summary
+
+
+def _release_instants(*, session: ExamSession, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Return when a result ready ``now`` becomes visible to candidates, and to the centre."""
+    centre_opens = session.centre_release_at or session.window_start
+    return max(session.window_start, now), max(centre_opens, now)
+
+
+def _component_score(*, result: Result, component: Component, item: _Graded, score: int) -> ComponentScore:
+    row = ComponentScore(result=result, component=component, score=score)
+    unit = item.units.get(component.code)
+    if unit is not None:
+        row.ums, row.unit_grade = unit.ums, unit.grade
+        row.consideration_tariff, row.consideration_marks = unit.tariff, unit.marks
+        row.calculated_for_absence = unit.absent
+    return row
+
+
+def _apply(result: Result, item: _Graded) -> None:
+    result.overall_score = item.overall
+    result.grade = item.grade
+    result.cefr_level = item.cefr_level
+    result.certificate = item.certificate
+
+
+def _scores_of(result_ids: Sequence[int]) -> tuple[dict[int, dict[str, int]], dict[tuple[int, str], int]]:
+    """Return the stored scores per result and code, and each score row's id by (result id, code)."""
+    scores: dict[int, dict[str, int]] = defaultdict(dict)
+    row_ids: dict[tuple[int, str], int] = {}
+    for chunk in chunks(list(result_ids), LOOKUP_CHUNK_SIZE):
+        for row_id, result_id, code, score in ComponentScore.objects.filter(result_id__in=chunk).values_list(
+            "pk", "result_id", "component__code", "score"
+        ):
+            scores[result_id][code] = score
+            row_ids[(result_id, code)] = row_id
+    return scores, row_ids
+
+
+def _amendments_notify(*, result_ids: list[int], now: dt.datetime) -> None:
+    """Tell each candidate whose released result changed (one email per amended version)."""
+    from .emails import outgoing_emails_create, outgoing_emails_dispatch
+
+    email_ids = outgoing_emails_create(result_ids=result_ids, kind=OutgoingEmail.Kind.AMENDED, now=now)
+    outgoing_emails_dispatch(email_ids=email_ids)

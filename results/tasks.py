@@ -1,0 +1,69 @@
+"""Tasks of the results email outbox. They take ids and call ``results.emails``, where the logic lives.
+
+docs/decisions/0005-results-email-outbox.md explains the states, the retries and the recovery job.
+"""
+
+import logging
+from typing import Any
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from .emails import (
+    MAX_RETRIES,
+    RETRY_COUNTDOWN_BASE,
+    RETRY_COUNTDOWN_MAX,
+    SEND_SOFT_TIME_LIMIT,
+    SEND_TIME_LIMIT,
+    outgoing_emails_claim,
+    outgoing_emails_deliver,
+    outgoing_emails_dispatch,
+    outgoing_emails_recover_stale,
+    outgoing_emails_requeue,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=MAX_RETRIES,
+    soft_time_limit=int(SEND_SOFT_TIME_LIMIT.total_seconds()),
+    time_limit=int(SEND_TIME_LIMIT.total_seconds()),
+)
+def outgoing_emails_send(self: Task[Any, None], *, email_ids: list[int]) -> None:
+    """Send the emails among these that are still QUEUED, over one connection; never send one twice.
+
+    On a mail server or network error the emails not yet sent go back to QUEUED and the task retries with an
+    exponential back-off; after ``MAX_RETRIES`` retries (or once an email has used its attempts) they are
+    marked FAILED.
+    """
+    claimed = outgoing_emails_claim(email_ids=email_ids)
+    if not claimed:
+        return
+    try:
+        outgoing_emails_deliver(email_ids=claimed)
+    except (OSError, SoftTimeLimitExceeded) as exc:
+        retries = self.request.retries
+        requeued = outgoing_emails_requeue(
+            email_ids=claimed, error=f"{type(exc).__name__}: {exc}", give_up=retries >= MAX_RETRIES
+        )
+        if requeued:
+            countdown = min(RETRY_COUNTDOWN_BASE * 2**retries, RETRY_COUNTDOWN_MAX.total_seconds())
+            logger.warning("%d results emails requeued after %r; retry in %d s", requeued, exc, countdown)
+            raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task
+def outgoing_emails_recover() -> None:
+    """Requeue the emails a dead worker left SENDING and queue again every send whose task was lost."""
+    outgoing_emails_dispatch(email_ids=outgoing_emails_recover_stale())
+
+
+@shared_task(acks_late=True)
+def results_release_due_task() -> int:
+    """Release every result whose release instant has passed (beat runs this every minute)."""
+    from .services import results_release_due
+
+    return results_release_due()

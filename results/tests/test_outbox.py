@@ -1,0 +1,393 @@
+"""The results email outbox: one email per (candidate, result event), retries, recovery, content, queries."""
+
+import datetime as dt
+import smtplib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from celery.exceptions import Retry
+from django.core import mail
+from django.core.mail.backends import locmem
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+
+from accounts.tests.factories import UserFactory
+from candidates.models import CandidateAccount, LinkedEntry
+from centres.tests.factories import CentreFactory, EntryFactory, ExamSessionFactory
+from results import emails
+from results.emails import (
+    ERROR_ACCOUNT_CLOSED,
+    ERROR_WORKER_STOPPED,
+    MAX_ATTEMPTS,
+    MAX_RETRIES,
+    outgoing_emails_create,
+    outgoing_emails_dispatch,
+)
+from results.models import OutgoingEmail, Result
+from results.tasks import outgoing_emails_recover, outgoing_emails_send
+
+pytestmark = pytest.mark.django_db
+
+RELEASED = OutgoingEmail.Kind.RELEASED
+AMENDED = OutgoingEmail.Kind.AMENDED
+State = OutgoingEmail.State
+
+
+def _account(*, confirmed: bool = True, active: bool = True, language: str = "en") -> CandidateAccount:
+    return CandidateAccount.objects.create(
+        user=UserFactory(is_active=active),
+        email_confirmed_at=timezone.now() if confirmed else None,
+        language=language,
+    )
+
+
+def _result(account: CandidateAccount | None = None, **fields: Any) -> Result:
+    entry = EntryFactory(**{k: fields.pop(k) for k in ("session", "person__centre") if k in fields})
+    if account is not None:
+        LinkedEntry.objects.create(account=account, entry=entry)
+    now = timezone.now()
+    values: dict[str, Any] = {
+        "status": Result.Status.RELEASED,
+        "overall_score": 182,
+        "grade": "Grade A",
+        "cefr_level": "C1",
+        "certificate": True,
+        "ready_at": now - dt.timedelta(hours=1),
+        "released_at": now - dt.timedelta(minutes=1),
+    }
+    return Result.objects.create(entry=entry, **(values | fields))
+
+
+def _release(results: Sequence[Result], kind: str = RELEASED, batch_size: int = 200) -> list[int]:
+    """Do what the release code does: write the rows, then queue the sends after commit."""
+    ids = outgoing_emails_create(result_ids=[r.pk for r in results], kind=kind)
+    outgoing_emails_dispatch(email_ids=ids, batch_size=batch_size)
+    return ids
+
+
+def _states(ids: Sequence[int]) -> list[str]:
+    return [e.state for e in OutgoingEmail.objects.filter(pk__in=ids).order_by("pk")]
+
+
+def _message_id(message: mail.EmailMessage) -> str:
+    return str(message.message()["Message-ID"])
+
+
+def _age(ids: Sequence[int], **fields: dt.timedelta) -> None:
+    """Move these rows' timestamps into the past, as if the clock had moved on."""
+    for email in OutgoingEmail.objects.filter(pk__in=ids):
+        for name, delta in fields.items():
+            setattr(email, name, getattr(email, name) - delta)
+        email.save(update_fields=list(fields))
+
+
+Fails = Callable[[int, mail.EmailMessage], BaseException | None]
+
+
+def _flaky_send(monkeypatch: pytest.MonkeyPatch, fails: Fails) -> None:
+    """Make the test mail backend raise ``fails(call number, message)`` when that returns an exception."""
+    original = locmem.EmailBackend.send_messages
+    calls = 0
+
+    def send_messages(self: locmem.EmailBackend, messages: Sequence[mail.EmailMessage]) -> int:
+        nonlocal calls
+        calls += 1
+        error = fails(calls, messages[0])
+        if error is not None:
+            raise error
+        return original(self, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", send_messages)
+
+
+# --- exactly once ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_create_and_send_twice_sends_one_email_per_candidate_and_release() -> None:
+    ana, ben = _account(), _account()
+    results = [_result(ana), _result(ben)]
+
+    first = _release(results)
+    second = _release(results)
+
+    assert len(first) == 2
+    assert second == [], "nothing is left QUEUED: the second run writes and sends nothing"
+    assert OutgoingEmail.objects.count() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([ana.user.email, ben.user.email])
+    assert _states(first) == [State.SENT, State.SENT]
+
+
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_an_amendment_sends_one_more_email_per_version() -> None:
+    result = _result(_account())
+    _release([result])
+
+    Result.objects.filter(pk=result.pk).update(version=2, amended_at=timezone.now())
+    _release([result], kind=AMENDED)
+    _release([result], kind=AMENDED)
+
+    assert [m.subject for m in mail.outbox] == ["Your exam results are available", "Your exam result has been amended"]
+    assert OutgoingEmail.objects.filter(result=result, kind=AMENDED, result_version=2, state=State.SENT).count() == 1
+
+
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_only_confirmed_active_accounts_get_an_email() -> None:
+    confirmed = _account()
+    results = [_result(confirmed), _result(_account(confirmed=False)), _result(_account(active=False))]
+
+    ids = _release(results)
+
+    assert len(ids) == 1
+    assert [m.to for m in mail.outbox] == [[confirmed.user.email]]
+
+
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_unlinked_entries_get_no_email() -> None:
+    assert _release([_result()]) == []
+    assert not OutgoingEmail.objects.exists()
+    assert mail.outbox == []
+
+
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_held_or_embargoed_results_get_no_email() -> None:
+    held = _result(_account(), status=Result.Status.HELD)
+    embargoed = _result(_account(), released_at=timezone.now() + dt.timedelta(hours=1))
+
+    assert _release([held, embargoed]) == []
+    assert mail.outbox == []
+    later = timezone.now() + dt.timedelta(hours=2)
+    assert len(outgoing_emails_create(result_ids=[held.pk, embargoed.pk], kind=RELEASED, now=later)) == 1
+
+
+def test_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown outgoing email kind"):
+        outgoing_emails_create(result_ids=[_result(_account()).pk], kind="reminder")
+
+
+def test_send_task_run_twice_sends_once() -> None:
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk, _result(_account()).pk], kind=RELEASED)
+
+    outgoing_emails_send.delay(email_ids=ids)
+    outgoing_emails_send.delay(email_ids=ids)
+
+    assert len(mail.outbox) == 2
+    assert [e.attempts for e in OutgoingEmail.objects.order_by("pk")] == [1, 1]
+
+
+def test_send_task_skips_rows_another_worker_is_sending() -> None:
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk], kind=RELEASED)
+    OutgoingEmail.objects.filter(pk__in=ids).update(state=State.SENDING, sending_since=timezone.now())
+
+    outgoing_emails_send.delay(email_ids=ids)
+
+    assert mail.outbox == []
+    assert _states(ids) == [State.SENDING]
+
+
+# --- failures and recovery ------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_worker_dying_between_send_and_mark_costs_at_most_one_duplicate_with_the_same_message_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk, _result(_account()).pk], kind=RELEASED)
+
+    def killed(*, email_id: int) -> None:
+        raise RuntimeError("worker killed after the server accepted the message")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(emails, "_outgoing_email_mark_sent", killed)
+        with pytest.raises(RuntimeError):
+            outgoing_emails_send.delay(email_ids=ids)
+
+    assert len(mail.outbox) == 1
+    assert _states(ids) == [State.SENDING, State.SENDING]
+    outgoing_emails_recover.delay()
+    assert len(mail.outbox) == 1, "a row SENDING for less than 10 minutes may belong to a live worker"
+
+    _age(ids, sending_since=dt.timedelta(minutes=11))
+    outgoing_emails_recover.delay()
+    outgoing_emails_recover.delay()
+
+    first, second = ids
+    assert [_message_id(m) for m in mail.outbox] == [
+        f"<results-email-{first}@example.org>",
+        f"<results-email-{first}@example.org>",
+        f"<results-email-{second}@example.org>",
+    ]
+    rows = list(OutgoingEmail.objects.filter(pk__in=ids).order_by("pk"))
+    assert [(r.state, r.attempts, r.last_error) for r in rows] == [(State.SENT, 2, ERROR_WORKER_STOPPED)] * 2
+
+
+def test_smtp_failure_requeues_the_unsent_then_a_retry_sends_each_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk for _ in range(3)], kind=RELEASED)
+    _flaky_send(monkeypatch, lambda call, _: smtplib.SMTPServerDisconnected("421 try later") if call == 2 else None)
+
+    with pytest.raises(Retry) as retry:
+        outgoing_emails_send.delay(email_ids=ids)
+
+    assert retry.value.when == 30
+    assert len(mail.outbox) == 1
+    rows = list(OutgoingEmail.objects.filter(pk__in=ids).order_by("pk"))
+    assert [(r.state, r.attempts) for r in rows] == [(State.SENT, 1), (State.QUEUED, 1), (State.QUEUED, 1)]
+    assert rows[1].last_error == "SMTPServerDisconnected: 421 try later"
+
+    outgoing_emails_send.delay(email_ids=ids)
+
+    assert _states(ids) == [State.SENT] * 3
+    assert sorted(_message_id(m) for m in mail.outbox) == sorted(f"<results-email-{i}@example.org>" for i in ids)
+
+
+def test_after_max_attempts_the_emails_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk], kind=RELEASED)
+    _flaky_send(monkeypatch, lambda call, _: smtplib.SMTPException("451 local error"))
+
+    for _ in range(MAX_ATTEMPTS - 1):
+        with pytest.raises(Retry):
+            outgoing_emails_send.delay(email_ids=ids)
+        assert _states(ids) == [State.QUEUED]
+    outgoing_emails_send.delay(email_ids=ids)
+    outgoing_emails_send.delay(email_ids=ids)
+
+    email = OutgoingEmail.objects.get(pk=ids[0])
+    assert (email.state, email.attempts) == (State.FAILED, MAX_ATTEMPTS)
+    assert email.last_error == "SMTPException: 451 local error"
+    assert mail.outbox == []
+
+
+def test_retries_back_off_exponentially_and_the_last_retry_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk], kind=RELEASED)
+    _flaky_send(monkeypatch, lambda call, _: ConnectionRefusedError("connection refused"))
+    countdowns = []
+
+    for retries in range(MAX_RETRIES):
+        with pytest.raises(Retry) as retry:
+            outgoing_emails_send.apply(kwargs={"email_ids": ids}, retries=retries)
+        countdowns.append(retry.value.when)
+    outgoing_emails_send.apply(kwargs={"email_ids": ids}, retries=MAX_RETRIES)
+
+    assert countdowns == [30, 60, 120, 240, 480, 960]
+    assert _states(ids) == [State.FAILED]
+
+
+def test_an_address_refused_for_good_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk for _ in range(3)], kind=RELEASED)
+    refused = OutgoingEmail.objects.get(pk=ids[1]).account.user.email
+
+    def fails(call: int, message: mail.EmailMessage) -> BaseException | None:
+        if message.to == [refused]:
+            return smtplib.SMTPRecipientsRefused({refused: (550, b"5.1.1 no such user")})
+        return None
+
+    _flaky_send(monkeypatch, fails)
+    outgoing_emails_send.delay(email_ids=ids)
+
+    assert _states(ids) == [State.SENT, State.FAILED, State.SENT]
+    assert "no such user" in OutgoingEmail.objects.get(pk=ids[1]).last_error
+
+
+def test_an_account_closed_before_sending_gets_no_email() -> None:
+    account = _account()
+    ids = outgoing_emails_create(result_ids=[_result(account).pk], kind=RELEASED)
+    account.user.is_active = False
+    account.user.save()
+
+    outgoing_emails_send.delay(email_ids=ids)
+
+    assert mail.outbox == []
+    assert OutgoingEmail.objects.get(pk=ids[0]).last_error == ERROR_ACCOUNT_CLOSED
+
+
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_recover_queues_again_emails_whose_task_never_reached_a_worker() -> None:
+    lost = outgoing_emails_create(result_ids=[_result(_account()).pk], kind=RELEASED)
+    waiting_for_retry = outgoing_emails_create(result_ids=[_result(_account()).pk], kind=RELEASED)
+    OutgoingEmail.objects.filter(pk__in=waiting_for_retry).update(attempts=1, sending_since=timezone.now())
+
+    outgoing_emails_recover.delay()
+    assert mail.outbox == [], "rows written less than 5 minutes ago may still have their task in the queue"
+
+    _age(lost + waiting_for_retry, created_at=dt.timedelta(minutes=6))
+    outgoing_emails_recover.delay()
+
+    assert _states(lost) == [State.SENT]
+    assert _states(waiting_for_retry) == [State.QUEUED], "a retry that is not overdue is left to its countdown"
+    assert len(mail.outbox) == 1
+
+
+# --- batching, content, queries -------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_one_connection_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    results = [_result(_account()) for _ in range(5)]
+    opened = 0
+
+    def open_connection(self: locmem.EmailBackend) -> bool:
+        nonlocal opened
+        opened += 1
+        return True
+
+    monkeypatch.setattr(locmem.EmailBackend, "open", open_connection)
+    _release(results, batch_size=2)
+
+    assert len(mail.outbox) == 5
+    assert opened == 3
+
+
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_the_email_says_where_to_log_in_and_holds_no_result() -> None:
+    result = _result(_account())
+    session = result.entry.session
+
+    (email_id,) = _release([result])
+
+    (message,) = mail.outbox
+    html = message.alternatives[0].content
+    date = date_format(session.date, "DATE_FORMAT")
+    assert message.subject == "Your exam results are available"
+    assert f"Your results for B2 First ({date}) are available in Results Online." in message.body
+    assert "http://127.0.0.1:8000/results/login/" in message.body
+    assert 'href="http://127.0.0.1:8000/results/login/"' in html
+    assert "results are shown only after you log in" in message.body
+    for secret in ("182", "Grade", "C1"):
+        assert secret not in message.subject
+        assert secret not in message.body
+        assert secret not in html
+    assert _message_id(message) == f"<results-email-{email_id}@example.org>"
+
+
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_the_email_is_in_the_account_language() -> None:
+    result = _result(_account(language="es"))
+
+    _release([result])
+
+    (message,) = mail.outbox
+    html = message.alternatives[0].content
+    with translation.override("es"):
+        date = date_format(result.entry.session.date, "DATE_FORMAT")
+    assert message.message()["Content-Language"] == "es"
+    assert '<html lang="es">' in html
+    assert "Iniciar sesión en Results Online" in message.body
+    assert "Iniciar sesión en Results Online" in html
+    assert date in message.body
+    assert "http://127.0.0.1:8000/es/results/login/" in message.body
+
+
+def test_create_runs_the_same_queries_for_10_or_100_results(
+    django_assert_max_num_queries: Callable[..., Any],
+) -> None:
+    centre, session = CentreFactory(), ExamSessionFactory()
+    results = [_result(_account(), session=session, person__centre=centre) for _ in range(100)]
+
+    with django_assert_max_num_queries(6):
+        ten = outgoing_emails_create(result_ids=[r.pk for r in results[:10]], kind=RELEASED)
+    with django_assert_max_num_queries(6):
+        hundred = outgoing_emails_create(result_ids=[r.pk for r in results], kind=RELEASED)
+
+    assert len(ten) == 10
+    assert len(hundred) == 100

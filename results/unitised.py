@@ -1,0 +1,148 @@
+"""Unitised qualifications: unit raw marks → UMS through the series' boundaries, and cash-in results.
+
+Rules: DESIGN.md §2 "Unitised qualifications (UMS)", reference/003. The arithmetic is ``grading.ums``; this
+module finds the tables it needs (the unit's fixed UMS boundaries, the series' raw boundaries in force)
+and stores the outcome. A qualification grade is worked out only where a certification entry exists, from
+the best result of each unit across every series the student sat.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from centres.models import CertificationEntry, Entry
+from exams.models import Component, Exam, ExamSession, GradeBoundaryTable
+from grading.ums import UnitResult, qualification_result, raw_to_ums, unit_grade
+
+from .models import ComponentScore, Result
+
+NO_BOUNDARIES = _("no grade boundaries are set for unit %(unit)s in the %(series)s series")
+NOT_ENTERED_FOR_UNIT = _("Candidate ID %(candidate_id)s is not entered for unit %(unit)s in this series")
+RAW_OUT_OF_RANGE = _("raw mark %(value)d is out of range for unit %(unit)s (0–%(maximum)d)")
+UNIT_RESULTS_ONLY = "Unit results only"
+
+
+def series_label(session: ExamSession) -> str:
+    """Return how people name a series: 'June 2026'."""
+    return session.date.strftime("%B %Y")
+
+
+def unit_boundaries(*, sessions: Iterable[ExamSession]) -> dict[tuple[int, int], list[int]]:
+    """Return the raw boundaries (pass, merit, distinction) in force per (session id, unit id)."""
+    tables = GradeBoundaryTable.objects.filter(
+        session__in=list(sessions), kind=GradeBoundaryTable.Kind.UNIT_RAW, component__isnull=False
+    ).order_by("session_id", "component_id", "-version")
+    found: dict[tuple[int, int], list[int]] = {}
+    for table in tables:
+        key = (table.session_id, int(table.component_id or 0))
+        if key not in found:
+            minima = {str(label).lower(): int(minimum) for label, minimum in table.boundaries}
+            found[key] = [minima["pass"], minima["merit"], minima["distinction"]]
+    return found
+
+
+def unit_score_grade(*, unit: Component, raw: int, raw_boundaries: list[int]) -> tuple[int, str]:
+    """Return (UMS, unit grade) for a raw mark on a unit, through the grading engine."""
+    ums_boundaries = [int(b) for b in unit.ums_boundaries or []]
+    ums_max = int(unit.ums_max or 0)
+    ums = raw_to_ums(
+        raw=raw,
+        raw_boundaries=raw_boundaries,
+        raw_max=int(unit.max_mark or 0),
+        ums_boundaries=ums_boundaries,
+        ums_max=ums_max,
+    )
+    return ums, unit_grade(ums=ums, ums_boundaries=ums_boundaries)
+
+
+def entered_units(*, entry_ids: Iterable[int]) -> dict[int, set[str]]:
+    """Return the unit codes each entry is entered for."""
+    from centres.models import UnitEntry
+
+    units: dict[int, set[str]] = defaultdict(set)
+    for entry_id, code in UnitEntry.objects.filter(entry_id__in=list(entry_ids)).values_list("entry_id", "unit__code"):
+        units[entry_id].add(code)
+    return units
+
+
+def required_units_for(*, exam: Exam, best: dict[str, int]) -> list[str]:
+    """Return the units a cash-in counts: every mandatory unit and the best optional ones the rules ask for."""
+    units = list(exam.components.order_by("order"))
+    mandatory = [u.code for u in units if u.mandatory]
+    optional = sorted((u for u in units if not u.mandatory), key=lambda u: (-best.get(u.code, -1), u.order))
+    return mandatory + [u.code for u in optional[: exam.optional_units_required]]
+
+
+def qualifications_refresh(*, person_exam_pairs: Iterable[tuple[int, int]], now: dt.datetime | None = None) -> int:
+    """Work out again the qualification result of every cash-in of these (person, qualification) pairs.
+
+    Return how many results changed. The best result per unit is taken across every series the person sat;
+    without a certification entry only unit results exist (the result's grade says so).
+    """
+    moment = now or timezone.now()
+    pairs = set(person_exam_pairs)
+    if not pairs:
+        return 0
+    person_ids = {p for p, _ in pairs}
+    scores = (
+        ComponentScore.objects.filter(result__entry__person_id__in=person_ids, ums__isnull=False)
+        .select_related("component", "result__entry__session")
+        .order_by("result__entry__session__date")
+    )
+    by_pair: dict[tuple[int, int], list[UnitResult]] = defaultdict(list)
+    for score in scores:
+        session = score.result.entry.session
+        key = (score.result.entry.person_id, session.exam_id)
+        if key in pairs:
+            by_pair[key].append(
+                UnitResult(score.component.code, series_label(session), session.date, int(score.ums or 0))
+            )
+    cash_ins = CertificationEntry.objects.filter(
+        entry__person_id__in=person_ids, entry__session__exam__family=Exam.Family.UNITISED
+    ).select_related("entry__session__exam")
+    changed = 0
+    for cash_in in cash_ins:
+        entry = cash_in.entry
+        exam = entry.session.exam
+        if (entry.person_id, exam.pk) not in pairs:
+            continue
+        unit_results = by_pair.get((entry.person_id, exam.pk), [])
+        best: dict[str, int] = {}
+        for unit_result in unit_results:
+            best[unit_result.unit_code] = max(best.get(unit_result.unit_code, -1), unit_result.ums)
+        outcome = qualification_result(
+            unit_results=[r for r in unit_results if r.series_date <= entry.session.date],
+            required_units=required_units_for(exam=exam, best=best),
+            boundaries=[int(b) for b in exam.qualification_boundaries or []],
+            ums_max_total=int(exam.ums_max_total or 0),
+        )
+        detail: dict[str, Any] = {
+            "counted": {r.unit_code: {"series": r.series, "ums": r.ums} for r in outcome.counted},
+            "missing": list(outcome.missing_units),
+            "ums_max_total": outcome.ums_max_total,
+        }
+        result = Result.objects.filter(entry=entry).first() or _empty_result(entry=entry, now=moment)
+        grade = outcome.grade or ""
+        if (result.grade, result.overall_score, result.qualification) != (grade, outcome.total_ums, detail):
+            result.grade, result.overall_score, result.qualification = grade, outcome.total_ums, detail
+            result.certificate = outcome.grade is not None and outcome.grade != "U"
+            result.save(update_fields=["grade", "overall_score", "qualification", "certificate"])
+            changed += 1
+    return changed
+
+
+def _empty_result(*, entry: Entry, now: dt.datetime) -> Result:
+    """Return a new result for a cash-in series in which the student sat no unit (all units done earlier)."""
+    session = entry.session
+    return Result.objects.create(
+        entry=entry,
+        status=Result.Status.READY,
+        grade="",
+        ready_at=now,
+        released_at=max(session.window_start, now),
+        centre_released_at=max(session.centre_release_at or session.window_start, now),
+    )
