@@ -20,6 +20,7 @@ from exams.models import Component, Exam, ExamSession
 from grading.scale import scale_result
 
 from .models import ComponentScore, Result
+from .services import results_release_due
 
 DEMO_CENTRE_NUMBERS = ("GB901", "ES902")
 DEMO_BOARD_USERNAME = "board@example.org"
@@ -95,6 +96,8 @@ def demo_load(*, today: dt.date | None = None) -> tuple[bool, list[DemoEntry]]:
     if not already:
         _create(today=today or timezone.localdate())
         _create_staff_users()
+        _create_unitised(today=today or timezone.localdate())
+        results_release_due()
     return not already, _demo_entries()
 
 
@@ -187,3 +190,91 @@ def _demo_entries() -> list[DemoEntry]:
             )
         )
     return listed
+
+
+# A unitised qualification (Advanced Nationals style) whose summer series is out: centres had the restricted
+# release at 00:01 three days ago, candidates from 08:00 two days ago. Units: two mandatory, one of two optional.
+_UNITS = [
+    ("F240", "Business environment (exam)", "examined_unit", 60, True),
+    ("F241", "Marketing campaign (NEA)", "nea_unit", 12, True),
+    ("F242", "Finance (exam)", "examined_unit", 60, False),
+    ("F243", "Customer service (exam)", "examined_unit", 60, False),
+]
+_UNIT_STUDENTS = [
+    ("Oliver", "Bennett", "2008-02-17", {"F240": 45, "F241": 8, "F242": 30}, True),
+    ("Chen", "Wei", "2008-09-28", {"F240": 28, "F241": 5}, False),
+]
+
+
+def _create_unitised(*, today: dt.date) -> None:
+    from centres.services import certification_entry_create, unit_entries_set
+    from exams.models import GradeBoundaryTable
+
+    from .imports import results_import
+
+    exam = Exam.objects.create(
+        code="ANBUS",
+        name="Advanced National in Business",
+        family=Exam.Family.UNITISED,
+        size="Certificate (180 GLH)",
+        ums_max_total=300,
+        qualification_boundaries=[120, 165, 210, 255],
+        optional_units_required=1,
+        verifiable_online=False,
+    )
+    for order, (code, name, kind, max_mark, mandatory) in enumerate(_UNITS, start=1):
+        Component.objects.create(
+            exam=exam,
+            code=code,
+            name=name,
+            kind=kind,
+            order=order,
+            max_mark=max_mark,
+            ums_max=100,
+            ums_boundaries=[40, 60, 80],
+            mandatory=mandatory,
+        )
+    tz = timezone.get_default_timezone()
+    series = ExamSession.objects.create(
+        exam=exam,
+        date=today - dt.timedelta(days=60),
+        mode=ExamSession.Mode.PAPER,
+        centre_release_at=dt.datetime.combine(today - dt.timedelta(days=3), dt.time(0, 1), tzinfo=tz),
+        window_start=dt.datetime.combine(today - dt.timedelta(days=2), dt.time(8, 0), tzinfo=tz),
+        window_end=dt.datetime.combine(today + dt.timedelta(days=40), dt.time(23, 59), tzinfo=tz),
+        certification_closing_date=today + dt.timedelta(days=30),
+    )
+    for unit in exam.components.all():
+        top = int(unit.max_mark or 0)
+        GradeBoundaryTable.objects.create(
+            session=series,
+            component=unit,
+            kind=GradeBoundaryTable.Kind.UNIT_RAW,
+            version=1,
+            boundaries=[["pass", str(top // 3)], ["merit", str(top // 2)], ["distinction", str(top * 2 // 3)]],
+            source="demo data",
+        )
+    centre = Centre.objects.get(number="GB901")
+    lines = ["candidate_id,exam_code,session_date,component,score"]
+    cash_ins = []
+    for serial, (first, last, born, marks, cash_in) in enumerate(_UNIT_STUDENTS, start=201):
+        person = Candidate.objects.filter(centre=centre, first_name=first, last_name=last).first()
+        person = person or Candidate.objects.create(
+            centre=centre, first_name=first, last_name=last, date_of_birth=dt.date.fromisoformat(born)
+        )
+        entry = Entry.objects.create(
+            person=person,
+            session=series,
+            centre=centre,
+            candidate_id=_demo_candidate_id(serial),
+            secret_hash=secret_number_hash(secret_number=_demo_secret(serial)),
+            secret_issued_at=timezone.now(),
+        )
+        unit_entries_set(entry=entry, unit_codes=list(marks), actor=None)
+        lines += [f"{entry.candidate_id},ANBUS,{series.date},{unit},{raw}" for unit, raw in marks.items()]
+        if cash_in:
+            cash_ins.append(entry)
+    ready = series.centre_release_at - dt.timedelta(days=5) if series.centre_release_at else timezone.now()
+    results_import(text="\n".join(lines) + "\n", now=ready)
+    for entry in cash_ins:
+        certification_entry_create(entry=entry, actor=None, now=ready)
