@@ -1,19 +1,18 @@
 """Candidate pages: register, confirm email, log in/out, forgotten password, dashboard, link an entry, email."""
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -22,9 +21,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.guard import GuardRefusal, client_ip, guard_check
-from accounts.models import User
+from centres.models import Entry
+from grading.scale import SCALE_EXAMS
+from results.charts import result_name, score_display
+from results.selectors import Audience, entry_is_pending, results_visible_by_entry
 
 from . import selectors, services
+from .access import candidate_required
 from .forms import EmailChangeForm, LinkEntryForm, LoginForm, PasswordResetRequestForm, RegisterForm
 from .models import CandidateAccount
 
@@ -32,24 +35,6 @@ View = Callable[..., HttpResponse]
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 WRONG_LOGIN = gettext_lazy("The Candidate ID and password do not match a Results Online account.")
 RESEND_EVERY_SECONDS = 600
-
-
-def candidate_required(view: View) -> View:
-    """Allow only logged-in candidates with a confirmed account; others go to the login page."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        account = CandidateAccount.objects.filter(
-            user=cast(User, request.user), email_confirmed_at__isnull=False
-        ).first()
-        if account is None:
-            logout(request)
-            return redirect("candidates:login")
-        request.candidate_account = account  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _refused(form: Any, error: GuardRefusal | ValidationError) -> int:
@@ -182,10 +167,32 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
 @candidate_required
 @never_cache
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show the candidate's entries and what is known about each one's results."""
+    """Show each of the candidate's entries with its result, the date it is due by, or 'Q' once that has passed."""
     account: CandidateAccount = request.candidate_account  # type: ignore[attr-defined]
-    context = {"entries": selectors.account_entries(account=account), "link_form": LinkEntryForm()}
-    return render(request, "candidates/dashboard.html", context)
+    now = timezone.now()
+    entries = list(selectors.account_entries(account=account))
+    results = results_visible_by_entry(audience=Audience.candidate(account.pk), entries=entries, now=now)
+    rows = []
+    for entry in entries:
+        result = results.get(entry.pk)
+        scale = SCALE_EXAMS.get(entry.session.exam.code)
+        overall = ""
+        if result is not None and scale is not None:
+            overall = score_display(exam=scale, score=result.overall_score)
+        elif result is not None and result.overall_score is not None:
+            overall = str(result.overall_score)
+        rows.append(
+            {
+                "entry": entry,
+                "result": result,
+                "grade": result_name(result.grade) if result else "",
+                "overall": overall,
+                "withdrawn": entry.status == Entry.Status.WITHDRAWN,
+                "pending": result is None and entry_is_pending(entry=entry, now=now),
+                "window_open": entry.session.window_start <= now,
+            }
+        )
+    return render(request, "candidates/dashboard.html", {"rows": rows, "link_form": LinkEntryForm()})
 
 
 @sensitive_post_parameters("secret_number")

@@ -17,6 +17,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path("results/", include("results.urls")),
     path("results/", include("candidates.urls")),
     path("tools/", include("exams.urls")),
     path("centre/", include("centres.urls")),
