@@ -12,7 +12,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY . .
 RUN pip install . \
-    && DJANGO_SETTINGS_MODULE=results_portal.settings.production SECRET_KEY=build-only ALLOWED_HOSTS=build \
+    && DJANGO_SETTINGS_MODULE=results_portal.settings.production SECRET_KEY=build-only BOARD_SIGNING_KEY=build-only ALLOWED_HOSTS=build \
        python manage.py collectstatic --no-input \
     && useradd --create-home --uid 1000 portal && mkdir -p /app/media && chown portal /app/media
 USER portal

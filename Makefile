@@ -7,10 +7,11 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-# Debian packages the PDFs need (WeasyPrint's HarfBuzz subsetting, fonts) and the tests use (pdftoppm).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+# Debian packages the PDFs need (WeasyPrint's HarfBuzz subsetting, fonts) and the tests use (pdftoppm, and
+# Chromium for the browser tests: Playwright drives Debian's build and never downloads one).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium
 
-.PHONY: run test lint bench services-check system-deps messages clean
+.PHONY: run test test-browser lint bench services-check system-deps messages clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -52,12 +53,28 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-test: system-deps services-check lint
+# axe-core for the browser tests' accessibility checks; reinstalled only when package.json or its lock changes.
+node_modules/.installed: package.json $(wildcard package-lock.json)
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests (Debian: apt-get install npm)"; exit 1; }
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; \
+	else npm install --no-audit --no-fund --loglevel=error; fi
+	@touch $@
+
+# The browser journeys run in their own pytest process after the main suite (Playwright's event loop and
+# DJANGO_ALLOW_ASYNC_UNSAFE stay out of it); screenshots go to test-artifacts/screenshots/.
+BROWSER_TESTS = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	$(PY) -m pytest tests/browser
+
+test: system-deps services-check lint node_modules/.installed
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		DJANGO_SETTINGS_MODULE=results_portal.settings.test \
 		$(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(PY) -m pytest
+		$(PY) -m pytest --ignore=tests/browser
+	$(BROWSER_TESTS)
+
+test-browser: system-deps services-check node_modules/.installed
+	$(BROWSER_TESTS)
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m benchmarks

@@ -25,6 +25,7 @@ from centres.models import Entry
 from grading.scale import SCALE_EXAMS
 from results.charts import result_name, score_display
 from results.selectors import Audience, entry_is_pending, results_visible_by_entry
+from verification.selectors import verifications_by_entry
 
 from . import selectors, services
 from .access import candidate_required
@@ -192,7 +193,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "window_open": entry.session.window_start <= now,
             }
         )
-    return render(request, "candidates/dashboard.html", {"rows": rows, "link_form": LinkEntryForm()})
+    context = {
+        "rows": rows,
+        "link_form": LinkEntryForm(),
+        "verifications": verifications_by_entry(entries=entries),
+    }
+    return render(request, "candidates/dashboard.html", context)
 
 
 @sensitive_post_parameters("secret_number")

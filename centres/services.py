@@ -80,8 +80,10 @@ def entry_reissue(*, entry: Entry, actor: User, reason: str) -> str:
     """
     if not reason.strip():
         raise ValidationError(REISSUE_REASON_REQUIRED)
-    secret = secret_number_generate()
     locked = Entry.objects.select_for_update().get(pk=entry.pk)
+    secret = secret_number_generate()
+    while secret_number_matches(secret_number=secret, secret_hash=locked.secret_hash):
+        secret = secret_number_generate()  # the new number must differ, or the old one would keep working
     locked.secret_hash = secret_number_hash(secret_number=secret)
     locked.secret_issued_at = timezone.now()
     locked.save(update_fields=["secret_hash", "secret_issued_at"])

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from candidates.access import candidate_required
 from candidates.models import CandidateAccount
+from exams.models import Exam
 from grading.scale import (
     LISTENING,
     READING,
@@ -163,6 +164,22 @@ def _statement_context(result: Result) -> dict[str, Any]:
             overall=result.overall_score,
         )
         overall = score_display(exam=scale, score=result.overall_score)
+    elif exam.family == Exam.Family.UNITISED:
+        # The results slip: each unit's uniform mark and grade, and the qualification's (with a cash-in).
+        components = [
+            ScoreRow(
+                label=f"{s.component.code} {s.component.name}",
+                value=_("%(ums)s of %(max)s UMS") % {"ums": s.ums, "max": s.component.ums_max},
+                level=s.unit_grade,
+            )
+            for s in result.component_scores.all()
+        ]
+        chart = ""
+        overall = (
+            _("%(ums)s of %(max)s UMS") % {"ums": result.overall_score, "max": exam.ums_max_total}
+            if result.overall_score is not None
+            else "—"
+        )
     else:
         components = [
             ScoreRow(label=str(SKILL_NAMES.get(s.component.code, s.component.name)), value=str(s.score))
@@ -175,7 +192,7 @@ def _statement_context(result: Result) -> dict[str, Any]:
         "entry": entry,
         "exam": exam,
         "scale": scale,
-        "grade": result_name(result.grade),
+        "grade": result_name(result.grade) if result.grade else _("Unit results only (no certification entry)"),
         "overall": overall,
         "components": components,
         # Safe: component_chart_svg escapes every piece of text it writes.

@@ -3,6 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
+from verification import urls as verification_urls
+from verification.views import did_document
+
 from . import views
 
 # Board staff always log in to the admin with a TOTP code (DESIGN.md §5).
@@ -13,13 +16,17 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include((verification_urls.api_patterns, "verification_api"))),
+    path(".well-known/did.json", did_document, name="did_document"),
 ]
 
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("results/", include("results.urls")),
     path("results/", include("candidates.urls")),
+    path("results/", include((verification_urls.share_patterns, "verification_share"))),
     path("tools/", include("exams.urls")),
     path("centre/", include("centres.urls")),
+    path("verify/", include("verification.urls")),
     prefix_default_language=False,
 )

@@ -336,7 +336,7 @@ def test_the_dashboard_query_count_does_not_grow_with_entries(
             _result(entry)
     _logged_in(client, account)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = client.get("/results/")
 
     html = response.content.decode()

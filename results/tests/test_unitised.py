@@ -1,6 +1,7 @@
 """Unitised qualifications: raw → UMS, best unit across series, cash-in, restricted release embargo."""
 
 import datetime as dt
+from unittest import mock
 from typing import Any
 
 import pytest
@@ -172,3 +173,17 @@ def test_a_unit_file_leaves_other_units_alone(setup: dict[str, Any]) -> None:
     results_import(text=_csv([(second, "F241", 6)]), now=BEFORE_RESULTS)
 
     assert _scores(second) == {"F240": (45, 85, "distinction"), "F241": (6, 60, "merit")}
+
+
+def test_the_candidate_statement_is_the_results_slip(setup: dict[str, Any], client: Any) -> None:
+    second = setup["second"]
+    account = account_for(second)
+    results_import(text=_csv([(second, "F240", 45), (second, "F241", 8), (second, "F242", 30)]), now=BEFORE_RESULTS)
+    certification_entry_create(entry=second, actor=None, now=BEFORE_RESULTS)
+    client.force_login(account.user)
+
+    with mock.patch("django.utils.timezone.now", return_value=dt.datetime(2026, 8, 13, 8, 0, tzinfo=UK)):
+        html = client.get(f"/results/{second.public_id}/").content.decode()
+
+    assert "Distinction" in html and "225 of 300 UMS" in html
+    assert "85 of 100 UMS" in html and "distinction" in html

@@ -108,6 +108,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "guard-prune": {"task": "accounts.tasks.guard_prune_old", "schedule": 24 * 3600.0},
     "results-release-due": {"task": "results.tasks.results_release_due_task", "schedule": 60.0},
     "outgoing-emails-recover": {"task": "results.tasks.outgoing_emails_recover", "schedule": 300.0},
+    "verification-bulk-purge": {"task": "verification.tasks.bulk_verifications_purge", "schedule": 3600.0},
 }
 
 # --- Email ---------------------------------------------------------------------------------------------
@@ -135,6 +136,9 @@ PASSWORD_RESET_TIMEOUT = 3600
 # Key for the keyed hash of secret numbers; defaults to SECRET_KEY. Set it separately so that rotating
 # SECRET_KEY does not invalidate every Confirmation of Entry (docs/decisions/0004-secret-number-hash.md).
 SECRET_NUMBER_KEY = env.str("SECRET_NUMBER_KEY", default="")
+# The board's Ed25519 key (PEM) that signs Open Badges credentials; without it a development key is derived
+# from SECRET_KEY (production requires it: docs/decisions/0007-verification.md).
+BOARD_SIGNING_KEY = env.str("BOARD_SIGNING_KEY", default="")
 # The portal's public address, printed on Confirmations of Entry and in emails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 

@@ -5,6 +5,8 @@ from .base import env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
+# PEM; "\n" escapes are accepted so the key fits on one line of an env file.
+BOARD_SIGNING_KEY = env.str("BOARD_SIGNING_KEY", multiline=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -67,15 +67,31 @@ def test_test_settings_never_fall_back_to_sqlite() -> None:
     assert s["cache"].endswith("RedisCache")
 
 
-def test_production_requires_a_secret_key() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
-    env.update(DJANGO_SETTINGS_MODULE="results_portal.settings.production", ALLOWED_HOSTS="results.example.org")
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "BOARD_SIGNING_KEY"])
+def test_production_requires_its_secrets(missing: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "BOARD_SIGNING_KEY"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="results_portal.settings.production",
+        ALLOWED_HOSTS="results.example.org",
+        SECRET_KEY="a-real-secret-" + "x7Kq9Lm2Vb8Nc4Zr6Tw1Ys5Pd3Hf0Gj" * 2,
+        BOARD_SIGNING_KEY=_signing_key_pem(),
+    )
+    del env[missing]
     out = subprocess.run(  # noqa: S603
         [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env, capture_output=True, text=True
     )
 
     assert out.returncode != 0
-    assert "SECRET_KEY" in out.stderr
+    assert missing in out.stderr
+
+
+def _signing_key_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return pem.decode()
 
 
 def test_production_passes_check_deploy_without_warnings() -> None:
@@ -84,6 +100,7 @@ def test_production_passes_check_deploy_without_warnings() -> None:
         DJANGO_SETTINGS_MODULE="results_portal.settings.production",
         SECRET_KEY="a-real-secret-" + "x7Kq9Lm2Vb8Nc4Zr6Tw1Ys5Pd3Hf0Gj" * 2,
         ALLOWED_HOSTS="results.example.org",
+        BOARD_SIGNING_KEY=_signing_key_pem().replace("\n", "\\n"),
     )
     out = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env, capture_output=True, text=True

@@ -1,0 +1,121 @@
+"""Browser journeys: Playwright (sync API) driving Debian's Chromium against the live test server.
+
+Run with ``make test-browser`` (``make test`` runs it after the main suite). Chromium is Debian's
+(``apt-get install chromium``, done by ``make system-deps``); Playwright never downloads a browser. axe-core comes
+from ``node_modules`` (``npm ci``). Screenshots go to ``test-artifacts/screenshots/<test name>/NN-step.png``.
+"""
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from pytest_django.live_server_helper import LiveServer
+
+from .helpers import AXE_PATH, ROOT, SCREENSHOTS, Journey
+
+# Playwright's sync API runs an event loop in the test thread, so Django would refuse the test's own ORM calls
+# (factories, checks) as "async unsafe". They are plain synchronous calls: allow them, in this suite only.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# No network here but the registries: without these flags Chromium keeps calling Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 360, "height": 740}
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Start Debian's Chromium once for the whole suite (skip the suite when it is not installed)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make system-deps` does) to run browser tests")
+    if not AXE_PATH.exists():
+        pytest.fail(f"{AXE_PATH.relative_to(ROOT)} is missing: run `make test-browser` (or `npm ci`) first.")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _context(browser: Browser, live_server: LiveServer, **options: object) -> BrowserContext:
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", accept_downloads=True, **options)  # type: ignore[arg-type]
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """Return a desktop page (1280×900) whose relative URLs go to the live server."""
+    context = _context(browser, live_server, viewport=DESKTOP)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def mobile_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """Return a phone-sized page (360×740, touch, mobile viewport rules) on the live server."""
+    context = _context(browser, live_server, viewport=MOBILE, is_mobile=True, has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def journey(request: pytest.FixtureRequest) -> Iterator[Journey]:
+    """Return the test's journey: screenshots in test-artifacts/screenshots/<test name>/, axe on every step."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+    journey = Journey(folder=SCREENSHOTS / name)
+    yield journey
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for page in journey.pages:
+            if not page.is_closed():
+                try:
+                    journey.step(page, "failed-here", check=False)
+                except PlaywrightError:  # the page may be mid-navigation; the report matters more
+                    pass
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test, so the journey can screenshot the page a test failed on."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)  # type: ignore[attr-defined]
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail a journey that met serious or critical accessibility violations on any step.
+
+    A journey that failed for another reason gets the violations added to its report; one that was skipped
+    (a feature not built yet) fails instead when the steps it did take had violations.
+    """
+    funcargs = getattr(item, "funcargs", {})
+    journey = funcargs.get("journey")
+    skipped = ""
+    try:
+        result = yield
+    except pytest.skip.Exception as skip:
+        if not (isinstance(journey, Journey) and journey.violations):
+            raise
+        skipped = f"\n\n(The test then skipped: {skip.msg})"
+        result = None
+    except BaseException as error:
+        if isinstance(journey, Journey) and journey.violations:
+            error.add_note("\nAccessibility violations met on the way:\n" + journey.report())
+        raise
+    if isinstance(journey, Journey) and journey.violations:
+        pytest.fail(journey.report() + skipped, pytrace=False)
+    return result

@@ -1,0 +1,80 @@
+from django.contrib import admin
+
+from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
+
+
+@admin.register(VerifierOrganisation)
+class VerifierOrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "email", "email_confirmed_at", "allowance", "created_at"]
+    list_filter = ["country"]
+    search_fields = ["name", "email"]
+    readonly_fields = ["public_id", "user", "email_confirmed_at", "created_at"]
+    fields = ["name", "country", "email", "allowance", "public_id", "user", "email_confirmed_at", "created_at"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "name", "organisation", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["organisation"]
+    readonly_fields = ["organisation", "prefix", "name", "created_at", "last_used_at"]
+    exclude = ["key_digest"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False  # keys are made by the organisation, which alone sees the key once
+
+
+@admin.register(Verification)
+class VerificationAdmin(admin.ModelAdmin):
+    """The audit of who verified what: read-only."""
+
+    list_display = ["at", "entry", "channel", "organisation_name"]
+    list_filter = ["channel"]
+    list_select_related = ["entry"]
+    search_fields = ["entry__candidate_id", "organisation_name"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "entry", "organisation_name", "created_at", "expires_at", "revoked_at"]
+    list_select_related = ["entry"]
+    search_fields = ["entry__candidate_id"]
+    readonly_fields = ["public_id", "entry", "account", "organisation_name", "created_at", "expires_at"]
+    exclude = ["token_digest"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(BulkVerification)
+class BulkVerificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "organisation", "filename", "status", "total", "finished_at", "output_purged_at"]
+    list_filter = ["status"]
+    list_select_related = ["organisation"]
+    exclude = ["source_sealed", "output_sealed"]
+    readonly_fields = [
+        "public_id",
+        "organisation",
+        "filename",
+        "ip",
+        "status",
+        "total",
+        "done",
+        "counts",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "output_purged_at",
+    ]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

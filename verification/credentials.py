@@ -1,0 +1,321 @@
+"""Open Badges 3.0 credentials of released results, signed by the board (docs/decisions/0007-verification.md).
+
+A credential is a JSON-LD ``OpenBadgeCredential`` (W3C Verifiable Credentials Data Model 2.0 + Open Badges
+3.0 contexts) secured with a ``DataIntegrityProof`` of cryptosuite ``eddsa-jcs-2022``:
+
+1. the proof options (type, cryptosuite, created, verificationMethod, proofPurpose, and the credential's
+   ``@context``) and the credential without its proof are each canonicalised with JCS (RFC 8785);
+2. each is hashed with SHA-256, and the two hashes (options first) are concatenated;
+3. the board's Ed25519 key signs the 64 bytes; ``proofValue`` is the signature in multibase base58-btc.
+
+Our JCS is the simple form that is exact for the JSON we produce: objects with keys sorted (our keys are
+ASCII, so code-point order equals RFC 8785's UTF-16 order), no whitespace, UTF-8 text, strings escaped as
+``json.dumps`` does, integers only — a float raises ``TypeError`` rather than risk RFC 8785's number form.
+
+The key is ``BOARD_SIGNING_KEY`` (an Ed25519 private key in PEM). Without it a key is derived from
+``SECRET_KEY`` — for development only: anyone who knows ``SECRET_KEY`` can then sign credentials, and
+rotating ``SECRET_KEY`` invalidates every credential issued. The first signature made with it logs a warning.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import urllib.parse
+from base64 import urlsafe_b64encode
+from functools import lru_cache
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from results.models import Result
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+CRYPTOSUITE = "eddsa-jcs-2022"
+KEY_FRAGMENT = "board-signing-key"
+DEFAULT_BOARD_NAME = "Results Portal awarding body"
+# Multicodec prefix of an Ed25519 public key (0xed, varint-encoded) in a Multikey's publicKeyMultibase.
+_ED25519_PUB_MULTICODEC = b"\xed\x01"
+_BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+logger = logging.getLogger(__name__)
+
+
+# --- Canonical JSON and encodings ------------------------------------------------------------------
+def _check_jcs_values(value: Any) -> None:
+    if isinstance(value, float):
+        raise TypeError("floats are not canonicalised here: use integers or strings")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError("object keys must be strings")
+            _check_jcs_values(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_jcs_values(item)
+
+
+def jcs(value: Any) -> bytes:
+    """Return ``value`` as canonical JSON (JCS, RFC 8785, for strings, integers, booleans, null, lists, dicts)."""
+    _check_jcs_values(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def base58btc(data: bytes) -> str:
+    """Return ``data`` in base58 (Bitcoin alphabet), leading zero bytes as '1's."""
+    number = int.from_bytes(data, "big")
+    text = ""
+    while number:
+        number, remainder = divmod(number, 58)
+        text = _BASE58_ALPHABET[remainder] + text
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + text
+
+
+def base58btc_decode(text: str) -> bytes:
+    """Return the bytes of a base58 (Bitcoin alphabet) text; raise ``ValueError`` on a foreign character."""
+    number = 0
+    for char in text:
+        index = _BASE58_ALPHABET.find(char)
+        if index < 0:
+            raise ValueError(f"{char!r} is not a base58 character")
+        number = number * 58 + index
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
+
+
+def _b64url(data: bytes) -> str:
+    return urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+# --- The board's key and identity --------------------------------------------------------------------
+@lru_cache(maxsize=4)
+def _private_key(pem: str, secret_key: str) -> Ed25519PrivateKey:
+    if pem:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("BOARD_SIGNING_KEY must be an Ed25519 private key")
+        return key
+    # Development only (see the module docstring): a key that follows from SECRET_KEY.
+    logger.warning(
+        "BOARD_SIGNING_KEY is not set: credentials are signed with a development key derived from SECRET_KEY. "
+        "Set BOARD_SIGNING_KEY to an Ed25519 private key (PEM) in production."
+    )
+    seed = hashlib.sha256(f"results_portal.verification.board-signing-key:{secret_key}".encode()).digest()
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def board_private_key() -> Ed25519PrivateKey:
+    """Return the board's signing key: ``BOARD_SIGNING_KEY`` (PEM), else one derived from ``SECRET_KEY``."""
+    return _private_key(getattr(settings, "BOARD_SIGNING_KEY", "") or "", settings.SECRET_KEY)
+
+
+def board_public_key() -> Ed25519PublicKey:
+    """Return the public half of the board's signing key."""
+    return board_private_key().public_key()
+
+
+def signing_key_is_derived() -> bool:
+    """Return whether the board signs with the development key derived from ``SECRET_KEY``."""
+    return not getattr(settings, "BOARD_SIGNING_KEY", "")
+
+
+def _public_bytes(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw)
+
+
+def board_issuer_id() -> str:
+    """Return the board's identifier as issuer: ``BOARD_ISSUER_ID``, else ``did:web`` of ``SITE_URL``'s host."""
+    configured: str = getattr(settings, "BOARD_ISSUER_ID", "") or ""
+    if configured:
+        return configured
+    host = urllib.parse.urlsplit(settings.SITE_URL).netloc or "localhost"
+    return "did:web:" + host.replace(":", "%3A")
+
+
+def board_name() -> str:
+    """Return the board's name as credentials print it (``BOARD_NAME``)."""
+    return str(getattr(settings, "BOARD_NAME", "") or DEFAULT_BOARD_NAME)
+
+
+def _absolute(view: str, **kwargs: Any) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return settings.SITE_URL + reverse(view, kwargs=kwargs)
+
+
+def verification_method_id() -> str:
+    """Return the URL of the published public key, which every proof names as its verification method."""
+    return _absolute("verification:board_key")
+
+
+def public_key_multibase(key: Ed25519PublicKey | None = None) -> str:
+    """Return a public key as a Multikey ``publicKeyMultibase`` ('z' + base58-btc of 0xed01 + key)."""
+    return "z" + base58btc(_ED25519_PUB_MULTICODEC + _public_bytes(key or board_public_key()))
+
+
+def public_key_document() -> dict[str, Any]:
+    """Return the board's public key as a Multikey document, with the same key as a JWK."""
+    key = board_public_key()
+    return {
+        "@context": [MULTIKEY_CONTEXT],
+        "id": verification_method_id(),
+        "type": "Multikey",
+        "controller": board_issuer_id(),
+        "publicKeyMultibase": public_key_multibase(key),
+        "publicKeyJwk": {"kty": "OKP", "crv": "Ed25519", "x": _b64url(_public_bytes(key)), "use": "sig"},
+    }
+
+
+def did_document() -> dict[str, Any]:
+    """Return a DID document for ``did:web`` naming the board's key for assertions (credentials)."""
+    did = board_issuer_id()
+    method = {
+        "id": verification_method_id(),
+        "type": "Multikey",
+        "controller": did,
+        "publicKeyMultibase": public_key_multibase(),
+    }
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", MULTIKEY_CONTEXT],
+        "id": did,
+        "verificationMethod": [method],
+        "assertionMethod": [method["id"]],
+    }
+
+
+# --- Credentials -----------------------------------------------------------------------------------
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _result_lines(result: Result) -> list[tuple[str, str, str, str]]:
+    """Return (key, value, name, OB 3.0 resultType) for each part of a result the credential states."""
+    lines = [("result", result.grade, "Result", "LetterGrade")]
+    if result.overall_score is not None:
+        lines.append(
+            ("overall_score", str(result.overall_score), "Overall score (Cambridge English Scale)", "ScaledScore")
+        )
+    if result.cefr_level:
+        lines.append(("cefr_level", result.cefr_level, "CEFR level", "PerformanceLevel"))
+    lines.extend(
+        (score.component.code, str(score.score), score.component.name, "ScaledScore")
+        for score in result.component_scores.all()
+    )
+    return lines
+
+
+def credential_build(*, result: Result) -> dict[str, Any]:
+    """Return the unsigned Open Badges 3.0 credential of a released result (read through the visibility selector).
+
+    The credential holds the candidate's name, the exam, the result, the overall score, the CEFR level, the
+    component scores and the exam date; no Candidate ID and no secret number.
+    """
+    entry = result.entry
+    exam = entry.session.exam
+    achievement_id = _absolute("verification:achievement", exam_code=exam.code)
+    lines = _result_lines(result)
+    descriptions = [
+        {"id": f"{achievement_id}#{key}", "type": ["ResultDescription"], "name": name, "resultType": kind}
+        for key, _value, name, kind in lines
+    ]
+    results = [
+        {"type": ["Result"], "resultDescription": f"{achievement_id}#{key}", "value": value}
+        for key, value, _name, _kind in lines
+    ]
+    issued = result.amended_at or result.released_at or result.ready_at
+    return {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": f"urn:uuid:{result.public_id}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": f"{exam.certificate_name}: {result.grade}",
+        "issuer": {
+            "id": board_issuer_id(),
+            "type": ["Profile"],
+            "name": board_name(),
+            "url": settings.SITE_URL + "/",
+        },
+        "validFrom": _utc(issued),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityHash": entry.person.full_name,
+                    "identityType": "name",
+                    "hashed": False,
+                }
+            ],
+            "activityEndDate": f"{entry.session.date.isoformat()}T00:00:00Z",
+            "achievement": {
+                "id": achievement_id,
+                "type": ["Achievement"],
+                "achievementType": "Certificate",
+                "name": exam.certificate_name,
+                "description": f"{exam.certificate_name}, an English language qualification"
+                + (f" targeted at CEFR level {exam.cefr_target}." if exam.cefr_target else "."),
+                "criteria": {
+                    "narrative": "Awarded on the overall score, the mean of the skill scores on the Cambridge "
+                    "English Scale."
+                },
+                "resultDescription": descriptions,
+            },
+            "result": results,
+        },
+    }
+
+
+def _proof_hash(*, document: dict[str, Any], options: dict[str, Any]) -> bytes:
+    config = {**options, "@context": document["@context"]}
+    return hashlib.sha256(jcs(config)).digest() + hashlib.sha256(jcs(document)).digest()
+
+
+def credential_sign(credential: dict[str, Any], *, created: dt.datetime | None = None) -> dict[str, Any]:
+    """Return the credential with a ``DataIntegrityProof`` (eddsa-jcs-2022) made with the board's key."""
+    unsecured = {key: value for key, value in credential.items() if key != "proof"}
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": CRYPTOSUITE,
+        "created": _utc(created or dt.datetime.now(dt.UTC)),
+        "verificationMethod": verification_method_id(),
+        "proofPurpose": "assertionMethod",
+    }
+    signature = board_private_key().sign(_proof_hash(document=unsecured, options=options))
+    return {**unsecured, "proof": {**options, "proofValue": "z" + base58btc(signature)}}
+
+
+def credential_for_result(*, result: Result) -> dict[str, Any]:
+    """Return the signed Open Badges 3.0 credential of a released result."""
+    return credential_sign(credential_build(result=result))
+
+
+def credential_verify(credential: Any, *, public_key: Ed25519PublicKey | None = None) -> bool:
+    """Return whether a credential's eddsa-jcs-2022 proof is valid for the board's key (or ``public_key``).
+
+    Any change to any field of the credential or of its proof (other than ``proofValue`` itself, which is
+    the signature) makes it fail; so does a proof of another type or cryptosuite.
+    """
+    if not isinstance(credential, dict) or not isinstance(credential.get("proof"), dict):
+        return False
+    proof = dict(credential["proof"])
+    proof_value = proof.pop("proofValue", None)
+    if (
+        proof.get("type") != "DataIntegrityProof"
+        or proof.get("cryptosuite") != CRYPTOSUITE
+        or not isinstance(proof_value, str)
+        or not proof_value.startswith("z")
+        or "@context" not in credential
+    ):
+        return False
+    unsecured = {key: value for key, value in credential.items() if key != "proof"}
+    try:
+        signature = base58btc_decode(proof_value[1:])
+        (public_key or board_public_key()).verify(signature, _proof_hash(document=unsecured, options=proof))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True

@@ -1,0 +1,179 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_ORGANISATION_ALLOWANCE = 10
+
+
+def _default_allowance() -> int:
+    return int(getattr(settings, "VERIFICATION_ORGANISATION_ALLOWANCE", DEFAULT_ORGANISATION_ALLOWANCE))
+
+
+class VerifierOrganisation(models.Model):
+    """A university, employer or embassy with a verifier account. Holds personal data: the contact email address.
+
+    Logs in with ``email`` and a password (on ``user``, hashed with Argon2id). An organisation gets a higher
+    per-network limit on unsuccessful tries (``allowance``), bulk verification, API keys and a history of its
+    lookups. Usable once its email address is confirmed.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verifier_organisation"
+    )
+    name = models.CharField(_("organisation name"), max_length=200)
+    country = models.CharField(_("country"), max_length=100)
+    email = models.EmailField(_("email"), unique=True, help_text="Normalised to lower case; the login name.")
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    allowance = models.PositiveSmallIntegerField(
+        default=_default_allowance,
+        help_text="Multiplies the per-network limit of unsuccessful tries (accounts.guard): many staff, one address.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country})"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+
+class ApiKey(models.Model):
+    """A key an organisation sends as ``Authorization: Bearer <key>``. No personal data.
+
+    Only the SHA-256 digest of the key is stored (a random 256-bit key needs no slow hash); the key itself
+    is shown once, when it is made. ``prefix`` lets the organisation tell its keys apart.
+    """
+
+    organisation = models.ForeignKey(VerifierOrganisation, on_delete=models.CASCADE, related_name="api_keys")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16)
+    key_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ShareLink(models.Model):
+    """A link a candidate made to show one released result without the secret number. Links personal data.
+
+    The token in the URL is random (128 bits) and only its SHA-256 digest is stored; the link works until
+    ``expires_at`` unless revoked, and only while the result is visible (``results.selectors``).
+    """
+
+    class Expiry(models.TextChoices):
+        WEEK = "7", _("1 week")
+        MONTH = "30", _("30 days")
+        QUARTER = "90", _("90 days")
+        YEAR = "365", _("1 year")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    entry = models.ForeignKey("centres.Entry", on_delete=models.CASCADE, related_name="share_links")
+    account = models.ForeignKey("candidates.CandidateAccount", on_delete=models.CASCADE, related_name="share_links")
+    organisation_name = models.CharField(_("organisation"), max_length=200, blank=True)
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"share link {self.public_id} ({self.entry_id})"
+
+
+class Verification(models.Model):
+    """One successful check of an entry by a verifier: when, how, and by whom. Personal data (by relation).
+
+    Written for every lookup that matched an entry (form, API, bulk, share link, QR code), whatever the state
+    of its result; the candidate sees these rows on the dashboard. ``organisation_name`` is kept as it was
+    at the time, so the row still says who looked after the organisation's account is gone; empty means an
+    anonymous verifier. Failed tries are not here: the guard records them (``accounts.AuthFailure``).
+    """
+
+    class Channel(models.TextChoices):
+        FORM = "form", _("the verification form")
+        API = "api", _("the API")
+        BULK = "bulk", _("a bulk check")
+        LINK = "link", _("a share link")
+        QR = "qr", _("the QR code")
+
+    entry = models.ForeignKey("centres.Entry", on_delete=models.CASCADE, related_name="verifications")
+    at = models.DateTimeField(db_index=True)
+    channel = models.CharField(max_length=4, choices=Channel.choices)
+    organisation = models.ForeignKey(
+        VerifierOrganisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="verifications"
+    )
+    organisation_name = models.CharField(max_length=200, blank=True)
+    share_link = models.ForeignKey(
+        ShareLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="verifications"
+    )
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["entry", "-at"], name="verification_entry_at"),
+            models.Index(fields=["organisation", "-at"], name="verification_organisation_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.entry_id} via {self.channel}"
+
+
+class BulkVerification(models.Model):
+    """A CSV of Candidate IDs and secret numbers checked by a background task for an organisation.
+
+    Holds personal data and credentials, both sealed (accounts.sealing): ``source_sealed`` (the uploaded
+    rows, emptied once processed) and ``output_sealed`` (the results CSV, emptied
+    ``VERIFICATION_BULK_KEPT_DAYS`` after the check by ``verification.tasks.bulk_verifications_purge``).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Checking")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(VerifierOrganisation, on_delete=models.CASCADE, related_name="bulk_checks")
+    filename = models.CharField(max_length=200)
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    source_sealed = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True, help_text="Rows per status, e.g. {'verified': 10}.")
+    output_sealed = models.TextField(blank=True)
+    output_purged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["finished_at"], name="bulkverification_finished")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.name} {self.filename} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}

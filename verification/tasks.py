@@ -1,0 +1,94 @@
+"""Background work of verification: bulk checks with progress, purging their results, organisation emails.
+
+Tasks take IDs, are queued after commit, and re-read their rows, so a task delivered twice does nothing the
+second time.
+"""
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+logger = logging.getLogger(__name__)
+
+RETRY: dict[str, Any] = {"autoretry_for": (OSError,), "retry_backoff": 30, "retry_kwargs": {"max_retries": 5}}
+PROGRESS_TTL_SECONDS = 3600
+
+
+def progress_key(job_id: int) -> str:
+    return f"verification-bulk-progress:{job_id}"
+
+
+@shared_task(acks_late=True)
+def bulk_verification_run(*, job_id: int) -> None:
+    """Check the rows of a queued bulk verification; progress goes to the cache for the live progress bar."""
+    from . import services
+
+    def progress(done: int, total: int) -> None:
+        cache.set(progress_key(job_id), (done, total), PROGRESS_TTL_SECONDS)
+
+    try:
+        services.bulk_verification_run(job_id=job_id, progress=progress)
+    except Exception:
+        logger.exception("bulk verification %s failed", job_id)
+        services.bulk_verification_fail(job_id=job_id)
+    finally:
+        cache.delete(progress_key(job_id))
+
+
+@shared_task
+def bulk_verifications_purge() -> int:
+    """Delete the results of bulk checks older than ``VERIFICATION_BULK_KEPT_DAYS``; return how many.
+
+    Also marks checks whose worker died as failed. Beat runs it hourly.
+    """
+    from . import services
+
+    services.bulk_verifications_fail_stale()
+    return services.bulk_verifications_purge()
+
+
+def _send(*, template: str, to: str, context: dict[str, Any], language: str) -> None:
+    with translation.override(language):
+        context = {"site_url": settings.SITE_URL, **context}
+        subject = render_to_string(f"verification/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"verification/email/{template}.txt", context)
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[to])
+
+
+@shared_task(**RETRY)
+def organisation_confirmation_send(*, organisation_id: int, language: str) -> None:
+    """Email the link that confirms a verifier organisation's address."""
+    from .models import VerifierOrganisation
+    from .services import organisation_confirmation_token
+
+    organisation = VerifierOrganisation.objects.filter(pk=organisation_id, email_confirmed_at__isnull=True).first()
+    if organisation is None:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        path = reverse(
+            "verification:organisation_confirm",
+            kwargs={"token": organisation_confirmation_token(organisation=organisation)},
+        )
+    context = {"link": settings.SITE_URL + path, "organisation": organisation.name}
+    _send(template="organisation_confirm", to=organisation.email, context=context, language=language)
+
+
+@shared_task(**RETRY)
+def organisation_exists_notice_send(*, organisation_id: int, language: str) -> None:
+    """Tell the owner of a registered address that someone tried to register it again."""
+    from .models import VerifierOrganisation
+
+    organisation = VerifierOrganisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        path = reverse("verification:organisation_login")
+    context = {"link": settings.SITE_URL + path, "organisation": organisation.name}
+    _send(template="organisation_exists", to=organisation.email, context=context, language=language)

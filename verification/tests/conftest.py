@@ -1,0 +1,77 @@
+"""Fixtures for the verification tests: the URLs, entries in each state of their result, organisations."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from centres.tests.factories import EntryFactory, ExamSessionFactory
+from results.models import Result
+from results.tests.factories import result_for
+from verification.models import VerifierOrganisation
+
+PASSWORD = "lantern-orchard-5521"
+
+
+@pytest.fixture(autouse=True)
+def _verification_urls(settings: Any) -> None:
+    settings.ROOT_URLCONF = "verification.tests.urls"
+
+
+def session_with_window(*, opened_days_ago: int, length_days: int = 14, **kwargs: Any) -> Any:
+    """Return an FCE session whose release window opened ``opened_days_ago`` days ago (negative: in the future)."""
+    now = timezone.now()
+    start = now - dt.timedelta(days=opened_days_ago)
+    return ExamSessionFactory(
+        date=(start - dt.timedelta(days=35)).date(),
+        window_start=start,
+        window_end=start + dt.timedelta(days=length_days),
+        **kwargs,
+    )
+
+
+def released_entry(**kwargs: Any) -> Any:
+    """Return an entry whose result was released an hour ago (window open)."""
+    entry = EntryFactory(session=session_with_window(opened_days_ago=2), **kwargs)
+    result_for(entry, released_at=timezone.now() - dt.timedelta(hours=1))
+    return entry
+
+
+def pending_entry(**kwargs: Any) -> Any:
+    """Return an entry without a result whose window closed yesterday: Q, pending."""
+    return EntryFactory(session=session_with_window(opened_days_ago=15), **kwargs)
+
+
+def unreleased_entry(**kwargs: Any) -> Any:
+    """Return an entry whose result is ready but embargoed until tomorrow (window not open)."""
+    entry = EntryFactory(session=session_with_window(opened_days_ago=-1), **kwargs)
+    result_for(entry, released_at=timezone.now() + dt.timedelta(days=1), status=Result.Status.READY)
+    return entry
+
+
+def organisation(*, name: str = "University of Testing", allowance: int = 10, confirmed: bool = True) -> Any:
+    from accounts.tests.factories import UserFactory
+
+    email = f"{name.lower().replace(' ', '-')}@example.edu"
+    user = UserFactory(username=f"verifier-{email}", email=email)
+    user.set_password(PASSWORD)
+    user.save()
+    return VerifierOrganisation.objects.create(
+        user=user,
+        name=name,
+        country="Spain",
+        email=email,
+        allowance=allowance,
+        email_confirmed_at=timezone.now() if confirmed else None,
+    )
+
+
+@pytest.fixture
+def org_client(client: Client, db: None) -> Client:
+    """A client logged in as a confirmed verifier organisation (``client.organisation``)."""
+    org = organisation()
+    client.force_login(org.user)
+    client.organisation = org  # type: ignore[attr-defined]
+    return client

@@ -1,0 +1,150 @@
+"""Open Badges 3.0 credentials: signed with the board's Ed25519 key (eddsa-jcs-2022), tamper-evident."""
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.test import Client
+
+from results.tests.factories import account_for
+from verification import credentials
+from verification.credentials import base58btc, base58btc_decode, credential_verify, jcs
+
+from .conftest import released_entry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def downloaded(client: Client) -> tuple[Any, dict[str, Any]]:
+    entry = released_entry()
+    client.force_login(account_for(entry).user)
+    response = client.get(f"/results/{entry.public_id}/share/credential.json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/ld+json")
+    return entry, json.loads(response.content)
+
+
+def test_the_credential_is_an_open_badge_with_the_result(downloaded: tuple[Any, dict[str, Any]]) -> None:
+    entry, credential = downloaded
+
+    assert credential["@context"] == [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    ]
+    assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert credential["issuer"]["id"] == "did:web:127.0.0.1%3A8000"
+    subject = credential["credentialSubject"]
+    assert subject["achievement"]["name"] == "B2 First"
+    assert subject["identifier"][0]["identityHash"] == entry.person.full_name
+    values = {r["resultDescription"].rsplit("#", 1)[1]: r["value"] for r in subject["result"]}
+    assert values == {
+        "result": "Grade B",
+        "overall_score": "176",
+        "cefr_level": "B2",
+        "reading": "176",
+        "use_of_english": "181",
+        "writing": "169",
+        "listening": "172",
+        "speaking": "180",
+    }
+    assert subject["activityEndDate"].startswith(entry.session.date.isoformat())
+    proof = credential["proof"]
+    assert (proof["type"], proof["cryptosuite"], proof["proofPurpose"]) == (
+        "DataIntegrityProof",
+        "eddsa-jcs-2022",
+        "assertionMethod",
+    )
+    assert proof["verificationMethod"] == "http://127.0.0.1:8000/verify/keys/board.json"
+    assert entry.candidate_id not in json.dumps(credential)
+
+
+def test_the_signature_verifies(downloaded: tuple[Any, dict[str, Any]]) -> None:
+    assert credential_verify(downloaded[1]) is True
+
+
+@pytest.mark.parametrize(
+    "alter",
+    [
+        lambda c: c["credentialSubject"]["result"][0].update(value="Grade A"),
+        lambda c: c["credentialSubject"]["identifier"][0].update(identityHash="Someone Else"),
+        lambda c: c["credentialSubject"]["achievement"].update(name="C2 Proficiency"),
+        lambda c: c.update(validFrom="2020-01-01T00:00:00Z"),
+        lambda c: c["issuer"].update(id="did:web:evil.example"),
+        lambda c: c["proof"].update(created="2020-01-01T00:00:00Z"),
+        lambda c: c["proof"].update(proofValue=c["proof"]["proofValue"][:-2] + "zz"),
+        lambda c: c["proof"].update(cryptosuite="eddsa-rdfc-2022"),
+        lambda c: c.pop("proof"),
+        lambda c: c["credentialSubject"].update(extra=1),
+    ],
+)
+def test_any_altered_field_fails(downloaded: tuple[Any, dict[str, Any]], alter: Any) -> None:
+    credential = copy.deepcopy(downloaded[1])
+
+    alter(credential)
+
+    assert credential_verify(credential) is False
+
+
+def test_another_key_does_not_verify(downloaded: tuple[Any, dict[str, Any]]) -> None:
+    assert credential_verify(downloaded[1], public_key=Ed25519PrivateKey.generate().public_key()) is False
+
+
+def test_the_published_key_verifies_the_credential(client: Client, downloaded: tuple[Any, dict[str, Any]]) -> None:
+    document = client.get("/verify/keys/board.json").json()
+
+    raw = base58btc_decode(document["publicKeyMultibase"][1:])
+    assert raw[:2] == b"\xed\x01" and document["publicKeyMultibase"].startswith("z6Mk")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    assert credential_verify(downloaded[1], public_key=Ed25519PublicKey.from_public_bytes(raw[2:])) is True
+    assert document["publicKeyJwk"]["crv"] == "Ed25519"
+    did = client.get("/verify/keys/did.json").json()
+    assert did["assertionMethod"] == [document["id"]]
+
+
+def test_a_configured_pem_key_is_used(settings: Any, downloaded: tuple[Any, dict[str, Any]]) -> None:
+    key = Ed25519PrivateKey.generate()
+    settings.BOARD_SIGNING_KEY = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+    assert not credentials.signing_key_is_derived()
+    assert credential_verify(downloaded[1]) is False  # signed with the development key
+    resigned = credentials.credential_sign(downloaded[1])
+    assert credential_verify(resigned, public_key=key.public_key()) is True
+
+
+def test_the_development_key_is_derived_from_secret_key_and_logged(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.BOARD_SIGNING_KEY = ""
+    settings.SECRET_KEY = "another-secret-key-for-this-test"  # noqa: S105
+    credentials._private_key.cache_clear()
+
+    first = credentials.public_key_multibase()
+
+    assert credentials.signing_key_is_derived()
+    assert first == credentials.public_key_multibase()  # deterministic
+    assert "BOARD_SIGNING_KEY is not set" in caplog.text
+    settings.SECRET_KEY = "yet-another-secret-key"  # noqa: S105
+    assert credentials.public_key_multibase() != first
+
+
+def test_jcs_is_sorted_compact_utf8() -> None:
+    assert jcs({"b": [1, "é"], "a": {"d": None, "c": True}}) == '{"a":{"c":true,"d":null},"b":[1,"é"]}'.encode()
+    with pytest.raises(TypeError):
+        jcs({"a": 1.5})
+
+
+@pytest.mark.parametrize("data", [b"", b"\0\0abc", bytes(range(64))])
+def test_base58_round_trip(data: bytes) -> None:
+    assert base58btc_decode(base58btc(data)) == data
+
+
+def test_an_unknown_exam_achievement_is_a_404(client: Client) -> None:
+    assert client.get("/verify/achievements/FCE").json()["name"] == "B2 First"
+    assert client.get("/verify/achievements/NOPE").status_code == 404
