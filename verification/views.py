@@ -29,8 +29,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.guard import GuardRefusal, client_ip
 from accounts.sealing import seal, unseal
-from candidates.models import CandidateAccount
 from candidates.access import candidate_required
+from candidates.models import CandidateAccount
 from exams.models import Exam
 from results.selectors import Audience, results_visible
 from results_portal.csvimport import ImportRejected

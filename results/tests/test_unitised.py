@@ -1,8 +1,8 @@
 """Unitised qualifications: raw → UMS, best unit across series, cash-in, restricted release embargo."""
 
 import datetime as dt
-from unittest import mock
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
