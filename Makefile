@@ -8,8 +8,9 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 # Debian packages the PDFs need (WeasyPrint's HarfBuzz subsetting, fonts) and the tests use (pdftoppm, and
-# Chromium for the browser tests: Playwright drives Debian's build and never downloads one).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium
+# Chromium for the browser tests: Playwright drives Debian's build and never downloads one; zbarimg reads
+# the QR codes printed on certificates).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium zbar-tools
 
 .PHONY: run test test-browser lint bench services-check system-deps messages clean
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from . import admin_mir  # noqa: F401 - registers the missing/incomplete results admin
 from .models import Candidate, Centre, Entry, StaffMember
 
 

@@ -181,7 +181,8 @@ def entry_import_create(*, centre: Centre, user: User, filename: str, text: str)
 
 UNIT_NOT_IN_QUALIFICATION = "{unit} is not a unit of {qualification}."
 NOT_UNITISED = "{exam} is not a unitised qualification: it has no unit or certification entries."
-UNIT_HAS_RESULT = "Unit {unit} already has a result in this series and cannot be withdrawn."
+# Neutral on purpose: before the restricted release it must not tell whether a result exists.
+UNIT_HAS_RESULT = "Unit {unit} can no longer be withdrawn from this series. Contact the board if it must be."
 CASH_IN_UNITS_MISSING = (
     "A certification entry for {qualification} needs entries for every mandatory unit ({mandatory}) and {optional} "
     "optional unit(s) from {choices}. Missing: {missing}."

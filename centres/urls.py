@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("results/", views.results_list, name="results"),
     path("results.csv", views.results_csv, name="results_csv"),
     path("imports/", views.import_new, name="import_new"),
+    path("unitised/", include("centres.unitised_urls")),
     path("imports/<uuid:public_id>/", views.import_detail, name="import_detail"),
     path("imports/<uuid:public_id>/status", views.import_status, name="import_status"),
     path("imports/<uuid:public_id>/issued.csv", views.import_issued_csv, name="import_issued_csv"),

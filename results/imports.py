@@ -431,6 +431,9 @@ def _write(
     )
     if summary.amended_result_ids:
         _amendments_notify(result_ids=summary.amended_result_ids, now=now)
+        from certificates.services import documents_render_queue
+
+        documents_render_queue(result_ids=summary.amended_result_ids)
     audit_record(
         actor=actor,
         action="results.import",

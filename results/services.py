@@ -39,7 +39,15 @@ def results_release_due(*, now: dt.datetime | None = None) -> int:
                 return released
             Result.objects.filter(pk__in=ids).update(status=Result.Status.RELEASED)
             _emails_queue(result_ids=ids, kind=OutgoingEmail.Kind.RELEASED, now=moment)
+            _documents_queue(result_ids=ids)
         released += len(ids)
+
+
+def _documents_queue(*, result_ids: list[int]) -> None:
+    """Render the Statement of Results and certificate PDFs after commit, so no request waits for them."""
+    from certificates.services import documents_render_queue
+
+    documents_render_queue(result_ids=result_ids)
 
 
 def _emails_queue(*, result_ids: list[int], kind: str, now: dt.datetime) -> None:
@@ -70,10 +78,13 @@ def result_unhold(*, result: Result, actor: User | None, reason: str, now: dt.da
     result = Result.objects.select_for_update().select_related("entry__session").get(pk=result.pk)
     if result.status != Result.Status.HELD:
         return result
+    session = result.entry.session
     result.status = Result.Status.READY
-    result.released_at = result.centre_released_at = max(result.entry.session.window_start, moment)
+    result.released_at = max(session.window_start, moment)
+    result.centre_released_at = max(session.centre_release_at or session.window_start, moment)
     result.save(update_fields=["status", "released_at", "centre_released_at"])
     audit_record(actor=actor, action="result.unhold", subject=result.entry.candidate_id, reason=reason.strip())
+    _documents_queue(result_ids=[result.pk])
     return result
 
 

@@ -28,5 +28,6 @@ urlpatterns += i18n_patterns(
     path("tools/", include("exams.urls")),
     path("centre/", include("centres.urls")),
     path("verify/", include("verification.urls")),
+    path("", include("certificates.urls")),
     prefix_default_language=False,
 )

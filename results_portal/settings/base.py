@@ -109,6 +109,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "results-release-due": {"task": "results.tasks.results_release_due_task", "schedule": 60.0},
     "outgoing-emails-recover": {"task": "results.tasks.outgoing_emails_recover", "schedule": 300.0},
     "verification-bulk-purge": {"task": "verification.tasks.bulk_verifications_purge", "schedule": 3600.0},
+    "documents-render-missing": {"task": "certificates.tasks.documents_render_missing", "schedule": 600.0},
+    # Writes each centre's EDI files once a day; every 15 minutes so files appear soon after 00:01 on release day.
+    "edi-files": {"task": "centres.edi_files_regenerate", "schedule": 900.0},
 }
 
 # --- Email ---------------------------------------------------------------------------------------------
@@ -139,6 +142,10 @@ SECRET_NUMBER_KEY = env.str("SECRET_NUMBER_KEY", default="")
 # The board's Ed25519 key (PEM) that signs Open Badges credentials; without it a development key is derived
 # from SECRET_KEY (production requires it: docs/decisions/0007-verification.md).
 BOARD_SIGNING_KEY = env.str("BOARD_SIGNING_KEY", default="")
+# Key of the signed QR tokens on printed documents (default SECRET_KEY): set it so SECRET_KEY can be rotated
+# without breaking every printed QR code (docs/decisions/0006-documents-and-qr.md).
+DOCUMENT_SIGNING_KEY = env.str("DOCUMENT_SIGNING_KEY", default="")
+BOARD_NAME = env.str("BOARD_NAME", default="Results Portal")
 # The portal's public address, printed on Confirmations of Entry and in emails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 

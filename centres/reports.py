@@ -1,0 +1,445 @@
+"""What a centre sees of a unitised series: unit and qualification results, reports, and MIR requests.
+
+Rules: DESIGN.md §2 "Unitised qualifications (UMS)" and reference/003. Every result read here comes from
+``results.selectors.results_visible`` with ``Audience.centre`` (restricted release embargo + ownership); the
+only other read of ``Result`` is the reason a result is held, which the centre is told with its 'Q' grade.
+A unit entry without a visible result after the centre's release instant is 'Q': pending or unavailable.
+
+The pages (``centres.unitised_views``), the EDI files (``centres.edi``) and the PDF reports all build on
+``series_results``, so they always agree with one another.
+"""
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import audit_record
+from exams.models import Component, Exam, ExamSession
+from grading.ums import QUALIFICATION_GRADES, UNIT_GRADES
+from results.models import ComponentScore, Result
+from results.selectors import Audience, results_visible
+from results.unitised import series_label, unit_boundaries
+
+from .models import Centre, CertificationEntry, Entry, MissingResultRequest, UnitEntry
+from .selectors import entries_with_details
+
+PENDING_GRADE = "Q"
+CUMULATIVE_TEMPLATE = "centres/unitised/cumulative_pdf.html"
+
+
+# --- Series and students ------------------------------------------------------------------------------
+def centre_release_at(series: ExamSession) -> dt.datetime:
+    """Return the instant from which centres see a series' results (restricted release, e.g. 00:01 12 August)."""
+    return series.centre_release_at or series.window_start
+
+
+def unitised_series_for(*, centre: Centre) -> QuerySet[ExamSession]:
+    """Return the unitised series in which the centre has entries, newest first."""
+    has_entries = Entry.objects.filter(session=OuterRef("pk"), centre=centre)
+    return (
+        ExamSession.objects.filter(Exists(has_entries), exam__family=Exam.Family.UNITISED)
+        .select_related("exam")
+        .order_by("-date", "exam__code")
+    )
+
+
+def unitised_entries(*, centre: Centre, series: ExamSession) -> QuerySet[Entry]:
+    """Return the centre's students registered for a unitised series, by name, with their certification entry."""
+    return (
+        entries_with_details()
+        .select_related("certification")
+        .filter(centre=centre, session=series, status=Entry.Status.ENTERED)
+        .order_by("person__last_name", "person__first_name", "candidate_id")
+    )
+
+
+@dataclass(frozen=True)
+class CashInWindow:
+    """Whether a certification entry made now is late (after results) or refused (after the closing date).
+
+    For what the pages say only: ``centres.services.certification_entry_create`` decides.
+    """
+
+    late: bool
+    closed: bool
+    closing_date: dt.date | None
+
+
+def cash_in_window(*, series: ExamSession, now: dt.datetime) -> CashInWindow:
+    """Return what a certification entry made at ``now`` would be in this series."""
+    closing = series.certification_closing_date
+    return CashInWindow(
+        late=now >= centre_release_at(series),
+        closed=closing is not None and timezone.localtime(now).date() > closing,
+        closing_date=closing,
+    )
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    """One unit of a student in a series: its visible result, or why there is none ('Q')."""
+
+    unit: Component
+    entered: bool
+    score: ComponentScore | None
+    pending_reason: str = ""
+
+
+@dataclass(frozen=True)
+class StudentSeries:
+    """A student's unit results and qualification result in one series, as the centre may see them now."""
+
+    entry: Entry
+    released: bool
+    units: list[UnitLine]
+    certification: CertificationEntry | None
+    result: Result | None
+    hold_reason: str = ""
+
+    @property
+    def unit_results(self) -> list[tuple[Component, ComponentScore]]:
+        """Return each unit with a visible result, with that result."""
+        return [(line.unit, line.score) for line in self.units if line.score is not None]
+
+    @property
+    def qualification_grade(self) -> str:
+        """Return the qualification grade, or '' when there is none to show (no cash-in, pending, incomplete)."""
+        if self.certification is None or self.result is None:
+            return ""
+        return self.result.grade
+
+    @property
+    def total_ums(self) -> int | None:
+        """Return the total UMS of the qualification result, or None without a grade."""
+        return self.result.overall_score if self.qualification_grade and self.result is not None else None
+
+    @property
+    def missing_units(self) -> list[str]:
+        """Return the units whose missing result stops a qualification grade (from the stored outcome)."""
+        detail = (self.result.qualification if self.result is not None else None) or {}
+        return list(detail.get("missing", []))
+
+    @property
+    def needs_cash_in(self) -> bool:
+        """Return whether the student has unit results but no certification entry (so no qualification grade)."""
+        return self.certification is None and bool(self.unit_results)
+
+
+def _hold_reasons(*, centre: Centre, entry_ids: Sequence[int]) -> dict[int, str]:
+    # Only why a result is held, never the result: the centre is told the reason with the 'Q' grade
+    # (Result.hold_reason). The selector rightly hides held results, so it cannot give this.
+    rows = Result.objects.filter(entry_id__in=list(entry_ids), entry__centre=centre, status=Result.Status.HELD)
+    return {entry_id: reason for entry_id, reason in rows.values_list("entry_id", "hold_reason")}
+
+
+def series_results(
+    *, centre: Centre, series: ExamSession, now: dt.datetime, entries: Iterable[Entry] | None = None
+) -> list[StudentSeries]:
+    """Return each student's results in the series as the centre may see them at ``now``.
+
+    ``entries`` (a page of ``unitised_entries``) defaults to every student of the centre in the series.
+    Before the centre's release instant nothing is visible and nothing is 'Q'. A fixed number of queries.
+    """
+    students = list(entries if entries is not None else unitised_entries(centre=centre, series=series))
+    ids = [entry.pk for entry in students]
+    released = now >= centre_release_at(series)
+    entered: dict[int, set[int]] = defaultdict(set)
+    for entry_id, unit_id in UnitEntry.objects.filter(entry_id__in=ids).values_list("entry_id", "unit_id"):
+        entered[entry_id].add(unit_id)
+    visible = {
+        r.entry_id: r for r in results_visible(audience=Audience.centre(centre), now=now).filter(entry_id__in=ids)
+    }
+    held = _hold_reasons(centre=centre, entry_ids=ids) if released else {}
+    units = list(series.exam.components.order_by("order", "code"))
+    rows = []
+    for entry in students:
+        result = visible.get(entry.pk) if released else None
+        scores = {s.component_id: s for s in result.component_scores.all()} if result is not None else {}
+        reason = held.get(entry.pk, "")
+        lines = [
+            UnitLine(unit=unit, entered=unit.pk in entered[entry.pk], score=scores.get(unit.pk), pending_reason=reason)
+            for unit in units
+            if unit.pk in entered[entry.pk] or unit.pk in scores
+        ]
+        rows.append(
+            StudentSeries(
+                entry=entry,
+                released=released,
+                units=lines,
+                certification=getattr(entry, "certification", None),
+                result=result,
+                hold_reason=reason,
+            )
+        )
+    return rows
+
+
+def earlier_unit_entries(*, students: Iterable[Entry], series: ExamSession) -> dict[int, list[str]]:
+    """Return, per person, the units entered in the qualification's earlier series ('F240 (January 2026)')."""
+    rows = (
+        UnitEntry.objects.filter(
+            entry__person_id__in=[e.person_id for e in students],
+            entry__session__exam_id=series.exam_id,
+            entry__session__date__lt=series.date,
+        )
+        .order_by("entry__session__date", "unit__order")
+        .values_list("entry__person_id", "unit__code", "entry__session__date")
+    )
+    earlier: dict[int, list[str]] = defaultdict(list)
+    for person_id, code, date in rows:
+        earlier[person_id].append(f"{code} ({date:%B %Y})")
+    return earlier
+
+
+# --- Results and grade boundaries report ----------------------------------------------------------------
+@dataclass(frozen=True)
+class UnitBoundaryRow:
+    """One unit's raw boundaries in force in the series, its fixed UMS boundaries and the centre's grades."""
+
+    unit: Component
+    raw: list[int] | None
+    ums: list[int]
+    counts: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class BoundariesReport:
+    """The results and grade boundaries report of a series for one centre."""
+
+    series: ExamSession
+    units: list[UnitBoundaryRow]
+    qualification: list[tuple[str, int | None, int]] = field(default_factory=list)
+    entries: int = 0
+    cash_ins: int = 0
+
+
+def boundaries_report(*, centre: Centre, series: ExamSession, now: dt.datetime) -> BoundariesReport:
+    """Return each unit's boundaries and grade counts at the centre, and the qualification's (visible results)."""
+    students = series_results(centre=centre, series=series, now=now)
+    raw = unit_boundaries(sessions=[series])
+    unit_counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for student in students:
+        for unit, score in student.unit_results:
+            unit_counts[unit.pk][score.unit_grade or "U"] += 1
+    unit_grades = ["U", *UNIT_GRADES]
+    rows = [
+        UnitBoundaryRow(
+            unit=unit,
+            raw=raw.get((series.pk, unit.pk)),
+            ums=[int(b) for b in unit.ums_boundaries or []],
+            counts=[(grade, unit_counts[unit.pk][grade]) for grade in reversed(unit_grades)],
+        )
+        for unit in series.exam.components.order_by("order", "code")
+    ]
+    exam = series.exam
+    qualification_counts = Counter(s.qualification_grade for s in students if s.qualification_grade)
+    minima: list[int | None] = [None, *(int(b) for b in exam.qualification_boundaries or [])]
+    grades = ["U", *QUALIFICATION_GRADES]
+    qualification = [
+        (grade, minima[index] if index < len(minima) else None, qualification_counts[grade])
+        for index, grade in reversed(list(enumerate(grades)))
+    ]
+    return BoundariesReport(
+        series=series,
+        units=rows,
+        qualification=qualification,
+        entries=len(students),
+        cash_ins=sum(1 for s in students if s.certification is not None),
+    )
+
+
+# --- Cumulative specification results report ---------------------------------------------------------------
+@dataclass(frozen=True)
+class CumulativeLine:
+    """One unit result from one series, and whether it counted towards the qualification grade."""
+
+    series: ExamSession
+    score: ComponentScore
+    counted: bool
+
+
+@dataclass(frozen=True)
+class CumulativeReport:
+    """A student's qualification result with every unit result from every series (cash-in students only)."""
+
+    student: StudentSeries
+    lines: list[CumulativeLine]
+    series: list[ExamSession]
+    ums_max_total: int | None
+    generated_at: dt.datetime
+
+
+def cumulative_report(*, centre: Centre, entry: Entry, now: dt.datetime) -> CumulativeReport | None:
+    """Return the cumulative specification results report of a cash-in, or None before the centre release.
+
+    Every series of the qualification the student sat at this centre is listed, with each unit result the
+    centre may see; a result counted towards the grade is the one named in the outcome's ``counted``.
+    """
+    series = entry.session
+    student = series_results(centre=centre, series=series, now=now, entries=[entry])[0]
+    if not student.released or student.certification is None:
+        return None
+    counted: dict[str, Any] = ((student.result.qualification if student.result else None) or {}).get("counted", {})
+    results = (
+        results_visible(audience=Audience.centre(centre), now=now)
+        .filter(entry__person_id=entry.person_id, entry__session__exam_id=series.exam_id)
+        .order_by("entry__session__date")
+    )
+    lines = []
+    sittings: list[ExamSession] = []
+    for result in results:
+        sitting = result.entry.session
+        scores = [s for s in result.component_scores.all() if s.ums is not None]
+        if scores:
+            sittings.append(sitting)
+        for score in scores:
+            used = counted.get(score.component.code, {})
+            lines.append(
+                CumulativeLine(
+                    series=sitting,
+                    score=score,
+                    counted=bool(student.qualification_grade) and used.get("series") == series_label(sitting),
+                )
+            )
+    return CumulativeReport(
+        student=student,
+        lines=lines,
+        series=sittings,
+        ums_max_total=series.exam.ums_max_total,
+        generated_at=now,
+    )
+
+
+def cumulative_report_pdf(*, report: CumulativeReport) -> bytes:
+    """Return the cumulative specification results report as a PDF (A4, in the active language)."""
+    html = render_to_string(CUMULATIVE_TEMPLATE, {"report": report, "student": report.student})
+    # Imported here, as in centres.pdf: loading WeasyPrint is slow and only PDF downloads need it.
+    import weasyprint
+
+    pdf = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    assert pdf is not None  # noqa: S101 - write_pdf() without a target always returns the bytes
+    return pdf
+
+
+# --- Special consideration report ------------------------------------------------------------------------
+SPECIAL_CONSIDERATION_COLUMNS = [
+    "centre_number",
+    "candidate_id",
+    "surname",
+    "forenames",
+    "qualification_code",
+    "series",
+    "unit_code",
+    "raw_mark",
+    "ums",
+    "tariff_percent",
+    "marks_awarded",
+    "calculated_for_absence",
+]
+
+
+def special_consideration_rows(*, centre: Centre, series: ExamSession, now: dt.datetime) -> list[list[str]]:
+    """Return one row per visible unit result where special consideration was applied or absence calculated."""
+    rows = []
+    for student in series_results(centre=centre, series=series, now=now):
+        entry = student.entry
+        for unit, score in student.unit_results:
+            if (
+                score.consideration_tariff is None
+                and not score.consideration_marks
+                and not score.calculated_for_absence
+            ):
+                continue
+            rows.append(
+                [
+                    centre.number,
+                    entry.candidate_id,
+                    entry.person.last_name,
+                    entry.person.first_name,
+                    series.exam.code,
+                    series_label(series),
+                    unit.code,
+                    str(score.score),
+                    "" if score.ums is None else str(score.ums),
+                    "" if score.consideration_tariff is None else str(score.consideration_tariff),
+                    str(score.consideration_marks),
+                    "yes" if score.calculated_for_absence else "no",
+                ]
+            )
+    return rows
+
+
+# --- Missing and incomplete results (MIR) -------------------------------------------------------------------
+# Writes: they belong in centres/services.py (STYLE §2); they live here until that file is free to edit.
+MIR_DESCRIPTION_REQUIRED = "Describe what is missing or incomplete: the board reads it first."
+MIR_UNIT_NOT_IN_QUALIFICATION = "{unit} is not a unit of {qualification}."
+MIR_RESOLUTION_REQUIRED = "Write the resolution the centre will read before marking the request resolved."
+
+
+@transaction.atomic
+def missing_result_request_create(
+    *, entry: Entry, unit: Component | None, description: str, actor: User
+) -> MissingResultRequest:
+    """Record a centre's missing or incomplete results request (free of charge) for a student, maybe one unit."""
+    if not description.strip():
+        raise ValidationError(MIR_DESCRIPTION_REQUIRED)
+    exam = entry.session.exam
+    if unit is not None and unit.exam_id != exam.pk:
+        raise ValidationError(MIR_UNIT_NOT_IN_QUALIFICATION.format(unit=unit.code, qualification=exam.name))
+    mir = MissingResultRequest.objects.create(
+        entry=entry, unit=unit, description=description.strip(), created_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="mir.create",
+        subject=entry.candidate_id,
+        detail={"mir": str(mir.public_id), "unit": unit.code if unit is not None else ""},
+    )
+    return mir
+
+
+@transaction.atomic
+def missing_result_request_update(
+    *, mir: MissingResultRequest, status: str, resolution: str, actor: User | None, now: dt.datetime | None = None
+) -> MissingResultRequest:
+    """Move an MIR request on (received → being investigated → resolved) and record the board's resolution.
+
+    ``resolved_at`` is set when it becomes resolved and cleared if it is reopened; every change is audited.
+    """
+    if status == MissingResultRequest.Status.RESOLVED and not resolution.strip():
+        raise ValidationError(MIR_RESOLUTION_REQUIRED)
+    locked = MissingResultRequest.objects.select_for_update().select_related("entry").get(pk=mir.pk)
+    before = {"status": locked.status, "resolution": locked.resolution}
+    locked.status, locked.resolution = status, resolution.strip()
+    if status == MissingResultRequest.Status.RESOLVED:
+        locked.resolved_at = locked.resolved_at or now or timezone.now()
+    else:
+        locked.resolved_at = None
+    locked.save(update_fields=["status", "resolution", "resolved_at"])
+    after = {"status": locked.status, "resolution": locked.resolution}
+    if before != after:
+        audit_record(
+            actor=actor,
+            action="mir.update",
+            subject=locked.entry.candidate_id,
+            detail={"mir": str(locked.public_id), "before": before, "after": after},
+        )
+    mir.status, mir.resolution, mir.resolved_at = locked.status, locked.resolution, locked.resolved_at
+    return locked
+
+
+def missing_result_requests_for(*, centre: Centre) -> QuerySet[MissingResultRequest]:
+    """Return the centre's MIR requests, newest first, with what the list shows."""
+    return MissingResultRequest.objects.filter(entry__centre=centre).select_related(
+        "entry__person", "entry__session__exam", "unit"
+    )

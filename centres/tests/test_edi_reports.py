@@ -1,0 +1,287 @@
+"""EDI results files (build, parse back, daily storage, download, embargo) and the unitised centre reports."""
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from pypdf import PdfReader
+
+from centres.edi import (
+    QUALIFICATION_COLUMNS,
+    UNIT_COLUMNS,
+    EdiFormatError,
+    edi_files_build,
+    edi_files_latest,
+    edi_files_parse,
+    edi_files_regenerate_all,
+)
+from centres.reports import SPECIAL_CONSIDERATION_COLUMNS
+from centres.services import certification_entry_create
+from centres.tests.factories import EntryFactory
+from centres.tests.test_unitised_pages import (
+    BEFORE_RESULTS,
+    CENTRE_RELEASE,
+    MIDNIGHT,
+    RESULTS_WEEK,
+    World,
+    build_world,
+    csv_rows,
+    results_in,
+    student,
+    url,
+)
+from results.imports import results_import
+from results.models import ComponentScore, Result
+from results.services import result_hold
+from results.tests.factories import UK
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.urls("centres.tests.test_unitised_pages"),
+    pytest.mark.usefixtures("on_commit_immediately"),
+]
+
+
+@pytest.fixture
+def world() -> World:
+    return build_world()
+
+
+@pytest.fixture
+def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
+    def move(moment: dt.datetime) -> None:
+        monkeypatch.setattr("django.utils.timezone.now", lambda: moment)
+
+    return move
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = str(tmp_path)
+    return tmp_path
+
+
+def cashed_in(world: World) -> World:
+    results_in(world)
+    certification_entry_create(entry=world.second, actor=None, now=BEFORE_RESULTS)
+    return world
+
+
+# --- Building and reading back -------------------------------------------------------------------------------
+def test_files_hold_nothing_at_midnight_and_everything_at_00_01(world: World) -> None:
+    cashed_in(world)
+
+    at_midnight = edi_files_build(centre=world.centre, series=world.june, now=MIDNIGHT)
+    at_release = edi_files_parse(*edi_files_build(centre=world.centre, series=world.june, now=CENTRE_RELEASE))
+
+    assert at_midnight == (",".join(UNIT_COLUMNS) + "\r\n", ",".join(QUALIFICATION_COLUMNS) + "\r\n")
+    assert len(at_release.units) == 3 and len(at_release.qualifications) == 1
+
+
+def test_files_parse_back_to_the_numbers_on_record(world: World) -> None:
+    cashed_in(world)
+    other = student(world, ["F240", "F241", "F243"], person__last_name='O\'Brien, "Jo"')
+    results_import(text=csv_rows([(other, "F240", 12), (other, "F241", 3), (other, "F243", 59)]), now=BEFORE_RESULTS)
+
+    files = edi_files_parse(*edi_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK))
+
+    on_record = {
+        (s.result.entry.candidate_id, s.component.code): (s.score, s.ums, s.component.ums_max, s.unit_grade)
+        for s in ComponentScore.objects.filter(result__entry__session=world.june).select_related(
+            "component", "result__entry"
+        )
+    }
+    in_file = {(r.candidate_id, r.unit_code): (r.raw_mark, r.ums, r.ums_max, r.unit_grade) for r in files.units}
+    assert in_file == on_record and len(on_record) == 6
+    row = next(r for r in files.units if r.candidate_id == other.candidate_id)
+    assert (row.surname, row.forenames, row.date_of_birth) == (
+        other.person.last_name,
+        other.person.first_name,
+        other.person.date_of_birth,
+    )
+    assert {(r.centre_number, r.qualification_code, r.series, r.status) for r in files.units} == {
+        (world.centre.number, "ANBUS", "2026-06", "R")
+    }
+    result = Result.objects.get(entry=world.second)
+    (qualification,) = files.qualifications
+    assert (qualification.candidate_id, qualification.total_ums, qualification.ums_max_total, qualification.grade) == (
+        world.second.candidate_id,
+        result.overall_score,
+        300,
+        result.grade,
+    )
+    assert (qualification.grade, qualification.total_ums, qualification.status) == ("Distinction", 225, "R")
+
+
+def test_pending_units_and_held_results_are_q_rows(world: World) -> None:
+    cashed_in(world)
+    pending = student(world, ["F240", "F241", "F242"], person__last_name="Pending")
+    results_import(text=csv_rows([(pending, "F240", 30)]), now=BEFORE_RESULTS)
+    certification_entry_create(entry=pending, actor=None, now=BEFORE_RESULTS)
+    held = student(world, ["F240"], person__last_name="Held")
+    results_import(text=csv_rows([(held, "F240", 50)]), now=BEFORE_RESULTS)
+    result_hold(result=Result.objects.get(entry=held), actor=None, reason="checking")
+
+    files = edi_files_parse(*edi_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK))
+
+    rows = {(r.candidate_id, r.unit_code): r for r in files.units}
+    assert (rows[(pending.candidate_id, "F240")].raw_mark, rows[(pending.candidate_id, "F240")].status) == (30, "R")
+    for key in [(pending.candidate_id, "F241"), (pending.candidate_id, "F242"), (held.candidate_id, "F240")]:
+        assert (rows[key].raw_mark, rows[key].ums, rows[key].unit_grade, rows[key].status) == (None, None, "Q", "Q")
+    qualification = {r.candidate_id: r for r in files.qualifications}
+    assert (qualification[pending.candidate_id].grade, qualification[pending.candidate_id].status) == ("Q", "Q")
+    assert held.candidate_id not in qualification  # no certification entry, so no qualification row
+
+
+def test_a_malformed_file_is_reported_with_line_and_column(world: World) -> None:
+    unit_text, qualification_text = edi_files_build(centre=world.centre, series=world.june, now=MIDNIGHT)
+    bad_row = "GB1,ABC123456,Doe,Jo,2008-02-30,ANBUS,2026-06,F240,10,20,100,U,R\r\n"
+
+    with pytest.raises(EdiFormatError, match="unit file, line 2, column date_of_birth"):
+        edi_files_parse(unit_text + bad_row, qualification_text)
+    with pytest.raises(EdiFormatError, match="qualification file, line 1: the header must be"):
+        edi_files_parse(unit_text, "candidate_id\r\n")
+
+
+def test_building_the_files_takes_a_fixed_number_of_queries(world: World) -> None:
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            edi_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK)
+        return len(queries)
+
+    cashed_in(world)
+    few = count()
+    for number in range(10):
+        entry = student(world, ["F240", "F241", "F242"], person__last_name=f"Many{number}")
+        results_import(text=csv_rows([(entry, "F240", 30 + number)]), now=BEFORE_RESULTS)
+        certification_entry_create(entry=entry, actor=None, now=BEFORE_RESULTS)
+
+    assert count() == few <= 8
+
+
+# --- Daily storage and download ----------------------------------------------------------------------------------
+def test_files_are_stored_daily_in_the_post_results_period_only(world: World, media: Path) -> None:
+    cashed_in(world)
+
+    assert edi_files_regenerate_all(now=MIDNIGHT) == 0
+    assert edi_files_latest(centre=world.centre, series=world.june) == {}
+    assert edi_files_regenerate_all(now=CENTRE_RELEASE) == 1
+    assert edi_files_regenerate_all(now=CENTRE_RELEASE + dt.timedelta(hours=2)) == 0  # today's files exist
+    latest = edi_files_latest(centre=world.centre, series=world.june)
+    assert {kind: stored.day for kind, stored in latest.items()} == {
+        "unit": dt.date(2026, 8, 12),
+        "qualification": dt.date(2026, 8, 12),
+    }
+    folder = latest["unit"].path.split("/")[1]
+    assert len(folder) == 40 and world.centre.number not in latest["unit"].path
+    assert world.second.candidate_id not in str(list(media.rglob("*")))
+
+    next_day = dt.datetime(2026, 8, 13, 0, 5, tzinfo=UK)
+    assert edi_files_regenerate_all(now=next_day) == 1
+    days = sorted(p.parent.name for p in media.rglob("*.csv"))
+    assert days == ["2026-08-13", "2026-08-13"]  # yesterday's personal data is not kept
+    assert edi_files_regenerate_all(now=dt.datetime(2026, 10, 1, 9, 0, tzinfo=UK)) == 0  # period over
+
+
+def test_the_centre_downloads_the_latest_files_never_before_00_01(
+    world: World, at: Callable[[dt.datetime], None]
+) -> None:
+    cashed_in(world)
+    edi_files_regenerate_all(now=CENTRE_RELEASE)
+    # As if the board moved the restricted release later after the files were made: still nothing early.
+    at(MIDNIGHT)
+    page = world.client.get(url("edi", world)).content.decode()
+    assert world.client.get(url("edi_unit", world)).status_code == 404
+    assert "Download (CSV)" not in page
+
+    at(RESULTS_WEEK)
+    page = world.client.get(url("edi", world)).content.decode()
+    unit = world.client.get(url("edi_unit", world))
+    qualification = world.client.get(url("edi_unit", world).replace("unit.csv", "qualification.csv"))
+
+    assert page.count("Download (CSV)") == 2
+    assert unit.status_code == 200 and unit["Content-Type"] == "text/csv; charset=utf-8"
+    assert unit["Content-Disposition"].endswith(f'edi-{world.centre.number}-ANBUS-2026-06-unit-2026-08-12.csv"')
+    files = edi_files_parse(unit.content.decode(), qualification.content.decode())
+    assert {r.unit_code for r in files.units} == {"F240", "F241", "F242"}
+    assert world.client.get(url("edi_unit", world).replace("unit.csv", "other.csv")).status_code == 404
+    assert default_storage.exists(edi_files_latest(centre=world.centre, series=world.june)["unit"].path)
+
+
+# --- Reports ------------------------------------------------------------------------------------------------------
+def test_cumulative_report_lists_every_series_and_marks_the_counted_units(
+    world: World, at: Callable[[dt.datetime], None]
+) -> None:
+    cashed_in(world)  # January F240 = 40 UMS; June F240 = 85 UMS counts instead
+    at(RESULTS_WEEK)
+
+    response = world.client.get(url("cumulative", world))
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert "Cumulative specification results report" in text
+    assert "Distinction" in text and "225 / 300" in text
+    assert "January 2026, June 2026" in " ".join(lines)
+    assert any(line.startswith("January 2026 F240") and line.endswith("No") for line in lines), lines
+    for unit in ["F240", "F241", "F242"]:
+        assert any(line.startswith(f"June 2026 {unit}") and line.endswith("Yes") for line in lines), (unit, lines)
+
+
+def test_cumulative_report_needs_a_cash_in_and_the_release(world: World, at: Callable[[dt.datetime], None]) -> None:
+    results_in(world)
+    at(RESULTS_WEEK)
+    assert world.client.get(url("cumulative", world)).status_code == 404
+
+    certification_entry_create(entry=world.second, actor=None)
+    at(MIDNIGHT)
+    assert world.client.get(url("cumulative", world)).status_code == 404
+
+
+def test_special_consideration_report(world: World, at: Callable[[dt.datetime], None]) -> None:
+    results_in(world)
+    other = student(world, ["F240", "F241", "F243"], person__last_name="Considered")
+    text = csv_rows([(other, "F240", 30), (other, "F241", 6), (other, "F243", 20)], extra="c1,c2,c3")
+    text = text.replace("c1,c2,c3", "consideration_tariff,consideration_marks,absent")
+    text = text.replace(",F240,30\n", ",F240,30,2.5,1,no\n").replace(",F241,6\n", ",F241,6,,0,no\n")
+    text = text.replace(",F243,20\n", ",F243,20,,0,yes\n")
+    results_import(text=text, now=BEFORE_RESULTS)
+
+    at(MIDNIGHT)
+    embargoed = list(csv.reader(io.StringIO(world.client.get(url("special", world)).content.decode())))
+    at(RESULTS_WEEK)
+    response = world.client.get(url("special", world))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+
+    assert embargoed == [SPECIAL_CONSIDERATION_COLUMNS]
+    assert response["Content-Disposition"].endswith(f'special-consideration-{world.centre.number}-ANBUS-2026-06.csv"')
+    assert [
+        (r["candidate_id"], r["unit_code"], r["tariff_percent"], r["marks_awarded"], r["calculated_for_absence"])
+        for r in rows
+    ] == [
+        (other.candidate_id, "F240", "2.5", "1", "no"),
+        (other.candidate_id, "F243", "", "0", "yes"),
+    ]
+    assert {r["series"] for r in rows} == {"June 2026"}
+
+
+def test_grade_boundaries_report(world: World, at: Callable[[dt.datetime], None]) -> None:
+    cashed_in(world)
+    EntryFactory(session=world.june)  # another centre's student is not counted
+    at(RESULTS_WEEK)
+
+    page = " ".join(world.client.get(url("boundaries", world)).content.decode().split())
+
+    assert "<td>60</td> <td>20 / 30 / 40</td> <td>100</td> <td>40 / 60 / 80</td>" in page  # F240
+    assert "<td>12</td> <td>4 / 6 / 8</td>" in page  # F241 (NEA: criteria achieved)
+    assert "distinction: 1, merit: 0, pass: 0, U: 0" in page  # F240 and F241 at this centre
+    assert '<th scope="row">Distinction</th><td>210</td><td>1</td>' in page
+    assert '<th scope="row">Distinction*</th><td>255</td><td>0</td>' in page
+    assert "1 student at your centre in this series, 1 with a certification entry." in page

@@ -1,0 +1,158 @@
+"""Statement of Results, certificate and certifying statement PDFs, each with a QR code to its verification page.
+
+The documents are the board's official record, rendered once and stored: they are in English, the language
+of the board's certificates, so every copy and every verifier reads the same words
+(docs/decisions/0006-documents-and-qr.md). The verification page they point to is translated.
+
+The QR code is a PNG with one pixel per module, scaled up without smoothing, inside a link to the same URL:
+it stays sharp at any zoom or print resolution, and a PDF reader can follow it too.
+"""
+
+import base64
+import datetime as dt
+import io
+import math
+import re
+import xml.etree.ElementTree as ET  # noqa: S405 - parses only the SVG our own code draws
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.html import escape
+
+from .models import Document
+from .selectors import ResultFacts, certification_is_below, result_chart_svg
+from .tokens import document_verify_url
+
+QR_ERROR_CORRECTION = "m"
+CHART_WIDTH_MM = 92
+TEMPLATES = {
+    Document.Kind.STATEMENT: "certificates/pdf/statement.html",
+    Document.Kind.CERTIFICATE: "certificates/pdf/certificate.html",
+    Document.Kind.CERTIFYING_STATEMENT: "certificates/pdf/certifying_statement.html",
+}
+# What the reference pages say candidates never get (reference/000 "Can I see my exam papers?").
+NO_PAPERS_NOTE = (
+    "Candidates never receive their exam papers or marks for individual questions: this Statement of Results "
+    "is the full feedback the board gives on an exam."
+)
+
+
+def board_name() -> str:
+    """Return the awarding body's name as the documents print it."""
+    return str(getattr(settings, "BOARD_NAME", "") or "Results Portal")
+
+
+def qr_code(url: str) -> segno.QRCode:
+    """Return the QR code printed on a document for ``url`` (error correction M: survives a fold or a stain)."""
+    return segno.make(url, error=QR_ERROR_CORRECTION, micro=False)
+
+
+def qr_png_data_uri(url: str) -> str:
+    """Return the QR code for ``url`` as a PNG data URI, one pixel per module and no quiet zone (CSS adds it)."""
+    buffer = io.BytesIO()
+    qr_code(url).save(buffer, kind="png", scale=1, border=0)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def seal_svg() -> str:
+    """Return the board's seal: a rosette with the board's name, drawn as SVG (no image file to go missing)."""
+    teeth = 48
+    points = []
+    for index in range(teeth * 2):
+        radius = 49 if index % 2 == 0 else 45.5
+        angle = math.pi * index / teeth
+        points.append(f"{50 + radius * math.cos(angle):.2f},{50 + radius * math.sin(angle):.2f}")
+    words = board_name().upper().split()
+    lines = [" ".join(words[: (len(words) + 1) // 2]), " ".join(words[(len(words) + 1) // 2 :])]
+    text = "".join(
+        f'<text x="50" y="{y}" font-size="{size}" font-weight="bold" text-anchor="middle" fill="#0b3d6e" '
+        f'letter-spacing="0.6">{escape(line)}</text>'
+        for line, y, size in ((lines[0], 47, 8.5), (lines[1], 58, 8.5))
+        if line
+    )
+    return (
+        '<svg class="seal" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" role="img" '
+        f'aria-label="Seal of {escape(board_name())}">'
+        f'<polygon points="{" ".join(points)}" fill="#f4ecd4" stroke="#8a6d1d" stroke-width="0.8"/>'
+        '<circle cx="50" cy="50" r="40" fill="none" stroke="#8a6d1d" stroke-width="1.4"/>'
+        '<circle cx="50" cy="50" r="36.5" fill="none" stroke="#8a6d1d" stroke-width="0.5"/>'
+        '<path d="M30 66 L70 66" stroke="#8a6d1d" stroke-width="0.6"/>'
+        '<path d="M38 34 L50 27 L62 34" fill="none" stroke="#8a6d1d" stroke-width="0.9"/>'
+        f"{text}</svg>"
+    )
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+
+
+def print_safe_svg(svg: str) -> tuple[str, str, float]:
+    """Return an SVG drawn for browsers made safe for WeasyPrint, its description and its height ÷ width.
+
+    WeasyPrint ignores ``paint-order``, so text with a halo (``stroke`` painted under the fill) would come out
+    as white outlines: each such text is split into the halo alone, then the text without a stroke.
+    """
+    ET.register_namespace("", SVG_NS)
+    root = ET.fromstring(svg)  # noqa: S314 - our own markup, never user input
+    for parent in root.iter():
+        for index, child in reversed(list(enumerate(parent))):
+            if child.tag != f"{{{SVG_NS}}}text" or child.get("paint-order") != "stroke":
+                continue
+            halo = ET.Element(child.tag, dict(child.attrib))
+            halo.text = child.text
+            halo.set("fill", "none")
+            del halo.attrib["paint-order"]
+            halo.set("aria-hidden", "true")
+            for name in ("stroke", "stroke-width", "paint-order"):
+                child.attrib.pop(name, None)
+            parent.insert(index, halo)
+    desc = root.find(f"{{{SVG_NS}}}desc")
+    description = re.sub(r"\s+", " ", desc.text or "").strip() if desc is not None else ""
+    _x, _y, width, height = (float(n) for n in root.get("viewBox", "0 0 1 1").split())
+    return ET.tostring(root, encoding="unicode"), description, height / width
+
+
+def svg_data_uri(svg: str) -> str:
+    """Return an SVG as a data URI for an ``<img>`` (WeasyPrint's SVG renderer, with the alt text on the img)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def document_html(*, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date) -> str:
+    """Return the HTML of a document before it becomes a PDF (the tests read the QR's URL from it too)."""
+    verify_url = document_verify_url(document_uuid=document.uuid)
+    context: dict[str, Any] = {
+        "document": document,
+        "facts": facts,
+        "replaces": replaces,
+        "issued_on": issued_on,
+        "board_name": board_name(),
+        "verify_url": verify_url,
+        "verify_home": f"{settings.SITE_URL}/verify/",
+        "qr_src": qr_png_data_uri(verify_url),
+        "certified_below": certification_is_below(facts),
+        "no_papers_note": NO_PAPERS_NOTE,
+        "seal_svg": seal_svg(),
+    }
+    if document.kind == Document.Kind.STATEMENT:
+        chart = result_chart_svg(facts=facts)
+        if chart:
+            svg, description, ratio = print_safe_svg(chart)
+            context["chart_src"], context["chart_alt"] = svg_data_uri(svg), description
+            # Sized here: WeasyPrint gives an SVG image in a flex row its intrinsic height otherwise.
+            context["chart_width_mm"] = CHART_WIDTH_MM
+            context["chart_height_mm"] = f"{CHART_WIDTH_MM * ratio:.1f}"
+    return render_to_string(TEMPLATES[Document.Kind(document.kind)], context)
+
+
+def document_pdf(*, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date) -> bytes:
+    """Return the PDF of ``document`` showing ``facts``: tagged PDF/UA-1, A4, with its QR code."""
+    with translation.override(settings.LANGUAGE_CODE):
+        html = document_html(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
+        # Imported here: importing WeasyPrint takes about a second, which web workers should not pay at start.
+        import weasyprint
+
+        pdf = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(pdf_variant="pdf/ua-1")
+    assert pdf is not None  # noqa: S101 - write_pdf() without a target always returns the bytes
+    return pdf

@@ -1,0 +1,319 @@
+"""Reads for documents, amendments and certifying statements.
+
+Every result shown here (in a PDF, on the verification page, in the centre area) is read through
+``results.selectors.results_visible`` with the audience of whoever is looking: the candidate's account, the
+centre, or the holder of a document's signed token (``Audience.entries``). A held, withdrawn or
+not-yet-released result is never shown, whatever document points at it.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from centres.models import Centre, Entry
+from grading.scale import Certification, ScaleExam, scale_exam
+from results.charts import component_chart_svg, result_name, score_display
+from results.models import Result
+from results.selectors import Audience, results_visible
+
+from .models import CertificateAmendment, CertifyingStatementOrder, Document
+from .tokens import document_token_uuid
+
+
+@dataclass(frozen=True)
+class ComponentLine:
+    """One component as a document prints it: its name and its score as shown (e.g. ``below 122``)."""
+
+    code: str
+    label: str
+    score: int
+    display: str
+
+
+@dataclass(frozen=True)
+class ResultFacts:
+    """What a document says about a result: the facts the PDFs print and the verification page repeats."""
+
+    name: str
+    candidate_id: str
+    centre_number: str
+    centre_name: str
+    exam_code: str
+    exam_name: str
+    certificate_exam_name: str
+    exam_date: dt.date
+    result: str
+    overall_display: str
+    cefr_level: str
+    certification: str
+    certificate: bool
+    scale: bool
+    components: tuple[ComponentLine, ...]
+    released_at: dt.datetime | None
+    result_version: int
+    amended_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the QR code's page says about a document: its state and the facts that hold now."""
+
+    document: Document
+    state: str
+    changed_on: dt.datetime | None
+    facts: ResultFacts | None
+
+
+def _scale_exam(code: str) -> ScaleExam | None:
+    try:
+        return scale_exam(code)
+    except ValueError:
+        return None
+
+
+def printed_name(*, result: Result) -> str:
+    """Return the name documents print for a result: the name at the exam, or its latest correction.
+
+    Only a misspelling is ever corrected (``CertificateAmendment``), so this is still the name at the exam.
+    """
+    amendment = (
+        CertificateAmendment.objects.filter(certificate__result=result, status=CertificateAmendment.Status.ISSUED)
+        .order_by("-issued_at")
+        .first()
+    )
+    return amendment.corrected_name if amendment is not None else result.entry.person.full_name
+
+
+def result_facts(*, result: Result, name: str) -> ResultFacts:
+    """Return the facts a document shows for ``result`` (read through ``results_visible``) naming ``name``.
+
+    Scale-score exams show each score as the Statement of Results does (capped at the top of the scale,
+    ``below N`` under the reported range) and the extended-certification band of the overall score.
+    """
+    exam = result.entry.session.exam
+    scale = _scale_exam(exam.code)
+    components = []
+    for line in result.component_scores.all():
+        if scale is not None:
+            display = score_display(exam=scale, score=line.score)
+        elif line.ums is not None:
+            # Unitised qualifications report units on the uniform mark scale, as on the results slip.
+            display = " · ".join(part for part in (f"{line.ums} UMS", line.unit_grade) if part)
+        else:
+            display = str(line.score)
+        components.append(
+            ComponentLine(code=line.component.code, label=line.component.name, score=line.score, display=display)
+        )
+    certification = "n/a"
+    if scale is not None:
+        overall_display = score_display(exam=scale, score=result.overall_score)
+        overall = result.overall_score if result.overall_score is not None else -1
+        band = next((b for b in scale.bands if b.low <= overall <= b.high and b.result == result.grade), None)
+        certification = band.certification.value if band is not None else ""
+    else:
+        overall_display = "" if result.overall_score is None else str(result.overall_score)
+    return ResultFacts(
+        name=name,
+        candidate_id=result.entry.candidate_id,
+        centre_number=result.entry.centre.number,
+        centre_name=result.entry.centre.name,
+        exam_code=exam.code,
+        exam_name=exam.name,
+        certificate_exam_name=exam.certificate_name,
+        exam_date=result.entry.session.date,
+        result=result_name(result.grade),
+        overall_display=overall_display,
+        cefr_level=result.cefr_level,
+        certification=certification,
+        certificate=result.certificate,
+        scale=scale is not None,
+        components=tuple(components),
+        released_at=result.released_at,
+        result_version=result.version,
+        amended_at=result.amended_at,
+    )
+
+
+def result_chart_svg(*, facts: ResultFacts) -> str:
+    """Return the Statement of Results bar chart for a scale-score exam, or an empty string for other exams."""
+    if _scale_exam(facts.exam_code) is None:
+        return ""
+    overall = None if facts.overall_display.startswith("below") else int(facts.overall_display or 0) or None
+    return component_chart_svg(
+        exam_code=facts.exam_code,
+        components=[(line.label, line.score) for line in facts.components],
+        overall=overall,
+    )
+
+
+def certification_is_below(facts: ResultFacts) -> bool:
+    """Return whether the certificate is the near-miss one: 'ability at <level below>', not the exam's pass."""
+    return facts.certification == Certification.BELOW.value
+
+
+# --- Candidates -------------------------------------------------------------------------------------------
+def statement_result_for_account(*, account_id: int, entry_public_id: uuid.UUID) -> Result | None:
+    """Return the released result of one of the account's entries, or None (not theirs, not released, held)."""
+    return results_visible(audience=Audience.candidate(account_id)).filter(entry__public_id=entry_public_id).first()
+
+
+# --- Verification (the QR code) ---------------------------------------------------------------------------
+def document_for_token(*, token: str) -> Document | None:
+    """Return the document a signed token names, or None for a forged, altered or unknown token."""
+    document_uuid = document_token_uuid(token=token)
+    if document_uuid is None:
+        return None
+    return Document.objects.select_related("result__entry").filter(uuid=document_uuid).first()
+
+
+def _current_successor(document: Document) -> Document | None:
+    seen = {document.pk}
+    successor = document.replaced_by
+    while successor is not None and successor.status == Document.Status.SUPERSEDED and successor.pk not in seen:
+        seen.add(successor.pk)
+        successor = successor.replaced_by
+    return successor if successor is not None and successor.status == Document.Status.CURRENT else None
+
+
+def document_verification(*, document: Document, now: dt.datetime | None = None) -> Verification | None:
+    """Return what the document's QR page shows, or None when its result may not be shown (held, withdrawn).
+
+    A document whose result was amended after it was printed counts as replaced even before the amended
+    documents are rendered: the page always gives the facts that hold now.
+    """
+    entry = document.result.entry
+    result = results_visible(audience=Audience.entries([entry]), now=now).filter(pk=document.result_id).first()
+    if result is None:
+        return None
+    if document.status == Document.Status.REVOKED:
+        return Verification(
+            document=document, state=Document.Status.REVOKED, changed_on=document.status_changed_at, facts=None
+        )
+    if document.status == Document.Status.SUPERSEDED or document.result_version < result.version:
+        successor = _current_successor(document)
+        name = successor.name_printed if successor is not None else printed_name(result=result)
+        return Verification(
+            document=document,
+            state=Document.Status.SUPERSEDED,
+            changed_on=document.status_changed_at or result.amended_at,
+            facts=result_facts(result=result, name=name),
+        )
+    return Verification(
+        document=document,
+        state=Document.Status.CURRENT,
+        changed_on=None,
+        facts=result_facts(result=result, name=document.name_printed),
+    )
+
+
+# --- Centres ----------------------------------------------------------------------------------------------
+def centre_results(*, centre: Centre) -> QuerySet[Result]:
+    """Return the centre's released results (through ``results_visible``), newest session first."""
+    return results_visible(audience=Audience.centre(centre)).order_by(
+        "-entry__session__date", "entry__person__last_name", "entry__person__first_name"
+    )
+
+
+def centre_documents_overview(*, centre: Centre, query: str = "") -> QuerySet[Result]:
+    """Return the centre's released results (optionally those matching a Candidate ID or name) with their
+    current documents in ``current_documents``."""
+    results = centre_results(centre=centre)
+    if query:
+        results = results.filter(
+            Q(entry__candidate_id__iexact=query)
+            | Q(entry__person__last_name__icontains=query)
+            | Q(entry__person__first_name__icontains=query)
+        )
+    current = Document.objects.filter(status=Document.Status.CURRENT)
+    return results.prefetch_related(Prefetch("documents", queryset=current, to_attr="current_documents"))
+
+
+def overview_row(result: Result) -> dict[str, Any]:
+    """Return what the centre's list shows for one result from ``centre_documents_overview``."""
+    current = {document.kind: document for document in result.current_documents}  # type: ignore[attr-defined]
+    return {
+        "result": result,
+        "entry": result.entry,
+        "certificate": current.get(Document.Kind.CERTIFICATE),
+        "statement": current.get(Document.Kind.STATEMENT),
+        "certifying": current.get(Document.Kind.CERTIFYING_STATEMENT),
+    }
+
+
+def centre_result(*, centre: Centre, entry_public_id: uuid.UUID) -> Result | None:
+    """Return the released result of one of the centre's entries, or None (other centre, not released, held)."""
+    return centre_results(centre=centre).filter(entry__public_id=entry_public_id).first()
+
+
+def centre_document(*, centre: Centre, document_uuid: uuid.UUID) -> Document | None:
+    """Return a document of one of the centre's released results, or None."""
+    visible = centre_results(centre=centre).values("pk")
+    return Document.objects.select_related("result__entry").filter(uuid=document_uuid, result__in=visible).first()
+
+
+def centre_amendment(*, centre: Centre, public_id: uuid.UUID) -> CertificateAmendment | None:
+    """Return an amendment of one of the centre's released results, or None."""
+    visible = centre_results(centre=centre).values("pk")
+    return (
+        CertificateAmendment.objects.select_related("certificate__result__entry")
+        .filter(public_id=public_id, certificate__result__in=visible)
+        .first()
+    )
+
+
+def centre_order(*, centre: Centre, public_id: uuid.UUID) -> CertifyingStatementOrder | None:
+    """Return a certifying statement order of one of the centre's released results, or None."""
+    visible = centre_results(centre=centre).values("pk")
+    return (
+        CertifyingStatementOrder.objects.select_related("result__entry")
+        .filter(public_id=public_id, result__in=visible)
+        .first()
+    )
+
+
+def result_history(*, result: Result) -> dict[str, object]:
+    """Return every document, amendment and certifying statement order of a result, newest first."""
+    return {
+        "documents": list(
+            Document.objects.filter(result=result).select_related("replaced_by").order_by("-created_at", "-pk")
+        ),
+        "amendments": list(
+            CertificateAmendment.objects.filter(certificate__result=result)
+            .select_related("requested_by", "returned_recorded_by", "certificate", "amended_certificate")
+            .order_by("-requested_at", "-pk")
+        ),
+        "orders": list(
+            CertifyingStatementOrder.objects.filter(result=result)
+            .select_related("ordered_by", "paid_recorded_by", "document")
+            .order_by("-ordered_at", "-pk")
+        ),
+    }
+
+
+def current_document(*, result: Result, kind: str) -> Document | None:
+    """Return the current document of this kind for the result, or None."""
+    return Document.objects.filter(result=result, kind=kind, status=Document.Status.CURRENT).first()
+
+
+def results_missing_documents(*, limit: int = 1000) -> list[int]:
+    """Return ids of released results whose current documents are missing, out of date or no longer due.
+
+    Only ids: ``documents_render`` reads the results themselves through ``results_visible``.
+    """
+    current = Document.objects.filter(result=OuterRef("pk"), status=Document.Status.CURRENT)
+    up_to_date = current.filter(result_version=OuterRef("version"))
+    statement = Exists(up_to_date.filter(kind=Document.Kind.STATEMENT))
+    certificate = Exists(up_to_date.filter(kind=Document.Kind.CERTIFICATE))
+    any_certificate = Exists(current.filter(kind=Document.Kind.CERTIFICATE))
+    stale = Exists(current.exclude(result_version=OuterRef("version")))
+    return list(
+        Result.objects.filter(released_at__lte=timezone.now(), entry__status=Entry.Status.ENTERED)
+        .exclude(status=Result.Status.HELD)
+        .filter(~statement | stale | (Q(certificate=True) & ~certificate) | (Q(certificate=False) & any_certificate))
+        .order_by("released_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,465 @@
+"""Writes for documents: render and store PDFs, amended certificates, certifying statements, revocation.
+
+Rules (DESIGN.md §2 "Certificates", reference/000 and 001): an amended certificate only corrects a misspelt
+name, within two years of the exam date, once the incorrect certificate is back at the centre; a legal change
+of name is never a reason. A lost certificate is replaced by a paid certifying statement (postal order
+accepted). Every PDF is rendered from a result read through ``results_visible``, stored once, and served from
+storage; a newer result version or a corrected name gives a new document and the old one is superseded.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import audit_record
+from centres.models import Entry
+from results.models import Result
+from results.selectors import Audience, results_visible
+
+from .models import CertificateAmendment, CertifyingStatementOrder, Document
+from .pdf import document_pdf
+from .selectors import printed_name, result_facts
+
+logger = logging.getLogger(__name__)
+
+RENDER_CHUNK_SIZE = 100
+AMENDMENT_YEARS = 2
+
+# Error texts shown to centre staff (the tests reuse them).
+AMENDMENT_NAME_CHANGE_REFUSED = (
+    "The name on a certificate cannot be amended after a change of name by deed poll, marriage, divorce or any "
+    "other reason: it must be the candidate's name at the time of the exam. Only a misspelt name can be corrected."
+)
+AMENDMENT_TOO_LATE = (
+    "An amended certificate can only be produced within two years of the exam date. For this exam the last day "
+    "was %(last_day)s."
+)
+AMENDMENT_NOT_RETURNED = (
+    "The incorrect certificate must be returned to the centre before the amended certificate can be produced: "
+    "record its return first."
+)
+AMENDMENT_NOT_CURRENT = "Only the current certificate can be amended."
+AMENDMENT_ALREADY_OPEN = "An amendment of this certificate is already in progress."
+AMENDMENT_SAME_NAME = "The corrected name is the same as the name on the certificate."
+AMENDMENT_NAME_REQUIRED = "Give the candidate's first name and last name as they should be spelt."
+AMENDMENT_CLOSED = "This amendment is already closed."
+RESULT_NOT_AVAILABLE = "This result is not available."
+CERTIFYING_NO_CERTIFICATE = "This result has no certificate, so there is no certificate for a statement to replace."
+CERTIFYING_AMOUNT = "Enter the amount paid, more than zero."
+ORDER_NOT_OPEN = "This order has already been paid."
+ORDER_ALREADY_OPEN = "A certifying statement for this result is already waiting for payment: record that payment."
+REVOKE_REASON_REQUIRED = "Say why the document is revoked: it is recorded in the audit trail."
+
+
+# --- Rendering and storing ------------------------------------------------------------------------------
+def _visible(result: Result, *, lock: bool = False) -> Result | None:
+    """Return ``result`` read again through ``results_visible`` (as the holder of its entry), or None."""
+    queryset = results_visible(audience=Audience.entries([result.entry])).filter(pk=result.pk)
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    return queryset.first()
+
+
+def _file_exists(document: Document) -> bool:
+    return bool(document.file) and document.file.storage.exists(document.file.name or "")
+
+
+def _render_into(document: Document, *, result: Result, replaces: Document | None) -> Document:
+    """Render ``document``'s PDF from ``result`` and store it (under a new random path)."""
+    facts = result_facts(result=result, name=document.name_printed)
+    issued_on = timezone.localdate(document.created_at) if document.created_at else timezone.localdate()
+    pdf = document_pdf(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
+    document.file.save(f"{document.kind}.pdf", ContentFile(pdf), save=False)
+    document.rendered_at = timezone.now()
+    document.save(update_fields=["file", "rendered_at"])
+    return document
+
+
+def _document_issue(*, result: Result, kind: str, name: str, previous: Document | None, reason: str) -> Document:
+    """Create and render the current document of ``kind`` for ``result``; the previous one is superseded."""
+    now = timezone.now()
+    if previous is not None:
+        previous.status = Document.Status.SUPERSEDED
+        previous.status_changed_at = now
+        previous.status_reason = reason
+        previous.save(update_fields=["status", "status_changed_at", "status_reason"])
+    document = Document.objects.create(result=result, kind=kind, result_version=result.version, name_printed=name)
+    if previous is not None:
+        previous.replaced_by = document
+        previous.save(update_fields=["replaced_by"])
+    return _render_into(document, result=result, replaces=previous)
+
+
+def _revoke(document: Document, *, reason: str) -> None:
+    document.status = Document.Status.REVOKED
+    document.status_changed_at = timezone.now()
+    document.status_reason = reason
+    document.save(update_fields=["status", "status_changed_at", "status_reason"])
+
+
+def _bring_up_to_date(result: Result) -> int:
+    """Render what ``result`` (locked, visible) is missing; return how many PDFs were rendered.
+
+    Idempotent: a current document of the result's version whose file exists is left alone. The statement is
+    always due, the certificate when the result has one; a certifying statement is rendered again only when
+    one was issued for an older version. A certificate whose result no longer has one is revoked.
+    """
+    current = {d.kind: d for d in Document.objects.filter(result=result, status=Document.Status.CURRENT)}
+    name = printed_name(result=result)
+    rendered = 0
+    for kind in Document.Kind:
+        document = current.get(kind)
+        if kind == Document.Kind.STATEMENT:
+            due = True
+        else:
+            due = result.certificate and (kind == Document.Kind.CERTIFICATE or document is not None)
+        if not due:
+            if document is not None:
+                _revoke(document, reason=f"Result amended (version {result.version}): it has no certificate.")
+            continue
+        if document is not None and document.result_version == result.version:
+            if not _file_exists(document):
+                _render_into(document, result=result, replaces=document.replaces.first())
+                rendered += 1
+            continue
+        reason = f"Result amended (version {result.version})." if document is not None else ""
+        _document_issue(result=result, kind=kind, name=name, previous=document, reason=reason)
+        rendered += 1
+    return rendered
+
+
+def documents_render_for_results(*, result_ids: Iterable[int]) -> int:
+    """Render and store the missing or out-of-date documents of these results; return how many were rendered.
+
+    Only results visible now (released, not held, entry not withdrawn) are rendered. Each result is done in
+    its own transaction with its row locked, so a web request rendering the same result waits, then finds
+    the document and serves it.
+    """
+    ids = sorted(set(result_ids))
+    entries = Entry.objects.filter(result__pk__in=ids).only("pk")
+    visible_ids = list(
+        results_visible(audience=Audience.entries(entries)).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    rendered = 0
+    for result_id in visible_ids:
+        try:
+            with transaction.atomic():
+                result = (
+                    results_visible(audience=Audience.entries(Entry.objects.filter(result__pk=result_id).only("pk")))
+                    .select_for_update(of=("self",))
+                    .filter(pk=result_id)
+                    .first()
+                )
+                if result is not None:
+                    rendered += _bring_up_to_date(result)
+        except Exception:
+            # Ids only: the log must not carry a person's name or result.
+            logger.exception("Rendering the documents of result %s failed; the sweep will try again", result_id)
+    return rendered
+
+
+def documents_render_queue(*, result_ids: Iterable[int]) -> None:
+    """Queue ``documents_render`` for these results once the current transaction commits, in chunks.
+
+    Call it in the transaction that releases or amends results (or changes who may see them).
+    """
+    ids = sorted(set(result_ids))
+    if not ids:
+        return
+
+    def send() -> None:
+        from .tasks import documents_render
+
+        for start in range(0, len(ids), RENDER_CHUNK_SIZE):
+            documents_render.delay(result_ids=ids[start : start + RENDER_CHUNK_SIZE])
+
+    transaction.on_commit(send)
+
+
+def document_current(*, result: Result, kind: str) -> Document:
+    """Return the current, stored document of ``kind`` for a visible ``result``, rendering it only if missing.
+
+    A request serves what the task stored; if the task has not run yet (or the result was amended since),
+    the document is rendered here once, stored, and every later request finds it.
+    """
+    document = Document.objects.filter(result=result, kind=kind, status=Document.Status.CURRENT).first()
+    if document is not None and document.result_version == result.version and _file_exists(document):
+        document.result = result  # already read, with its entry, session and exam
+        return document
+    with transaction.atomic():
+        locked = _visible(result, lock=True)
+        if locked is None:
+            raise ValidationError(RESULT_NOT_AVAILABLE)
+        _bring_up_to_date(locked)
+    document = Document.objects.filter(result=result, kind=kind, status=Document.Status.CURRENT).first()
+    if document is None:
+        raise ValidationError(RESULT_NOT_AVAILABLE)
+    document.result = result
+    return document
+
+
+@transaction.atomic
+def document_revoke(*, document: Document, actor: User | None, reason: str) -> Document:
+    """Revoke a document (its QR page then says so), recording who, when and why."""
+    if not reason.strip():
+        raise ValidationError(REVOKE_REASON_REQUIRED)
+    document = Document.objects.select_for_update().select_related("result__entry").get(pk=document.pk)
+    if document.status == Document.Status.REVOKED:
+        return document
+    _revoke(document, reason=reason.strip())
+    audit_record(
+        actor=actor,
+        action="document.revoke",
+        subject=document.result.entry.candidate_id,
+        reason=reason.strip(),
+        detail={"document": str(document.uuid), "kind": document.kind},
+    )
+    return document
+
+
+# --- Amended certificates ------------------------------------------------------------------------------------
+def amendment_last_day(*, exam_date: dt.date) -> dt.date:
+    """Return the last day an amended certificate can be produced: the same calendar date two years on.
+
+    An exam on 29 February has 28 February as its last day (there is no 29 February two years later).
+    """
+    try:
+        return exam_date.replace(year=exam_date.year + AMENDMENT_YEARS)
+    except ValueError:
+        return exam_date.replace(year=exam_date.year + AMENDMENT_YEARS, day=28)
+
+
+def _too_late(result: Result, today: dt.date) -> str:
+    last_day = amendment_last_day(exam_date=result.entry.session.date)
+    if today > last_day:
+        return AMENDMENT_TOO_LATE % {"last_day": f"{last_day:%-d %B %Y}"}
+    return ""
+
+
+def _amendment_audit(amendment: CertificateAmendment, *, actor: User | None, action: str, reason: str) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        subject=amendment.certificate.result.entry.candidate_id,
+        reason=reason,
+        detail={
+            "amendment": str(amendment.public_id),
+            "certificate": str(amendment.certificate.uuid),
+            "reason": amendment.reason,
+            "name_on_certificate": amendment.certificate.name_printed,
+            "corrected_name": amendment.corrected_name,
+            "status": amendment.status,
+        },
+    )
+
+
+@transaction.atomic
+def certificate_amendment_request(
+    *,
+    certificate: Document,
+    actor: User,
+    reason: str,
+    corrected_first_name: str,
+    corrected_last_name: str,
+    explanation: str = "",
+    today: dt.date | None = None,
+) -> CertificateAmendment:
+    """Record a centre's request to correct the name on a certificate; return it, REFUSED if the rules say no.
+
+    A refused request is kept (with the rule that refused it) so the history shows it; the caller shows
+    ``amendment.refusal`` to the centre.
+    """
+    first, last = corrected_first_name.strip(), corrected_last_name.strip()
+    if not first or not last:
+        raise ValidationError(AMENDMENT_NAME_REQUIRED)
+    certificate = Document.objects.select_for_update().select_related("result__entry").get(pk=certificate.pk)
+    if certificate.kind != Document.Kind.CERTIFICATE or certificate.status != Document.Status.CURRENT:
+        raise ValidationError(AMENDMENT_NOT_CURRENT)
+    result = _visible(certificate.result)
+    if result is None:
+        raise ValidationError(RESULT_NOT_AVAILABLE)
+    if CertificateAmendment.objects.filter(
+        certificate=certificate,
+        status__in=[CertificateAmendment.Status.REQUESTED, CertificateAmendment.Status.RETURNED],
+    ).exists():
+        raise ValidationError(AMENDMENT_ALREADY_OPEN)
+    if f"{first} {last}" == certificate.name_printed:
+        raise ValidationError(AMENDMENT_SAME_NAME)
+    if reason not in CertificateAmendment.Reason.values:
+        raise ValidationError("Choose why the name should be amended.")
+
+    refusal = ""
+    if reason != CertificateAmendment.Reason.MISSPELLING:
+        refusal = AMENDMENT_NAME_CHANGE_REFUSED
+    else:
+        refusal = _too_late(result, today or timezone.localdate())
+    amendment = CertificateAmendment.objects.create(
+        certificate=certificate,
+        requested_by=actor,
+        reason=reason,
+        explanation=explanation.strip(),
+        corrected_first_name=first,
+        corrected_last_name=last,
+        status=CertificateAmendment.Status.REFUSED if refusal else CertificateAmendment.Status.REQUESTED,
+        refusal=refusal,
+        refused_at=timezone.now() if refusal else None,
+    )
+    action = "certificate.amendment_refused" if refusal else "certificate.amendment_requested"
+    _amendment_audit(amendment, actor=actor, action=action, reason=refusal or explanation.strip())
+    return amendment
+
+
+@transaction.atomic
+def certificate_amendment_mark_returned(
+    *, amendment: CertificateAmendment, actor: User, returned_at: dt.datetime | None = None
+) -> CertificateAmendment:
+    """Record that the incorrect certificate is back at the centre, so the amended one can be produced."""
+    amendment = (
+        CertificateAmendment.objects.select_for_update()
+        .select_related("certificate__result__entry")
+        .get(pk=amendment.pk)
+    )
+    if amendment.status != CertificateAmendment.Status.REQUESTED:
+        raise ValidationError(AMENDMENT_CLOSED)
+    amendment.status = CertificateAmendment.Status.RETURNED
+    amendment.returned_at = returned_at or timezone.now()
+    amendment.returned_recorded_by = actor
+    amendment.save(update_fields=["status", "returned_at", "returned_recorded_by"])
+    _amendment_audit(amendment, actor=actor, action="certificate.amendment_returned", reason="")
+    return amendment
+
+
+@transaction.atomic
+def certificate_amendment_issue(
+    *, amendment: CertificateAmendment, actor: User, today: dt.date | None = None
+) -> CertificateAmendment:
+    """Produce the amended certificate with the corrected name; the incorrect one becomes superseded.
+
+    Refused (and recorded) if the two years from the exam date have passed in the meantime.
+    """
+    amendment = (
+        CertificateAmendment.objects.select_for_update()
+        .select_related("certificate__result__entry")
+        .get(pk=amendment.pk)
+    )
+    if amendment.status == CertificateAmendment.Status.REQUESTED:
+        raise ValidationError(AMENDMENT_NOT_RETURNED)
+    if amendment.status != CertificateAmendment.Status.RETURNED:
+        raise ValidationError(AMENDMENT_CLOSED)
+    result = _visible(amendment.certificate.result, lock=True)
+    if result is None:
+        raise ValidationError(RESULT_NOT_AVAILABLE)
+    refusal = _too_late(result, today or timezone.localdate())
+    if refusal:
+        amendment.status = CertificateAmendment.Status.REFUSED
+        amendment.refusal = refusal
+        amendment.refused_at = timezone.now()
+        amendment.save(update_fields=["status", "refusal", "refused_at"])
+        _amendment_audit(amendment, actor=actor, action="certificate.amendment_refused", reason=refusal)
+        return amendment
+    # The certificate in force now: the one named, or its successor if the result was amended meanwhile.
+    previous = Document.objects.filter(
+        result=result, kind=Document.Kind.CERTIFICATE, status=Document.Status.CURRENT
+    ).first()
+    amended = _document_issue(
+        result=result,
+        kind=Document.Kind.CERTIFICATE,
+        name=amendment.corrected_name,
+        previous=previous,
+        reason="Name corrected (misspelling).",
+    )
+    amendment.status = CertificateAmendment.Status.ISSUED
+    amendment.issued_at = timezone.now()
+    amendment.amended_certificate = amended
+    amendment.save(update_fields=["status", "issued_at", "amended_certificate"])
+    _amendment_audit(amendment, actor=actor, action="certificate.amendment_issued", reason=amendment.explanation)
+    return amendment
+
+
+# --- Certifying statements ------------------------------------------------------------------------------------
+def _order_audit(order: CertifyingStatementOrder, *, actor: User, action: str) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        subject=order.result.entry.candidate_id,
+        detail={
+            "order": str(order.public_id),
+            "payment_method": order.payment_method,
+            "amount": str(order.amount),
+            "payment_reference": order.payment_reference,
+            "status": order.status,
+            "document": str(order.document.uuid) if order.document else "",
+        },
+    )
+
+
+@transaction.atomic
+def certifying_statement_order(
+    *, result: Result, actor: User, payment_method: str, amount: Decimal, payment_reference: str = ""
+) -> CertifyingStatementOrder:
+    """Order a certifying statement for a released result with a certificate (the certificate was lost)."""
+    visible = _visible(result)
+    if visible is None:
+        raise ValidationError(RESULT_NOT_AVAILABLE)
+    if not visible.certificate:
+        raise ValidationError(CERTIFYING_NO_CERTIFICATE)
+    if amount is None or amount <= 0:
+        raise ValidationError(CERTIFYING_AMOUNT)
+    if payment_method not in CertifyingStatementOrder.PaymentMethod.values:
+        raise ValidationError("Choose how the statement is paid for.")
+    if CertifyingStatementOrder.objects.filter(
+        result=visible, status=CertifyingStatementOrder.Status.ORDERED
+    ).exists():
+        raise ValidationError(ORDER_ALREADY_OPEN)
+    order = CertifyingStatementOrder.objects.create(
+        result=visible,
+        ordered_by=actor,
+        payment_method=payment_method,
+        amount=amount,
+        payment_reference=payment_reference.strip(),
+    )
+    _order_audit(order, actor=actor, action="certificate.certifying_statement_ordered")
+    return order
+
+
+@transaction.atomic
+def certifying_statement_mark_paid(
+    *, order: CertifyingStatementOrder, actor: User, paid_at: dt.datetime | None = None, payment_reference: str = ""
+) -> CertifyingStatementOrder:
+    """Record the payment and produce the certifying statement PDF (a previous statement is superseded)."""
+    order = CertifyingStatementOrder.objects.select_for_update().select_related("result__entry").get(pk=order.pk)
+    if order.status != CertifyingStatementOrder.Status.ORDERED:
+        raise ValidationError(ORDER_NOT_OPEN)
+    result = _visible(order.result, lock=True)
+    if result is None:
+        raise ValidationError(RESULT_NOT_AVAILABLE)
+    order.status = CertifyingStatementOrder.Status.PAID
+    order.paid_at = paid_at or timezone.now()
+    order.paid_recorded_by = actor
+    if payment_reference.strip():
+        order.payment_reference = payment_reference.strip()
+    order.save(update_fields=["status", "paid_at", "paid_recorded_by", "payment_reference"])
+    _order_audit(order, actor=actor, action="certificate.certifying_statement_paid")
+
+    previous = Document.objects.filter(
+        result=result, kind=Document.Kind.CERTIFYING_STATEMENT, status=Document.Status.CURRENT
+    ).first()
+    order.document = _document_issue(
+        result=result,
+        kind=Document.Kind.CERTIFYING_STATEMENT,
+        name=printed_name(result=result),
+        previous=previous,
+        reason="A new certifying statement was issued.",
+    )
+    order.status = CertifyingStatementOrder.Status.ISSUED
+    order.issued_at = timezone.now()
+    order.save(update_fields=["document", "status", "issued_at"])
+    _order_audit(order, actor=actor, action="certificate.certifying_statement_issued")
+    return order
