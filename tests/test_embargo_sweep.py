@@ -2,7 +2,7 @@
 
 One result with unmistakable values is set to be released at T. Every path that can show a result — the
 candidate's dashboard, statement page and share page, the centre's results page, CSV, entry page and
-paper copy, the verification form and API, the release emails — is asked at T − 1 second and at T.
+paper copy, the verification form and API, the Statement PDF, the release emails — is asked at T − 1 second and at T.
 """
 
 import csv
@@ -15,6 +15,8 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
 
@@ -67,6 +69,18 @@ def at() -> Iterator[Any]:
         patcher.pop().stop()
 
 
+def _ok(client: Client, url: str) -> bool:
+    response = client.get(url)
+    # The server closes a streamed file after sending it; the test client leaves that to us. Closing fires
+    # request_finished, which must not close the test's database connection (as the test client does).
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    return response.status_code == 200
+
+
 def _seen(world: dict[str, Any]) -> dict[str, bool]:
     """Return, for every path, whether the result's grade shows there."""
     entry = world["entry"]
@@ -75,6 +89,7 @@ def _seen(world: dict[str, Any]) -> dict[str, bool]:
     seen = {
         "dashboard": GRADE in candidate.get("/results/").content.decode(),
         "statement": candidate.get(f"/results/{entry.public_id}/").status_code == 200,
+        "statement pdf": _ok(candidate, f"/results/{entry.public_id}/statement.pdf"),
         "share page": candidate.get(f"/results/{entry.public_id}/share/").status_code == 200,
         "centre results": GRADE in centre.get("/centre/results/").content.decode(),
         "centre entry": "Print a paper copy" in centre.get(f"/centre/entries/{entry.public_id}/").content.decode(),
