@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from centres.models import Centre, Entry
@@ -25,6 +25,7 @@ class Audience:
     account_id: int | None = None
     centre_id: int | None = None
     entry_ids: tuple[int, ...] | None = None
+    public_statistics: bool = False
 
     @classmethod
     def candidate(cls, account_id: int) -> "Audience":
@@ -47,8 +48,15 @@ class Audience:
             return Q(centre_released_at__lte=moment)
         return Q(released_at__lte=moment)
 
+    @classmethod
+    def statistics(cls) -> "Audience":
+        """Return the audience of the public grade statistics: counts only, never a person's result."""
+        return cls(public_statistics=True)
+
     def ownership(self) -> Q:
         """Return the condition an entry must meet to belong to this audience."""
+        if self.public_statistics:
+            return Q()
         if self.account_id is not None:
             return Q(entry__account_link__account_id=self.account_id)
         if self.centre_id is not None:
@@ -85,3 +93,52 @@ def results_visible_by_entry(
 def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None) -> bool:
     """Return whether an entry without a visible result is past its window's end: 'Q', result pending."""
     return (now or timezone.now()) > entry.session.window_end
+
+
+@dataclass(frozen=True)
+class GradeCount:
+    """How many candidates got one result in one exam in one year."""
+
+    exam_code: str
+    exam_name: str
+    year: int
+    grade: str
+    cefr_level: str
+    count: int
+
+
+def grade_statistics(*, now: dt.datetime | None = None) -> list[GradeCount]:
+    """Return counts of results per exam, year and result, from sessions whose release window has closed.
+
+    Only whole released sessions count (a session still releasing would show a partial picture), and only
+    through the visibility selector, so held and embargoed results never enter the figures. 'for Schools'
+    versions count under their own exam code; the page suppresses small cells.
+    """
+    moment = now or timezone.now()
+    rows = (
+        results_visible(audience=Audience.statistics(), now=moment)
+        .select_related(None)
+        .prefetch_related(None)
+        .filter(entry__session__window_end__lte=moment)
+        .exclude(grade="")
+        .values(
+            "entry__session__exam__code",
+            "entry__session__exam__name",
+            "entry__session__date__year",
+            "grade",
+            "cefr_level",
+        )
+        .annotate(count=Count("pk"))
+        .order_by("entry__session__exam__code", "-entry__session__date__year", "-count")
+    )
+    return [
+        GradeCount(
+            exam_code=row["entry__session__exam__code"],
+            exam_name=row["entry__session__exam__name"],
+            year=row["entry__session__date__year"],
+            grade=row["grade"],
+            cefr_level=row["cefr_level"],
+            count=row["count"],
+        )
+        for row in rows
+    ]

@@ -1,7 +1,9 @@
 """Candidate pages for results: the Statement of Results of one entry."""
 
+import csv
+import io
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -32,7 +34,8 @@ from grading.scale import (
 
 from .charts import below_text, component_chart_svg, result_name, score_display
 from .models import Result
-from .selectors import Audience, results_visible
+from .selectors import Audience, grade_statistics, results_visible
+from .statistics import SMALL_CELL, statistics_chart_svg, statistics_tables
 
 SKILL_NAMES: dict[str, Promise] = {
     READING: gettext_lazy("Reading"),
@@ -212,3 +215,44 @@ def statement(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if result is None:
         raise Http404
     return render(request, "results/statement.html", _statement_context(result))
+
+
+@require_GET
+def statistics(request: HttpRequest) -> HttpResponse:
+    """Show how many candidates got each result per exam and year (released sessions, small cells hidden)."""
+    exam_code = request.GET.get("exam", "")
+    every = grade_statistics()
+    counts = [replace(c, grade=result_name(c.grade)) for c in every if not exam_code or c.exam_code == exam_code]
+    tables = statistics_tables(counts)
+    suppressed = _("fewer than %(n)d") % {"n": SMALL_CELL}
+    charts = [
+        # Safe: statistics_chart_svg escapes every piece of text it writes.
+        mark_safe(  # noqa: S308
+            statistics_chart_svg(table, title=f"{table.exam_name} {table.year}", suppressed_label=suppressed)
+        )
+        for table in tables
+    ]
+    exams = sorted({(c.exam_code, c.exam_name) for c in every})
+    context = {
+        "tables": list(zip(tables, charts, strict=True)),
+        "exams": exams,
+        "chosen": exam_code,
+        "suppressed": suppressed,
+        "small_cell": SMALL_CELL,
+    }
+    return render(request, "results/statistics.html", context)
+
+
+@require_GET
+def statistics_csv(request: HttpRequest) -> HttpResponse:
+    """Download the grade statistics as CSV (suppressed cells are written as '<10')."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["exam_code", "exam_name", "year", "result", "cefr_level", "candidates"])
+    for table in statistics_tables(grade_statistics()):
+        for row in table.rows:
+            count = row.count if row.count is not None else f"<{SMALL_CELL}"
+            writer.writerow([table.exam_code, table.exam_name, table.year, row.grade, row.cefr_level, count])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="grade-statistics.csv"'
+    return response

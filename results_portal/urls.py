@@ -26,6 +26,7 @@ urlpatterns += i18n_patterns(
     path("results/", include("candidates.urls")),
     path("results/", include((verification_urls.share_patterns, "verification_share"))),
     path("tools/", include("exams.urls")),
+    path("statistics/", include("results.statistics_urls")),
     path("centre/", include("centres.urls")),
     path("verify/", include("verification.urls")),
     path("", include("certificates.urls")),

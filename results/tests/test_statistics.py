@@ -1,0 +1,52 @@
+"""Public grade statistics: released sessions only, small cells suppressed, chart and CSV."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from centres.tests.factories import EntryFactory, ExamSessionFactory
+from results.models import Result
+from results.tests.factories import result_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _results(session: Any, grade: str, n: int, **kwargs: Any) -> None:
+    for _ in range(n):
+        result_for(EntryFactory(session=session), released_at=session.window_start, grade=grade, **kwargs)
+
+
+def test_counts_per_grade_with_small_cells_hidden(client: Client, django_assert_max_num_queries: Any) -> None:
+    closed = ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=90))
+    _results(closed, "Grade B", 12)
+    _results(closed, "Grade A", 3, cefr="C1")
+
+    with django_assert_max_num_queries(3):
+        html = client.get("/statistics/").content.decode()
+
+    assert "<td>12</td>" in html
+    assert "fewer than 10" in html and "<td>3</td>" not in html
+    assert "not shown" in html  # the total would give the hidden cell away
+    assert 'role="img"' in html
+    rows = client.get("/statistics/grade-statistics.csv").content.decode().splitlines()
+    assert rows[0] == "exam_code,exam_name,year,result,cefr_level,candidates"
+    assert any(r.endswith(",Grade B,B2,12") for r in rows)
+    assert any(r.endswith(",Grade A,C1,<10") for r in rows)
+
+
+def test_sessions_still_releasing_and_held_results_are_left_out(client: Client) -> None:
+    open_window = ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=36))
+    _results(open_window, "Grade C", 15)
+    closed = ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=90))
+    _results(closed, "Grade B", 11)
+    Result.objects.filter(entry__session=closed).filter(
+        pk__in=Result.objects.filter(entry__session=closed).values("pk")[:1]
+    ).update(status=Result.Status.HELD, released_at=None)
+
+    html = client.get("/statistics/").content.decode()
+
+    assert "Grade C" not in html
+    assert "<td>10</td>" in html
