@@ -5,7 +5,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from .models import Component, Exam, ExamSession, GradeBoundaryTable
 from .services import boundaries_validate, boundary_table_set
@@ -86,6 +88,11 @@ class ExamSessionAdmin(admin.ModelAdmin):
     @admin.display(description="no result yet", ordering="n_no_result")
     def no_result(self, obj: Any) -> int:
         return int(obj.n_no_result)
+
+    @admin.display(description="release")
+    def release_progress(self, obj: ExamSession) -> str:
+        url = reverse("admin:results_release_progress", args=[obj.pk])
+        return format_html('<a href="{}">live progress</a>', url)
 
 
 BOUNDARY_LINE_HELP = (

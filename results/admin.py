@@ -4,10 +4,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path
+
+from exams.models import ExamSession
 
 from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment
+from .selectors import ReleaseProgress, release_progress
 from .services import result_hold, result_unhold
 
 
@@ -63,9 +68,60 @@ def unhold(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySe
     return _with_reason(request, queryset, action="unhold", title="Release held results", apply=result_unhold)
 
 
+def _progress_json(progress: ReleaseProgress) -> dict[str, Any]:
+    """Return the progress in the shape static/js/progress.js reads (emails sent of emails due)."""
+    due = progress.emails_sent + progress.emails_waiting + progress.emails_failed
+    done = progress.emails_sent + progress.emails_failed
+    return {
+        "status_label": (
+            f"{progress.visible} of {progress.entries} results visible ({progress.to_notify} not yet announced), "
+            f"{progress.waiting} waiting for the window, "
+            f"{progress.held} held; emails {progress.emails_sent} sent, {progress.emails_waiting} waiting, "
+            f"{progress.emails_failed} failed"
+        ),
+        "done": done,
+        "total": due,
+        "percent": round(100 * done / due) if due else (100 if progress.finished else 0),
+        "finished": progress.finished,
+        "eta_text": "",
+    }
+
+
 @admin.register(Result)
 class ResultAdmin(admin.ModelAdmin):
     """Results are written by imports; here board staff look, hold and release again (audited)."""
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "release-progress/<int:session_id>/",
+                self.admin_site.admin_view(self.release_progress_view),
+                name="results_release_progress",
+            ),
+            path(
+                "release-progress/<int:session_id>/status",
+                self.admin_site.admin_view(self.release_progress_status),
+                name="results_release_progress_status",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def release_progress_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
+        """Show a session's release live: results visible, emails sent (board staff, 2FA)."""
+        session = get_object_or_404(ExamSession.objects.select_related("exam"), pk=session_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Release of {session}",
+            "session": session,
+            "progress": _progress_json(release_progress(session_id=session.pk)),
+            "opts": Result._meta,
+        }
+        return TemplateResponse(request, "admin/results/release_progress.html", context)
+
+    def release_progress_status(self, request: HttpRequest, session_id: int) -> JsonResponse:
+        """Return a session's release progress as JSON for the live progress bar."""
+        get_object_or_404(ExamSession, pk=session_id)
+        return JsonResponse(_progress_json(release_progress(session_id=session_id)))
 
     list_display = ["entry", "status", "overall_score", "grade", "cefr_level", "released_at", "version"]
     list_filter = ["status", "entry__session__exam", "entry__session"]

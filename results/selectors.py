@@ -142,3 +142,49 @@ def grade_statistics(*, now: dt.datetime | None = None) -> list[GradeCount]:
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class ReleaseProgress:
+    """Where a session's release stands: results visible, waiting, held; emails sent, waiting, failed."""
+
+    entries: int
+    visible: int
+    waiting: int
+    to_notify: int
+    held: int
+    emails_sent: int
+    emails_waiting: int
+    emails_failed: int
+
+    @property
+    def finished(self) -> bool:
+        return self.emails_waiting == 0 and self.waiting == 0 and self.to_notify == 0
+
+
+def release_progress(*, session_id: int, now: dt.datetime | None = None) -> ReleaseProgress:
+    """Return a session's release progress for board staff (counts only), in two queries."""
+    from .models import OutgoingEmail
+
+    moment = now or timezone.now()
+    results = Result.objects.filter(entry__session_id=session_id, entry__status=Entry.Status.ENTERED).aggregate(
+        visible=Count("pk", filter=Q(released_at__lte=moment) & ~Q(status=Result.Status.HELD)),
+        waiting=Count("pk", filter=Q(status=Result.Status.READY, released_at__gt=moment)),
+        to_notify=Count("pk", filter=Q(status=Result.Status.READY, released_at__lte=moment)),
+        held=Count("pk", filter=Q(status=Result.Status.HELD)),
+    )
+    emails = OutgoingEmail.objects.filter(result__entry__session_id=session_id).aggregate(
+        sent=Count("pk", filter=Q(state=OutgoingEmail.State.SENT)),
+        waiting=Count("pk", filter=Q(state__in=[OutgoingEmail.State.QUEUED, OutgoingEmail.State.SENDING])),
+        failed=Count("pk", filter=Q(state=OutgoingEmail.State.FAILED)),
+    )
+    return ReleaseProgress(
+        entries=Entry.objects.filter(session_id=session_id, status=Entry.Status.ENTERED).count(),
+        visible=results["visible"],
+        waiting=results["waiting"],
+        to_notify=results["to_notify"],
+        held=results["held"],
+        emails_sent=emails["sent"],
+        emails_waiting=emails["waiting"],
+        emails_failed=emails["failed"],
+    )

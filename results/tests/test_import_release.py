@@ -274,3 +274,22 @@ def test_release_due_is_not_fooled_by_a_clock_a_second_early() -> None:
     with mock.patch("django.utils.timezone.now", return_value=session.window_start - dt.timedelta(seconds=1)):
         assert results_release_due() == 0
         assert not results_visible(audience=Audience.candidate(account.pk)).exists()
+
+
+def test_board_staff_watch_a_release_live(board_client: Any) -> None:
+    session = _open_session()
+    entries = [EntryFactory(session=session) for _ in range(3)]
+    for entry in entries:
+        account_for(entry)
+    results_import(text=_csv(*entries[:2]))
+
+    page = board_client.get(f"/admin/results/result/release-progress/{session.pk}/")
+    before = board_client.get(f"/admin/results/result/release-progress/{session.pk}/status").json()
+    results_release_due()
+    after = board_client.get(f"/admin/results/result/release-progress/{session.pk}/status").json()
+
+    assert page.status_code == 200 and "<progress" in page.content.decode()
+    assert "2 of 3 results visible" in before["status_label"]
+    assert before["finished"] is False
+    assert (after["done"], after["total"], after["percent"], after["finished"]) == (2, 2, 100, True)
+    assert "emails 2 sent" in after["status_label"]
