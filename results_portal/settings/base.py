@@ -81,9 +81,11 @@ REDIS_URL: str | None = env.str("REDIS_URL", default=None) or None
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A Redis outage costs cache misses, not results pages (results_portal/cache.py).
+            "BACKEND": "results_portal.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "rp",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
     # Sessions are written to the database and read through the cache, so a Redis restart costs

@@ -52,7 +52,7 @@ def test_environment_selects_postgres_redis_and_smtp() -> None:
 
     assert s["engine"] == "django.db.backends.postgresql"
     assert s["name"] == "portal"
-    assert s["cache"].endswith("RedisCache")
+    assert s["cache"] == "results_portal.cache.DegradingRedisCache"
     assert s["eager"] is False
     assert s["broker"] == "redis://cache.internal:6379/1"
     assert s["session"] == "django.contrib.sessions.backends.cached_db"
