@@ -71,13 +71,26 @@ test: system-deps services-check lint node_modules/.installed
 		DJANGO_SETTINGS_MODULE=results_portal.settings.test \
 		$(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(PY) -m pytest --ignore=tests/browser
+		$(PY) -m pytest
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) -m pytest tests/faults
 	$(BROWSER_TESTS)
 
 test-browser: system-deps services-check node_modules/.installed
 	$(BROWSER_TESTS)
 
-bench: $(VENV)/.installed-dev
+# Load tests, throughput figures and slow fault scenarios against floors measured in the same run (BENCHMARKS.md).
+# Uses our own databases (bench_*) and Redis database 5 on the same servers as the tests; wrk drives the load.
+# BENCH_SCALE=0.1 for a quick run; `$(PY) -m benchmarks bench_import` runs one module.
+bench: system-deps services-check
+	@missing=$$(for p in wrk redis-server; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing $$missing"; \
+			(apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null)); \
+		else echo "Please install these Debian packages for the benchmarks: $$missing"; exit 1; fi; \
+	fi
 	$(PY) -m benchmarks
 
 messages: $(VENV)/.installed-dev

@@ -32,6 +32,8 @@ def candidate_required(view: View) -> View:
             logout(request)
             return redirect("candidates:login")
         request.candidate_account = account  # type: ignore[attr-defined]
+        # The page header asks for it too: reuse this row instead of a second query.
+        request.user.candidate_account = account  # type: ignore[union-attr]
         return view(request, *args, **kwargs)
 
     return wrapper

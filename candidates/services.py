@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.guard import guard_check, guard_reset
 from accounts.models import User
 from centres.models import Entry
-from centres.selectors import entry_by_candidate_id, entry_matching_secret
+from centres.selectors import entry_matching_secret
 
 from . import tasks
 from .models import CandidateAccount, LinkedEntry
@@ -125,11 +125,11 @@ def entry_link(*, account: CandidateAccount, candidate_id: str, secret_number: s
 
 def account_for_candidate_id(*, candidate_id: str) -> CandidateAccount | None:
     """Return the account holding the entry with this Candidate ID, or None."""
-    entry = entry_by_candidate_id(candidate_id=candidate_id)
-    if entry is None:
-        return None
-    link = LinkedEntry.objects.select_related("account__user").filter(entry=entry).first()
-    return link.account if link else None
+    return (
+        CandidateAccount.objects.select_related("user")
+        .filter(links__entry__candidate_id=candidate_id.strip().upper())
+        .first()
+    )
 
 
 def password_reset_request(*, candidate_id: str) -> None:

@@ -180,7 +180,7 @@ def documents_render_queue(*, result_ids: Iterable[int]) -> None:
         for start in range(0, len(ids), RENDER_CHUNK_SIZE):
             documents_render.delay(result_ids=ids[start : start + RENDER_CHUNK_SIZE])
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 def document_current(*, result: Result, kind: str) -> Document:

@@ -105,6 +105,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# PDF renders (about a second each) get their own queue and workers, so they never hold up the results emails.
+CELERY_TASK_ROUTES = {"certificates.tasks.*": {"queue": "documents"}}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "entry-imports-purge": {"task": "centres.tasks.entry_imports_purge", "schedule": 3600.0},
     "guard-prune": {"task": "accounts.tasks.guard_prune_old", "schedule": 24 * 3600.0},

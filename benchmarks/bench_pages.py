@@ -1,0 +1,103 @@
+"""The candidate's Statement of Results page and the verification API under 100 concurrent clients.
+
+gunicorn runs ``results_portal.wsgi`` with production settings (DEBUG off, PostgreSQL, Redis cache and
+cached_db sessions, manifest static files) and ``BENCH_WEB_WORKERS`` sync workers (2 × cores + 1). wrk keeps
+100 connections busy, rotating over ``PAGE_USERS`` logged-in candidates (each asks for their own statement
+with their own session cookie). The floor is a bare view doing one indexed query (``benchmarks/views.py``)
+behind the same gunicorn, settings and middleware, asked for with the same rotation and no cookie.
+"""
+
+import os
+
+from django.urls import Resolver404, resolve
+
+from .core import Figure
+from .data import PAGE_USERS, candidate_id
+from .infra import WrkResult, free_port, gunicorn, portal_env, running, say, wrk
+from .pages import candidates_logged_in, get, post_json, seconds, verification_body
+
+CONNECTIONS = 100
+P99_TARGET_MS = 150.0
+RATIO_TARGET = 0.6
+VERIFICATION_PATH = "/api/v1/verifications"
+
+
+def _page_figures(name: str, ours: WrkResult, floor: WrkResult, *, ok: tuple[int, ...] = (200,)) -> list[Figure]:
+    errors = ours.errors(ok=ok)
+    say(f"{name}: ours {ours.describe()}")
+    say(f"{name}: floor {floor.describe()}")
+    return [
+        Figure(
+            f"{name}, req/s at {CONNECTIONS} concurrent ({errors} errors)",
+            "req/s",
+            ours.per_second,
+            floor.per_second,
+            target=f"≥ {RATIO_TARGET} × floor, 0 errors",
+            met=ours.per_second >= RATIO_TARGET * floor.per_second and errors == 0,
+        ),
+        Figure(
+            f"{name}, p99 at {CONNECTIONS} concurrent",
+            "ms",
+            ours.p99_ms,
+            floor.p99_ms,
+            higher_is_better=False,
+            target=f"p99 ≤ {P99_TARGET_MS:.0f} ms",
+            met=ours.p99_ms <= P99_TARGET_MS and errors == 0,
+        ),
+    ]
+
+
+def _verification_api_exists() -> bool:
+    try:
+        resolve(VERIFICATION_PATH)
+    except Resolver404:
+        return False
+    return True
+
+
+def run() -> list[Figure]:
+    """Measure the statement page and the verification API against the one-query floor, same server."""
+    from results.models import Result
+
+    database = os.environ["BENCH_DATABASE"]
+    candidates = candidates_logged_in(prefix="REL", count=PAGE_USERS)
+    Result.objects.filter(entry__candidate_id__in=[c.candidate_id for c in candidates]).update(
+        status=Result.Status.RELEASED
+    )
+    from centres.models import Entry
+
+    public_ids = Entry.objects.filter(candidate_id__in=[c.candidate_id for c in candidates]).values_list(
+        "public_id", flat=True
+    )
+    statement_lines = [(c.statement_path, c.cookie, "") for c in candidates]
+    floor_lines = [(f"/bench/floor/{public_id}/", "", "") for public_id in public_ids]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    duration = seconds(15)
+    figures: list[Figure] = []
+    with running(gunicorn(env=portal_env(database=database), port=port)):
+        status, _headers, body = get(port, candidates[0].statement_path, cookie=candidates[0].cookie)
+        if status != 200 or "Grade B" not in body:
+            raise RuntimeError(f"the statement page answered {status} without the result:\n{body[:2000]}")
+        # Warm every worker (imports, connections, template loaders) before measuring.
+        wrk(base_url=base, lines=statement_lines, connections=20, seconds=3)
+        wrk(base_url=base, lines=floor_lines, connections=20, seconds=2)
+        floor = wrk(base_url=base, lines=floor_lines, connections=CONNECTIONS, seconds=duration)
+        ours = wrk(base_url=base, lines=statement_lines, connections=CONNECTIONS, seconds=duration)
+        figures += _page_figures("Statement of Results page", ours, floor)
+
+        if not _verification_api_exists():
+            reason = f"{VERIFICATION_PATH} is not in the URLs yet (verification app being built)"
+            say(f"verification API: {reason}")
+            figures.append(Figure.skip("verification API, p99 at 100 concurrent", reason))
+        else:
+            status, answer = post_json(
+                port, VERIFICATION_PATH, {"candidate_id": candidate_id("REL", 0), "secret_number": "4821"}
+            )
+            if status != 200:
+                raise RuntimeError(f"the verification API answered {status}: {answer[:500]}")
+            api_lines = [(VERIFICATION_PATH, "", verification_body(c.candidate_id)) for c in candidates]
+            wrk(base_url=base, lines=api_lines, connections=20, seconds=2, method="POST")
+            api = wrk(base_url=base, lines=api_lines, connections=CONNECTIONS, seconds=duration, method="POST")
+            figures += _page_figures("verification API (POST /api/v1/verifications)", api, floor)
+    return figures
