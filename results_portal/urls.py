@@ -14,6 +14,7 @@ admin.site.site_header = "Results Portal — board administration"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((verification_urls.api_patterns, "verification_api"))),

@@ -42,6 +42,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if all(checks.values()) else 503)
 
 
+@never_cache
+@require_GET
+def livez(request: HttpRequest) -> JsonResponse:
+    """Report whether this process can reach the database: what a load balancer should probe.
+
+    Unlike /healthz it ignores the cache, whose outage costs misses, not pages (results_portal/cache.py):
+    a Redis restart must not take every web node out of the load balancer.
+    """
+    ok = _database_ok()
+    return JsonResponse({"database": "ok" if ok else "failed"}, status=200 if ok else 503)
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Show the portal's front page: what it is and where each kind of user starts."""
