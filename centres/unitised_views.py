@@ -6,9 +6,7 @@ Rules: DESIGN.md §2 "Unitised qualifications (UMS)" and reference/003. Every vi
 student or series is a 404. Results come from ``centres.reports`` (the one visibility selector, centre audience).
 """
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Sequence
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -30,6 +28,7 @@ from accounts.models import User
 from candidates.forms import PortalForm
 from exams.models import Component, Exam, ExamSession
 from results.unitised import series_label
+from results_portal.downloads import csv_response
 
 from . import edi, reports, services
 from .access import centre_staff_required, request_centre
@@ -115,17 +114,6 @@ def _series_context(series: ExamSession, now: dt.datetime) -> dict[str, Any]:
         "released": now >= reports.centre_release_at(series),
         "now": now,
     }
-
-
-def _csv_response(header: list[str], rows: list[list[str]], filename: str) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 # --- Series ------------------------------------------------------------------------------------------------
@@ -295,7 +283,7 @@ def unitised_special_consideration_csv(request: HttpRequest, series_id: str) -> 
     centre = request_centre(request)
     rows = reports.special_consideration_rows(centre=centre, series=series, now=timezone.now())
     filename = f"special-consideration-{centre.number}-{series.exam.code}-{series.date:%Y-%m}.csv"
-    return _csv_response(reports.SPECIAL_CONSIDERATION_COLUMNS, rows, filename)
+    return csv_response(header=reports.SPECIAL_CONSIDERATION_COLUMNS, rows=rows, filename=filename)
 
 
 # --- EDI results files ---------------------------------------------------------------------------------------

@@ -4,9 +4,7 @@ Every view is wrapped by ``centre_staff_required``; every object is looked up wi
 another centre's Candidate ID or import gives 404, never a hint that it exists.
 """
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -36,6 +34,7 @@ from accounts.sealing import seal, unseal
 from exams.models import ExamSession
 from grading.scale import FIVE_SKILLS as SKILLS
 from results.selectors import Audience, entry_is_pending, results_visible_by_entry
+from results_portal.downloads import csv_response
 
 from . import services, tasks
 from .access import centre_staff_required, request_centre
@@ -376,12 +375,10 @@ def results_list(request: HttpRequest) -> HttpResponse:
 def results_csv(request: HttpRequest) -> HttpResponse:
     """Download the centre's released results as CSV (one row per entry; scores only once released)."""
     _sessions, rows = _results_rows(request, request.GET.get("session") or None)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(RESULTS_CSV_COLUMNS)
+    lines = []
     for row in rows:
         entry, result = row["entry"], row["result"]
-        writer.writerow(
+        lines.append(
             [
                 entry.candidate_id,
                 entry.person.first_name,
@@ -396,6 +393,5 @@ def results_csv(request: HttpRequest) -> HttpResponse:
                 *[row["scores"].get(skill, "") for skill in SKILLS],
             ]
         )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="results-{request_centre(request).number}.csv"'
-    return response
+    filename = f"results-{request_centre(request).number}.csv"
+    return csv_response(header=RESULTS_CSV_COLUMNS, rows=lines, filename=filename)

@@ -1,7 +1,5 @@
 """Candidate pages for results: the Statement of Results of one entry."""
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -31,6 +29,7 @@ from grading.scale import (
     ScaleResult,
     scale_result,
 )
+from results_portal.downloads import csv_response
 
 from .charts import below_text, component_chart_svg, result_name, score_display
 from .models import Result
@@ -246,13 +245,10 @@ def statistics(request: HttpRequest) -> HttpResponse:
 @require_GET
 def statistics_csv(request: HttpRequest) -> HttpResponse:
     """Download the grade statistics as CSV (suppressed cells are written as '<10')."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["exam_code", "exam_name", "year", "result", "cefr_level", "candidates"])
-    for table in statistics_tables(grade_statistics()):
-        for row in table.rows:
-            count = row.count if row.count is not None else f"<{SMALL_CELL}"
-            writer.writerow([table.exam_code, table.exam_name, table.year, row.grade, row.cefr_level, count])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="grade-statistics.csv"'
-    return response
+    rows = [
+        [table.exam_code, table.exam_name, table.year, row.grade, row.cefr_level, row.count or f"<{SMALL_CELL}"]
+        for table in statistics_tables(grade_statistics())
+        for row in table.rows
+    ]
+    header = ["exam_code", "exam_name", "year", "result", "cefr_level", "candidates"]
+    return csv_response(header=header, rows=rows, filename="grade-statistics.csv")
