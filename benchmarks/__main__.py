@@ -25,7 +25,9 @@ from .core import Check, Figure, checks_text, table
 from .infra import RUN_DIR, say
 
 MODULE_TIMEOUT = int(os.environ.get("BENCH_MODULE_TIMEOUT", "420"))
-RUN_DATABASE = "bench_run"
+# Two runs at once (one module each, say) need their own copy: BENCH_RUN_DATABASE=bench_run_b, with their own
+# BENCH_RUN_DIR and BENCH_REDIS_DB too.
+RUN_DATABASE = os.environ.get("BENCH_RUN_DATABASE", "bench_run")
 
 
 # The order of the table (issue 9); modules not named here run after these, by name.

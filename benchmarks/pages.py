@@ -46,7 +46,7 @@ def candidates_logged_in(*, prefix: str, count: int) -> list[Candidate]:
         user = link.account.user
         session = store()
         session[SESSION_KEY] = user._meta.pk.value_to_string(user)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "accounts.backends.UserWithAccountBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.save(must_create=True)
         candidates.append(

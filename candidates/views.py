@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.backends import USER_WITH_ACCOUNT
 from accounts.guard import GuardRefusal, client_ip, guard_check
 from centres.models import Entry
 from grading.scale import SCALE_EXAMS
@@ -33,7 +34,6 @@ from .forms import EmailChangeForm, LinkEntryForm, LoginForm, PasswordResetReque
 from .models import CandidateAccount
 
 View = Callable[..., HttpResponse]
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 WRONG_LOGIN = gettext_lazy("The Candidate ID and password do not match a Results Online account.")
 RESEND_EVERY_SECONDS = 600
 
@@ -124,7 +124,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     ),
                 )
             else:
-                login(request, account.user, backend=BACKEND)
+                login(request, account.user, backend=USER_WITH_ACCOUNT)
                 return redirect("candidates:dashboard")
     return render(request, "candidates/login.html", {"form": form}, status=status)
 

@@ -7,6 +7,7 @@ withdrawn, and the entry belongs to the audience.
 """
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from centres.models import Centre, Entry
+from results_portal.prepared import PreparedQuery
 
 from .models import ComponentScore, Result
 
@@ -80,6 +82,39 @@ def results_visible(*, audience: Audience, now: dt.datetime | None = None) -> Qu
             )
         )
     )
+
+
+# What the statement page checks on every request: the candidate's visible result of one entry, as the fields
+# the page shows (its cache key). The rule is results_visible's; PreparedQuery only saves compiling it again.
+STATEMENT_FINGERPRINT_FIELDS = (
+    "pk",
+    "version",
+    "ready_at",
+    "amended_at",
+    "grade",
+    "overall_score",
+    "cefr_level",
+    "certificate",
+)
+_statement_fingerprint = PreparedQuery(
+    lambda account_id, public_id, now: (
+        results_visible(audience=Audience.candidate(account_id), now=now)
+        .filter(entry__public_id=public_id)
+        .select_related(None)
+        .prefetch_related(None)
+        .order_by()
+        .values_list(*STATEMENT_FINGERPRINT_FIELDS)[:1]
+    ),
+    {"account_id": int, "public_id": uuid.UUID, "now": dt.datetime},
+)
+
+
+def statement_fingerprint(
+    *, account_id: int, public_id: uuid.UUID, now: dt.datetime | None = None
+) -> tuple[object, ...] | None:
+    """Return the candidate's visible result of this entry as ``STATEMENT_FINGERPRINT_FIELDS``, or None."""
+    rows = _statement_fingerprint.rows(account_id=account_id, public_id=public_id, now=now or timezone.now())
+    return rows[0] if rows else None
 
 
 def results_visible_by_entry(

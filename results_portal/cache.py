@@ -15,7 +15,7 @@ missing key, as the guard expects), and so does anything that must not silently 
 import logging
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -24,8 +24,34 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError)
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's client, keeping one ``redis.Redis`` per connection pool instead of building one per operation.
+
+    Django builds a new ``redis.Redis`` for every cache operation, and its constructor fills a case-insensitive
+    table of ~170 response callbacks: about 0.15 ms of CPU, more than the round trip to Redis, twice per
+    candidate page (session, statement). A ``redis.Redis`` only holds its pool and options and is safe to share
+    between threads, so one per pool does the same work.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
+        client = self._clients.get(index)
+        if client is None:
+            pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+            client = self._clients[index] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+        return client
+
+
 class DegradingRedisCache(RedisCache):
     """``RedisCache`` whose reads miss and whose writes are dropped, with a warning, while Redis is unreachable."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
 
     def _unavailable(self, operation: str, error: Exception) -> None:
         logger.warning("cache unavailable, %s skipped: %s", operation, error)

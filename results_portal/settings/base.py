@@ -127,6 +127,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Passwords -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend checks passwords (the admin's login); candidate sessions name the second, which loads the user
+# and their candidate account in one query (accounts/backends.py).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.UserWithAccountBackend",
+]
 PASSWORD_HASHERS = [
     "accounts.hashers.Argon2idOWASPHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

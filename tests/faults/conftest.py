@@ -126,7 +126,7 @@ def released_candidate() -> Candidate:
     user = account.user
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "accounts.backends.UserWithAccountBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save(must_create=True)
     return Candidate(path=f"/results/{entry.public_id}/", cookie=f"{settings.SESSION_COOKIE_NAME}={store.session_key}")

@@ -29,8 +29,9 @@ def _backend_writing(application_name: str) -> bool:
         autocommit=True,
     ) as admin:
         row = admin.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND xact_start IS NOT NULL "
-            "AND (query ILIKE 'INSERT INTO \"results_%%' OR query ILIKE 'UPDATE \"results_%%')",
+            # Inside a transaction that has written (it has an id) and is writing rows: INSERT, UPDATE or COPY.
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND backend_xid IS NOT NULL "
+            "AND (query ILIKE 'INSERT%%' OR query ILIKE 'UPDATE%%' OR query ILIKE 'COPY%%')",
             [application_name],
         ).fetchone()
     return bool(row and row[0])

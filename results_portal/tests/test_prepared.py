@@ -1,0 +1,79 @@
+"""results_portal.prepared.PreparedQuery: a queryset compiled once runs with new values as Django would run it."""
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from centres.models import Entry
+from centres.tests.factories import EntryFactory
+from results_portal.prepared import PreparedQuery
+
+pytestmark = pytest.mark.django_db
+
+
+def _entries_of_centre_after(centre_id: int, after: dt.datetime, public_id: uuid.UUID) -> Any:
+    return (
+        Entry.objects.filter(centre_id=centre_id, session__window_start__gte=after)
+        .exclude(public_id=public_id)
+        .order_by("candidate_id")
+        .values_list("candidate_id", flat=False)
+    )
+
+
+def test_the_sql_is_what_django_writes_for_the_same_values() -> None:
+    prepared = PreparedQuery(
+        _entries_of_centre_after, {"centre_id": int, "after": dt.datetime, "public_id": uuid.UUID}
+    )
+    values: dict[str, Any] = {"centre_id": 42, "after": timezone.now(), "public_id": uuid.uuid4()}
+
+    sql, params = prepared.sql(**values)
+
+    assert (sql, tuple(params)) == _entries_of_centre_after(**values).query.sql_with_params()
+
+
+def test_rows_are_the_querysets_rows() -> None:
+    entry = EntryFactory()
+    EntryFactory(centre=entry.centre, session=entry.session)
+    prepared = PreparedQuery(
+        _entries_of_centre_after, {"centre_id": int, "after": dt.datetime, "public_id": uuid.UUID}
+    )
+    values: dict[str, Any] = {
+        "centre_id": entry.centre_id,
+        "after": timezone.now() - dt.timedelta(days=3650),
+        "public_id": entry.public_id,
+    }
+
+    assert prepared.rows(**values) == list(_entries_of_centre_after(**values))
+    assert len(prepared.rows(**values)) == 1
+
+
+def test_a_value_django_changes_on_the_way_stops_it_at_once() -> None:
+    prepared = PreparedQuery(
+        lambda after: Entry.objects.filter(session__date__gte=after.date()).values_list("pk"), {"after": dt.datetime}
+    )
+
+    with pytest.raises(RuntimeError, match="'after' appears 0 times"):
+        prepared.rows(after=timezone.now())
+
+
+def test_a_value_the_query_does_not_use_stops_it_at_once() -> None:
+    prepared = PreparedQuery(
+        lambda centre_id, other: Entry.objects.filter(centre_id=centre_id).values_list("pk"),
+        {
+            "centre_id": int,
+            "other": int,
+        },
+    )
+
+    with pytest.raises(RuntimeError, match="'other' appears 0 times"):
+        prepared.rows(centre_id=1, other=2)
+
+
+def test_a_value_used_twice_stops_it_at_once() -> None:
+    prepared = PreparedQuery(lambda n: Entry.objects.filter(centre_id=n, session_id=n).values_list("pk"), {"n": int})
+
+    with pytest.raises(RuntimeError, match="'n' appears 2 times"):
+        prepared.rows(n=1)
