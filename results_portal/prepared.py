@@ -12,10 +12,10 @@ that appears other than once, stops the process at the first call rather than ru
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db.models import Model, QuerySet
 
 # Values nobody stores: each must reach the SQL parameters unchanged so that it can be found there.
 SENTINELS: dict[type, Callable[[int], Any]] = {
@@ -30,19 +30,21 @@ class PreparedQuery:
     """A queryset shape compiled on first use; ``rows(**values)`` runs it with these values.
 
     ``build`` receives keyword arguments of the types in ``params`` and returns a ``values_list`` queryset
-    (rows come back as tuples, as the database returns them, without Django's converters).
+    (rows come back as tuples, as the database returns them, without Django's converters). The query runs on
+    the database the routers choose for reading its model, as the queryset would.
     """
 
-    def __init__(self, build: Callable[..., QuerySet[Any]], params: dict[str, type], *, using: str = "default"):
+    def __init__(self, build: Callable[..., QuerySet[Any]], params: dict[str, type]):
         self._build = build
         self._params = params
-        self._using = using
+        self._model: type[Model] | None = None
         self._compiled: tuple[str, list[Any], dict[int, str]] | None = None
 
     def _compile(self) -> tuple[str, list[Any], dict[int, str]]:
         sentinels = {name: SENTINELS[kind](n) for n, (name, kind) in enumerate(self._params.items())}
         queryset = self._build(**sentinels)
-        sql, params = queryset.query.get_compiler(using=self._using).as_sql()
+        self._model = queryset.model
+        sql, params = queryset.query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
         places: dict[int, str] = {}
         for name, sentinel in sentinels.items():
             found = [i for i, value in enumerate(params) if value == sentinel and type(value) is type(sentinel)]
@@ -64,6 +66,7 @@ class PreparedQuery:
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:
         """Run the query with these values and return its rows."""
         sql, params = self.sql(**values)
-        with connections[self._using].cursor() as cursor:
+        using = router.db_for_read(cast("type[Model]", self._model)) or DEFAULT_DB_ALIAS  # set by compiling
+        with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "results_portal.db_router.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,6 +75,15 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     # Results day reuses connections; the health check drops a connection the server has closed.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Optional read replica for the candidates' result pages (results_portal/db_router.py, docs/scaling.md).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db_url("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["results_portal.db_router.ResultsDayRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, Celery broker, session cache ------------------------------------------------------
@@ -91,7 +101,8 @@ if REDIS_URL:
     # Sessions are written to the database and read through the cache, so a Redis restart costs
     # a cache miss, never a logged-out results day.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    CELERY_BROKER_URL = REDIS_URL
+    # A second Redis for the broker (never evicting) when the cache's evicts under memory pressure.
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "results-portal"}}

@@ -1,28 +1,21 @@
-"""Proposal for ``results_portal/db_router.py``: results-day reads from a PostgreSQL read replica.
-
-docs/scaling.md explains when it is worth it (one replica takes the candidate pages' reads off the primary).
-Settings to add with it::
-
-    DATABASE_ROUTERS = ["results_portal.db_router.ResultsDayRouter"]
-    if env.str("DATABASE_REPLICA_URL", default=""):
-        DATABASES["replica"] = {**env.db_url("DATABASE_REPLICA_URL"), "CONN_MAX_AGE": 60,
-                                "CONN_HEALTH_CHECKS": True, "TEST": {"MIRROR": "default"}}
-    MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
-                      "results_portal.db_router.ReplicaReadsMiddleware")
+"""Results day's reads from a PostgreSQL read replica, when ``DATABASE_REPLICA_URL`` is set (docs/scaling.md).
 
 What goes to the replica, and why it is safe:
 
 - only reads, only in GET/HEAD requests to the candidate's result pages (``/results/…``, with or without a
   language prefix), only of the apps those pages read (results, entries, exams, candidate accounts,
   documents). Everything else — every write, ``select_for_update`` (Django sends it to the write database),
-  the guard, the login POST, sessions, the admin, the centre area, Celery tasks — stays on the primary;
+  the guard, the login POST, the logged-in user (accounts), sessions, the admin, the centre area, the API,
+  Celery tasks — stays on the primary;
 - the embargo does not depend on replication: visibility is ``released_at <= now``, written when results are
   imported, hours or days before the window opens, so a lagging replica cannot show a result early. A hold
   written on the primary after release reaches the replica after the replication lag (normally well under a
   second): alert when lag exceeds 1 s (``pg_stat_replication.replay_lag``) and fall back to the primary by
-  unsetting DATABASE_REPLICA_URL;
+  unsetting ``DATABASE_REPLICA_URL``;
 - sessions are read from Redis, then the primary (``django.contrib.sessions`` is not routed): a candidate who
   has just logged in is never logged out by replica lag.
+
+Without ``DATABASE_REPLICA_URL`` the router sends everything to ``default`` and the middleware only sets a flag.
 """
 
 import re
