@@ -172,7 +172,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     account: CandidateAccount = request.candidate_account  # type: ignore[attr-defined]
     now = timezone.now()
     entries = list(selectors.account_entries(account=account))
-    results = results_visible_by_entry(audience=Audience.candidate(account.pk), entries=entries, now=now)
+    results = results_visible_by_entry(
+        audience=Audience.candidate(account.pk), entries=entries, now=now, with_scores=False
+    )
     rows = []
     for entry in entries:
         result = results.get(entry.pk)

@@ -118,11 +118,17 @@ def statement_fingerprint(
 
 
 def results_visible_by_entry(
-    *, audience: Audience, entries: Iterable[Entry], now: dt.datetime | None = None
+    *, audience: Audience, entries: Iterable[Entry], now: dt.datetime | None = None, with_scores: bool = True
 ) -> dict[int, Result]:
-    """Return the visible results of these entries keyed by entry id (entries without one are absent)."""
+    """Return the visible results of these entries keyed by entry id (entries without one are absent).
+
+    ``with_scores=False`` leaves out the skill scores (one query fewer) for pages that show the result only.
+    """
     ids = [e.pk for e in entries]
-    return {r.entry_id: r for r in results_visible(audience=audience, now=now).filter(entry_id__in=ids)}
+    visible = results_visible(audience=audience, now=now).filter(entry_id__in=ids)
+    if not with_scores:
+        visible = visible.prefetch_related(None)
+    return {r.entry_id: r for r in visible}
 
 
 def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None) -> bool:
