@@ -7,16 +7,25 @@ number of assessment criteria achieved), converted to UMS through the series' bo
 ``consideration_tariff,consideration_marks,absent`` record special consideration for the centre's report.
 A result not yet released is replaced by a re-import; a released one is amended (kept in history,
 candidate told).
+
+On PostgreSQL results, component scores and amendments are written with COPY (replaced results through a
+temporary table), and look-ups by thousands of keys use ``= ANY(array)``: Django's per-value SQL for
+``bulk_create``/``bulk_update`` and ``IN`` lists took most of the import's time. Other databases (SQLite for
+``make run``) take the ORM's path; both store the same rows (results/tests/test_import_copy.py).
 """
 
 import datetime as dt
+import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Lookup, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -49,10 +58,24 @@ from .unitised import (
     unit_score_grade,
 )
 
+M = TypeVar("M", bound=models.Model)
+
 RESULT_COLUMNS = ("candidate_id", "exam_code", "session_date", "component", "score")
 OPTIONAL_COLUMNS = ("consideration_tariff", "consideration_marks", "absent")
 WRITE_BATCH_SIZE = 2000
 LOOKUP_CHUNK_SIZE = 5000
+# What a re-import may change in a result it replaces or amends.
+RESCORED_FIELDS = (
+    "overall_score",
+    "grade",
+    "cefr_level",
+    "certificate",
+    "ready_at",
+    "released_at",
+    "centre_released_at",
+    "version",
+    "amended_at",
+)
 
 CANDIDATE_UNKNOWN = _("unknown Candidate ID %(candidate_id)s")
 CANDIDATE_WITHDRAWN = _("Candidate ID %(candidate_id)s is withdrawn from this exam")
@@ -89,21 +112,62 @@ class _UnitScore:
     absent: bool
 
 
+class _Entry(NamedTuple):
+    """What the import needs of an entry: 20 000 ``Entry`` models take longer to build than to fetch."""
+
+    pk: int
+    candidate_id: str
+    status: str
+    person_id: int
+    session: ExamSession
+
+
+class _ResultRow(NamedTuple):
+    """A new result as written: every concrete field of ``Result``, named as the model names them."""
+
+    id: int | None
+    public_id: uuid.UUID
+    entry_id: int
+    status: str
+    overall_score: int | None
+    grade: str
+    cefr_level: str
+    certificate: bool
+    ready_at: dt.datetime
+    released_at: dt.datetime | None
+    centre_released_at: dt.datetime | None
+    version: int
+    amended_at: dt.datetime | None
+    hold_reason: str
+    qualification: Any
+
+
+class _ScoreRow(NamedTuple):
+    """A component score as written: the fields of ``ComponentScore`` but its id, named as the model names them."""
+
+    result_id: int
+    component_id: int
+    score: int
+    ums: int | None
+    unit_grade: str
+    consideration_tariff: Decimal | None
+    consideration_marks: int
+    calculated_for_absence: bool
+
+
 @dataclass
 class _Graded:
-    entry: Entry
+    entry: _Entry
     first_line: int
-    scores: dict[str, int]
+    unitised: bool
+    scores: dict[str, int] = field(default_factory=dict)
     attempted: set[str] = field(default_factory=set)
     units: dict[str, _UnitScore] = field(default_factory=dict)
     overall: int | None = None
     grade: str = ""
     cefr_level: str = ""
     certificate: bool = False
-
-    @property
-    def unitised(self) -> bool:
-        return self.entry.session.exam.family == Exam.Family.UNITISED
+    result_id: int = 0  # known once the result is written
 
 
 def results_import(
@@ -141,6 +205,7 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
     boundaries = unit_boundaries(sessions={e.session for e in unitised_entries})
     by_entry: dict[int, _Graded] = {}
     seen: dict[tuple[int, str], int] = {}
+    dates: dict[str, dt.date] = {}  # a file holds a few session dates, each on thousands of lines
     for record in records:
         tracker.advance()
         line = record.line
@@ -148,7 +213,11 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
             name: check_text(record=record, column=name, required=True, max_length=40, errors=errors)
             for name in ("candidate_id", "exam_code", "component", "score")
         }
-        session_date = check_date(record=record, column="session_date", errors=errors)
+        session_date = dates.get(record.values["session_date"])
+        if session_date is None:
+            session_date = check_date(record=record, column="session_date", errors=errors)
+            if session_date is not None:
+                dates[record.values["session_date"]] = session_date
         if None in values.values() or session_date is None:
             continue
         candidate_id, code = str(values["candidate_id"]).upper(), str(values["exam_code"]).upper()
@@ -164,19 +233,22 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
         if problem is not None:
             errors.append(RowError(line, *problem))
             continue
+        unitised = exam.family == Exam.Family.UNITISED
         component = str(values["component"])
-        component = component.upper() if exam.family == Exam.Family.UNITISED else component.lower()
+        component = component.upper() if unitised else component.lower()
         known = components[exam.pk]
         if component not in known:
             listed = ", ".join(known)
             message = error_text(COMPONENT_UNKNOWN, value=component, exam=exam.name, components=listed)
             errors.append(RowError(line, "component", message))
             continue
-        if exam.family == Exam.Family.UNITISED and component not in entered.get(entry.pk, set()):
+        if unitised and component not in entered.get(entry.pk, set()):
             message = error_text(NOT_ENTERED_FOR_UNIT, candidate_id=candidate_id, unit=component)
             errors.append(RowError(line, "component", message))
             continue
-        item = by_entry.setdefault(entry.pk, _Graded(entry=entry, first_line=line, scores={}))
+        item = by_entry.get(entry.pk)
+        if item is None:
+            item = by_entry[entry.pk] = _Graded(entry=entry, first_line=line, unitised=unitised)
         item.attempted.add(component)
         unit = units.get((exam.pk, component))
         score = _score(record=record, raw=str(values["score"]), exam=exam, unit=unit, errors=errors)
@@ -212,14 +284,49 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
     return list(by_entry.values())
 
 
-def _entries_by_candidate_id(candidate_ids: set[str]) -> dict[str, Entry]:
-    found: dict[str, Entry] = {}
-    for chunk in chunks(sorted(candidate_ids), LOOKUP_CHUNK_SIZE):
-        found.update(
-            (entry.candidate_id, entry)
-            for entry in Entry.objects.select_related("session__exam").filter(candidate_id__in=chunk)
-        )
-    return found
+def _entries_by_candidate_id(candidate_ids: set[str]) -> dict[str, _Entry]:
+    rows = [
+        row
+        for queryset in _where_in(Entry.objects.order_by(), field="candidate_id", values=sorted(candidate_ids))
+        for row in queryset.values_list("pk", "candidate_id", "status", "person_id", "session_id")
+    ]
+    sessions = ExamSession.objects.select_related("exam").in_bulk({session_id for *_, session_id in rows})
+    return {
+        candidate_id: _Entry(pk, candidate_id, status, person_id, sessions[session_id])
+        for pk, candidate_id, status, person_id, session_id in rows
+    }
+
+
+class _AnyOf(Lookup):  # type: ignore[type-arg]
+    """``column = ANY(%s)`` with the values as one array parameter (PostgreSQL).
+
+    Django writes ``IN (%s, %s, …)``, and psycopg then quotes every one of thousands of parameters in Python:
+    that took longer than the queries themselves.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False  # the right-hand side is a list, not one value of the column's type
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+
+
+def _where_in(queryset: QuerySet[M], *, field: str, values: Sequence[Any]) -> Iterator[QuerySet[M]]:
+    """Yield querysets that together select the rows of ``queryset`` whose ``field`` is one of ``values``."""
+    if not values:
+        return
+    if _postgresql():
+        yield queryset.filter(_AnyOf(F(field), list(values)))
+        return
+    for chunk in chunks(values, LOOKUP_CHUNK_SIZE):  # SQLite limits the parameters of a query
+        yield queryset.filter(**{f"{field}__in": chunk})
+
+
+def _postgresql() -> bool:
+    """Return whether to write with COPY and look up with arrays: not on SQLite (``make run``)."""
+    return connection.vendor == "postgresql"
 
 
 def _components_by_exam() -> dict[int, list[str]]:
@@ -229,7 +336,7 @@ def _components_by_exam() -> dict[int, list[str]]:
     return by_exam
 
 
-def _entry_problem(*, entry: Entry, exam: Exam, session_date: dt.date, candidate_id: str) -> tuple[str, str] | None:
+def _entry_problem(*, entry: _Entry, exam: Exam, session_date: dt.date, candidate_id: str) -> tuple[str, str] | None:
     session = entry.session
     if entry.status == Entry.Status.WITHDRAWN:
         return "candidate_id", error_text(CANDIDATE_WITHDRAWN, candidate_id=candidate_id)
@@ -332,30 +439,29 @@ def _write(
     *, graded: list[_Graded], actor: User | None, reason: str, now: dt.datetime, tracker: Progress
 ) -> ResultsImportSummary:
     summary = ResultsImportSummary()
-    entry_ids = [g.entry.pk for g in graded]
-    existing: dict[int, Result] = {}
-    for chunk in chunks(entry_ids, LOOKUP_CHUNK_SIZE):
-        existing.update(
-            (r.entry_id, r) for r in Result.objects.select_for_update().filter(entry_id__in=chunk).order_by("pk")
-        )
+    locked = Result.objects.select_for_update().order_by("pk")
+    existing = {
+        result.entry_id: result
+        for queryset in _where_in(locked, field="entry_id", values=[g.entry.pk for g in graded])
+        for result in queryset
+    }
     old_scores, old_rows = _scores_of([r.pk for r in existing.values()])
-    components = {(c.exam_id, c.code): c for c in Component.objects.all()}
+    component_ids = {
+        (exam_id, code): pk for pk, exam_id, code in Component.objects.values_list("pk", "exam_id", "code")
+    }
 
-    created: list[Result] = []
+    created: list[_Graded] = []
     updated: list[Result] = []
     amendments: list[ResultAmendment] = []
-    rescored: list[tuple[Result, _Graded]] = []
+    rescored: list[_Graded] = []
+    stale: list[int] = []
     for item in graded:
         result = existing.get(item.entry.pk)
         if result is None:
-            released_at, centre_released_at = _release_instants(session=item.entry.session, now=now)
-            result = Result(
-                entry=item.entry, ready_at=now, released_at=released_at, centre_released_at=centre_released_at
-            )
-            _apply(result, item)
-            created.append(result)
-            rescored.append((result, item))
+            created.append(item)
+            rescored.append(item)
             continue
+        item.result_id = result.pk
         old = old_scores[result.pk]
         if item.unitised:
             # A unit file may hold some units only: the others keep their results.
@@ -381,47 +487,31 @@ def _write(
         elif result.status != Result.Status.HELD:
             result.released_at, result.centre_released_at = _release_instants(session=item.entry.session, now=now)
         updated.append(result)
-        rescored.append((result, item))
-
-    Result.objects.bulk_create(created, batch_size=WRITE_BATCH_SIZE)
-    Result.objects.bulk_update(
-        updated,
-        [
-            "overall_score",
-            "grade",
-            "cefr_level",
-            "certificate",
-            "ready_at",
-            "released_at",
-            "centre_released_at",
-            "version",
-            "amended_at",
-        ],
-        batch_size=WRITE_BATCH_SIZE,
-    )
-    # Scale-score results are rewritten whole; a unit file rewrites only the units it holds.
-    updated_ids = {r.pk for r in updated}
-    stale = [
-        row_id
-        for result, item in rescored
-        if result.pk in updated_ids
-        for code in (item.units if item.unitised else item.scores)
-        if (row_id := old_rows.get((result.pk, code))) is not None
-    ]
-    for chunk in chunks(stale, LOOKUP_CHUNK_SIZE):
-        ComponentScore.objects.filter(pk__in=chunk).delete()
-    scores = [
-        _component_score(
-            result=result, component=components[(item.entry.session.exam_id, code)], item=item, score=score
+        rescored.append(item)
+        # Scale-score results are rewritten whole; a unit file rewrites only the units it holds.
+        stale.extend(
+            row_id
+            for code in (item.units if item.unitised else item.scores)
+            if (row_id := old_rows.get((result.pk, code))) is not None
         )
-        for result, item in rescored
+
+    _results_create(items=created, now=now)
+    _results_update(updated)
+    for queryset in _where_in(ComponentScore.objects.all(), field="pk", values=stale):
+        queryset.delete()
+    scores = [
+        _score_row(
+            result_id=item.result_id,
+            component_id=component_ids[(item.entry.session.exam_id, code)],
+            score=score,
+            unit=item.units.get(code),
+        )
+        for item in rescored
         for code, score in item.scores.items()
         if not item.unitised or code in item.units
     ]
-    for batch in chunks(scores, WRITE_BATCH_SIZE):
-        ComponentScore.objects.bulk_create(batch)
-        tracker.advance(len(batch) if tracker.total else 0)
-    ResultAmendment.objects.bulk_create(amendments, batch_size=WRITE_BATCH_SIZE)
+    _scores_create(rows=scores, tracker=tracker)
+    _amendments_create(amendments)
 
     summary.created = len(created)
     summary.amended = len(amendments)
@@ -449,14 +539,132 @@ def _release_instants(*, session: ExamSession, now: dt.datetime) -> tuple[dt.dat
     return max(session.window_start, now), max(centre_opens, now)
 
 
-def _component_score(*, result: Result, component: Component, item: _Graded, score: int) -> ComponentScore:
-    row = ComponentScore(result=result, component=component, score=score)
-    unit = item.units.get(component.code)
-    if unit is not None:
-        row.ums, row.unit_grade = unit.ums, unit.grade
-        row.consideration_tariff, row.consideration_marks = unit.tariff, unit.marks
-        row.calculated_for_absence = unit.absent
-    return row
+def _results_create(*, items: list[_Graded], now: dt.datetime) -> None:
+    """Write a new result for each item, ready ``now``, and note its id on the item."""
+    if not items:
+        return
+    blank = Result()  # the model's defaults for what an import does not set: status, version, hold reason…
+    rows = []
+    for item in items:
+        released_at, centre_released_at = _release_instants(session=item.entry.session, now=now)
+        rows.append(
+            _ResultRow(
+                id=None,
+                public_id=uuid.uuid4(),  # as the field's default does, one per row
+                entry_id=item.entry.pk,
+                status=blank.status,
+                overall_score=item.overall,
+                grade=item.grade,
+                cefr_level=item.cefr_level,
+                certificate=item.certificate,
+                ready_at=now,
+                released_at=released_at,
+                centre_released_at=centre_released_at,
+                version=blank.version,
+                amended_at=blank.amended_at,
+                hold_reason=blank.hold_reason,
+                qualification=blank.qualification,
+            )
+        )
+    if _postgresql():
+        # COPY cannot hand back the ids it gives, so they are taken from the table's sequence beforehand.
+        ids = _ids_reserve(Result, count=len(rows))
+        with_ids = [row._replace(id=result_id) for row, result_id in zip(rows, ids, strict=True)]
+        _copy(table=Result._meta.db_table, columns=_columns(Result, _ResultRow._fields), rows=with_ids)
+    else:
+        results = Result.objects.bulk_create([Result(**row._asdict()) for row in rows], batch_size=WRITE_BATCH_SIZE)
+        ids = [result.pk for result in results]
+    for item, result_id in zip(items, ids, strict=True):
+        item.result_id = result_id
+
+
+def _results_update(results: list[Result]) -> None:
+    """Write the fields a re-import changes (``RESCORED_FIELDS``) of ``results``."""
+    if not results:
+        return
+    if not _postgresql():
+        Result.objects.bulk_update(results, RESCORED_FIELDS, batch_size=WRITE_BATCH_SIZE)
+        return
+    # bulk_update sends ``CASE WHEN id = … THEN …`` for every field and row: a minute for 20 000 results. One
+    # UPDATE from a temporary table filled with COPY takes a fraction of a second. The SQL below names only the
+    # model's table and columns, quoted; no value from the file.
+    quote = connection.ops.quote_name
+    table, temporary = quote(Result._meta.db_table), "results_import_rescored"
+    columns = _columns(Result, ["id", *RESCORED_FIELDS])
+    key, listed = quote(columns[0]), ", ".join(map(quote, columns))
+    assignments = ", ".join(f"{quote(column)} = new.{quote(column)}" for column in columns[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {temporary} AS SELECT {listed} FROM {table} WITH NO DATA")  # noqa: S608
+        _copy(
+            table=temporary,
+            columns=columns,
+            rows=[(result.pk, *(getattr(result, name) for name in RESCORED_FIELDS)) for result in results],
+        )
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM {temporary} AS new WHERE {table}.{key} = new.{key}")  # noqa: S608
+        cursor.execute(f"DROP TABLE {temporary}")
+
+
+def _score_row(*, result_id: int, component_id: int, score: int, unit: _UnitScore | None) -> _ScoreRow:
+    if unit is None:  # a skill of a scale-score exam: the model's defaults
+        return _ScoreRow(result_id, component_id, score, None, "", None, 0, False)
+    return _ScoreRow(result_id, component_id, score, unit.ums, unit.grade, unit.tariff, unit.marks, unit.absent)
+
+
+def _scores_create(*, rows: list[_ScoreRow], tracker: Progress) -> None:
+    if not rows:
+        return
+    if _postgresql():
+        # One COPY, with progress told once it is done: it takes a fraction of a second, and the connection
+        # can run nothing else (a progress callback's query, say) while it is open.
+        _copy(table=ComponentScore._meta.db_table, columns=_columns(ComponentScore, _ScoreRow._fields), rows=rows)
+        tracker.advance(len(rows))
+        return
+    for batch in chunks(rows, WRITE_BATCH_SIZE):
+        ComponentScore.objects.bulk_create([ComponentScore(**row._asdict()) for row in batch])
+        tracker.advance(len(batch))
+
+
+def _amendments_create(amendments: list[ResultAmendment]) -> None:
+    if not amendments:
+        return
+    if not _postgresql():
+        ResultAmendment.objects.bulk_create(amendments, batch_size=WRITE_BATCH_SIZE)
+        return
+    # Each value prepared as bulk_create prepares it (``at`` filled in, JSON adapted), without its SQL per value.
+    fields = [f for f in ResultAmendment._meta.concrete_fields if not f.primary_key]
+    rows = [[f.get_db_prep_save(f.pre_save(amendment, True), connection) for f in fields] for amendment in amendments]
+    columns = _columns(ResultAmendment, [f.attname for f in fields])
+    _copy(table=ResultAmendment._meta.db_table, columns=columns, rows=rows)
+
+
+def _ids_reserve(model: type[models.Model], *, count: int) -> list[int]:
+    """Return ``count`` new ids from the sequence of the model's table (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The sequence found once, not per row: 9 ms instead of 45 for 20 000 ids.
+            "SELECT nextval(sequence) FROM pg_get_serial_sequence(%s, %s) AS sequence, generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [row_id for (row_id,) in cursor.fetchall()]
+
+
+def _copy(*, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Write ``rows`` (the values of ``columns``, in order) into ``table`` with COPY FROM STDIN.
+
+    The values are written as they are, not through the fields' ``get_db_prep_save``: they are plain numbers,
+    text, booleans, decimals, UUIDs, aware datetimes and None, which psycopg writes as Django would.
+    """
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _columns(model: type[models.Model], fields: Sequence[str]) -> list[str]:
+    """Return the columns of the model's ``fields``, named as attributes (``entry_id``, not ``entry``)."""
+    by_attname = {f.attname: f.column for f in model._meta.concrete_fields if f.column}
+    return [by_attname[name] for name in fields]
 
 
 def _apply(result: Result, item: _Graded) -> None:
@@ -470,10 +678,8 @@ def _scores_of(result_ids: Sequence[int]) -> tuple[dict[int, dict[str, int]], di
     """Return the stored scores per result and code, and each score row's id by (result id, code)."""
     scores: dict[int, dict[str, int]] = defaultdict(dict)
     row_ids: dict[tuple[int, str], int] = {}
-    for chunk in chunks(list(result_ids), LOOKUP_CHUNK_SIZE):
-        for row_id, result_id, code, score in ComponentScore.objects.filter(result_id__in=chunk).values_list(
-            "pk", "result_id", "component__code", "score"
-        ):
+    for queryset in _where_in(ComponentScore.objects.all(), field="result_id", values=result_ids):
+        for row_id, result_id, code, score in queryset.values_list("pk", "result_id", "component__code", "score"):
             scores[result_id][code] = score
             row_ids[(result_id, code)] = row_id
     return scores, row_ids
