@@ -32,8 +32,12 @@ class UserWithAccountBackend(BaseBackend):
 
         The same rows as ``User.objects.select_related("candidate_account").filter(pk=user_id)``, from SQL
         written once from the models' fields: this runs on every logged-in request, and compiling that
-        queryset cost more CPU than the query.
+        queryset cost more CPU than the query. PostgreSQL returns every column as the model holds it (aware
+        datetimes); other databases take the ORM's way.
         """
+        if connection.vendor != "postgresql":  # SQLite (make run) needs Django's converters: the ORM's query
+            user = User._default_manager.select_related("candidate_account").filter(pk=user_id).first()
+            return user if user is not None and user.is_active else None
         sql, user_columns, account_columns = _user_with_account_sql()
         with connection.cursor() as cursor:
             cursor.execute(sql, [int(user_id)])

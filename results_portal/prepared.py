@@ -7,6 +7,9 @@ queryset once, with sentinel values, keeps the SQL Django writes for it, and aft
 real values in the sentinels' places. The rules stay where they are written (the queryset function, e.g. the
 visibility selector); only the compiling is saved. A sentinel that Django does not pass through unchanged, or
 that appears other than once, stops the process at the first call rather than running a wrong query.
+
+Only on PostgreSQL: elsewhere (SQLite for ``make run``, which stores UUIDs as text) the queryset is built and
+run as usual on every call.
 """
 
 import datetime as dt
@@ -65,6 +68,8 @@ class PreparedQuery:
 
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:
         """Run the query with these values and return its rows."""
+        if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+            return list(self._build(**values))
         sql, params = self.sql(**values)
         using = router.db_for_read(cast("type[Model]", self._model)) or DEFAULT_DB_ALIAS  # set by compiling
         with connections[using].cursor() as cursor:
