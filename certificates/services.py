@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -30,6 +31,10 @@ from .selectors import printed_name, result_facts
 logger = logging.getLogger(__name__)
 
 RENDER_CHUNK_SIZE = 100
+# A candidate asking for a PDF the release's tasks have not rendered yet: their result goes to a queue of its
+# own, served by the documents workers before the long release backlog, at most once a minute per result.
+URGENT_QUEUE = "documents_urgent"
+URGENT_AGAIN_SECONDS = 60
 AMENDMENT_YEARS = 2
 
 # Error texts shown to centre staff (the tests reuse them).
@@ -183,15 +188,37 @@ def documents_render_queue(*, result_ids: Iterable[int]) -> None:
     transaction.on_commit(send, robust=True)
 
 
+def document_stored(*, result: Result, kind: str) -> Document | None:
+    """Return the current document of ``kind`` for ``result``'s version if its file is stored; never render."""
+    document = Document.objects.filter(result=result, kind=kind, status=Document.Status.CURRENT).first()
+    if document is None or document.result_version != result.version or not _file_exists(document):
+        return None
+    document.result = result  # already read, with its entry, session and exam
+    return document
+
+
+def document_render_soon(*, result: Result, kind: str) -> Document | None:
+    """Ask a documents worker to render ``result``'s documents ahead of the queue; return the one if stored.
+
+    Web requests do not render PDFs (a second of CPU each, thousands at once on results day): a download
+    that finds no file puts the result on ``URGENT_QUEUE`` (once a minute per version) and the candidate is asked
+    to try again shortly. Where tasks run in-process (``make run``, the tests) the document is there at once.
+    """
+    if cache.add(f"documents-urgent:{result.pk}:{result.version}", 1, URGENT_AGAIN_SECONDS):
+        from .tasks import documents_render
+
+        documents_render.apply_async(kwargs={"result_ids": [result.pk]}, queue=URGENT_QUEUE)
+    return document_stored(result=result, kind=kind)
+
+
 def document_current(*, result: Result, kind: str) -> Document:
     """Return the current, stored document of ``kind`` for a visible ``result``, rendering it only if missing.
 
     A request serves what the task stored; if the task has not run yet (or the result was amended since),
     the document is rendered here once, stored, and every later request finds it.
     """
-    document = Document.objects.filter(result=result, kind=kind, status=Document.Status.CURRENT).first()
-    if document is not None and document.result_version == result.version and _file_exists(document):
-        document.result = result  # already read, with its entry, session and exam
+    document = document_stored(result=result, kind=kind)
+    if document is not None:
         return document
     with transaction.atomic():
         locked = _visible(result, lock=True)

@@ -17,7 +17,12 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -35,6 +40,7 @@ View = Callable[..., HttpResponseBase]
 # A stored PDF changes only when a new document replaces it; an hour of private caching is safe, and the
 # ETag lets the browser revalidate cheaply after that.
 PDF_MAX_AGE = 3600
+PREPARING_RETRY_SECONDS = 15
 PAGE_SIZE = 50
 FILENAMES = {
     Document.Kind.STATEMENT: "statement-of-results",
@@ -96,12 +102,30 @@ def candidate_account_required(view: View) -> View:
 @candidate_account_required
 @require_GET
 def statement_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
-    """Download the Statement of Results PDF of one of the candidate's released results."""
+    """Download the Statement of Results PDF of one of the candidate's released results.
+
+    A PDF not rendered yet is asked of the documents workers, and the candidate gets a page saying it is
+    being prepared (202, Retry-After): the web node never renders it in the request.
+    """
     account: CandidateAccount = request.candidate_account  # type: ignore[attr-defined]
     result = selectors.statement_result_for_account(account_id=account.pk, entry_public_id=public_id)
     if result is None:
         raise Http404("No released result.")
-    return _serve(request, _document_or_404(result, Document.Kind.STATEMENT))
+    kind = Document.Kind.STATEMENT
+    document = services.document_stored(result=result, kind=kind) or services.document_render_soon(
+        result=result, kind=kind
+    )
+    if document is None:
+        response = render(
+            request,
+            "certificates/preparing.html",
+            {"retry_seconds": PREPARING_RETRY_SECONDS, "public_id": public_id},
+            status=202,
+        )
+        response["Retry-After"] = str(PREPARING_RETRY_SECONDS)
+        add_never_cache_headers(response)
+        return response
+    return _serve(request, document)
 
 
 # --- Verification (QR code) -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -172,3 +173,39 @@ def test_a_stored_statement_costs_a_few_queries(
     # Session, user, account, the result (through the selector) with its scores, the document.
     with django_assert_max_num_queries(6):
         assert _status(client, _url(entry)) == 200
+
+
+def test_a_pdf_not_rendered_yet_is_asked_of_the_workers_and_never_rendered_in_the_request(
+    fake_pdf: list[tuple[str, str]],
+) -> None:
+    entry, result = released_entry()
+    client = _logged_in(entry)
+
+    # As on a real results day: the task goes to the broker and a documents worker renders it later.
+    with mock.patch("certificates.tasks.documents_render.apply_async") as queued:
+        answers = [client.get(_url(entry)) for _ in range(3)]
+
+    assert fake_pdf == []  # nothing rendered by the web request
+    assert [a.status_code for a in answers] == [202, 202, 202]
+    page = answers[0].content.decode()
+    assert "Your PDF is being prepared" in page and "try again in 15 seconds" in page
+    assert answers[0]["Retry-After"] == "15" and "no-store" in answers[0]["Cache-Control"]
+    assert f'href="/results/{entry.public_id}/statement.pdf"' in page
+    # Once a minute per result, on the urgent queue, for this result only.
+    queued.assert_called_once_with(kwargs={"result_ids": [result.pk]}, queue=services.URGENT_QUEUE)
+
+    services.documents_render_for_results(result_ids=[result.pk])  # the worker's turn
+
+    assert _status(client, _url(entry)) == 200
+
+
+def test_the_preparing_page_never_shows_before_release_or_to_others(fake_pdf: list[tuple[str, str]]) -> None:
+    entry, result = released_entry()
+    Result.objects.filter(pk=result.pk).update(released_at=timezone.now() + dt.timedelta(hours=1))
+
+    with mock.patch("certificates.tasks.documents_render.apply_async") as queued:
+        assert _status(_logged_in(entry), _url(entry)) == 404
+        other, _ = released_entry()
+        assert _status(_logged_in(other), _url(entry)) == 404
+
+    queued.assert_not_called()
