@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import dateformat, timezone
@@ -37,6 +37,8 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from redis.exceptions import RedisError
+
+from results_portal.prepared import PreparedQuery
 
 from .models import AuthFailure, CredentialLock, User
 
@@ -255,18 +257,50 @@ def _throttle_count(*, windows: list[_Window]) -> None:
             logger.warning("guard: %s throttle reached (%s failures): %s", window.reason, count, window.key)
 
 
-def _lock_for_update(*, kind: str, key: str) -> CredentialLock:
-    """Return the identifier's lock row, created if need be, locked until the end of the transaction.
+def _id_serialise(*, kind: str, key: str) -> None:
+    """Wait for the identifier's turn: hold its advisory lock until the end of the transaction.
 
-    Locking the row makes concurrent tries for one identifier take turns, so no more than
-    ``GUARD_ID_FAILURES`` of them are compared before the lock, however many arrive at once.
+    Every try of one identifier and kind takes this lock before reading the lock state, so concurrent tries
+    take turns and no more than ``GUARD_ID_FAILURES`` of them are compared before the lock, however many
+    arrive at once. A PostgreSQL advisory lock rather than ``SELECT … FOR UPDATE`` on the lock row: it needs
+    no row (most identifiers have none), writes nothing, and leaves a successful try's transaction read-only,
+    so its commit waits for no disk write. Two identifiers whose 64-bit digests collide merely take turns.
     """
-    while True:
+    if connection.vendor != "postgresql":
+        # SQLite (make run) has no advisory locks: this insert takes its single write lock, so all tries take turns.
         CredentialLock.objects.bulk_create([CredentialLock(kind=kind, identifier=key)], ignore_conflicts=True)
-        lock = CredentialLock.objects.select_for_update().filter(kind=kind, identifier=key).first()
-        if lock is not None:
-            return lock
-        # guard_prune deleted the row between the two statements: create it again.
+        return
+    digest = hashlib.blake2b(f"guard:{kind}:{key}".encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+
+
+@dataclass(frozen=True)
+class _LockState:
+    failures: int = 0
+    locks: int = 0
+    locked_until: datetime | None = None
+
+    @property
+    def is_clear(self) -> bool:
+        return not self.failures and not self.locks and self.locked_until is None
+
+
+# Every guarded try reads this; compiled once, it costs an eighth of building the queryset each time.
+_lock_state_rows = PreparedQuery(
+    lambda kind, identifier: (
+        CredentialLock.objects.filter(kind=kind, identifier=identifier)
+        .order_by()
+        .values_list("failures", "locks", "locked_until")
+    ),
+    {"kind": str, "identifier": str},
+)
+
+
+def _lock_state(*, kind: str, key: str) -> _LockState:
+    """Return the identifier's lock state; an identifier without a row has never failed (or was pruned)."""
+    rows = _lock_state_rows.rows(kind=kind, identifier=key)
+    return _LockState(*rows[0]) if rows else _LockState()
 
 
 def _lock_length(locks: int) -> timedelta:
@@ -274,29 +308,51 @@ def _lock_length(locks: int) -> timedelta:
     return timedelta(minutes=min(minutes, _LONGEST_LOCK_MINUTES))
 
 
-def _failure_record(*, lock: CredentialLock, identifier: str, ip: str, purpose: str, now: datetime) -> bool:
-    """Count a failure against the (locked) row and audit it; return whether it locked the identifier."""
-    lock.failures += 1
-    lock.last_failure_at = now
-    caused_lock = lock.failures >= _setting("GUARD_ID_FAILURES")
+def _failure_record(
+    *, kind: str, key: str, state: _LockState, identifier: str, ip: str, purpose: str, now: datetime
+) -> datetime | None:
+    """Count a failure on top of ``state`` and audit it; return the end of the lock it caused, if it caused one.
+
+    Call it holding the identifier's turn (``_id_serialise``), with ``state`` read after taking it: no other
+    try can change the row meanwhile, and ``guard_reset`` takes the same turn. Should ``guard_prune`` delete
+    the row meanwhile, the upsert writes back what it held plus this failure: it errs towards locking.
+    """
+    failures = state.failures + 1
+    locks = state.locks
+    locked_until = state.locked_until
+    caused_lock = failures >= _setting("GUARD_ID_FAILURES")
     if caused_lock:
-        lock.locks += 1
-        lock.failures = 0
-        lock.locked_until = now + _lock_length(lock.locks)
-    lock.save(update_fields=["failures", "locks", "locked_until", "last_failure_at"])
+        locks += 1
+        failures = 0
+        locked_until = now + _lock_length(locks)
+    # One upsert: the row exists only once an identifier has failed, for unknown IDs as for real ones.
+    CredentialLock.objects.bulk_create(
+        [
+            CredentialLock(
+                kind=kind,
+                identifier=key,
+                failures=failures,
+                locks=locks,
+                locked_until=locked_until,
+                last_failure_at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["kind", "identifier"],
+        update_fields=["failures", "locks", "locked_until", "last_failure_at"],
+    )
     AuthFailure.objects.create(
         at=now,
-        kind=lock.kind,
+        kind=kind,
         identifier=identifier[:_IDENTIFIER_MAX],
         ip=_ip_or_none(ip),
         purpose=purpose,
         caused_lock=caused_lock,
     )
-    if caused_lock:
-        logger.warning(
-            "guard: %s locked for %s until %s (lock %s)", identifier, lock.kind, lock.locked_until, lock.locks
-        )
-    return caused_lock
+    if not caused_lock:
+        return None
+    logger.warning("guard: %s locked for %s until %s (lock %s)", identifier, kind, locked_until, locks)
+    return locked_until
 
 
 def guard_check(
@@ -335,29 +391,31 @@ def guard_check(
     except GuardRefusal as refusal:
         logger.info("guard: refused %s try from %s: %s", kind, ip, refusal.reason)
         raise
+    key = _lock_key(normalised)
     with transaction.atomic(durable=True):
-        lock = _lock_for_update(kind=kind, key=_lock_key(normalised))
-        if lock.locked_until is not None and lock.locked_until > now:
+        _id_serialise(kind=kind, key=key)
+        state = _lock_state(kind=kind, key=key)
+        if state.locked_until is not None and state.locked_until > now:
             logger.info("guard: refused %s try for locked %s from %s", kind, normalised, ip)
             raise GuardRefusal(
-                message=_locked_message(kind=kind, locked_until=lock.locked_until),
-                retry_after=_seconds_until(moment=lock.locked_until, now=now),
+                message=_locked_message(kind=kind, locked_until=state.locked_until),
+                retry_after=_seconds_until(moment=state.locked_until, now=now),
                 reason="locked",
             )
         matched = verify(normalised)
         if matched is not None:
-            if lock.failures or lock.locks or lock.locked_until is not None:
-                lock.failures = 0
-                lock.locks = 0
-                lock.locked_until = None
-                lock.save(update_fields=["failures", "locks", "locked_until"])
+            # The usual success writes nothing: the identifier has no row, or a clear one.
+            if not state.is_clear:
+                CredentialLock.objects.filter(kind=kind, identifier=key).update(failures=0, locks=0, locked_until=None)
             return matched
-        caused_lock = _failure_record(lock=lock, identifier=normalised, ip=ip, purpose=purpose, now=now)
+        locked_until = _failure_record(
+            kind=kind, key=key, state=state, identifier=normalised, ip=ip, purpose=purpose, now=now
+        )
     _throttle_count(windows=windows)
-    if caused_lock and lock.locked_until is not None:
+    if locked_until is not None:
         raise GuardFailure(
-            message=_locked_message(kind=kind, locked_until=lock.locked_until),
-            retry_after=_seconds_until(moment=lock.locked_until, now=now),
+            message=_locked_message(kind=kind, locked_until=locked_until),
+            retry_after=_seconds_until(moment=locked_until, now=now),
             reason="failed",
         )
     raise GuardFailure(
@@ -368,11 +426,13 @@ def guard_check(
 def guard_reset(*, kind: str, identifier: str) -> None:
     """Clear an identifier's failures and locks for one kind, e.g. when its centre reissues the secret number.
 
-    Runs in the caller's transaction, so a reissue that is rolled back leaves the lock as it was.
+    Runs in the caller's transaction, so a reissue that is rolled back leaves the lock as it was. It waits for
+    a try of the same identifier in progress, so that try's failure cannot overwrite the reset.
     """
-    CredentialLock.objects.filter(kind=Kind(kind), identifier=_lock_key(identifier_normalise(identifier))).update(
-        failures=0, locks=0, locked_until=None
-    )
+    key = _lock_key(identifier_normalise(identifier))
+    with transaction.atomic():
+        _id_serialise(kind=Kind(kind), key=key)
+        CredentialLock.objects.filter(kind=Kind(kind), identifier=key).update(failures=0, locks=0, locked_until=None)
 
 
 def guard_prune(*, now: datetime | None = None) -> tuple[int, int]:

@@ -3,12 +3,18 @@
 What a verifier sees of a result is read only through ``results.selectors.results_visible`` (embargo and
 ownership, with the audience of whoever proved they hold the entry): a result that is not visible is
 "not yet released" until its window closes and "pending" (Q) after it.
+
+Every form and API lookup reads an entry by Candidate ID and then one entry's visible result: both are read as
+plain values, their SQL compiled once per process (``results_portal.prepared``).
 """
 
 import datetime as dt
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -16,12 +22,14 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from centres.models import Entry
+from centres.models import Candidate, Entry
+from centres.services import secret_number_hash, secret_number_matches
 from exams.models import Exam
 from grading.scale import SCALE_EXAMS
 from results.charts import result_name, score_display
 from results.models import Result
-from results.selectors import Audience, entry_is_pending, results_visible_by_entry
+from results.selectors import Audience, results_visible
+from results_portal.prepared import PreparedQuery
 
 from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
 
@@ -80,44 +88,189 @@ class ResultFacts:
 
 
 @dataclass(frozen=True)
+class EntryFacts:
+    """What a verifier who holds an entry may know of it besides its result: whose it is, which exam, where.
+
+    Plain values, read in one query (``entry_facts_matching_secret``) or taken from a loaded entry
+    (``EntryFacts.of``); it carries no credential.
+    """
+
+    entry_id: int
+    candidate_id: str
+    candidate_name: str
+    exam_code: str
+    exam_name: str
+    verifiable: bool
+    session_date: dt.date
+    results_by: dt.datetime
+    centre_name: str
+
+    @classmethod
+    def of(cls, entry: Entry) -> "EntryFacts":
+        """Return the facts of an entry loaded with its person, session, exam and centre."""
+        session = entry.session
+        return cls(
+            entry_id=entry.pk,
+            candidate_id=entry.candidate_id,
+            candidate_name=entry.person.full_name,
+            exam_code=session.exam.code,
+            exam_name=session.exam.name,
+            verifiable=session.exam.verifiable_online,
+            session_date=session.date,
+            results_by=session.window_end,
+            centre_name=entry.centre.name,
+        )
+
+
+@dataclass(frozen=True)
 class VerifiedEntry:
     """An entry a verifier has proved they may see (secret number, share link, QR code), with its facts.
 
     ``results`` is empty when the entry's exam cannot be verified online (``Exam.verifiable_online``).
     """
 
-    entry: Entry
+    entry_id: int
     candidate_id: str
     candidate_name: str
+    exam_code: str
     exam_name: str
+    session_date: dt.date
     centre_name: str
     verifiable: bool
     results: tuple[ResultFacts, ...]
 
 
-def _released_facts(result: Result) -> ResultFacts:
-    entry = result.entry
-    exam = entry.session.exam
-    scale = SCALE_EXAMS.get(exam.code)
+_ENTRY_COLUMNS = (
+    "pk",
+    "status",
+    "secret_hash",
+    "candidate_id",
+    "person__first_name",
+    "person__last_name",
+    "session__exam__code",
+    "session__exam__name",
+    "session__exam__verifiable_online",
+    "session__date",
+    "session__window_end",
+    "centre__name",
+)
+
+
+@cache
+def _dummy_secret_hash() -> str:
+    # Made by the same function as real hashes, of 16 random characters that no 4-digit secret number equals.
+    return secret_number_hash(secret_number=secrets.token_hex(8))
+
+
+# Runs for every secret number tried: compiling its five-table query once saves most of its cost.
+_entry_facts_rows = PreparedQuery(
+    lambda candidate_id: Entry.objects.filter(candidate_id=candidate_id).values_list(*_ENTRY_COLUMNS),
+    {"candidate_id": str},
+)
+
+
+def entry_facts_matching_secret(*, candidate_id: str, secret_number: str) -> EntryFacts | None:
+    """Return the facts of the entry whose Candidate ID and secret number both match, else None, in one query.
+
+    Never says which failed: an unknown ID is compared with a dummy hash, so both answers cost the same work
+    (docs/decisions/0003-brute-force-policy.md), and a withdrawn entry matches nothing.
+    """
+    rows = _entry_facts_rows.rows(candidate_id=candidate_id.strip().upper())
+    if not rows:
+        secret_number_matches(secret_number=secret_number.strip(), secret_hash=_dummy_secret_hash())
+        return None
+    pk, status, secret_hash, cid, first, last, exam_code, exam_name, verifiable, date, window_end, centre = rows[0]
+    matches = secret_number_matches(secret_number=secret_number.strip(), secret_hash=secret_hash)
+    if not matches or status == Entry.Status.WITHDRAWN:
+        return None
+    return EntryFacts(
+        entry_id=pk,
+        candidate_id=cid,
+        candidate_name=Candidate(first_name=first, last_name=last).full_name,
+        exam_code=exam_code,
+        exam_name=exam_name,
+        verifiable=verifiable,
+        session_date=date,
+        results_by=window_end,
+        centre_name=centre,
+    )
+
+
+@dataclass
+class _VisibleResult:
+    grade: str
+    overall_score: int | None
+    cefr_level: str
+    amended_at: dt.datetime | None
+    scores: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def _visible_scores(*, entry_ids: tuple[int, ...], now: dt.datetime) -> QuerySet[Result, tuple[Any, ...]]:
+    """Return the visible results of these entries, one row per component score, as the columns a verifier sees.
+
+    The visibility selector decides (embargo, held, withdrawn, ownership by these entries); values drop the
+    models it joins for display.
+    """
+    return (
+        results_visible(audience=Audience(entry_ids=entry_ids), now=now)
+        .prefetch_related(None)
+        .order_by("component_scores__component__order")
+        .values_list(
+            "entry_id",
+            "grade",
+            "overall_score",
+            "cefr_level",
+            "amended_at",
+            "component_scores__component__code",
+            "component_scores__component__name",
+            "component_scores__score",
+        )
+    )
+
+
+# One entry is every form and API lookup: the same queryset, compiled once (the rule stays results_visible's).
+_visible_scores_of_one = PreparedQuery(
+    lambda entry_id, now: _visible_scores(entry_ids=(entry_id,), now=now), {"entry_id": int, "now": dt.datetime}
+)
+
+
+def _visible_results(*, entry_ids: Sequence[int], now: dt.datetime) -> dict[int, _VisibleResult]:
+    """Return the visible result of each of these entries with its component scores, in one query."""
+    if len(entry_ids) == 1:
+        rows: Iterable[tuple[Any, ...]] = _visible_scores_of_one.rows(entry_id=entry_ids[0], now=now)
+    else:
+        rows = _visible_scores(entry_ids=tuple(entry_ids), now=now)
+    visible: dict[int, _VisibleResult] = {}
+    for entry_id, grade, overall, cefr, amended_at, code, name, score in rows:
+        result = visible.get(entry_id)
+        if result is None:
+            result = visible[entry_id] = _VisibleResult(grade, overall, cefr, amended_at)
+        if code is not None:
+            result.scores.append((code, name, score))
+    return visible
+
+
+def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
+    scale = SCALE_EXAMS.get(entry.exam_code)
     components = tuple(
         ComponentFact(
-            code=score.component.code,
-            label=str(COMPONENT_LABELS.get(score.component.code, score.component.name)),
-            score=score.score,
-            display=score_display(exam=scale, score=score.score) if scale is not None else str(score.score),
+            code=code,
+            label=str(COMPONENT_LABELS.get(code, name)),
+            score=score,
+            display=score_display(exam=scale, score=score) if scale is not None else str(score),
         )
-        for score in result.component_scores.all()
+        for code, name, score in result.scores
     )
     if scale is not None:
         overall_display = score_display(exam=scale, score=result.overall_score)
     else:
         overall_display = "—" if result.overall_score is None else str(result.overall_score)
     return ResultFacts(
-        exam_code=exam.code,
-        exam_name=exam.name,
-        session_date=entry.session.date,
+        exam_code=entry.exam_code,
+        exam_name=entry.exam_name,
+        session_date=entry.session_date,
         status=RELEASED,
-        results_by=entry.session.window_end,
+        results_by=entry.results_by,
         result=result.grade,
         result_display=result_name(result.grade),
         overall_score=result.overall_score,
@@ -128,50 +281,52 @@ def _released_facts(result: Result) -> ResultFacts:
     )
 
 
-def _unreleased_facts(entry: Entry, *, now: dt.datetime) -> ResultFacts:
-    exam = entry.session.exam
-    pending = entry_is_pending(entry=entry, now=now)
+def _unreleased_facts(entry: EntryFacts, *, now: dt.datetime) -> ResultFacts:
+    # The rule of results.selectors.entry_is_pending (which takes a loaded Entry): past the window's end
+    # without a visible result is a Q. verification/tests/test_lookup.py holds the two to the same answers.
+    pending = now > entry.results_by
     return ResultFacts(
-        exam_code=exam.code,
-        exam_name=exam.name,
-        session_date=entry.session.date,
+        exam_code=entry.exam_code,
+        exam_name=entry.exam_name,
+        session_date=entry.session_date,
         status=PENDING if pending else NOT_YET_RELEASED,
-        results_by=entry.session.window_end,
+        results_by=entry.results_by,
         result=PENDING_GRADE if pending else None,
         result_display=PENDING_GRADE if pending else "",
     )
 
 
-def entries_verified(*, entries: Sequence[Entry], now: dt.datetime | None = None) -> dict[int, VerifiedEntry]:
-    """Return what a verifier may see of each of these entries now, keyed by entry id, in two queries.
+def entries_verified(*, entries: Sequence[EntryFacts], now: dt.datetime | None = None) -> dict[int, VerifiedEntry]:
+    """Return what a verifier may see of each of these entries now, keyed by entry id, in one query.
 
-    The entries must come with their person, session, exam and centre (``centres.selectors``); the caller
-    has proved it holds them.
+    The caller has proved it holds the entries. No query when none of them can be verified online.
     """
     moment = now or timezone.now()
-    verifiable = [e for e in entries if e.session.exam.verifiable_online]
-    visible = results_visible_by_entry(audience=Audience.entries(verifiable), entries=verifiable, now=moment)
+    verifiable = [entry.entry_id for entry in entries if entry.verifiable]
+    visible = _visible_results(entry_ids=verifiable, now=moment) if verifiable else {}
     answer: dict[int, VerifiedEntry] = {}
     for entry in entries:
         results: tuple[ResultFacts, ...] = ()
-        if entry.session.exam.verifiable_online:
-            result = visible.get(entry.pk)
-            results = (_released_facts(result) if result is not None else _unreleased_facts(entry, now=moment),)
-        answer[entry.pk] = VerifiedEntry(
-            entry=entry,
+        if entry.verifiable:
+            result = visible.get(entry.entry_id)
+            results = (_released_facts(entry, result) if result is not None else _unreleased_facts(entry, now=moment),)
+        answer[entry.entry_id] = VerifiedEntry(
+            entry_id=entry.entry_id,
             candidate_id=entry.candidate_id,
-            candidate_name=entry.person.full_name,
-            exam_name=entry.session.exam.name,
-            centre_name=entry.centre.name,
-            verifiable=entry.session.exam.verifiable_online,
+            candidate_name=entry.candidate_name,
+            exam_code=entry.exam_code,
+            exam_name=entry.exam_name,
+            session_date=entry.session_date,
+            centre_name=entry.centre_name,
+            verifiable=entry.verifiable,
             results=results,
         )
     return answer
 
 
-def entry_verified(*, entry: Entry, now: dt.datetime | None = None) -> VerifiedEntry:
+def entry_verified(*, entry: EntryFacts, now: dt.datetime | None = None) -> VerifiedEntry:
     """Return what a verifier may see of one entry now (see ``entries_verified``)."""
-    return entries_verified(entries=[entry], now=now)[entry.pk]
+    return entries_verified(entries=[entry], now=now)[entry.entry_id]
 
 
 def exams_verifiable_online() -> QuerySet[Exam]:

@@ -37,12 +37,18 @@ from accounts.models import User
 from accounts.sealing import seal, unseal
 from candidates.models import CandidateAccount
 from centres.models import Entry
-from centres.selectors import entry_matching_secret
 from results_portal.csvimport import ImportRejected, RowError, error_text, read_records
 
 from . import tasks
 from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
-from .selectors import RELEASED, VerifiedEntry, entries_verified, entry_verified
+from .selectors import (
+    RELEASED,
+    EntryFacts,
+    VerifiedEntry,
+    entries_verified,
+    entry_facts_matching_secret,
+    entry_verified,
+)
 
 Channel = Verification.Channel
 
@@ -189,8 +195,21 @@ def verification_record(
 
     ``organisation`` is the logged-in verifier organisation, or None for an anonymous verifier.
     """
+    return _verification_row_write(
+        entry_id=entry.pk, channel=channel, organisation=organisation, share_link=share_link, at=at
+    )
+
+
+def _verification_row_write(
+    *,
+    entry_id: int,
+    channel: str,
+    organisation: VerifierOrganisation | None = None,
+    share_link: ShareLink | None = None,
+    at: dt.datetime | None = None,
+) -> Verification:
     return Verification.objects.create(
-        entry=entry,
+        entry_id=entry_id,
         at=at or timezone.now(),
         channel=Channel(channel),
         organisation=organisation,
@@ -199,14 +218,14 @@ def verification_record(
     )
 
 
-def _entry_guarded(*, candidate_id: str, secret_number: str, ip: str, purpose: str, allowance: int) -> Entry:
+def _entry_guarded(*, candidate_id: str, secret_number: str, ip: str, purpose: str, allowance: int) -> EntryFacts:
     """Return the entry matching a Candidate ID and secret number through the guard (kind "secret")."""
     return guard_check(
         kind="secret",
         identifier=candidate_id,
         ip=ip,
         purpose=purpose,
-        verify=lambda cid: entry_matching_secret(candidate_id=cid, secret_number=secret_number),
+        verify=lambda cid: entry_facts_matching_secret(candidate_id=cid, secret_number=secret_number),
         allowance=allowance,
     )
 
@@ -227,6 +246,8 @@ def verification_lookup(
 
     Guarded (``accounts.guard``) with the organisation's allowance; raises ``GuardRefusal`` (or its subclass
     ``GuardFailure`` for an unknown ID and a wrong secret number alike). Call it outside any transaction.
+    A success costs the guard's read-only transaction (its turn, the lock state, the entry), one read of
+    the visible result and one insert of the audit row.
     """
     entry = _entry_guarded(
         candidate_id=candidate_id,
@@ -235,8 +256,9 @@ def verification_lookup(
         purpose=_purpose(channel),
         allowance=organisation.allowance if organisation is not None else 1,
     )
-    verified = entry_verified(entry=entry)
-    verification_record(entry=entry, channel=channel, organisation=organisation)
+    now = timezone.now()
+    verified = entry_verified(entry=entry, now=now)
+    _verification_row_write(entry_id=entry.entry_id, channel=channel, organisation=organisation, at=now)
     return verified
 
 
@@ -421,7 +443,7 @@ def share_link_open(*, token: str, organisation: VerifierOrganisation | None = N
     )
     if link is None:
         return None
-    verified = entry_verified(entry=link.entry, now=now)
+    verified = entry_verified(entry=EntryFacts.of(link.entry), now=now)
     if not verified.results or verified.results[0].status != RELEASED:
         return None
     verification_record(entry=link.entry, channel=Channel.LINK, organisation=organisation, share_link=link, at=now)
@@ -488,8 +510,8 @@ def _bulk_row(candidate_id: str, status: str, verified: VerifiedEntry | None) ->
     if verified is not None:
         row["name"] = verified.candidate_name
         row["exam_name"] = verified.exam_name
-        row["exam_code"] = verified.entry.session.exam.code
-        row["session_date"] = verified.entry.session.date.isoformat()
+        row["exam_code"] = verified.exam_code
+        row["session_date"] = verified.session_date.isoformat()
         if verified.results:
             facts = verified.results[0]
             row["status"] = BULK_VERIFIED if facts.status == RELEASED else facts.status
@@ -524,7 +546,7 @@ def bulk_check(
     others go on. Call it outside any transaction (the guard's records commit on their own).
     """
     total = len(rows)
-    matched: dict[int, Entry] = {}
+    matched: dict[int, EntryFacts] = {}
     statuses: list[str] = []
     for index, (candidate_id, secret_number) in enumerate(rows):
         try:
@@ -543,12 +565,12 @@ def bulk_check(
         if progress is not None and ((index + 1) % BULK_PROGRESS_EVERY == 0 or index + 1 == total):
             progress(index + 1, total)
     now = timezone.now()
-    unique_entries = list({entry.pk: entry for entry in matched.values()}.values())
+    unique_entries = list({entry.entry_id: entry for entry in matched.values()}.values())
     verified = entries_verified(entries=unique_entries, now=now)
     Verification.objects.bulk_create(
         [
             Verification(
-                entry=entry,
+                entry_id=entry.entry_id,
                 at=now,
                 channel=Channel.BULK,
                 organisation=organisation,
@@ -561,7 +583,7 @@ def bulk_check(
     lines = []
     for index, (candidate_id, _secret) in enumerate(rows):
         entry = matched.get(index)
-        lines.append(_bulk_row(candidate_id, statuses[index], verified[entry.pk] if entry is not None else None))
+        lines.append(_bulk_row(candidate_id, statuses[index], verified[entry.entry_id] if entry is not None else None))
     counts = Counter(line[1] for line in lines)
     return bulk_output_csv(lines), dict(counts)
 

@@ -322,17 +322,29 @@ def test_it_refuses_to_run_inside_the_callers_transaction() -> None:
 
 
 def test_a_guarded_try_takes_a_small_fixed_number_of_queries(
-    clock: Clock, django_assert_max_num_queries: DjangoAssertNumQueries
+    clock: Clock, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
-    # Insert-if-missing, select for update, update, audit insert; plus the savepoint pair of the test case.
-    with django_assert_max_num_queries(6):
+    # Each count includes the savepoint pair that stands for the guard's transaction inside the test's.
+    with django_assert_num_queries(4):  # take the ID's turn, read its state: nothing written
+        assert secret_try(KNOWN_ID, RIGHT) == KNOWN_ID
+    with django_assert_num_queries(6):  # turn, state, upsert the count, audit the failure
         fail(lambda: secret_try(KNOWN_ID, WRONG))
-    with django_assert_max_num_queries(6):
+    with django_assert_num_queries(6):
         fail(lambda: secret_try(OTHER_ID, WRONG))
-    with django_assert_max_num_queries(5):
+    with django_assert_num_queries(5):  # turn, state, clear the failure
         assert secret_try(KNOWN_ID, RIGHT) == KNOWN_ID
-    with django_assert_max_num_queries(4):
+    with django_assert_num_queries(4):
         assert secret_try(KNOWN_ID, RIGHT) == KNOWN_ID
+    lock(OTHER_ID)
+    with django_assert_num_queries(5):  # turn, state, then rolled back: refused without comparing or writing
+        assert fail(lambda: secret_try(OTHER_ID, RIGHT)).reason == "locked"
+
+
+def test_a_success_writes_nothing_for_an_id_that_never_failed(clock: Clock) -> None:
+    assert secret_try(KNOWN_ID, RIGHT) == KNOWN_ID
+
+    assert not CredentialLock.objects.exists()
+    assert not AuthFailure.objects.exists()
 
 
 def test_with_the_cache_down_the_id_lockout_still_holds(clock: Clock) -> None:
@@ -374,12 +386,51 @@ def test_concurrent_failures_are_all_counted_and_no_more_than_five_are_compared(
     assert CredentialLock.objects.get(identifier=KNOWN_ID).locks == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_reset_waits_for_a_try_in_progress_so_its_failure_cannot_undo_the_reset() -> None:
+    for _ in range(4):
+        fail(lambda: secret_try(KNOWN_ID, WRONG))
+    comparing, release = threading.Event(), threading.Event()
+
+    def slow_wrong(cid: str) -> None:
+        comparing.set()
+        release.wait(timeout=10)
+
+    def attempt() -> None:
+        try:
+            guard_check(kind="secret", identifier=KNOWN_ID, ip=IP, purpose="register", verify=slow_wrong)
+        except GuardFailure:
+            pass
+        finally:
+            connection.close()
+
+    def reissue() -> None:
+        guard_reset(kind="secret", identifier=KNOWN_ID)
+        connection.close()
+
+    trying = threading.Thread(target=attempt)
+    trying.start()
+    assert comparing.wait(timeout=10)
+    resetting = threading.Thread(target=reissue)
+    resetting.start()
+    resetting.join(timeout=0.5)
+    assert resetting.is_alive(), "the reset waits for the identifier's turn"
+    release.set()
+    trying.join()
+    resetting.join()
+
+    state = CredentialLock.objects.get(identifier=KNOWN_ID)
+    assert (state.failures, state.locks, state.locked_until) == (0, 0, None), "the fifth failure came first"
+    assert secret_try(KNOWN_ID, RIGHT) == KNOWN_ID
+
+
 def test_guard_prune_deletes_old_failures_and_forgets_quiet_locks(clock: Clock) -> None:
     lock(KNOWN_ID)
+    fail(lambda: secret_try(OTHER_ID, WRONG))
     assert secret_try(OTHER_ID, SECRETS[OTHER_ID]) == OTHER_ID
 
-    assert guard_prune(now=clock.now + timedelta(days=1)) == (0, 1), "only the empty row of the success goes"
-    assert guard_prune(now=clock.now + timedelta(days=366)) == (5, 1)
+    assert guard_prune(now=clock.now + timedelta(days=1)) == (0, 1), "only the row the success emptied goes"
+    assert guard_prune(now=clock.now + timedelta(days=366)) == (6, 1)
     assert not CredentialLock.objects.exists()
 
 

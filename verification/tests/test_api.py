@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from accounts.models import AuthFailure, CredentialLock
 from centres.tests.factories import DEFAULT_SECRET
 from results.tests.factories import FCE_SCORES
 from verification.models import ApiKey, Verification
@@ -215,18 +216,72 @@ def test_csrf_is_not_required(db: None) -> None:
     assert response.status_code == 200
 
 
-def test_api_query_count_is_bounded(client: Client, django_assert_max_num_queries: Any) -> None:
+def _statements(captured: Any) -> list[str]:
+    return [query["sql"].split()[0].upper() for query in captured.captured_queries]
+
+
+def test_a_success_takes_seven_statements_and_writes_only_the_audit_row(
+    client: Client, django_assert_num_queries: Any
+) -> None:
     entry = released_entry()
-    org = organisation()
-    _key, secret = api_key_create(organisation=org, name="k")
     body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
 
-    with django_assert_max_num_queries(10):
+    # The guard's transaction (a savepoint in tests): the ID's turn, its lock state, the entry. Then the visible
+    # result with its scores, and the audit row.
+    with django_assert_num_queries(7) as captured:
         assert _post(client, body).status_code == 200
-    with django_assert_max_num_queries(12):
+
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert _statements(captured) == ["SAVEPOINT", "SELECT", "SELECT", "SELECT", "RELEASE", "SELECT", "INSERT"]
+    assert "verification_verification" in sql[-1]
+    assert not any("FOR UPDATE" in statement for statement in sql), "no row lock on success"
+    assert not CredentialLock.objects.exists() and not AuthFailure.objects.exists()
+
+
+def test_an_api_key_adds_its_lookup_and_at_most_one_write_a_minute(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    entry = released_entry()
+    _key, secret = api_key_create(organisation=organisation(), name="k")
+    body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
+
+    with django_assert_num_queries(9):  # the key, noting its first use, then the seven of a success
         assert _post(client, body, Authorization=f"Bearer {secret}").status_code == 200
-    with django_assert_max_num_queries(10):
-        assert _post(client, {**body, "secret_number": WRONG}).status_code == 404
+    with django_assert_num_queries(8):
+        assert _post(client, body, Authorization=f"Bearer {secret}").status_code == 200
+
+
+@pytest.mark.parametrize("candidate_id", ["known", "ZZZ999999"])
+def test_a_failure_takes_seven_statements_for_an_unknown_id_as_for_a_wrong_secret(
+    client: Client, django_assert_num_queries: Any, candidate_id: str
+) -> None:
+    entry = released_entry()
+    body = {"candidate_id": entry.candidate_id if candidate_id == "known" else candidate_id, "secret_number": WRONG}
+
+    # Turn, lock state, entry, count the failure, audit it; no results read, no Verification row.
+    with django_assert_num_queries(7) as captured:
+        assert _post(client, body).status_code == 404
+
+    assert _statements(captured) == ["SAVEPOINT", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "RELEASE"]
+    assert not Verification.objects.exists()
+
+
+def test_refusals_compare_nothing_and_write_nothing(
+    client: Client, django_assert_num_queries: Any, settings: Any
+) -> None:
+    entry = released_entry()
+    for _ in range(5):
+        _post(client, {"candidate_id": entry.candidate_id, "secret_number": WRONG})
+    body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
+
+    with django_assert_num_queries(5) as captured:  # turn, lock state, rolled back
+        assert _post(client, body).status_code == 429
+    assert not any("centres_entry" in query["sql"] for query in captured.captured_queries)
+
+    settings.GUARD_IP_FAILURES = 5
+    with django_assert_num_queries(0):  # the network's throttle is read from the cache alone
+        assert _post(client, {"candidate_id": "OTHER1", "secret_number": DEFAULT_SECRET}).status_code == 429
+    assert AuthFailure.objects.count() == 5
 
 
 def test_schema_is_openapi_31(client: Client) -> None:

@@ -1,0 +1,115 @@
+"""verification_lookup: the lean entry lookup and results read keep the guard's and the embargo's promises."""
+
+import datetime as dt
+import json
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import AuthFailure
+from centres.models import Entry
+from centres.selectors import entries_with_details
+from centres.tests.factories import DEFAULT_SECRET, EntryFactory
+from results.models import Result
+from results.selectors import entry_is_pending
+from results.tests.factories import result_for
+from verification import selectors
+from verification.models import Verification
+from verification.selectors import NOT_YET_RELEASED, PENDING, EntryFacts, entry_facts_matching_secret, entry_verified
+
+from .conftest import pending_entry, released_entry, session_with_window
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/verifications"
+WRONG = "0000" if DEFAULT_SECRET != "0000" else "1111"
+
+
+def _post(client: Client, candidate_id: str, secret_number: str = DEFAULT_SECRET) -> Any:
+    body = json.dumps({"candidate_id": candidate_id, "secret_number": secret_number})
+    return client.post(URL, data=body, content_type="application/json")
+
+
+def test_a_result_is_shown_from_its_release_instant_and_not_a_microsecond_before(client: Client) -> None:
+    release = timezone.now() + dt.timedelta(hours=1)
+    entry = EntryFactory(session=session_with_window(opened_days_ago=-1))
+    result_for(entry, released_at=release, status=Result.Status.READY)
+
+    with patch("django.utils.timezone.now", return_value=release - dt.timedelta(microseconds=1)):
+        before = _post(client, entry.candidate_id).json()["results"][0]
+    with patch("django.utils.timezone.now", return_value=release):
+        at = _post(client, entry.candidate_id).json()["results"][0]
+
+    assert (before["status"], before["result"], before["overall_score"], before["components"]) == (
+        NOT_YET_RELEASED,
+        None,
+        None,
+        None,
+    )
+    assert (at["status"], at["result"]) == ("released", "Grade B")
+
+
+def test_a_result_held_after_release_is_not_shown(client: Client) -> None:
+    entry = released_entry()
+    Result.objects.filter(entry=entry).update(status=Result.Status.HELD)
+
+    facts = _post(client, entry.candidate_id).json()["results"][0]
+
+    assert (facts["status"], facts["result"], facts["overall_score"]) == (NOT_YET_RELEASED, None, None)
+
+
+def test_a_withdrawn_entry_answers_like_a_wrong_secret_number(client: Client) -> None:
+    withdrawn = released_entry(status=Entry.Status.WITHDRAWN)
+    other = released_entry()
+
+    refused = _post(client, withdrawn.candidate_id)
+    wrong = _post(client, other.candidate_id, WRONG)
+
+    assert refused.status_code == wrong.status_code == 404
+    assert refused.content == wrong.content
+    assert AuthFailure.objects.filter(identifier=withdrawn.candidate_id).count() == 1
+    assert not Verification.objects.exists()
+
+
+def test_an_unknown_id_is_compared_with_a_dummy_hash_like_a_wrong_secret() -> None:
+    entry = EntryFactory()
+
+    with patch.object(selectors, "secret_number_matches", wraps=selectors.secret_number_matches) as compared:
+        assert entry_facts_matching_secret(candidate_id="ZZZ999999", secret_number=DEFAULT_SECRET) is None
+        assert entry_facts_matching_secret(candidate_id=entry.candidate_id, secret_number=WRONG) is None
+
+    assert compared.call_count == 2, "both answers cost one keyed hash"
+    dummy = compared.call_args_list[0].kwargs["secret_hash"]
+    assert dummy.split("$")[0] == entry.secret_hash.split("$")[0], "the dummy is a hash of the same kind"
+
+
+def test_the_lookup_gives_the_facts_of_the_loaded_entry() -> None:
+    entry = EntryFactory(candidate_id="SIR094701")
+
+    found = entry_facts_matching_secret(candidate_id=" sir094701 ", secret_number=DEFAULT_SECRET)
+
+    assert found == EntryFacts.of(entries_with_details().get(pk=entry.pk))
+
+
+@pytest.mark.parametrize("offset", [dt.timedelta(microseconds=-1), dt.timedelta(0), dt.timedelta(microseconds=1)])
+def test_pending_follows_the_results_selector_at_the_windows_end(offset: dt.timedelta) -> None:
+    entry = entries_with_details().get(pk=pending_entry().pk)
+    moment = entry.session.window_end + offset
+
+    status = entry_verified(entry=EntryFacts.of(entry), now=moment).results[0].status
+
+    assert status == (PENDING if entry_is_pending(entry=entry, now=moment) else NOT_YET_RELEASED)
+
+
+def test_several_entries_are_read_in_one_query(django_assert_num_queries: Any) -> None:
+    entries = [released_entry(), released_entry(), pending_entry()]
+    facts = [EntryFacts.of(entry) for entry in entries_with_details().filter(pk__in=[e.pk for e in entries])]
+
+    with django_assert_num_queries(1):
+        verified = selectors.entries_verified(entries=facts)
+
+    assert sorted(v.results[0].status for v in verified.values()) == [PENDING, "released", "released"]
+    assert all(len(v.results[0].components) == 5 for v in verified.values() if v.results[0].is_released)
