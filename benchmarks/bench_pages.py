@@ -34,6 +34,7 @@ COLD_SPARE = 100  # candidates used to warm the workers up, never part of the fi
 ROUNDS = 3
 RATIO_TARGET = 0.6
 VERIFICATION_PATH = "/api/v1/verifications"
+DASHBOARD_PATH = "/results/"
 
 
 def _page_figures(name: str, ours: WrkResult, floor: WrkResult, *, ok: tuple[int, ...] = (200,)) -> list[Figure]:
@@ -159,6 +160,19 @@ def run() -> list[Figure]:
         _open_every_statement(port, candidates)
         ours, floor = _alternating(base, statement_lines, floor_lines, total=duration)
         figures += _page_figures("Statement of Results page (every candidate has opened it once)", ours, floor)
+        # The page after logging in (no target in the issue; it sizes the web tier in docs/scaling.md).
+        dashboard_lines = [(DASHBOARD_PATH, c.cookie, "") for c in candidates]
+        dashboard, floor = _alternating(base, dashboard_lines, floor_lines, total=seconds(6))
+        say(f"dashboard: ours {dashboard.describe()}; floor {floor.describe()}")
+        figures.append(
+            Figure(
+                f"candidate's dashboard ({DASHBOARD_PATH}), req/s at {CONNECTIONS} concurrent "
+                f"({dashboard.errors()} errors)",
+                "req/s",
+                dashboard.per_second,
+                floor.per_second,
+            )
+        )
 
         if not _verification_api_exists():
             reason = f"{VERIFICATION_PATH} is not in the URLs yet (verification app being built)"
