@@ -310,8 +310,15 @@ def gunicorn(*, env: Mapping[str, str], port: int, workers: int = WEB_WORKERS, n
     return service
 
 
-def celery_worker(*, env: Mapping[str, str], concurrency: int = TASK_WORKERS, name: str = "worker") -> Service:
-    """Start a Celery worker as production does (prefork pool) and wait until it takes tasks."""
+def celery_worker(*, env: Mapping[str, str], concurrency: int | None = None, name: str = "worker") -> Service:
+    """Start a Celery worker for the ``celery`` queue as production does and wait until it takes tasks.
+
+    Prefork pool with two processes per core (unless ``concurrency`` or BENCH_TASK_WORKERS says otherwise), as
+    docker-compose.yml's ``worker``: an email task spends much of its time waiting on SMTP and PostgreSQL
+    (docs/decisions/0005-results-email-outbox.md).
+    """
+    if concurrency is None:
+        concurrency = TASK_WORKERS if "BENCH_TASK_WORKERS" in os.environ else 2 * CORES
     service = Service(
         name,
         [

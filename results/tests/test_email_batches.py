@@ -1,0 +1,173 @@
+"""The send task's batches: each content rendered once, the SMTP bytes Django would send, SENT marks in groups."""
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from email import message_from_bytes
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends import smtp
+from django.core.mail.message import sanitize_address
+from django.test import override_settings
+from django.utils import timezone
+
+from centres.tests.factories import EntryFactory, ExamSessionFactory
+from results import emails
+from results.emails import outgoing_email_message, outgoing_emails_create
+from results.models import OutgoingEmail
+from results.tasks import outgoing_emails_send
+
+from .factories import account_for, result_for
+
+pytestmark = pytest.mark.django_db
+
+RELEASED = OutgoingEmail.Kind.RELEASED
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def _emails(*specs: tuple[Any, str]) -> list[int]:
+    """Write one "results released" email per (session, language); return their ids."""
+    results = []
+    for session, language in specs:
+        entry = EntryFactory(session=session)
+        account_for(entry, language=language)
+        results.append(result_for(entry, released_at=timezone.now() - dt.timedelta(minutes=1)))
+    return outgoing_emails_create(result_ids=[r.pk for r in results], kind=RELEASED)
+
+
+class RecordingSMTP:
+    """Stands in for ``smtplib.SMTP`` under Django's SMTP backend: records what would go on the wire."""
+
+    sent: list[tuple[str, list[str], bytes]] = []
+
+    def __init__(self, host: str, port: int, **kwargs: Any) -> None:
+        pass
+
+    def sendmail(self, from_addr: str, to_addrs: Sequence[str], msg: bytes) -> dict[str, Any]:
+        RecordingSMTP.sent.append((from_addr, list(to_addrs), msg))
+        return {}
+
+    def quit(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def smtp_wire(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str], bytes]]:
+    """Send through Django's SMTP backend to a recording stand-in for the server; return what it received."""
+    RecordingSMTP.sent = []
+    monkeypatch.setattr(smtp.EmailBackend, "connection_class", property(lambda self: RecordingSMTP))
+    return RecordingSMTP.sent
+
+
+def _comparable(data: bytes) -> bytes:
+    """Return a message's bytes without what differs between two builds of it: the MIME boundary and the Date."""
+    data = re.sub(rb"={15}\d+==", b"BOUNDARY", data)
+    return re.sub(rb"\r\nDate: [^\r]*\r\n", b"\r\nDate: DATE\r\n", data)
+
+
+def test_a_batch_renders_each_content_once_and_each_email_in_its_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    june, november = ExamSessionFactory(), ExamSessionFactory()
+    ids = _emails((june, "en"), (june, "es"), (june, "en"), (november, "en"), (june, "es"), (june, "zh-hans"))
+    rendered = []
+    render = emails.render_to_string
+
+    def counting_render(template_name: str, context: dict[str, Any]) -> str:
+        rendered.append(template_name)
+        return render(template_name, context)
+
+    monkeypatch.setattr(emails, "render_to_string", counting_render)
+    outgoing_emails_send.delay(email_ids=ids)
+
+    assert len(rendered) == 4 * 3, "four contents: June in English, Spanish and Chinese, November in English"
+    monkeypatch.undo()
+    sent = {m.to[0]: m for m in mail.outbox}
+    assert len(sent) == len(ids)
+    assert len({m.subject for m in mail.outbox}) == 3
+    rows = OutgoingEmail.objects.filter(pk__in=ids).select_related("account__user", "result__entry__session__exam")
+    for email in rows:
+        alone = outgoing_email_message(email=email)
+        message = sent[email.account.user.email]
+        assert (message.subject, message.body) == (alone.subject, alone.body)
+        assert message.alternatives == alone.alternatives
+        assert message.extra_headers == alone.extra_headers
+
+
+@override_settings(EMAIL_BACKEND=SMTP_BACKEND)
+def test_over_smtp_each_email_is_the_bytes_django_would_send(
+    smtp_wire: list[tuple[str, list[str], bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = ExamSessionFactory()
+    ids = _emails((session, "en"), (session, "es"), (session, "zh-hans"), (session, "en"), (session, "en"))
+    unusual = OutgoingEmail.objects.select_related("account__user").get(pk=ids[3])
+    unusual.account.user.email = "Zoë.O'Neil@example.org"
+    unusual.account.user.save(update_fields=["email"])
+    expected = {
+        email.pk: outgoing_email_message(email=email).message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+        for email in OutgoingEmail.objects.filter(pk__in=ids).select_related(
+            "account__user", "result__entry__session__exam"
+        )
+    }
+    built = []
+    build = EmailMultiAlternatives.message
+
+    def counting_build(self: EmailMultiAlternatives) -> Any:
+        built.append(self.to)
+        return build(self)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "message", counting_build)
+
+    outgoing_emails_send.delay(email_ids=ids)
+
+    assert len(built) == 3 + 1, "built once per language, and for the address that cannot be put in place"
+    assert len(smtp_wire) == len(ids)
+    for (sender, recipients, data), email_id in zip(smtp_wire, ids, strict=True):
+        email = OutgoingEmail.objects.select_related("account__user").get(pk=email_id)
+        assert sender == sanitize_address("Results Portal <results@example.org>", "utf-8")
+        assert recipients == [sanitize_address(email.account.user.email, "utf-8")]
+        assert _comparable(data) == _comparable(expected[email_id])
+        date = parsedate_to_datetime(message_from_bytes(data)["Date"])
+        assert abs(date.replace(tzinfo=date.tzinfo or dt.UTC) - timezone.now()) < dt.timedelta(minutes=1)
+    assert set(OutgoingEmail.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"sent"}
+
+
+@override_settings(EMAIL_BACKEND=SMTP_BACKEND)
+def test_over_smtp_an_email_whose_headers_cannot_be_put_in_place_is_built_by_django(
+    smtp_wire: list[tuple[str, list[str], bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    to, date, message_id = emails._SUBSTITUTED
+    monkeypatch.setattr(emails, "_SUBSTITUTED", (to, message_id, date), raising=True)  # not Django's order
+    (email_id,) = _emails((ExamSessionFactory(), "en"))
+    email = OutgoingEmail.objects.select_related("account__user", "result__entry__session__exam").get(pk=email_id)
+    expected = outgoing_email_message(email=email).message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+
+    outgoing_emails_send.delay(email_ids=[email_id])
+
+    ((_, _, data),) = smtp_wire
+    assert _comparable(data) == _comparable(expected)
+
+
+def test_accepted_emails_are_marked_sent_a_group_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    session = ExamSessionFactory()
+    ids = _emails(*[(session, "en")] * (2 * emails.MARK_SENT_EVERY + 3))
+    groups = []
+    mark_sent = emails._outgoing_emails_mark_sent
+
+    def recording_mark_sent(*, email_ids: Sequence[int]) -> None:
+        groups.append(list(email_ids))
+        mark_sent(email_ids=email_ids)
+
+    monkeypatch.setattr(emails, "_outgoing_emails_mark_sent", recording_mark_sent)
+
+    outgoing_emails_send.delay(email_ids=ids)
+
+    assert [len(group) for group in groups] == [emails.MARK_SENT_EVERY, emails.MARK_SENT_EVERY, 3]
+    assert [email_id for group in groups for email_id in group] == ids
+    assert len(mail.outbox) == len(ids)
+    assert set(OutgoingEmail.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"sent"}
