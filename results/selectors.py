@@ -122,12 +122,13 @@ def results_visible_by_entry(
 ) -> dict[int, Result]:
     """Return the visible results of these entries keyed by entry id (entries without one are absent).
 
-    ``with_scores=False`` leaves out the skill scores (one query fewer) for pages that show the result only.
+    ``with_scores=False`` is for pages that show the result only and hold the entries already: no skill scores
+    (one query fewer) and no joins to the entry's details.
     """
     ids = [e.pk for e in entries]
     visible = results_visible(audience=audience, now=now).filter(entry_id__in=ids)
     if not with_scores:
-        visible = visible.prefetch_related(None)
+        visible = visible.select_related(None).prefetch_related(None)
     return {r.entry_id: r for r in visible}
 
 

@@ -1,11 +1,13 @@
 """Candidate pages for results: the Statement of Results of one entry."""
 
+import functools
 import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -216,9 +218,31 @@ STATEMENT_TEMPLATE = "results/statement.html"
 STATEMENT_CACHE_SECONDS = 600
 
 
+# What the rendered page is made from besides the result: a deployment that changes any of these makes new keys,
+# so no page rendered by the previous code is served after it.
+_STATEMENT_SOURCES = (
+    "results/views.py",
+    "results/charts.py",
+    "grading/scale.py",
+    "templates/base.html",
+    "results/templates/results/statement.html",
+    "locale/es/LC_MESSAGES/django.mo",
+    "locale/zh_Hans/LC_MESSAGES/django.mo",
+)
+
+
+@functools.cache
+def _statement_code_version() -> str:
+    digest = hashlib.blake2b(digest_size=6)
+    for name in _STATEMENT_SOURCES:
+        path = settings.BASE_DIR / name
+        digest.update(path.read_bytes() if path.exists() else name.encode())
+    return digest.hexdigest()
+
+
 def _statement_cache_key(fingerprint: tuple[object, ...], language: str) -> str:
     digest = hashlib.blake2b(repr(fingerprint).encode(), digest_size=12).hexdigest()
-    return f"statement:{fingerprint[0]}:{digest}:{language}"
+    return f"statement:{fingerprint[0]}:{digest}:{language}:{_statement_code_version()}"
 
 
 @candidate_required

@@ -7,6 +7,7 @@ candidate never meets a stale or foreign copy, and the CSRF token is the visitor
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -196,3 +197,18 @@ def test_the_fingerprint_query_is_the_selectors_own(django_assert_num_queries: A
     assert (
         statement_fingerprint(account_id=account.pk, public_id=entry.public_id, now=now - dt.timedelta(days=2)) is None
     )
+
+
+def test_a_deployment_that_changes_the_page_makes_new_keys(tmp_path: Path, settings: Any) -> None:
+    for name in views._STATEMENT_SOURCES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("version 1")
+    settings.BASE_DIR = tmp_path
+    views._statement_code_version.cache_clear()
+    try:
+        before = views._statement_cache_key((1, 1), "en")
+        (tmp_path / "templates/base.html").write_text("version 2")
+        views._statement_code_version.cache_clear()
+        assert views._statement_cache_key((1, 1), "en") != before
+    finally:
+        views._statement_code_version.cache_clear()
