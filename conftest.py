@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -16,6 +17,13 @@ def _clean_cache() -> Iterator[None]:
     """Start every test with an empty cache: throttles and cached pages must not leak between tests."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """End every test in the default language: a request to /es/… leaves Spanish active in the thread."""
+    yield
+    translation.deactivate()
 
 
 def otp_login(client: Client, user: User) -> Client:

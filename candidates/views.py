@@ -26,6 +26,7 @@ from centres.models import Entry
 from grading.scale import SCALE_EXAMS
 from results.charts import result_name, score_display
 from results.selectors import Audience, entry_is_pending, results_visible_by_entry
+from results_portal.pages import cached_page, page_key
 from verification.selectors import verifications_by_entry
 
 from . import selectors, services
@@ -165,10 +166,52 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
         return super().form_valid(form)
 
 
+# What the dashboard is drawn from besides its data (results_portal/pages.py adds the base template and catalogues).
+DASHBOARD_SOURCES = (
+    "candidates/views.py",
+    "candidates/forms.py",
+    "candidates/templates/candidates/dashboard.html",
+    "verification/templates/verification/dashboard_panel.html",
+    "templates/includes/form_fields.html",
+    "results/charts.py",
+)
+
+
+def _dashboard_shown(rows: list[dict[str, Any]], verifications: dict[int, list[Any]]) -> list[object]:
+    """Return everything the dashboard shows, for its cache key: each entry, its result and its verifications."""
+    shown: list[object] = []
+    for row in rows:
+        entry, result = row["entry"], row["result"]
+        session = entry.session
+        shown.append(
+            (
+                (entry.pk, entry.public_id, entry.candidate_id, entry.status, entry.centre.name),
+                (session.date, session.window_start, session.window_end, session.exam.name),
+                (row["grade"], row["overall"], row["withdrawn"], row["pending"], row["window_open"]),
+                (result.pk, result.version, result.ready_at, result.cefr_level, result.amended_at) if result else None,
+                tuple(
+                    (
+                        v.pk,
+                        v.at,
+                        v.channel,
+                        v.organisation_name,
+                        v.share_link.organisation_name if v.share_link else "",
+                    )
+                    for v in verifications.get(entry.pk, [])
+                ),
+            )
+        )
+    return shown
+
+
 @candidate_required
 @never_cache
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show each of the candidate's entries with its result, the date it is due by, or 'Q' once that has passed."""
+    """Show each of the candidate's entries with its result, the date it is due by, or 'Q' once that has passed.
+
+    The data is read on every request (entries, visible results, verifications); the page drawn from it is kept
+    under a key made of all of it (results_portal/pages.py), so only the drawing is saved.
+    """
     account: CandidateAccount = request.candidate_account  # type: ignore[attr-defined]
     now = timezone.now()
     entries = list(selectors.account_entries(account=account))
@@ -195,12 +238,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "window_open": entry.session.window_start <= now,
             }
         )
-    context = {
-        "rows": rows,
-        "link_form": LinkEntryForm(),
-        "verifications": verifications_by_entry(entries=entries),
-    }
-    return render(request, "candidates/dashboard.html", context)
+    verifications = verifications_by_entry(entries=entries)
+    key = page_key("dashboard", account.pk, _dashboard_shown(rows, verifications), DASHBOARD_SOURCES)
+    context = {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications}
+    return cached_page(request, key=key, template="candidates/dashboard.html", context=lambda: context)
 
 
 @sensitive_post_parameters("secret_number")

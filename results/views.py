@@ -1,23 +1,15 @@
 """Candidate pages for results: the Statement of Results of one entry."""
 
-import functools
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from django.conf import settings
-from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -38,6 +30,7 @@ from grading.scale import (
     scale_result,
 )
 from results_portal.downloads import csv_response
+from results_portal.pages import cached_page, page_key
 
 from .charts import below_text, component_chart_svg, result_name, score_display
 from .models import Result
@@ -213,36 +206,13 @@ def _statement_context(result: Result) -> dict[str, Any]:
 
 
 STATEMENT_TEMPLATE = "results/statement.html"
-# A rendered statement page is kept this long at most. Its key changes with everything of the result it shows
-# (grade, scores via ``ready_at``, version), so this only bounds how long a corrected name can lag.
-STATEMENT_CACHE_SECONDS = 600
-
-
-# What the rendered page is made from besides the result: a deployment that changes any of these makes new keys,
-# so no page rendered by the previous code is served after it.
-_STATEMENT_SOURCES = (
+# What the page is drawn from besides the result (results_portal/pages.py adds the base template and catalogues).
+STATEMENT_SOURCES = (
     "results/views.py",
     "results/charts.py",
     "grading/scale.py",
-    "templates/base.html",
     "results/templates/results/statement.html",
-    "locale/es/LC_MESSAGES/django.mo",
-    "locale/zh_Hans/LC_MESSAGES/django.mo",
 )
-
-
-@functools.cache
-def _statement_code_version() -> str:
-    digest = hashlib.blake2b(digest_size=6)
-    for name in _STATEMENT_SOURCES:
-        path = settings.BASE_DIR / name
-        digest.update(path.read_bytes() if path.exists() else name.encode())
-    return digest.hexdigest()
-
-
-def _statement_cache_key(fingerprint: tuple[object, ...], language: str) -> str:
-    digest = hashlib.blake2b(repr(fingerprint).encode(), digest_size=12).hexdigest()
-    return f"statement:{fingerprint[0]}:{digest}:{language}:{_statement_code_version()}"
 
 
 @candidate_required
@@ -253,31 +223,22 @@ def statement(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
     Whether the candidate may see it is asked of the database on every request (one lean query through the
     visibility selector: ownership, release instant, hold, withdrawal), so embargo stays exact to the second.
-    Only then may the page come from the cache: an earlier request that passed the same check rendered it,
-    under a key made of the result's displayed fields, version and the language. The page holds nothing of the
-    visitor but the CSRF token of its forms, which is put in at each request; requests with a query string or
-    with messages to show are rendered afresh.
+    Only then may the page come from the cache (results_portal/pages.py), under a key made of the result's
+    displayed fields and version.
     """
     account: CandidateAccount = request.candidate_account  # type: ignore[attr-defined]
     fingerprint = statement_fingerprint(account_id=account.pk, public_id=public_id)
     if fingerprint is None:
         raise Http404
-    cacheable = not request.GET and not len(messages.get_messages(request))
-    key = _statement_cache_key(fingerprint, get_language())
-    cached: tuple[str, str] | None = cache.get(key) if cacheable else None
-    if cached is None:
+
+    def context() -> dict[str, Any]:
         result = results_visible(audience=Audience.candidate(account.pk)).filter(pk=cast(int, fingerprint[0])).first()
         if result is None:  # held or withdrawn between the two queries
             raise Http404
-        context = _statement_context(result)
-        if not cacheable:
-            return render(request, STATEMENT_TEMPLATE, context)
-        # A placeholder nobody can guess stands for the token in the stored copy, so no name can contain it.
-        placeholder = f"csrf-{secrets.token_hex(16)}"
-        cached = (placeholder, render_to_string(STATEMENT_TEMPLATE, {**context, "csrf_token": placeholder}, request))
-        cache.set(key, cached, STATEMENT_CACHE_SECONDS)
-    placeholder, page = cached
-    return HttpResponse(page.replace(placeholder, get_token(request)))
+        return _statement_context(result)
+
+    key = page_key("statement", fingerprint[0], fingerprint, STATEMENT_SOURCES)
+    return cached_page(request, key=key, template=STATEMENT_TEMPLATE, context=context)
 
 
 @require_GET

@@ -1,6 +1,8 @@
 """The dashboard's "Add another exam" form is rendered once per language and kept; the CSRF token is per visitor."""
 
+import datetime as dt
 import re
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -9,6 +11,13 @@ from django.utils import timezone
 from accounts.backends import USER_WITH_ACCOUNT
 from accounts.tests.factories import UserFactory
 from candidates.models import CandidateAccount
+from centres.models import Entry
+from centres.tests.factories import EntryFactory
+from results.models import Result
+from results.services import result_hold
+from results.tests.factories import account_for, result_for
+from results_portal import pages
+from verification.models import Verification
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +44,41 @@ def test_the_form_is_in_each_language_and_tokens_are_each_visitors_own() -> None
     tokens = [TOKEN.findall(page) for page in (english, again)]
     assert all(len(found) >= 2 for found in tokens)  # logout, language, link form
     assert set(tokens[0]).isdisjoint(tokens[1])
+
+
+def _dashboard_of(entry: Entry) -> Client:
+    client = Client()
+    client.force_login(account_for(entry).user, backend=USER_WITH_ACCOUNT)
+    return client
+
+
+def test_a_second_visit_is_not_drawn_again_and_a_release_shows_at_once() -> None:
+    entry = EntryFactory()
+    release = timezone.now() + dt.timedelta(hours=1)
+    result = result_for(entry, released_at=release, status=Result.Status.READY)
+    client = _dashboard_of(entry)
+
+    with mock.patch("results_portal.pages.render_to_string", wraps=pages.render_to_string) as drawn:
+        before = [client.get("/results/").content.decode() for _ in range(2)]
+        with mock.patch("django.utils.timezone.now", return_value=release):
+            after = client.get("/results/").content.decode()
+
+    assert drawn.call_count == 2  # once before the release instant, once at it
+    assert "Grade B" not in before[0] and "Grade B" not in before[1]
+    assert "Grade B" in after and f"/results/{entry.public_id}/" in after
+    result_hold(result=result, actor=None, reason="enquiry")
+    with mock.patch("django.utils.timezone.now", return_value=release):
+        assert "Grade B" not in client.get("/results/").content.decode()
+
+
+def test_a_new_verification_shows_at_once() -> None:
+    entry = EntryFactory()
+    result_for(entry, released_at=timezone.now() - dt.timedelta(days=1))
+    client = _dashboard_of(entry)
+    assert "Nobody has verified this result yet." in client.get("/results/").content.decode()
+
+    Verification.objects.create(
+        entry=entry, at=timezone.now(), channel=Verification.Channel.API, organisation_name="Uni of Testing"
+    )
+
+    assert "Uni of Testing" in client.get("/results/").content.decode()

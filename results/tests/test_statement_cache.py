@@ -25,6 +25,7 @@ from results import views
 from results.models import Result
 from results.selectors import Audience, results_visible, statement_fingerprint
 from results.services import result_hold, result_unhold
+from results_portal import pages
 
 from .test_statement_page import _account, _entry, _result
 
@@ -200,15 +201,15 @@ def test_the_fingerprint_query_is_the_selectors_own(django_assert_num_queries: A
 
 
 def test_a_deployment_that_changes_the_page_makes_new_keys(tmp_path: Path, settings: Any) -> None:
-    for name in views._STATEMENT_SOURCES:
+    for name in (*pages.COMMON_SOURCES, *views.STATEMENT_SOURCES):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("version 1")
     settings.BASE_DIR = tmp_path
-    views._statement_code_version.cache_clear()
+    pages.sources_version.cache_clear()
     try:
-        before = views._statement_cache_key((1, 1), "en")
+        before = pages.page_key("statement", 1, (1, 1), views.STATEMENT_SOURCES)
         (tmp_path / "templates/base.html").write_text("version 2")
-        views._statement_code_version.cache_clear()
-        assert views._statement_cache_key((1, 1), "en") != before
+        pages.sources_version.cache_clear()
+        assert pages.page_key("statement", 1, (1, 1), views.STATEMENT_SOURCES) != before
     finally:
-        views._statement_code_version.cache_clear()
+        pages.sources_version.cache_clear()
