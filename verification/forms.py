@@ -66,6 +66,10 @@ class OrganisationLoginForm(PortalForm):
     )
 
 
+class OrganisationPasswordResetForm(PortalForm):
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+
+
 class ApiKeyForm(PortalForm):
     name = forms.CharField(
         label=_("Key name"),

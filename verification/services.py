@@ -32,7 +32,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from accounts.guard import GuardFailure, GuardRefusal, guard_check, password_matches
+from accounts.guard import GuardFailure, GuardRefusal, guard_check, guard_reset, password_matches
 from accounts.models import User
 from accounts.sealing import seal, unseal
 from candidates.models import CandidateAccount
@@ -339,6 +339,31 @@ def organisation_authenticate(*, email: str, password: str, ip: str) -> Verifier
     if not organisation.is_confirmed:
         raise ValidationError(ORGANISATION_NOT_CONFIRMED, code="not_confirmed")
     return organisation
+
+
+def organisation_password_reset_request(*, email: str) -> None:
+    """Email a password-reset link to this address if a confirmed organisation uses it; otherwise do as much work.
+
+    The caller always shows the same answer, so the form does not reveal which addresses are registered.
+    """
+    organisation = (
+        VerifierOrganisation.objects.select_related("user")
+        .filter(email=_normalise_email(email), email_confirmed_at__isnull=False, user__is_active=True)
+        .first()
+    )
+    if organisation is None:
+        make_password(secrets.token_hex(8))  # the same hashing work as a real request, so it takes as long
+        return
+    user_id = organisation.user_id
+    language = get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(lambda: tasks.organisation_password_reset_send.delay(user_id=user_id, language=language))
+
+
+def organisation_password_locks_lift(*, user: User) -> None:
+    """Lift the login lockout of an organisation whose password has just been reset from its email."""
+    organisation = VerifierOrganisation.objects.filter(user=user).first()
+    if organisation is not None:
+        guard_reset(kind="password", identifier=organisation.email)
 
 
 def confirmation_resend(*, organisation: VerifierOrganisation) -> None:

@@ -92,3 +92,31 @@ def organisation_exists_notice_send(*, organisation_id: int, language: str) -> N
         path = reverse("verification:organisation_login")
     context = {"link": settings.SITE_URL + path, "organisation": organisation.name}
     _send(template="organisation_exists", to=organisation.email, context=context, language=language)
+
+
+@shared_task(**RETRY)
+def organisation_password_reset_send(*, user_id: int, language: str) -> None:
+    """Email an organisation a single-use, expiring link to choose a new password (never the password itself)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from .models import VerifierOrganisation
+
+    organisation = VerifierOrganisation.objects.select_related("user").filter(user_id=user_id).first()
+    if organisation is None or not organisation.user.is_active:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        path = reverse(
+            "verification:organisation_password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(organisation.user_id)),
+                "token": default_token_generator.make_token(organisation.user),
+            },
+        )
+    context = {
+        "link": settings.SITE_URL + path,
+        "organisation": organisation.name,
+        "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+    }
+    _send(template="organisation_password_reset", to=organisation.email, context=context, language=language)

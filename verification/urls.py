@@ -25,6 +25,12 @@ urlpatterns = [
     path("organisations/confirm/<str:token>/", views.organisation_confirm, name="organisation_confirm"),
     path("organisations/login/", views.organisation_login, name="organisation_login"),
     path("organisations/logout/", views.organisation_logout, name="organisation_logout"),
+    path("organisations/password-reset/", views.organisation_password_reset, name="organisation_password_reset"),
+    path(
+        "organisations/password-reset/<uidb64>/<token>/",
+        views.OrganisationPasswordResetConfirm.as_view(),
+        name="organisation_password_reset_confirm",
+    ),
     path("organisations/history/", views.organisation_history, name="organisation_history"),
     path("organisations/keys/", views.api_keys, name="api_keys"),
     path("organisations/keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),

@@ -14,12 +14,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -40,6 +41,7 @@ from .forms import (
     ApiKeyForm,
     BulkUploadForm,
     OrganisationLoginForm,
+    OrganisationPasswordResetForm,
     OrganisationRegisterForm,
     ShareLinkForm,
     VerifyForm,
@@ -233,6 +235,34 @@ def organisation_login(request: HttpRequest) -> HttpResponse:
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def organisation_password_reset(request: HttpRequest) -> HttpResponse:
+    """Ask for a password-reset link by email; the answer is the same whether or not the address is registered."""
+    form = OrganisationPasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        # One email per address per 10 minutes, so the form cannot be used to flood a mailbox.
+        if cache.add(f"verifier-reset-request:{email}", 1, RESEND_EVERY_SECONDS):
+            services.organisation_password_reset_request(email=email)
+        return render(request, "verification/organisation_password_reset_done.html")
+    return render(request, "verification/organisation_password_reset.html", {"form": form})
+
+
+class OrganisationPasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """Choose a new password from the emailed link (single use: the token dies with the old password)."""
+
+    template_name = "verification/organisation_password_reset_confirm.html"
+    success_url = reverse_lazy("verification:organisation_login")
+    post_reset_login = False
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if self.user is not None:
+            services.organisation_password_locks_lift(user=self.user)
+        messages.success(self.request, _("Your password has been changed. Log in with your new password."))
+        return super().form_valid(form)
 
 
 @require_POST
