@@ -5,7 +5,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -22,6 +21,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.backends import USER_WITH_ACCOUNT
 from accounts.guard import GuardRefusal, client_ip, guard_check
+from accounts.models import User
+from accounts.password_reset import PasswordResetConfirmView
 from centres.models import Entry
 from grading.scale import SCALE_EXAMS
 from results.charts import result_name, score_display
@@ -152,18 +153,14 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     return render(request, "candidates/password_reset.html", {"form": form})
 
 
-class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
-    """Choose a new password from the emailed link (single use: the token dies with the old password)."""
+class PasswordResetConfirm(PasswordResetConfirmView):
+    """A candidate chooses a new password from the emailed link; the lockouts of their Candidate IDs are lifted."""
 
-    template_name = "candidates/password_reset_confirm.html"
     success_url = reverse_lazy("candidates:login")
-    post_reset_login = False
+    new_link_url_name = "candidates:password_reset"
 
-    def form_valid(self, form: Any) -> HttpResponse:
-        if self.user is not None:
-            services.password_locks_lift(user=self.user)
-        messages.success(self.request, _("Your password has been changed. Log in with your new password."))
-        return super().form_valid(form)
+    def locks_lift(self, user: User) -> None:
+        services.password_locks_lift(user=user)
 
 
 # What the dashboard is drawn from besides its data (results_portal/pages.py adds the base template and catalogues).

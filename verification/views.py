@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -29,6 +28,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.guard import GuardRefusal, client_ip
+from accounts.models import User
+from accounts.password_reset import PasswordResetConfirmView
 from accounts.sealing import seal, unseal
 from candidates.access import candidate_required
 from candidates.models import CandidateAccount
@@ -251,18 +252,15 @@ def organisation_password_reset(request: HttpRequest) -> HttpResponse:
     return render(request, "verification/organisation_password_reset.html", {"form": form})
 
 
-class OrganisationPasswordResetConfirm(auth_views.PasswordResetConfirmView):
-    """Choose a new password from the emailed link (single use: the token dies with the old password)."""
+class OrganisationPasswordResetConfirm(PasswordResetConfirmView):
+    """An organisation chooses a new password from the emailed link; its login lockout is lifted."""
 
-    template_name = "verification/organisation_password_reset_confirm.html"
     success_url = reverse_lazy("verification:organisation_login")
-    post_reset_login = False
+    base_template = "verification/base_verify.html"
+    new_link_url_name = "verification:organisation_password_reset"
 
-    def form_valid(self, form: Any) -> HttpResponse:
-        if self.user is not None:
-            services.organisation_password_locks_lift(user=self.user)
-        messages.success(self.request, _("Your password has been changed. Log in with your new password."))
-        return super().form_valid(form)
+    def locks_lift(self, user: User) -> None:
+        services.organisation_password_locks_lift(user=user)
 
 
 @require_POST
