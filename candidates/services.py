@@ -6,13 +6,11 @@ Every try of a secret number or a password goes through ``accounts.guard`` (lock
 import uuid
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -133,18 +131,16 @@ def account_for_candidate_id(*, candidate_id: str) -> CandidateAccount | None:
 
 
 def password_reset_request(*, candidate_id: str) -> None:
-    """Email a password-reset link to the registered address of this Candidate ID's account, if there is one.
+    """Queue a password-reset email for this Candidate ID; the task sends it only if a confirmed account holds it.
 
-    The caller always shows the same answer, so the form does not reveal which IDs are registered.
+    The request does the same work whether or not the ID is registered (the look-up is the task's), so neither
+    the answer nor its timing tells which IDs are.
     """
-    account = account_for_candidate_id(candidate_id=candidate_id)
-    if account is None or not account.is_confirmed or not account.user.is_active:
-        # Same hashing work as a real request, so the answer takes as long either way.
-        make_password(get_random_string(12))
-        return
+    normalised = candidate_id.strip().upper()
     language = get_language()
-    user_id = account.user_id
-    transaction.on_commit(lambda: tasks.password_reset_send.delay(user_id=user_id, language=language))
+    transaction.on_commit(
+        lambda: tasks.password_reset_send.delay(candidate_id=normalised, language=language), robust=True
+    )
 
 
 @transaction.atomic

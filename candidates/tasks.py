@@ -44,11 +44,17 @@ def email_confirmation_send(*, user_id: int, language: str) -> None:
 
 
 @shared_task(**RETRY)
-def password_reset_send(*, user_id: int, language: str) -> None:
-    """Email a single-use, expiring password-reset link (never the password itself)."""
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
+def password_reset_send(*, candidate_id: str, language: str) -> None:
+    """Email a single-use, expiring password-reset link (never the password itself) to the account of this ID.
+
+    Nothing happens for an ID no confirmed, active account holds (the request looked the same).
+    """
+    from .services import account_for_candidate_id
+
+    account = account_for_candidate_id(candidate_id=candidate_id)
+    if account is None or not account.is_confirmed or not account.user.is_active:
         return
+    user = account.user
     path = reverse(
         "candidates:password_reset_confirm",
         kwargs={

@@ -342,21 +342,16 @@ def organisation_authenticate(*, email: str, password: str, ip: str) -> Verifier
 
 
 def organisation_password_reset_request(*, email: str) -> None:
-    """Email a password-reset link to this address if a confirmed organisation uses it; otherwise do as much work.
+    """Queue a password-reset email to this address; the task sends it only if a confirmed organisation uses it.
 
-    The caller always shows the same answer, so the form does not reveal which addresses are registered.
+    The request does the same work whether or not the address is registered (the look-up is the task's), so
+    neither the answer nor its timing tells which addresses are.
     """
-    organisation = (
-        VerifierOrganisation.objects.select_related("user")
-        .filter(email=_normalise_email(email), email_confirmed_at__isnull=False, user__is_active=True)
-        .first()
-    )
-    if organisation is None:
-        make_password(secrets.token_hex(8))  # the same hashing work as a real request, so it takes as long
-        return
-    user_id = organisation.user_id
+    address = _normalise_email(email)
     language = get_language() or settings.LANGUAGE_CODE
-    transaction.on_commit(lambda: tasks.organisation_password_reset_send.delay(user_id=user_id, language=language))
+    transaction.on_commit(
+        lambda: tasks.organisation_password_reset_send.delay(email=address, language=language), robust=True
+    )
 
 
 def organisation_password_locks_lift(*, user: User) -> None:

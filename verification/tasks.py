@@ -95,16 +95,23 @@ def organisation_exists_notice_send(*, organisation_id: int, language: str) -> N
 
 
 @shared_task(**RETRY)
-def organisation_password_reset_send(*, user_id: int, language: str) -> None:
-    """Email an organisation a single-use, expiring link to choose a new password (never the password itself)."""
+def organisation_password_reset_send(*, email: str, language: str) -> None:
+    """Email a confirmed organisation at this address a single-use, expiring link to choose a new password.
+
+    Nothing happens for an address no confirmed, active organisation uses (the request looked the same).
+    """
     from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
     from .models import VerifierOrganisation
 
-    organisation = VerifierOrganisation.objects.select_related("user").filter(user_id=user_id).first()
-    if organisation is None or not organisation.user.is_active:
+    organisation = (
+        VerifierOrganisation.objects.select_related("user")
+        .filter(email=email, email_confirmed_at__isnull=False, user__is_active=True)
+        .first()
+    )
+    if organisation is None:
         return
     with translation.override(settings.LANGUAGE_CODE):
         path = reverse(
