@@ -3,15 +3,15 @@
 What goes to the replica, and why it is safe:
 
 - only reads, only in GET/HEAD requests to the candidate's result pages (``/results/…``, with or without a
-  language prefix), only of the apps those pages read (results, entries, exams, candidate accounts,
+  language prefix), only of the apps those pages list and draw from (entries, exams, candidate accounts,
   documents). Everything else — every write, ``select_for_update`` (Django sends it to the write database),
   the guard, the login POST, the logged-in user (accounts), sessions, the admin, the centre area, the API,
   Celery tasks — stays on the primary;
-- the embargo does not depend on replication: visibility is ``released_at <= now``, written when results are
-  imported, hours or days before the window opens, so a lagging replica cannot show a result early. A hold
-  written on the primary after release reaches the replica after the replication lag (normally well under a
-  second): alert when lag exceeds 1 s (``pg_stat_replication.replay_lag``) and fall back to the primary by
-  unsetting ``DATABASE_REPLICA_URL``;
+- **no visibility decision is made on the replica**: every query whose base model is a result (the
+  ``results`` app: ``results_visible`` and everything built on it, which joins the entry's status and its
+  account link) reads the primary, so a hold, a withdrawal, an unlinked entry or a later release instant
+  counts at once, however far the replica lags. The replica takes the rest of those pages' reads: the
+  candidate's list of entries with their sessions and centres, the exams, the stored documents;
 - sessions are read from Redis, then the primary (``django.contrib.sessions`` is not routed): a candidate who
   has just logged in is never logged out by replica lag.
 
@@ -27,7 +27,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 REPLICA = "replica"
-REPLICA_APPS = frozenset({"results", "centres", "exams", "candidates", "certificates"})
+REPLICA_APPS = frozenset({"centres", "exams", "candidates", "certificates"})  # never "results": see above
 READ_PATHS = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)?/)?results/")
 
 _replica_allowed: ContextVar[bool] = ContextVar("replica_allowed", default=False)
