@@ -17,9 +17,24 @@ from .services import result_hold, result_unhold
 
 
 class ComponentScoreInline(admin.TabularInline):
+    """The scores, read only: a score changes through results_import, which keeps the amendment history, bumps the
+    version (so cached pages and PDFs are made again) and tells the candidate."""
+
     model = ComponentScore
     extra = 0
-    raw_id_fields = ["component"]
+    can_delete = False
+    readonly_fields = [
+        "component",
+        "score",
+        "ums",
+        "unit_grade",
+        "consideration_tariff",
+        "consideration_marks",
+        "calculated_for_absence",
+    ]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ResultAmendmentInline(admin.TabularInline):

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.backends import USER_WITH_ACCOUNT
 from candidates.models import CandidateAccount
-from centres.models import Entry
+from centres.models import Candidate, Entry
 from results import views
 from results.models import Result
 from results.selectors import Audience, results_visible, statement_fingerprint
@@ -93,6 +93,18 @@ def test_an_amendment_shows_at_once(client: Client) -> None:
 
     page = _get(client, entry).content.decode()
     assert "Grade A" in page and "This result was amended" in page
+
+
+def test_a_corrected_name_shows_at_once(client: Client) -> None:
+    account = _account()
+    entry = _entry(account)
+    _result(entry)
+    _login(client, account)
+    _get(client, entry)
+
+    Candidate.objects.filter(pk=entry.person_id).update(first_name="Corrected")
+
+    assert "Corrected" in _get(client, entry).content.decode()
 
 
 def test_a_result_held_after_it_was_cached_is_a_404_and_comes_back_when_released_again(client: Client) -> None:
