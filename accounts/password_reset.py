@@ -1,14 +1,19 @@
-"""The page an emailed password-reset link opens, shared by candidates and verifier organisations.
+"""Password resets by email, shared by candidates and verifier organisations: asking for a link, and the page
+the link opens.
 
 Each area says where to go afterwards, which page asks for a new link, its base template, and which lockouts a
 successful reset lifts (whoever can read the registered mailbox has shown who they are).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
+from django.core.cache import cache
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -36,3 +41,30 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             self.locks_lift(self.user)
         messages.success(self.request, _("Your password has been changed. Log in with your new password."))
         return super().form_valid(form)
+
+
+RESET_REQUEST_EVERY_SECONDS = 600
+
+
+def password_reset_request_page(
+    request: HttpRequest,
+    *,
+    form: Form,
+    field: str,
+    normalise: Callable[[str], str],
+    throttle_prefix: str,
+    send: Callable[[str], None],
+    template: str,
+    done_template: str,
+) -> HttpResponse:
+    """Answer the page that asks for a reset link: the same answer whether or not the account exists.
+
+    ``send`` queues the email for the normalised identifier, at most once per identifier every 10 minutes, so
+    the form cannot be used to flood a mailbox.
+    """
+    if request.method == "POST" and form.is_valid():
+        identifier = normalise(form.cleaned_data[field])
+        if cache.add(f"{throttle_prefix}:{identifier}", 1, RESET_REQUEST_EVERY_SECONDS):
+            send(identifier)
+        return render(request, done_template)
+    return render(request, template, {"form": form})

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.backends import USER_WITH_ACCOUNT
 from accounts.guard import GuardRefusal, client_ip, guard_check
 from accounts.models import User
-from accounts.password_reset import PasswordResetConfirmView
+from accounts.password_reset import PasswordResetConfirmView, password_reset_request_page
 from centres.models import Entry
 from grading.scale import SCALE_EXAMS
 from results.charts import result_name, score_display
@@ -143,14 +143,16 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_reset(request: HttpRequest) -> HttpResponse:
     """Ask for a password-reset link by Candidate ID; the answer is the same whether or not it is registered."""
-    form = PasswordResetRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        candidate_id = form.cleaned_data["candidate_id"].strip().upper()
-        # One email per Candidate ID per 10 minutes, so the form cannot be used to flood a mailbox.
-        if cache.add(f"reset-request:{candidate_id}", 1, RESEND_EVERY_SECONDS):
-            services.password_reset_request(candidate_id=candidate_id)
-        return render(request, "candidates/password_reset_done.html")
-    return render(request, "candidates/password_reset.html", {"form": form})
+    return password_reset_request_page(
+        request,
+        form=PasswordResetRequestForm(request.POST or None),
+        field="candidate_id",
+        normalise=lambda value: value.strip().upper(),
+        throttle_prefix="reset-request",
+        send=lambda candidate_id: services.password_reset_request(candidate_id=candidate_id),
+        template="candidates/password_reset.html",
+        done_template="candidates/password_reset_done.html",
+    )
 
 
 class PasswordResetConfirm(PasswordResetConfirmView):

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.guard import GuardRefusal, client_ip
 from accounts.models import User
-from accounts.password_reset import PasswordResetConfirmView
+from accounts.password_reset import PasswordResetConfirmView, password_reset_request_page
 from accounts.sealing import seal, unseal
 from candidates.access import candidate_required
 from candidates.models import CandidateAccount
@@ -53,7 +53,6 @@ View = Callable[..., HttpResponse]
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 NEW_SHARE_LINK_SESSION_KEY = "verification_new_share_link"
 NEW_API_KEY_SESSION_KEY = "verification_new_api_key"
-RESEND_EVERY_SECONDS = 600
 HISTORY_PAGE_SIZE = 50
 
 
@@ -242,14 +241,16 @@ def organisation_login(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def organisation_password_reset(request: HttpRequest) -> HttpResponse:
     """Ask for a password-reset link by email; the answer is the same whether or not the address is registered."""
-    form = OrganisationPasswordResetForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data["email"].strip().lower()
-        # One email per address per 10 minutes, so the form cannot be used to flood a mailbox.
-        if cache.add(f"verifier-reset-request:{email}", 1, RESEND_EVERY_SECONDS):
-            services.organisation_password_reset_request(email=email)
-        return render(request, "verification/organisation_password_reset_done.html")
-    return render(request, "verification/organisation_password_reset.html", {"form": form})
+    return password_reset_request_page(
+        request,
+        form=OrganisationPasswordResetForm(request.POST or None),
+        field="email",
+        normalise=lambda value: value.strip().lower(),
+        throttle_prefix="verifier-reset-request",
+        send=lambda email: services.organisation_password_reset_request(email=email),
+        template="verification/organisation_password_reset.html",
+        done_template="verification/organisation_password_reset_done.html",
+    )
 
 
 class OrganisationPasswordResetConfirm(PasswordResetConfirmView):
