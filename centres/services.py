@@ -249,6 +249,9 @@ def certification_rules_check(*, entry: Entry) -> None:
         )
 
 
+LATE_CASH_IN_REASON = "Late certification entry: the qualification result is worked out."
+
+
 @transaction.atomic
 def certification_entry_create(
     *, entry: Entry, actor: User | None, now: dt.datetime | None = None
@@ -271,5 +274,7 @@ def certification_entry_create(
         raise ValidationError(CASH_IN_CLOSED.format(series=series_label(session), date=closing.isoformat()))
     cash_in = CertificationEntry.objects.create(entry=entry, late=moment >= results_out, requested_by=actor)
     audit_record(actor=actor, action="entry.certification", subject=entry.candidate_id, detail={"late": cash_in.late})
-    qualifications_refresh(person_exam_pairs=[(entry.person_id, session.exam_id)], now=moment)
+    qualifications_refresh(
+        person_exam_pairs=[(entry.person_id, session.exam_id)], now=moment, actor=actor, reason=LATE_CASH_IN_REASON
+    )
     return cash_in

@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class CertificatesConfig(AppConfig):
     name = "certificates"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 - registers the receivers

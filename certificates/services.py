@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
-from centres.models import Entry
-from results.models import Result
+from centres.models import Candidate, Entry
+from results.events import result_event_record
+from results.models import Result, ResultEvent
 from results.selectors import Audience, results_visible
 
 from .models import CertificateAmendment, CertifyingStatementOrder, Document
@@ -114,7 +115,8 @@ def _bring_up_to_date(result: Result) -> int:
 
     Idempotent: a current document of the result's version whose file exists is left alone. The statement is
     always due, the certificate when the result has one; a certifying statement is rendered again only when
-    one was issued for an older version. A certificate whose result no longer has one is revoked.
+    one was issued for an older version. A certificate whose result no longer has one is revoked. A statement
+    printed with a name since corrected is issued again with the corrected one.
     """
     current = {d.kind: d for d in Document.objects.filter(result=result, status=Document.Status.CURRENT)}
     name = printed_name(result=result)
@@ -129,12 +131,20 @@ def _bring_up_to_date(result: Result) -> int:
             if document is not None:
                 _revoke(document, reason=f"Result amended (version {result.version}): it has no certificate.")
             continue
-        if document is not None and document.result_version == result.version:
+        # A corrected name reaches statements at once; a certificate is reissued with it only through its own
+        # amendment (the incorrect one must come back first).
+        renamed = document is not None and kind != Document.Kind.CERTIFICATE and document.name_printed != name
+        if document is not None and document.result_version == result.version and not renamed:
             if not _file_exists(document):
                 _render_into(document, result=result, replaces=document.replaces.first())
                 rendered += 1
             continue
-        reason = f"Result amended (version {result.version})." if document is not None else ""
+        if document is None:
+            reason = ""
+        elif document.result_version != result.version:
+            reason = f"Result amended (version {result.version})."
+        else:
+            reason = "Name corrected (misspelling)."
         _document_issue(result=result, kind=kind, name=name, previous=document, reason=reason)
         rendered += 1
     return rendered
@@ -248,6 +258,7 @@ def document_revoke(*, document: Document, actor: User | None, reason: str) -> D
         reason=reason.strip(),
         detail={"document": str(document.uuid), "kind": document.kind},
     )
+    result_event_record(kind=ResultEvent.Kind.REVOKED, result_ids=[document.result_id])
     return document
 
 
@@ -391,6 +402,7 @@ def certificate_amendment_issue(
         amendment.save(update_fields=["status", "refusal", "refused_at"])
         _amendment_audit(amendment, actor=actor, action="certificate.amendment_refused", reason=refusal)
         return amendment
+    _person_name_correct(amendment=amendment, result=result, actor=actor)
     # The certificate in force now: the one named, or its successor if the result was amended meanwhile.
     previous = Document.objects.filter(
         result=result, kind=Document.Kind.CERTIFICATE, status=Document.Status.CURRENT
@@ -408,6 +420,28 @@ def certificate_amendment_issue(
     amendment.save(update_fields=["status", "issued_at", "amended_certificate"])
     _amendment_audit(amendment, actor=actor, action="certificate.amendment_issued", reason=amendment.explanation)
     return amendment
+
+
+def _person_name_correct(*, amendment: CertificateAmendment, result: Result, actor: User) -> None:
+    """Correct the misspelt name on the centre's record of the person, so every output shows the right one.
+
+    The old spelling stays in the history: on the amendment (the certificate it names) and in the audit trail.
+    Every result of the person is announced (``NAME_CORRECTED``): their documents are issued again with the
+    corrected name, results files rebuilt, and pages, verification and credentials read the record afresh.
+    """
+    person = Candidate.objects.select_for_update().get(pk=result.entry.person_id)
+    before = person.full_name
+    person.first_name, person.last_name = amendment.corrected_first_name, amendment.corrected_last_name
+    person.save(update_fields=["first_name", "last_name"])
+    audit_record(
+        actor=actor,
+        action="candidate.name_corrected",
+        subject=result.entry.candidate_id,
+        reason=amendment.explanation,
+        detail={"before": before, "after": person.full_name, "amendment": str(amendment.public_id)},
+    )
+    result_ids = Result.objects.filter(entry__person=person).values_list("pk", flat=True)
+    result_event_record(kind=ResultEvent.Kind.NAME_CORRECTED, result_ids=result_ids)
 
 
 # --- Certifying statements ------------------------------------------------------------------------------------

@@ -46,7 +46,9 @@ from results_portal.csvimport import (
     read_records,
 )
 
-from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment
+from .events import result_event_record
+from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent
+from .release import release_instants
 from .unitised import (
     NO_BOUNDARIES,
     NOT_ENTERED_FOR_UNIT,
@@ -485,7 +487,8 @@ def _write(
             )
             summary.amended_result_ids.append(result.pk)
         elif result.status != Result.Status.HELD:
-            result.released_at, result.centre_released_at = _release_instants(session=item.entry.session, now=now)
+            instants = release_instants(session=item.entry.session, ready_at=now)
+            result.released_at, result.centre_released_at = instants.candidate, instants.centre
         updated.append(result)
         rescored.append(item)
         # Scale-score results are rewritten whole; a unit file rewrites only the units it holds.
@@ -517,13 +520,15 @@ def _write(
     summary.amended = len(amendments)
     summary.replaced = len(updated) - len(amendments)
     qualifications_refresh(
-        person_exam_pairs={(i.entry.person_id, i.entry.session.exam_id) for i in graded if i.unitised}, now=now
+        person_exam_pairs={(i.entry.person_id, i.entry.session.exam_id) for i in graded if i.unitised},
+        now=now,
+        actor=actor,
+        reason=reason,
+        amended_now=summary.amended_result_ids,
     )
     if summary.amended_result_ids:
         _amendments_notify(result_ids=summary.amended_result_ids, now=now)
-        from certificates.services import documents_render_queue
-
-        documents_render_queue(result_ids=summary.amended_result_ids)
+        result_event_record(kind=ResultEvent.Kind.AMENDED, result_ids=summary.amended_result_ids)
     audit_record(
         actor=actor,
         action="results.import",
@@ -533,12 +538,6 @@ def _write(
     return summary
 
 
-def _release_instants(*, session: ExamSession, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """Return when a result ready ``now`` becomes visible to candidates, and to the centre."""
-    centre_opens = session.centre_release_at or session.window_start
-    return max(session.window_start, now), max(centre_opens, now)
-
-
 def _results_create(*, items: list[_Graded], now: dt.datetime) -> None:
     """Write a new result for each item, ready ``now``, and note its id on the item."""
     if not items:
@@ -546,7 +545,7 @@ def _results_create(*, items: list[_Graded], now: dt.datetime) -> None:
     blank = Result()  # the model's defaults for what an import does not set: status, version, hold reason…
     rows = []
     for item in items:
-        released_at, centre_released_at = _release_instants(session=item.entry.session, now=now)
+        instants = release_instants(session=item.entry.session, ready_at=now)
         rows.append(
             _ResultRow(
                 id=None,
@@ -558,8 +557,8 @@ def _results_create(*, items: list[_Graded], now: dt.datetime) -> None:
                 cefr_level=item.cefr_level,
                 certificate=item.certificate,
                 ready_at=now,
-                released_at=released_at,
-                centre_released_at=centre_released_at,
+                released_at=instants.candidate,
+                centre_released_at=instants.centre,
                 version=blank.version,
                 amended_at=blank.amended_at,
                 hold_reason=blank.hold_reason,

@@ -144,3 +144,40 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} email {self.pk} ({self.state})"
+
+
+class ResultEvent(models.Model):
+    """Something happened to some results that every derived output must follow. No personal data (ids only).
+
+    The outbox of the domain events (docs/decisions/0009-domain-events.md): the service that releases, amends,
+    holds, releases again, reschedules, corrects a name or revokes writes one row in its own transaction;
+    after commit ``results.events`` sends ``result_changed`` to every listener (documents, centre results
+    files, credential status lists…) and marks the row handled. A row left unhandled (a crash between commit
+    and dispatch, a failing listener) is dispatched again by the beat job; listeners are idempotent.
+    """
+
+    class Kind(models.TextChoices):
+        # Board staff read these in the admin only, in English, like the audit trail.
+        RELEASED = "released", "Released"
+        AMENDED = "amended", "Amended"
+        HELD = "held", "Held"
+        RELEASED_AGAIN = "released_again", "Released again"
+        RESCHEDULED = "rescheduled", "Release instant moved"
+        NAME_CORRECTED = "name_corrected", "Name corrected"
+        REVOKED = "revoked", "Document revoked"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    result_ids = models.JSONField(help_text="The results concerned (ids).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(handled_at__isnull=True), name="result_event_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ×{len(self.result_ids)} ({'handled' if self.handled_at else 'open'})"

@@ -4,15 +4,15 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
 from exams.models import ExamSession
 
-from .models import OutgoingEmail, Result
+from .events import result_event_record
+from .models import OutgoingEmail, Result, ResultEvent
+from .release import release_instants, release_instants_sql
 
 RELEASE_BATCH_SIZE = 5000
 HOLD_REASON_REQUIRED = "Say why the result is held (or released again): it is recorded in the audit trail."
@@ -39,15 +39,8 @@ def results_release_due(*, now: dt.datetime | None = None) -> int:
                 return released
             Result.objects.filter(pk__in=ids).update(status=Result.Status.RELEASED)
             _emails_queue(result_ids=ids, kind=OutgoingEmail.Kind.RELEASED, now=moment)
-            _documents_queue(result_ids=ids)
+            result_event_record(kind=ResultEvent.Kind.RELEASED, result_ids=ids)
         released += len(ids)
-
-
-def _documents_queue(*, result_ids: list[int]) -> None:
-    """Render the Statement of Results and certificate PDFs after commit, so no request waits for them."""
-    from certificates.services import documents_render_queue
-
-    documents_render_queue(result_ids=result_ids)
 
 
 def _emails_queue(*, result_ids: list[int], kind: str, now: dt.datetime) -> None:
@@ -66,6 +59,7 @@ def result_hold(*, result: Result, actor: User | None, reason: str) -> Result:
     result.released_at = result.centre_released_at = None
     result.save(update_fields=["status", "released_at", "centre_released_at"])
     audit_record(actor=actor, action="result.hold", subject=result.entry.candidate_id, reason=reason.strip())
+    result_event_record(kind=ResultEvent.Kind.HELD, result_ids=[result.pk])
     return result
 
 
@@ -78,22 +72,31 @@ def result_unhold(*, result: Result, actor: User | None, reason: str, now: dt.da
     result = Result.objects.select_for_update().select_related("entry__session").get(pk=result.pk)
     if result.status != Result.Status.HELD:
         return result
-    session = result.entry.session
+    # Released again now: the rule's answer for a result that became ready at this moment.
+    instants = release_instants(session=result.entry.session, ready_at=moment)
     result.status = Result.Status.READY
-    result.released_at = max(session.window_start, moment)
-    result.centre_released_at = max(session.centre_release_at or session.window_start, moment)
+    result.released_at, result.centre_released_at = instants.candidate, instants.centre
     result.save(update_fields=["status", "released_at", "centre_released_at"])
     audit_record(actor=actor, action="result.unhold", subject=result.entry.candidate_id, reason=reason.strip())
-    _documents_queue(result_ids=[result.pk])
+    result_event_record(kind=ResultEvent.Kind.RELEASED_AGAIN, result_ids=[result.pk])
     return result
 
 
-def results_reschedule(*, session: ExamSession) -> int:
-    """Move the release instant of a session's unreleased results after its window opening was changed.
+@transaction.atomic
+def results_reschedule(*, session: ExamSession, now: dt.datetime | None = None) -> int:
+    """Move the release instants of a session's results not yet seen after its window or restricted release moved.
 
-    Released results stay released: a window edited after release changes nothing anyone has seen.
+    Return how many results moved. An instant that has passed is kept: whoever it opened to may already have
+    seen the result, and moving it later would take back what they saw. Each audience's instant is moved on
+    its own, so a restricted release stays earlier than the candidates' instant.
     """
-    release = Greatest(F("ready_at"), session.window_start)
-    return Result.objects.filter(entry__session=session, status=Result.Status.READY).update(
-        released_at=release, centre_released_at=release
-    )
+    moment = now or timezone.now()
+    rule = release_instants_sql(session=session)
+    waiting = Result.objects.filter(entry__session=session, status=Result.Status.READY)
+    candidate_ids = set(waiting.filter(released_at__gt=moment).values_list("pk", flat=True))
+    centre_ids = set(waiting.filter(centre_released_at__gt=moment).values_list("pk", flat=True))
+    Result.objects.filter(pk__in=candidate_ids).update(released_at=rule["released_at"])
+    Result.objects.filter(pk__in=centre_ids).update(centre_released_at=rule["centre_released_at"])
+    moved = candidate_ids | centre_ids
+    result_event_record(kind=ResultEvent.Kind.RESCHEDULED, result_ids=moved)
+    return len(moved)

@@ -67,3 +67,19 @@ def results_release_due_task() -> int:
     from .services import results_release_due
 
     return results_release_due()
+
+
+@shared_task(acks_late=True)
+def result_event_dispatch_task(*, event_id: int) -> bool:
+    """Send one recorded result event to its listeners (queued after the commit that recorded it)."""
+    from .events import result_event_dispatch
+
+    return result_event_dispatch(event_id=event_id)
+
+
+@shared_task
+def result_events_redispatch_task() -> int:
+    """Dispatch again the result events a crash or a failing listener left open (beat, every minute)."""
+    from .events import result_events_redispatch
+
+    return result_events_redispatch()

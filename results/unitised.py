@@ -18,12 +18,15 @@ from centres.models import CertificationEntry, Entry
 from exams.models import Component, Exam, ExamSession, GradeBoundaryTable
 from grading.ums import UnitResult, qualification_result, raw_to_ums, unit_grade
 
-from .models import ComponentScore, Result
+from .events import result_event_record
+from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent
+from .release import release_instants
 
 NO_BOUNDARIES = _("no grade boundaries are set for unit %(unit)s in the %(series)s series")
 NOT_ENTERED_FOR_UNIT = _("Candidate ID %(candidate_id)s is not entered for unit %(unit)s in this series")
 RAW_OUT_OF_RANGE = _("raw mark %(value)d is out of range for unit %(unit)s (0–%(maximum)d)")
 UNIT_RESULTS_ONLY = "Unit results only"
+QUALIFICATION_WORKED_OUT_AGAIN = "Qualification result worked out again after a change to its unit results."
 
 
 def series_label(session: ExamSession) -> str:
@@ -77,12 +80,24 @@ def required_units_for(*, exam: Exam, best: dict[str, int]) -> list[str]:
     return mandatory + [u.code for u in optional[: exam.optional_units_required]]
 
 
-def qualifications_refresh(*, person_exam_pairs: Iterable[tuple[int, int]], now: dt.datetime | None = None) -> int:
+def qualifications_refresh(
+    *,
+    person_exam_pairs: Iterable[tuple[int, int]],
+    now: dt.datetime | None = None,
+    actor: Any = None,
+    reason: str = "",
+    amended_now: Iterable[int] = (),
+) -> int:
     """Work out again the qualification result of every cash-in of these (person, qualification) pairs.
 
-    Return how many results changed. The best result per unit is taken across every series the person sat;
-    without a certification entry only unit results exist (the result's grade says so).
+    Return how many results changed. A cash-in in a series counts the best result per unit among the series
+    up to and including its own — never a later series, whose results are under their own embargo and must
+    not change (or reveal anything through) a result already out. Without a certification entry only unit
+    results exist. A result already visible changes only as an amendment: a new version with the old values
+    kept, the candidate emailed and every derived output told (``ResultEvent.Kind.AMENDED``). Results in
+    ``amended_now`` were amended by the caller in this transaction: their amendment takes the new values too.
     """
+    already_amended = set(amended_now)
     moment = now or timezone.now()
     pairs = set(person_exam_pairs)
     if not pairs:
@@ -104,18 +119,21 @@ def qualifications_refresh(*, person_exam_pairs: Iterable[tuple[int, int]], now:
     cash_ins = CertificationEntry.objects.filter(
         entry__person_id__in=person_ids, entry__session__exam__family=Exam.Family.UNITISED
     ).select_related("entry__session__exam")
+    amended: list[int] = []
     changed = 0
     for cash_in in cash_ins:
         entry = cash_in.entry
         exam = entry.session.exam
         if (entry.person_id, exam.pk) not in pairs:
             continue
-        unit_results = by_pair.get((entry.person_id, exam.pk), [])
+        counted_series = [
+            r for r in by_pair.get((entry.person_id, exam.pk), []) if r.series_date <= entry.session.date
+        ]
         best: dict[str, int] = {}
-        for unit_result in unit_results:
+        for unit_result in counted_series:
             best[unit_result.unit_code] = max(best.get(unit_result.unit_code, -1), unit_result.ums)
         outcome = qualification_result(
-            unit_results=[r for r in unit_results if r.series_date <= entry.session.date],
+            unit_results=counted_series,
             required_units=required_units_for(exam=exam, best=best),
             boundaries=[int(b) for b in exam.qualification_boundaries or []],
             ums_max_total=int(exam.ums_max_total or 0),
@@ -125,24 +143,62 @@ def qualifications_refresh(*, person_exam_pairs: Iterable[tuple[int, int]], now:
             "missing": list(outcome.missing_units),
             "ums_max_total": outcome.ums_max_total,
         }
-        result = Result.objects.filter(entry=entry).first() or _empty_result(entry=entry, now=moment)
+        result = Result.objects.select_for_update().filter(entry=entry).first() or _empty_result(
+            entry=entry, now=moment
+        )
         grade = outcome.grade or ""
-        if (result.grade, result.overall_score, result.qualification) != (grade, outcome.total_ums, detail):
-            result.grade, result.overall_score, result.qualification = grade, outcome.total_ums, detail
-            result.certificate = outcome.grade is not None and outcome.grade != "U"
-            result.save(update_fields=["grade", "overall_score", "qualification", "certificate"])
-            changed += 1
+        before = {"overall_score": result.overall_score, "grade": result.grade, "qualification": result.qualification}
+        after = {"overall_score": outcome.total_ums, "grade": grade, "qualification": detail}
+        if before == after:
+            continue
+        result.grade, result.overall_score, result.qualification = grade, outcome.total_ums, detail
+        result.certificate = outcome.grade is not None and outcome.grade != "U"
+        fields = ["grade", "overall_score", "qualification", "certificate"]
+        if result.pk in already_amended:
+            amendment = ResultAmendment.objects.get(result=result, version=result.version)
+            amendment.after = {**amendment.after, **after}
+            amendment.save(update_fields=["after"])
+        elif _visible_to_anyone(result, now=moment):
+            result.version += 1
+            result.amended_at = moment
+            fields += ["version", "amended_at"]
+            ResultAmendment.objects.create(
+                result=result,
+                version=result.version,
+                actor=actor,
+                reason=reason or QUALIFICATION_WORKED_OUT_AGAIN,
+                before=before,
+                after=after,
+            )
+            amended.append(result.pk)
+        result.save(update_fields=fields)
+        changed += 1
+    if amended:
+        from .emails import outgoing_emails_create, outgoing_emails_dispatch
+
+        outgoing_emails_dispatch(
+            email_ids=outgoing_emails_create(result_ids=amended, kind=OutgoingEmail.Kind.AMENDED, now=moment)
+        )
+        result_event_record(kind=ResultEvent.Kind.AMENDED, result_ids=amended)
     return changed
+
+
+def _visible_to_anyone(result: Result, *, now: dt.datetime) -> bool:
+    """Return whether the centre or the candidate may already have seen ``result`` (its earlier instant passed)."""
+    if result.status == Result.Status.HELD:
+        return False
+    instants = [i for i in (result.released_at, result.centre_released_at) if i is not None]
+    return bool(instants) and min(instants) <= now
 
 
 def _empty_result(*, entry: Entry, now: dt.datetime) -> Result:
     """Return a new result for a cash-in series in which the student sat no unit (all units done earlier)."""
-    session = entry.session
+    instants = release_instants(session=entry.session, ready_at=now)
     return Result.objects.create(
         entry=entry,
         status=Result.Status.READY,
         grade="",
         ready_at=now,
-        released_at=max(session.window_start, now),
-        centre_released_at=max(session.centre_release_at or session.window_start, now),
+        released_at=instants.candidate,
+        centre_released_at=instants.centre,
     )

@@ -165,9 +165,11 @@ def test_the_whole_journey_in_the_centre_area(client: Client) -> None:
     assert [e.action for e in events] == [
         "certificate.amendment_requested",
         "certificate.amendment_returned",
+        "candidate.name_corrected",
         "certificate.amendment_issued",
     ]
     assert all(e.actor == member.user for e in events)
+    assert events[2].detail["before"] == "Ana Lopez" and events[2].detail["after"] == "Ana López"
     assert events[0].reason == "Accent missing"
     assert events[-1].detail["corrected_name"] == "Ana López"
     assert events[-1].detail["name_on_certificate"] == "Ana Lopez"

@@ -122,6 +122,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "entry-imports-purge": {"task": "centres.tasks.entry_imports_purge", "schedule": 3600.0},
     "guard-prune": {"task": "accounts.tasks.guard_prune_old", "schedule": 24 * 3600.0},
     "results-release-due": {"task": "results.tasks.results_release_due_task", "schedule": 60.0},
+    "result-events-redispatch": {"task": "results.tasks.result_events_redispatch_task", "schedule": 60.0},
     "outgoing-emails-recover": {"task": "results.tasks.outgoing_emails_recover", "schedule": 300.0},
     "verification-bulk-purge": {"task": "verification.tasks.bulk_verifications_purge", "schedule": 3600.0},
     "documents-render-missing": {"task": "certificates.tasks.documents_render_missing", "schedule": 600.0},

@@ -1,0 +1,53 @@
+"""The one rule for when a result becomes visible: its release instants for candidates and for the centre.
+
+Rules: a result is released as soon as it is ready inside its session's results release window, never before
+the window opens; a session with a restricted release shows results to its centres from that earlier instant
+(docs/domain.md, "Release windows and embargo"). Every writer of ``Result.released_at`` and
+``Result.centre_released_at`` takes them from here: ``release_instants`` for one result, and
+``release_instants_sql`` for the bulk UPDATE of a whole session. A test holds the two to the same answers.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import DateTimeField, F, Value
+from django.db.models.expressions import Expression
+from django.db.models.functions import Greatest
+
+from exams.models import ExamSession
+
+
+@dataclass(frozen=True)
+class ReleaseInstants:
+    """When a result becomes visible: to the candidate (and verifiers), and to the candidate's centre."""
+
+    candidate: dt.datetime
+    centre: dt.datetime
+
+
+def centre_opening(session: ExamSession) -> dt.datetime:
+    """Return the instant a session's results open to centres: its restricted release, or the window opening."""
+    return session.centre_release_at or session.window_start
+
+
+def release_instants(*, session: ExamSession, ready_at: dt.datetime) -> ReleaseInstants:
+    """Return the release instants of a result of ``session`` that became ready at ``ready_at``."""
+    return ReleaseInstants(
+        candidate=max(session.window_start, ready_at),
+        centre=max(centre_opening(session), ready_at),
+    )
+
+
+def release_instants_sql(*, session: ExamSession) -> dict[str, Expression]:
+    """Return ``release_instants`` for ``session`` as SQL over each row's ``ready_at``: fields for ``update()``."""
+    return {
+        "released_at": Greatest(F("ready_at"), Value(session.window_start, output_field=DateTimeField())),
+        "centre_released_at": Greatest(F("ready_at"), Value(centre_opening(session), output_field=DateTimeField())),
+    }
+
+
+def release_fields_changed(*, before: ExamSession | None, after: ExamSession) -> bool:
+    """Return whether a save of ``after`` (``before`` as it was stored) moves any release instant."""
+    if before is None:
+        return False
+    return (before.window_start, centre_opening(before)) != (after.window_start, centre_opening(after))
