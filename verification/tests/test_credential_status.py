@@ -97,6 +97,8 @@ def test_the_issued_credential_names_one_random_bit_in_the_revocation_and_suspen
     altered["credentialStatus"][0]["statusListIndex"] = "0"
     assert credential_verify(altered) is False
     assert _download(client, entry)["credentialStatus"] == credential["credentialStatus"]  # same index again
+    spanish = client.get(f"/es/results/{entry.public_id}/share/credential.json").json()
+    assert spanish["credentialStatus"] == credential["credentialStatus"]  # no language prefix in the lists' URLs
     assert CredentialStatus.objects.count() == 1
 
 
