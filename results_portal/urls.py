@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((verification_urls.api_patterns, "verification_api"))),
+    path("credentials/status/", include((verification_urls.status_patterns, "credential_status"))),
     path(".well-known/did.json", did_document, name="did_document"),
 ]
 

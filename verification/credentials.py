@@ -290,15 +290,25 @@ def credential_sign(credential: dict[str, Any], *, created: dt.datetime | None =
 
 
 def credential_for_result(*, result: Result) -> dict[str, Any]:
-    """Return the signed Open Badges 3.0 credential of a released result."""
-    return credential_sign(credential_build(result=result))
+    """Return the signed Open Badges 3.0 credential of a released result, revocable through its status lists.
+
+    ``credentialStatus`` names the credential's bit in the board's revocation and suspension lists
+    (``verification.status_lists``, allocated here on first issue of this version of the result). The VC 2.0
+    context, first in ``@context``, defines ``BitstringStatusListEntry`` and its terms.
+    """
+    from .status_lists import credential_status_entries  # that module signs its lists with this one
+
+    return credential_sign(
+        {**credential_build(result=result), "credentialStatus": credential_status_entries(result=result)}
+    )
 
 
 def credential_verify(credential: Any, *, public_key: Ed25519PublicKey | None = None) -> bool:
     """Return whether a credential's eddsa-jcs-2022 proof is valid for the board's key (or ``public_key``).
 
     Any change to any field of the credential or of its proof (other than ``proofValue`` itself, which is
-    the signature) makes it fail; so does a proof of another type or cryptosuite.
+    the signature) makes it fail; so does a proof of another type or cryptosuite. This is the signature only:
+    ``verification.status_lists.credential_check`` adds whether the credential is revoked or suspended.
     """
     if not isinstance(credential, dict) or not isinstance(credential.get("proof"), dict):
         return False

@@ -177,3 +177,33 @@ class BulkVerification(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class CredentialStatus(models.Model):
+    """Where one issued credential (a result at one version) sits in the board's status lists. No personal data.
+
+    Each credential the portal issues names bit ``index`` of status list ``list_number``, once for each purpose
+    (``/credentials/status/revocation/<n>`` and ``/credentials/status/suspension/<n>``, W3C Bitstring Status
+    List v1.0). The index is drawn at random among the unused ones, so it says nothing about when or in which
+    order credentials were issued. The bit itself is never stored: ``verification.status_lists`` works it out
+    from the result's current state (docs/decisions/0008-credential-status.md). A result deleted later leaves
+    ``result`` empty, and its credentials count as revoked.
+    """
+
+    result = models.ForeignKey(
+        "results.Result", null=True, on_delete=models.SET_NULL, related_name="credential_statuses"
+    )
+    result_version = models.PositiveIntegerField(help_text="The result's version the credential states.")
+    list_number = models.PositiveIntegerField()
+    index = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["list_number", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["list_number", "index"], name="credential_status_index_unique"),
+            models.UniqueConstraint(fields=["result", "result_version"], name="credential_status_once_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"status list {self.list_number} bit {self.index}"

@@ -3,14 +3,16 @@
 - ``urlpatterns`` (namespace ``verification``) under ``verify/`` inside ``i18n_patterns``;
 - ``share_patterns`` (namespace ``verification_share``) under ``results/`` inside ``i18n_patterns``: the
   candidate's pages for sharing one result, ``/results/<entry public id>/share/…``;
-- ``api_patterns`` (namespace ``verification_api``) under ``api/v1/``, outside ``i18n_patterns``.
+- ``api_patterns`` (namespace ``verification_api``) under ``api/v1/``, outside ``i18n_patterns``;
+- ``status_patterns`` (namespace ``credential_status``) under ``credentials/status/``, outside ``i18n_patterns``:
+  the credentials' revocation and suspension lists, ``/credentials/status/<purpose>/<n>`` (status_lists.py).
 
 The QR target ``/verify/v/<token>`` belongs to the certificates app.
 """
 
 from django.urls import path
 
-from . import api, views
+from . import api, status_views, views
 
 app_name = "verification"
 
@@ -49,4 +51,8 @@ share_patterns = [
 api_patterns = [
     path("verifications", api.verifications, name="verifications"),
     path("schema", api.schema, name="schema"),
+]
+
+status_patterns = [
+    path("<str:purpose>/<int:number>", status_views.status_list, name="status_list"),
 ]

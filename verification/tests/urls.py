@@ -15,6 +15,7 @@ try:
 except NoReverseMatch:
     urlpatterns = [
         path("api/v1/", include((verification_urls.api_patterns, "verification_api"))),
+        path("credentials/status/", include((verification_urls.status_patterns, "credential_status"))),
         *project.urlpatterns,
         *i18n_patterns(
             path("verify/", include("verification.urls")),
