@@ -11,7 +11,7 @@ from django.urls import path
 
 from exams.models import ExamSession
 
-from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment
+from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent
 from .selectors import ReleaseProgress, release_progress
 from .services import result_hold, result_unhold
 
@@ -161,4 +161,19 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in OutgoingEmail._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ResultEvent)
+class ResultEventAdmin(admin.ModelAdmin):
+    """The domain events (ADR 0009): an open one with an error is a derived output that did not follow."""
+
+    list_display = ["pk", "kind", "created_at", "handled_at", "attempts"]
+    list_filter = ["kind", ("handled_at", admin.EmptyFieldListFilter)]
+    readonly_fields = [f.name for f in ResultEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

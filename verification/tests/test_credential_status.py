@@ -151,6 +151,19 @@ def test_without_invalidation_a_hold_shows_once_the_cached_list_expires(client: 
     assert _bits(client, credential) == (False, True)
 
 
+@pytest.mark.usefixtures("on_commit_immediately")
+def test_the_hold_event_publishes_the_suspension_at_once(client: Client) -> None:
+    entry = released_entry()
+    credential = _download(client, entry)
+    assert _bits(client, credential) == (False, False)  # now cached
+
+    result_hold(result=entry.result, actor=None, reason="malpractice investigation")
+
+    assert _bits(client, credential) == (False, True)  # the event dropped the cached lists
+    result_unhold(result=entry.result, actor=None, reason="cleared")
+    assert _bits(client, credential) == (False, False)
+
+
 def test_an_amended_result_revokes_the_old_credential_and_not_the_new_one(client: Client) -> None:
     entry = released_entry()
     old = _download(client, entry)
