@@ -16,7 +16,7 @@ __all__ = ["InvalidToken", "seal", "unseal"]
 
 
 def _fernet() -> Fernet:
-    key = getattr(settings, "SECRET_NUMBER_KEY", "") or settings.SECRET_KEY
+    key = settings.SECRET_NUMBER_KEY or settings.SECRET_KEY
     digest = hashlib.sha256(f"results_portal.sealing:{key}".encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 

@@ -41,7 +41,7 @@ def secret_number_generate() -> str:
 
 
 def _secret_digest(*, salt: str, secret_number: str) -> str:
-    key = getattr(settings, "SECRET_NUMBER_KEY", "") or settings.SECRET_KEY
+    key = settings.SECRET_NUMBER_KEY or settings.SECRET_KEY
     return salted_hmac(_SECRET_HASH_SALT, f"{salt}${secret_number}", secret=key, algorithm="sha256").hexdigest()
 
 

@@ -42,7 +42,7 @@ NO_PAPERS_NOTE = (
 
 def board_name() -> str:
     """Return the awarding body's name as the documents print it."""
-    return str(getattr(settings, "BOARD_NAME", "") or "Results Portal")
+    return str(settings.BOARD_NAME or "Results Portal")
 
 
 def qr_code(url: str) -> segno.QRCode:
