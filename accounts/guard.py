@@ -1,4 +1,4 @@
-"""Brute-force protection for every try of a secret number or a password (DESIGN.md §5, OWASP ASVS 5 §6.3).
+"""Brute-force protection for every try of a secret number or a password (docs/domain.md §12, OWASP ASVS 5 §6.3).
 
 A secret number has 4 digits (13 bits): guessing is stopped by limits, not by entropy. Three limits are
 checked before the credential is compared, and only failures count towards them:

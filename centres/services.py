@@ -75,7 +75,7 @@ STAFF_EXISTS = "{email} already has an account. Ask the board to move it to anot
 def entry_reissue(*, entry: Entry, actor: User, reason: str) -> str:
     """Give an entry a new secret number and return it; the old one stops working at once.
 
-    Only the centre reissues login details (reference/000). The Candidate ID stays the same; any lockout
+    Only the centre reissues login details (docs/domain.md §1.4). The Candidate ID stays the same; any lockout
     of the old secret number is lifted, and the reissue is audited (who, when, why).
     """
     if not reason.strip():

@@ -33,7 +33,7 @@ TEMPLATES = {
     Document.Kind.CERTIFICATE: "certificates/pdf/certificate.html",
     Document.Kind.CERTIFYING_STATEMENT: "certificates/pdf/certifying_statement.html",
 }
-# What the reference pages say candidates never get (reference/000 "Can I see my exam papers?").
+# What the public pages say candidates never get (docs/domain.md §15 'Feedback and grade statistics').
 NO_PAPERS_NOTE = (
     "Candidates never receive their exam papers or marks for individual questions: this Statement of Results "
     "is the full feedback the board gives on an exam."
