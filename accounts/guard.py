@@ -1,4 +1,4 @@
-"""Brute-force protection for every try of a secret number or a password (DESIGN.md §5, OWASP ASVS 5 §6.3).
+"""Brute-force protection for every try of a secret number or a password (docs/domain.md §12, OWASP ASVS 5 §6.3).
 
 A secret number has 4 digits (13 bits): guessing is stopped by limits, not by entropy. Three limits are
 checked before the credential is compared, and only failures count towards them:
@@ -75,17 +75,6 @@ BUSY = ngettext_lazy(
     "minutes",
 )
 
-DEFAULTS = {
-    "GUARD_ID_FAILURES": 5,
-    "GUARD_LOCK_MINUTES": 15,
-    "GUARD_IP_FAILURES": 20,
-    "GUARD_IP_WINDOW_SECONDS": 600,
-    "GUARD_GLOBAL_FAILURES_PER_MINUTE": 300,
-    "GUARD_TRUSTED_PROXY_COUNT": 0,
-    "GUARD_AUDIT_RETENTION_DAYS": 365,
-    "GUARD_LOCK_MEMORY_DAYS": 365,
-}
-
 UK = ZoneInfo("Europe/London")
 # Not a policy cap: a lock reaches 100 years only after about 120 years of continuous guessing. The bound
 # keeps ``locked_until`` inside what a datetime can hold.
@@ -129,10 +118,6 @@ class _Window:
     retry_after: int
 
 
-def _setting(name: str) -> int:
-    return int(getattr(settings, name, DEFAULTS[name]))
-
-
 def identifier_normalise(identifier: str) -> str:
     """Return the form of an identifier that the guard counts and ``verify`` receives: stripped, upper-case."""
     return identifier.strip().upper()
@@ -173,7 +158,7 @@ def client_ip(request: HttpRequest) -> str:
     used. Entries further left are written by the client and are never trusted.
     """
     remote: str = request.META.get("REMOTE_ADDR", "")
-    proxies = _setting("GUARD_TRUSTED_PROXY_COUNT")
+    proxies = settings.GUARD_TRUSTED_PROXY_COUNT
     if proxies > 0:
         hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
         if len(hops) >= proxies and _ip_or_none(hops[-proxies]) is not None:
@@ -201,20 +186,20 @@ def _seconds_until(*, moment: datetime, now: datetime) -> int:
 
 def _windows(*, kind: str, network: str, now: datetime, allowance: int) -> list[_Window]:
     timestamp = now.timestamp()
-    ip_seconds = _setting("GUARD_IP_WINDOW_SECONDS")
+    ip_seconds = settings.GUARD_IP_WINDOW_SECONDS
     ip_index = int(timestamp // ip_seconds)
     global_index = int(timestamp // 60)
     return [
         _Window(
             key=f"guard:ip:{kind}:{network}:{ip_seconds}:{ip_index}",
-            limit=_setting("GUARD_IP_FAILURES") * allowance,
+            limit=settings.GUARD_IP_FAILURES * allowance,
             seconds=ip_seconds,
             reason="ip",
             retry_after=math.ceil((ip_index + 1) * ip_seconds - timestamp),
         ),
         _Window(
             key=f"guard:global:{kind}:{global_index}",
-            limit=_setting("GUARD_GLOBAL_FAILURES_PER_MINUTE"),
+            limit=settings.GUARD_GLOBAL_FAILURES_PER_MINUTE,
             seconds=60,
             reason="global",
             retry_after=math.ceil((global_index + 1) * 60 - timestamp),
@@ -304,7 +289,7 @@ def _lock_state(*, kind: str, key: str) -> _LockState:
 
 
 def _lock_length(locks: int) -> timedelta:
-    minutes = _setting("GUARD_LOCK_MINUTES") * 2 ** (locks - 1)
+    minutes = settings.GUARD_LOCK_MINUTES * 2 ** (locks - 1)
     return timedelta(minutes=min(minutes, _LONGEST_LOCK_MINUTES))
 
 
@@ -320,7 +305,7 @@ def _failure_record(
     failures = state.failures + 1
     locks = state.locks
     locked_until = state.locked_until
-    caused_lock = failures >= _setting("GUARD_ID_FAILURES")
+    caused_lock = failures >= settings.GUARD_ID_FAILURES
     if caused_lock:
         locks += 1
         failures = 0
@@ -444,9 +429,9 @@ def guard_prune(*, now: datetime | None = None) -> tuple[int, int]:
     """
     now = now or timezone.now()
     failures, _counts = AuthFailure.objects.filter(
-        at__lt=now - timedelta(days=_setting("GUARD_AUDIT_RETENTION_DAYS"))
+        at__lt=now - timedelta(days=settings.GUARD_AUDIT_RETENTION_DAYS)
     ).delete()
-    quiet = now - timedelta(days=_setting("GUARD_LOCK_MEMORY_DAYS"))
+    quiet = now - timedelta(days=settings.GUARD_LOCK_MEMORY_DAYS)
     empty = Q(failures=0, locks=0, locked_until__isnull=True)
     forgotten = (Q(locked_until__isnull=True) | Q(locked_until__lte=now)) & Q(last_failure_at__lt=quiet)
     locks, _counts = CredentialLock.objects.filter(empty | forgotten).delete()

@@ -1,6 +1,6 @@
 """EDI results files for unitised series: one of unit marks and grades, one of qualification marks and grades.
 
-Rules: DESIGN.md §2 "Unitised qualifications (UMS)" and reference/003: centres get two files on restricted
+Rules: docs/domain.md §13 'Centre results files and reports': centres get two files on restricted
 results day, refreshed daily until the end of the post-results period. The format is in docs/edi-format.md.
 The files hold only what the centre may see at the moment they are built (``centres.reports.series_results``
 through the one visibility selector); an entered unit or cash-in without a visible result is a 'Q' row.

@@ -1,4 +1,4 @@
-"""Imports of centres and entries from CSV files (DESIGN.md §4).
+"""Imports of centres and entries from CSV files (docs/domain.md §14 'Files, commands and interface').
 
 Both imports read the whole file, check every line and either write everything in one transaction or
 raise ``ImportRejected`` listing every bad line as ``line N, column X: what is wrong``. Line numbers are

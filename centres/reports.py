@@ -1,6 +1,6 @@
 """What a centre sees of a unitised series: unit and qualification results, reports, and MIR requests.
 
-Rules: DESIGN.md §2 "Unitised qualifications (UMS)" and reference/003. Every result read here comes from
+Rules: docs/domain.md §8 and §13 'Centre results files and reports'. Every result read here comes from
 ``results.selectors.results_visible`` with ``Audience.centre`` (restricted release embargo + ownership); the
 only other read of ``Result`` is the reason a result is held, which the centre is told with its 'Q' grade.
 A unit entry without a visible result after the centre's release instant is 'Q': pending or unavailable.
@@ -380,7 +380,7 @@ def special_consideration_rows(*, centre: Centre, series: ExamSession, now: dt.d
 
 
 # --- Missing and incomplete results (MIR) -------------------------------------------------------------------
-# Writes: they belong in centres/services.py (STYLE §2); they live here until that file is free to edit.
+# Writes: they belong in centres/services.py (writes live in services); they live here until that file is free to edit.
 MIR_DESCRIPTION_REQUIRED = "Describe what is missing or incomplete: the board reads it first."
 MIR_UNIT_NOT_IN_QUALIFICATION = "{unit} is not a unit of {qualification}."
 MIR_RESOLUTION_REQUIRED = "Write the resolution the centre will read before marking the request resolved."

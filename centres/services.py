@@ -41,7 +41,7 @@ def secret_number_generate() -> str:
 
 
 def _secret_digest(*, salt: str, secret_number: str) -> str:
-    key = getattr(settings, "SECRET_NUMBER_KEY", "") or settings.SECRET_KEY
+    key = settings.SECRET_NUMBER_KEY or settings.SECRET_KEY
     return salted_hmac(_SECRET_HASH_SALT, f"{salt}${secret_number}", secret=key, algorithm="sha256").hexdigest()
 
 
@@ -75,7 +75,7 @@ STAFF_EXISTS = "{email} already has an account. Ask the board to move it to anot
 def entry_reissue(*, entry: Entry, actor: User, reason: str) -> str:
     """Give an entry a new secret number and return it; the old one stops working at once.
 
-    Only the centre reissues login details (reference/000). The Candidate ID stays the same; any lockout
+    Only the centre reissues login details (docs/domain.md §1.4). The Candidate ID stays the same; any lockout
     of the old secret number is lifted, and the reissue is audited (who, when, why).
     """
     if not reason.strip():

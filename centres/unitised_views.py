@@ -1,7 +1,7 @@
 """The centre's pages for unitised qualifications (/centre/unitised/): unit and certification entries, results,
 EDI results files, reports, and missing or incomplete results (MIR) requests.
 
-Rules: DESIGN.md §2 "Unitised qualifications (UMS)" and reference/003. Every view is wrapped by
+Rules: docs/domain.md §8 'Unitised qualifications (UMS)' and §13. Every view is wrapped by
 ``centre_staff_required``; series and entries are looked up within ``request_centre``, so another centre's
 student or series is a 404. Results come from ``centres.reports`` (the one visibility selector, centre audience).
 """

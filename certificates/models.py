@@ -66,7 +66,7 @@ class CertificateAmendment(models.Model):
     """A centre's request for an amended certificate because the name on it is misspelt. Personal data.
 
     Only a misspelling can be corrected, within two years of the exam date, and only once the incorrect
-    certificate is back at the centre (reference/000 "My name is incorrect on my certificate"). The other
+    certificate is back at the centre (docs/domain.md §9 'Certificates and Statements of Results'). The other
     reasons exist so that a request for them is recorded and refused with the rule.
     """
 
@@ -124,7 +124,7 @@ class CertificateAmendment(models.Model):
 class CertifyingStatementOrder(models.Model):
     """A centre's paid order of a certifying statement for a candidate who lost the certificate. Personal data.
 
-    The statement is produced once the payment is recorded (a postal order is accepted, reference/001).
+    The statement is produced once the payment is recorded (a postal order is accepted, docs/domain.md §9.4).
     """
 
     class PaymentMethod(models.TextChoices):

@@ -33,7 +33,7 @@ TEMPLATES = {
     Document.Kind.CERTIFICATE: "certificates/pdf/certificate.html",
     Document.Kind.CERTIFYING_STATEMENT: "certificates/pdf/certifying_statement.html",
 }
-# What the reference pages say candidates never get (reference/000 "Can I see my exam papers?").
+# What the public pages say candidates never get (docs/domain.md §15 'Feedback and grade statistics').
 NO_PAPERS_NOTE = (
     "Candidates never receive their exam papers or marks for individual questions: this Statement of Results "
     "is the full feedback the board gives on an exam."
@@ -42,7 +42,7 @@ NO_PAPERS_NOTE = (
 
 def board_name() -> str:
     """Return the awarding body's name as the documents print it."""
-    return str(getattr(settings, "BOARD_NAME", "") or "Results Portal")
+    return str(settings.BOARD_NAME or "Results Portal")
 
 
 def qr_code(url: str) -> segno.QRCode:

@@ -1,6 +1,6 @@
 """Writes for documents: render and store PDFs, amended certificates, certifying statements, revocation.
 
-Rules (DESIGN.md §2 "Certificates", reference/000 and 001): an amended certificate only corrects a misspelt
+Rules (docs/domain.md §9 'Certificates and Statements of Results'): an amended certificate only corrects a misspelt
 name, within two years of the exam date, once the incorrect certificate is back at the centre; a legal change
 of name is never a reason. A lost certificate is replaced by a paid certifying statement (postal order
 accepted). Every PDF is rendered from a result read through ``results_visible``, stored once, and served from

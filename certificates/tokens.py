@@ -18,8 +18,8 @@ SALT = "certificates.document.verify"
 
 
 def _signer() -> signing.Signer:
-    key = getattr(settings, "DOCUMENT_SIGNING_KEY", "") or settings.SECRET_KEY
-    fallbacks = list(getattr(settings, "DOCUMENT_SIGNING_KEY_FALLBACKS", []) or settings.SECRET_KEY_FALLBACKS)
+    key = settings.DOCUMENT_SIGNING_KEY or settings.SECRET_KEY
+    fallbacks = list(settings.DOCUMENT_SIGNING_KEY_FALLBACKS or settings.SECRET_KEY_FALLBACKS)
     return signing.Signer(key=key, fallback_keys=fallbacks, salt=SALT, algorithm="sha256")
 
 

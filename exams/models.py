@@ -28,7 +28,7 @@ class Exam(models.Model):
         help_text="The exam whose certificate this one shares ('for Schools' versions give the same certificate).",
     )
     verifiable_online = models.BooleanField(default=True)
-    # Unitised qualifications only (DESIGN.md §2 "Unitised qualifications").
+    # Unitised qualifications only (docs/domain.md §8 'Unitised qualifications (UMS)').
     size = models.CharField(max_length=60, blank=True, help_text="e.g. 'Certificate (180 GLH)'.")
     ums_max_total = models.PositiveIntegerField("total UMS maximum", null=True, blank=True)
     qualification_boundaries = models.JSONField(

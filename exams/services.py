@@ -18,8 +18,8 @@ from .models import Component, ExamSession, GradeBoundaryTable
 
 Number = int | Decimal | Fraction | str
 
-# DESIGN.md §2 "Release windows and embargo": a window is usually about two weeks long and starts about
-# 4–5 weeks after a paper-based exam and about 2 weeks after a computer-based one. Reference page 001
+# docs/domain.md §3 'Release windows and embargo': a window is usually about two weeks long and starts about
+# 4–5 weeks after a paper-based exam and about 2 weeks after a computer-based one. The results FAQ
 # ("5–7 weeks after the exam for paper-based") agrees with a 5-week start and a 2-week window.
 PAPER_WINDOW_OPENS_AFTER = dt.timedelta(weeks=5)
 COMPUTER_WINDOW_OPENS_AFTER = dt.timedelta(weeks=2)

@@ -7,5 +7,5 @@ Modules:
 - ``grading.ums``: unitised qualifications on the uniform mark scale (UMS).
 - ``grading.rounding``: the one rounding rule every module uses.
 
-The rules and their public sources are in DESIGN.md §2 and docs/decisions/0002-grading-rules.md.
+The rules and their public sources are in docs/domain.md §5 to §8 and docs/decisions/0002-grading-rules.md.
 """

@@ -108,7 +108,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     raw_text = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="python -m grading",
-        description="Work out results the way the Results Portal does (rules: DESIGN.md §2), and say why.",
+        description="Work out results the way the Results Portal does (rules: docs/domain.md §5 to §8), and say why.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -1,10 +1,10 @@
 """Raw-mark papers weighted to 40 and added into an aggregate that decides the grade.
 
-Rule: reference/001 ("If, for example, papers have more than 40 available marks, how is my total out of 40
-calculated?") and DESIGN.md §2: each paper's mark is weighted to a mark out of 40 as ``mark × 40 ÷ maximum``,
+Rule: docs/domain.md §6 'Papers weighted to 40 and aggregates' (the Cambridge English results FAQ): each
+paper's mark is weighted to a mark out of 40 as ``mark × 40 ÷ maximum``,
 the weighted marks are added into an aggregate and the grade comes from the aggregate alone (compensatory:
-there is no pass or fail per paper, reference/001 "Do I have to pass all components/papers").
-The aggregate thresholds change from session to session (reference/001 "pass marks ... may vary from
+there is no pass or fail per paper, docs/domain.md §6.1).
+The aggregate thresholds change from session to session (docs/domain.md §6.2: "pass marks ... may vary from
 session to session") and are not public, so they are always passed in.
 """
 
@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from grading._validation import whole_number
 
-# Source: reference/001, "the mark you are awarded is weighted to a mark out of 40".
+# Source: docs/domain.md §6.1, "the mark you are awarded is weighted to a mark out of 40".
 PAPER_WEIGHT = 40
 
 
@@ -29,7 +29,7 @@ class PaperMark:
 def weighted_mark(*, mark: int, maximum: int) -> Fraction:
     """Return the paper's mark weighted to 40: ``mark × 40 ÷ maximum``, exactly.
 
-    Rule: reference/001 ("Your score × 40 ÷ maximum number of possible marks"). Needs ``maximum > 0`` and
+    Rule: docs/domain.md §6.1 ("Your score × 40 ÷ maximum number of possible marks"). Needs ``maximum > 0`` and
     ``0 <= mark <= maximum``.
     """
     mark = whole_number(field="mark", value=mark)
@@ -42,7 +42,7 @@ def weighted_mark(*, mark: int, maximum: int) -> Fraction:
 
 
 def aggregate(papers: Iterable[PaperMark | tuple[int, int]]) -> Fraction:
-    """Return the aggregate: the sum of every paper's mark weighted to 40 (reference/001).
+    """Return the aggregate: the sum of every paper's mark weighted to 40 (docs/domain.md §6.1).
 
     ``papers`` holds ``PaperMark`` values or ``(mark, maximum)`` pairs; at least one paper is needed.
     """
@@ -70,7 +70,7 @@ def _exact_number(*, field: str, value: object) -> Fraction:
 def aggregate_grade(*, aggregate: Fraction | int, thresholds: Sequence[tuple[str, Fraction | int]]) -> str | None:
     """Return the grade whose minimum aggregate is reached, or None when the aggregate is below every grade.
 
-    Rule: the grade comes from the aggregate alone (reference/001, compensatory). ``thresholds`` are the
+    Rule: the grade comes from the aggregate alone (docs/domain.md §6.1, compensatory). ``thresholds`` are the
     session's ``(grade, minimum aggregate)`` pairs, highest grade first with strictly decreasing minimums and
     unique grade names; they are supplied per session because they are not public.
     """

@@ -8,7 +8,7 @@ from fractions import Fraction
 def round_half_up(value: Fraction) -> int:
     """Return ``value`` rounded to the nearest whole number, halves rounding up (towards +infinity).
 
-    Rule: DESIGN.md §2 "rounded to the nearest whole number"; exact halves go up so that a candidate on
+    Rule: docs/domain.md §5.3 "rounded to the nearest whole number"; exact halves go up so that a candidate on
     x.5 is never rounded down. ``Fraction`` keeps the decision exact (no binary floating point).
     """
     return math.floor(value + Fraction(1, 2))

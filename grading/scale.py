@@ -1,7 +1,7 @@
 """Cambridge English Scale: skill scores, overall score, result bands and extended certification.
 
-Rules: DESIGN.md §2 "Scale-score exams"; extended certification from reference/000 ("Extended
-Certification"). Component clamping and rounding choices: docs/decisions/0002-grading-rules.md.
+Rules: docs/domain.md §5 'Cambridge English Scale', extended certification in §5.5 (Cambridge English's
+"Extended Certification"). Component clamping and rounding choices: docs/decisions/0002-grading-rules.md.
 """
 
 import enum
@@ -18,7 +18,7 @@ WRITING = "writing"
 LISTENING = "listening"
 SPEAKING = "speaking"
 
-# Statement-of-Results order (DESIGN.md §2 "Skill scores"): First, Advanced and Proficiency report Use of
+# Statement-of-Results order (docs/domain.md §5.2): First, Advanced and Proficiency report Use of
 # English as well; Key, Preliminary and the Business certificates report four skills.
 FIVE_SKILLS: tuple[str, ...] = (READING, USE_OF_ENGLISH, WRITING, LISTENING, SPEAKING)
 FOUR_SKILLS: tuple[str, ...] = (READING, WRITING, LISTENING, SPEAKING)
@@ -113,8 +113,8 @@ class ScaleResult:
     explanation: tuple[str, ...]
 
 
-# Source of every band below: DESIGN.md §2 "Scale-score exams" table (public Cambridge figures). 'for Schools'
-# versions share the bands of their main exam (reference/001: same certificate, same format).
+# Source of every band below: the docs/domain.md §5 band table (public Cambridge figures). 'for Schools'
+# versions share the bands of their main exam (docs/domain.md §9.5: same certificate, same format).
 KEY_BANDS: tuple[Band, ...] = (
     Band(140, 150, "Pass with Distinction", "B1", Certification.ABOVE),
     Band(133, 139, "Pass with Merit", "A2", Certification.AT),
@@ -160,7 +160,7 @@ def _exam(code: str, name: str, target: str, skills: tuple[str, ...], low: int, 
     )
 
 
-# Source: DESIGN.md §2 "Scale-score exams" (reported ranges, bands, skills per exam).
+# Source: docs/domain.md §5 'Cambridge English Scale' (reported ranges, bands, skills per exam).
 SCALE_EXAMS: Mapping[str, ScaleExam] = MappingProxyType(
     {
         exam.code: exam
@@ -193,7 +193,7 @@ def scale_exam(code: str) -> ScaleExam:
 def check_score(*, field: str, value: object) -> int:
     """Return ``value`` if it is a whole-number scale score in the plausible range 0–250, else raise ValueError.
 
-    Rule: Cambridge English Scale scores are whole numbers (DESIGN.md §2); the plausible range only catches
+    Rule: Cambridge English Scale scores are whole numbers (docs/domain.md §5); the plausible range only catches
     data-entry errors, it does not decide what is reported.
     """
     if isinstance(value, bool) or not isinstance(value, int):
@@ -226,7 +226,7 @@ def _mean(*, scores: Mapping[str, int], skills: Sequence[str]) -> Fraction:
 def overall_score(*, scores: Mapping[str, int], skills: Sequence[str]) -> int:
     """Return the overall score: the mean of the skill scores, rounded to the nearest whole number, halves up.
 
-    Rule: DESIGN.md §2 "the overall score is the mean of the skill scores, rounded to the nearest whole
+    Rule: docs/domain.md §5.3 "the overall score is the mean of the skill scores, rounded to the nearest whole
     number"; every skill in ``skills`` must have a score and no other skill may appear.
     """
     return round_half_up(_mean(scores=scores, skills=skills))
@@ -276,7 +276,7 @@ def _certificate_line(*, exam: ScaleExam, band: Band) -> str:
 def scale_result(*, exam_code: str, scores: Mapping[str, int]) -> ScaleResult:
     """Return the Statement of Results for a scale-score exam from its skill scores.
 
-    Rules (DESIGN.md §2 "Scale-score exams", reference/000 "Extended Certification"): the overall score is
+    Rules (docs/domain.md §5 'Cambridge English Scale', §5.5 extended certification): the overall score is
     the mean of the skill scores rounded half up; the band containing it gives the result and the CEFR level
     on the certificate (compensatory: no skill is passed or failed on its own). Between the bottom of the
     reported range and the lowest band the result is Fail with the score shown; below the reported range no

@@ -1,7 +1,7 @@
 """Old-style reporting (standardised score out of 100, paper profile) and the score converter.
 
-Rules: reference/000 ("older style of Statement of Results": standardised score out of 100, profile
-Exceptional – Good – Borderline – Weak, score converter) and DESIGN.md §2 (old thresholds for First,
+Rules: docs/domain.md §7 (Cambridge English's "older style of Statement of Results": standardised score out of
+100, profile Exceptional – Good – Borderline – Weak, score converter, and the old thresholds for First,
 Advanced and Proficiency, mapped linearly onto the same band of the Cambridge English Scale).
 """
 
@@ -57,7 +57,7 @@ class ProfileThresholds:
 def profile_band(*, score: int, thresholds: ProfileThresholds) -> str:
     """Return a paper's profile position (Exceptional, Good, Borderline or Weak) for its standardised score.
 
-    Rule: reference/000 and reference/001 (the old Statement of Results shows each paper against the scale
+    Rule: docs/domain.md §7.1 (the old Statement of Results shows each paper against the scale
     Exceptional – Good – Borderline – Weak); the cut-offs are the board's data (``ProfileThresholds``).
     """
     score = _check_standardised(score)
@@ -105,24 +105,24 @@ def _converter_table(exam_code: str, level_below: str, a: int, b: int, c: int, b
             ConverterBand(level_below, 45, 59, below, c - 1),
         ),
         source=(
-            "DESIGN.md §2: old thresholds A 80–100, B 75–79, C 60–74, level below 45–59 for First, Advanced "
-            "and Proficiency, each mapped linearly onto the same band of the Cambridge English Scale (scale "
-            "bands from the DESIGN.md §2 band table); reference/000 'score converter'"
+            "Cambridge English score converter: old thresholds A 80–100, B 75–79, C 60–74, level below 45–59 for "
+            "First, Advanced and Proficiency, each mapped linearly onto the same band of the Cambridge English "
+            "Scale (rules and sources: docs/domain.md §7)"
         ),
     )
 
 
 _FIRST_TABLE = _converter_table("FCE", "Level B1", a=180, b=173, c=160, below=140, top=190)
 
-# Source: DESIGN.md §2 (First, Advanced, Proficiency). First for Schools shares First's table because it is
-# the same exam and certificate (reference/001); other exams' old thresholds are not sourced, so not here.
+# Source: docs/domain.md §7 (First, Advanced, Proficiency). First for Schools shares First's table because it
+# is the same exam and certificate (docs/domain.md §9.5); other exams' old thresholds are not sourced, so not here.
 CONVERTER_TABLES: Mapping[str, ConverterTable] = MappingProxyType(
     {
         "FCE": _FIRST_TABLE,
         "FCES": ConverterTable(
             exam_code="FCES",
             bands=_FIRST_TABLE.bands,
-            source=_FIRST_TABLE.source + "; reference/001: 'for Schools' versions give the same certificate",
+            source=_FIRST_TABLE.source + "; 'for Schools' versions give the same certificate",
         ),
         "CAE": _converter_table("CAE", "Level B2", a=200, b=193, c=180, below=160, top=210),
         "CPE": _converter_table("CPE", "Level C1", a=220, b=213, c=200, below=180, top=230),
@@ -144,7 +144,7 @@ class Conversion:
 def convert_standardised(*, exam_code: str, score: int) -> Conversion:
     """Return the Cambridge English Scale score for an old standardised score (the score converter).
 
-    Rule: DESIGN.md §2 and reference/000: each old band maps onto the same band of the scale, linearly inside
+    Rule: docs/domain.md §7.2: each old band maps onto the same band of the scale, linearly inside
     the band (old low → scale low, old high → scale high), rounded half up. Below the lowest converted band
     (45) there is no conversion: ``scale_score`` is None and ``explanation`` is ``NO_CONVERSION``.
     """

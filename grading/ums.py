@@ -1,6 +1,6 @@
 """Unitised qualifications: raw marks to the uniform mark scale (UMS), unit and qualification grades.
 
-Rules: DESIGN.md §2 "Unitised qualifications (UMS)" and reference/003 (Cambridge Advanced Nationals: units
+Rules: docs/domain.md §8 'Unitised qualifications (UMS)' (Cambridge Advanced Nationals: units
 graded pass / merit / distinction, qualifications Pass / Merit / Distinction / Distinction*, qualification
 grade from the sum of unit UMS against fixed boundaries, NEA raw mark = number of assessment criteria
 achieved). The raw and UMS boundaries are per specification and series, so they are always passed in.
@@ -65,7 +65,7 @@ def raw_to_ums(
 ) -> int:
     """Return the uniform mark for a raw mark: piecewise linear between the grade boundaries.
 
-    Rule: DESIGN.md §2 and reference/003: the series' raw boundaries map onto the fixed UMS boundaries,
+    Rule: docs/domain.md §8.2: the series' raw boundaries map onto the fixed UMS boundaries,
     linearly through (0, 0), each (raw boundary, UMS boundary) and (raw maximum, UMS maximum), rounded half
     up. A raw mark on a boundary gets exactly that boundary's UMS; a raw mark below a boundary gets at most
     one less than its UMS, so rounding never promotes a grade. Where raw boundaries are equal the higher
@@ -115,7 +115,7 @@ def _grade(*, value: int, boundaries: Sequence[int], grades: tuple[str, ...], fi
 def unit_grade(*, ums: int, ums_boundaries: Sequence[int]) -> str:
     """Return a unit's grade ("U", "pass", "merit" or "distinction") from its UMS.
 
-    Rule: reference/003 ("Units are graded as pass, merit and distinction"); ``ums_boundaries`` are the
+    Rule: docs/domain.md §8.5 ("Units are graded as pass, merit and distinction"); ``ums_boundaries`` are the
     specification's fixed UMS boundaries for pass, merit and distinction, ascending.
     """
     ums = whole_number(field="UMS", value=ums)
@@ -127,7 +127,7 @@ def unit_grade(*, ums: int, ums_boundaries: Sequence[int]) -> str:
 def qualification_grade(*, total_ums: int, boundaries: Sequence[int]) -> str:
     """Return the qualification grade ("U", "Pass", "Merit", "Distinction" or "Distinction*") from total UMS.
 
-    Rule: reference/003 (overall grade from the total UMS against the standard qualification boundaries,
+    Rule: docs/domain.md §8.5 (overall grade from the total UMS against the standard qualification boundaries,
     which do not change); ``boundaries`` are those for Pass, Merit, Distinction and Distinction*, ascending.
     """
     total_ums = whole_number(field="total UMS", value=total_ums)
@@ -151,7 +151,7 @@ class UnitResult:
 def best_unit_results(results: Iterable[UnitResult]) -> dict[str, UnitResult]:
     """Return the best result per unit code across series: the highest UMS, the earlier series on a tie.
 
-    Rule: DESIGN.md §2 ("best result per unit across series"). On equal UMS the result that was already on
+    Rule: docs/domain.md §8.6 (best result per unit across series). On equal UMS the result that was already on
     record (the earlier series) keeps counting, so a resit that matches it changes nothing
     (docs/decisions/0002-grading-rules.md). Two results for one unit in one series are a data error.
     """
@@ -211,8 +211,8 @@ def qualification_result(
 ) -> QualificationResult:
     """Return the qualification grade and total UMS from the best result of each required unit.
 
-    Rule: DESIGN.md §2 and reference/003 ("qualification grade = sum of the unit UMS (best result per unit
-    across series) against fixed boundaries"). A required unit without a result gives an incomplete outcome,
+    Rule: docs/domain.md §8.5 and §8.6 (qualification grade from the sum of the unit UMS, the best result per
+    unit across series, against fixed boundaries). A required unit without a result gives an incomplete outcome,
     never a grade; results for units outside ``required_units`` are listed as not counted.
     """
     ums_max_total = whole_number(field="UMS maximum total", value=ums_max_total)
@@ -241,7 +241,7 @@ def qualification_result(
 def nea_raw_mark(criteria_achieved: Iterable[bool]) -> int:
     """Return an NEA unit's raw mark: the number of assessment criteria achieved.
 
-    Rule: reference/003 ("For NEA units, the total number of assessment criteria achieved is known as the
+    Rule: docs/domain.md §8.4 ("For NEA units, the total number of assessment criteria achieved is known as the
     'raw mark'"). Each item says whether one criterion was achieved and must be a bool.
     """
     achieved = 0

@@ -1,4 +1,4 @@
-"""Import of results (``import_results FILE.csv``, DESIGN.md §4): validate everything, then write in bulk.
+"""Import of results (``import_results FILE.csv``, docs/domain.md §14): validate everything, then write in bulk.
 
 Columns ``candidate_id,exam_code,session_date,component,score``: one line per component score. For a
 scale-score exam ``component`` is a skill with its scale score and every skill is needed; for a unitised

@@ -1,4 +1,4 @@
-"""Public grade statistics (reference/001: candidates ask how many get each grade each year).
+"""Public grade statistics (docs/domain.md §15: candidates ask how many get each grade each year).
 
 Cells under ``SMALL_CELL`` are suppressed — shown as "fewer than 10" and left out of the chart — so that no
 figure can point at a few identifiable people (a centre's only candidate in a year, say).

@@ -1,6 +1,6 @@
 """Unitised qualifications: unit raw marks → UMS through the series' boundaries, and cash-in results.
 
-Rules: DESIGN.md §2 "Unitised qualifications (UMS)", reference/003. The arithmetic is ``grading.ums``; this
+Rules: docs/domain.md §8 'Unitised qualifications (UMS)'. The arithmetic is ``grading.ums``; this
 module finds the tables it needs (the unit's fixed UMS boundaries, the series' raw boundaries in force)
 and stores the outcome. A qualification grade is worked out only where a certification entry exists, from
 the best result of each unit across every series the student sat.

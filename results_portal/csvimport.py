@@ -1,4 +1,4 @@
-"""Reading CSV files people make in spreadsheets, and reporting every bad line (DESIGN.md §4).
+"""Reading CSV files people make in spreadsheets, and reporting every bad line (docs/domain.md §14.2).
 
 Shared by the centre, entry and results imports: a file is read whole, every line is checked, and either
 everything is written in one transaction or ``ImportRejected`` lists each problem as

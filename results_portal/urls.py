@@ -8,7 +8,7 @@ from verification.views import did_document
 
 from . import views
 
-# Board staff always log in to the admin with a TOTP code (DESIGN.md §5).
+# Board staff always log in to the admin with a TOTP code (docs/domain.md §12 'Security rules').
 admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "Results Portal — board administration"
 

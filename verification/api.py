@@ -1,4 +1,4 @@
-"""The verification API (DESIGN.md §4): ``POST /api/v1/verifications`` and its OpenAPI 3.1 schema.
+"""The verification API (docs/domain.md §14.4): ``POST /api/v1/verifications`` and its OpenAPI 3.1 schema.
 
 No cookies and no session: an anonymous client, or an organisation with ``Authorization: Bearer <key>``.
 CSRF does not apply (nothing rides on a cookie). Every error is JSON ``{"error": …}``; a 400 names the

@@ -113,7 +113,7 @@ def _private_key(pem: str, secret_key: str) -> Ed25519PrivateKey:
 
 def board_private_key() -> Ed25519PrivateKey:
     """Return the board's signing key: ``BOARD_SIGNING_KEY`` (PEM), else one derived from ``SECRET_KEY``."""
-    return _private_key(getattr(settings, "BOARD_SIGNING_KEY", "") or "", settings.SECRET_KEY)
+    return _private_key(settings.BOARD_SIGNING_KEY or "", settings.SECRET_KEY)
 
 
 def board_public_key() -> Ed25519PublicKey:
@@ -123,7 +123,7 @@ def board_public_key() -> Ed25519PublicKey:
 
 def signing_key_is_derived() -> bool:
     """Return whether the board signs with the development key derived from ``SECRET_KEY``."""
-    return not getattr(settings, "BOARD_SIGNING_KEY", "")
+    return not settings.BOARD_SIGNING_KEY
 
 
 def _public_bytes(key: Ed25519PublicKey) -> bytes:
@@ -132,7 +132,7 @@ def _public_bytes(key: Ed25519PublicKey) -> bytes:
 
 def board_issuer_id() -> str:
     """Return the board's identifier as issuer: ``BOARD_ISSUER_ID``, else ``did:web`` of ``SITE_URL``'s host."""
-    configured: str = getattr(settings, "BOARD_ISSUER_ID", "") or ""
+    configured: str = settings.BOARD_ISSUER_ID or ""
     if configured:
         return configured
     host = urllib.parse.urlsplit(settings.SITE_URL).netloc or "localhost"
@@ -141,7 +141,7 @@ def board_issuer_id() -> str:
 
 def board_name() -> str:
     """Return the board's name as credentials print it (``BOARD_NAME``)."""
-    return str(getattr(settings, "BOARD_NAME", "") or DEFAULT_BOARD_NAME)
+    return str(settings.BOARD_NAME or DEFAULT_BOARD_NAME)
 
 
 def _absolute(view: str, **kwargs: Any) -> str:

@@ -4,11 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-DEFAULT_ORGANISATION_ALLOWANCE = 10
-
 
 def _default_allowance() -> int:
-    return int(getattr(settings, "VERIFICATION_ORGANISATION_ALLOWANCE", DEFAULT_ORGANISATION_ALLOWANCE))
+    return int(settings.VERIFICATION_ORGANISATION_ALLOWANCE)
 
 
 class VerifierOrganisation(models.Model):

@@ -107,16 +107,12 @@ UK = ZoneInfo("Europe/London")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def bulk_max_rows() -> int:
-    return _setting("VERIFICATION_BULK_MAX_ROWS", 5000)
+    return int(settings.VERIFICATION_BULK_MAX_ROWS)
 
 
 def bulk_kept_days() -> int:
-    return _setting("VERIFICATION_BULK_KEPT_DAYS", 7)
+    return int(settings.VERIFICATION_BULK_KEPT_DAYS)
 
 
 def digest(value: str) -> str:

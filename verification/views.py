@@ -58,7 +58,7 @@ HISTORY_PAGE_SIZE = 50
 
 def _board_contact() -> str:
     """Return the board's contact address for verifiers: ``BOARD_CONTACT_EMAIL``, else the sender address."""
-    return str(getattr(settings, "BOARD_CONTACT_EMAIL", "") or parseaddr(settings.DEFAULT_FROM_EMAIL)[1])
+    return str(settings.BOARD_CONTACT_EMAIL or parseaddr(settings.DEFAULT_FROM_EMAIL)[1])
 
 
 # --- The verification form ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Load the Cambridge English exams of DESIGN.md §2 and their skills (the data is copied here on purpose:
+"""Load the Cambridge English exams of docs/domain.md §5 and their skills (the data is copied here on purpose:
 a migration must not change when application code does)."""
 
 from django.db import migrations

@@ -1,4 +1,4 @@
-"""Papers weighted to 40 and the aggregate grade (reference/001, DESIGN.md §2)."""
+"""Papers weighted to 40 and the aggregate grade (docs/domain.md §6)."""
 
 from fractions import Fraction
 
@@ -10,7 +10,7 @@ from grading.aggregate import PAPER_WEIGHT, PaperMark, aggregate, aggregate_grad
 
 SETTINGS = settings(max_examples=150, deadline=None, database=None)
 
-# Illustrative session thresholds: the real ones change every session and are not public (reference/001).
+# Illustrative session thresholds: the real ones change every session and are not public (docs/domain.md §6.2).
 THRESHOLDS = (("A", 160), ("B", 150), ("C", 120))
 
 
@@ -99,7 +99,7 @@ def test_aggregate_grade(value: Fraction | int, grade: str | None) -> None:
 
 
 def test_aggregate_grade_is_compensatory() -> None:
-    # A weak paper is made up for by strong ones: there is no pass or fail per paper (reference/001).
+    # A weak paper is made up for by strong ones: there is no pass or fail per paper (docs/domain.md §6.1).
     papers = [(5, 40), (40, 40), (40, 40), (40, 40), (40, 40)]
     assert aggregate_grade(aggregate=aggregate(papers), thresholds=THRESHOLDS) == "A"
 

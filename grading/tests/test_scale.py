@@ -1,4 +1,4 @@
-"""Cambridge English Scale rules of DESIGN.md §2, checked against the public band figures."""
+"""Cambridge English Scale rules of docs/domain.md §5, checked against the public band figures."""
 
 from collections.abc import Mapping
 
@@ -30,7 +30,7 @@ FAMILIES = {
     "CPE": ("CPE",),
 }
 
-# Overall score → (result, CEFR level) on both sides of every boundary, typed in from the DESIGN.md §2 table
+# Overall score → (result, CEFR level) on both sides of every boundary, typed in from the docs/domain.md §5 table
 # (not derived from the code's tables), including the bottom of the reported range and one below it.
 EDGES = {
     "KET": [

@@ -1,4 +1,4 @@
-"""Old-style standardised scores, paper profiles and the score converter (DESIGN.md §2, reference/000)."""
+"""Old-style standardised scores, paper profiles and the score converter (docs/domain.md §7)."""
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +23,7 @@ SETTINGS = settings(max_examples=150, deadline=None, database=None)
 # Illustrative cut-offs: the real profile thresholds were never published, so tests supply their own.
 PROFILE = ProfileThresholds(exceptional=80, good=60, borderline=45)
 
-# Standardised score → scale score at every old band edge, typed in from DESIGN.md §2.
+# Standardised score → scale score at every old band edge, typed in from docs/domain.md §7.
 CONVERTER_EDGES = {
     "FCE": [(100, 190), (80, 180), (79, 179), (75, 173), (74, 172), (60, 160), (59, 159), (45, 140)],
     "CAE": [(100, 210), (80, 200), (79, 199), (75, 193), (74, 192), (60, 180), (59, 179), (45, 160)],
@@ -66,7 +66,7 @@ def test_converter_covers_first_advanced_and_proficiency_only() -> None:
     assert set(CONVERTER_TABLES) == {"FCE", "FCES", "CAE", "CPE"}
     for code, table in CONVERTER_TABLES.items():
         assert table.exam_code == code
-        assert "DESIGN.md §2" in table.source
+        assert "docs/domain.md §7" in table.source
 
 
 @pytest.mark.parametrize(

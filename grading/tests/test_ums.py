@@ -1,4 +1,4 @@
-"""Uniform mark scale, unit and qualification grades (DESIGN.md §2, reference/003)."""
+"""Uniform mark scale, unit and qualification grades (docs/domain.md §8)."""
 
 import datetime
 from collections.abc import Sequence

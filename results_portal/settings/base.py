@@ -1,4 +1,4 @@
-"""Settings shared by every environment, read from the environment (DESIGN.md §4).
+"""Settings shared by every environment, read from the environment (README.md "Settings").
 
 ``DATABASE_URL`` absent → a SQLite file in the project folder. ``REDIS_URL`` absent → Celery tasks run
 in-process and the cache is local memory, so the portal runs on a bare machine; present → Redis is the
@@ -167,9 +167,39 @@ BOARD_SIGNING_KEY = env.str("BOARD_SIGNING_KEY", default="")
 # Key of the signed QR tokens on printed documents (default SECRET_KEY): set it so SECRET_KEY can be rotated
 # without breaking every printed QR code (docs/decisions/0006-documents-and-qr.md).
 DOCUMENT_SIGNING_KEY = env.str("DOCUMENT_SIGNING_KEY", default="")
+# Earlier document-signing keys still accepted while QR codes signed with them are in circulation (comma-
+# separated); empty means SECRET_KEY_FALLBACKS.
+DOCUMENT_SIGNING_KEY_FALLBACKS: list[str] = env.list("DOCUMENT_SIGNING_KEY_FALLBACKS", default=[])
 BOARD_NAME = env.str("BOARD_NAME", default="Results Portal")
+# The issuer id in Open Badges credentials; empty means did:web of SITE_URL's host.
+BOARD_ISSUER_ID = env.str("BOARD_ISSUER_ID", default="")
+# The address verifiers are told to write to; empty means the address of DEFAULT_FROM_EMAIL.
+BOARD_CONTACT_EMAIL = env.str("BOARD_CONTACT_EMAIL", default="")
 # The portal's public address, printed on Confirmations of Entry and in emails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Brute-force guard (accounts/guard.py; the figures are explained in docs/decisions/0003-brute-force-policy.md)
+# Consecutive failures that lock a Candidate ID (per kind of credential), and the first lock's length in minutes
+# (each further lock lasts twice as long).
+GUARD_ID_FAILURES = env.int("GUARD_ID_FAILURES", default=5)
+GUARD_LOCK_MINUTES = env.int("GUARD_LOCK_MINUTES", default=15)
+# Failures allowed per client network (IPv4 address or IPv6 /64) and kind in each window of seconds.
+GUARD_IP_FAILURES = env.int("GUARD_IP_FAILURES", default=20)
+GUARD_IP_WINDOW_SECONDS = env.int("GUARD_IP_WINDOW_SECONDS", default=600)
+# Failures per minute per kind across every client before all tries of that kind pause.
+GUARD_GLOBAL_FAILURES_PER_MINUTE = env.int("GUARD_GLOBAL_FAILURES_PER_MINUTE", default=300)
+# Reverse proxies in front of the portal that append to X-Forwarded-For (0: the header is ignored).
+GUARD_TRUSTED_PROXY_COUNT = env.int("GUARD_TRUSTED_PROXY_COUNT", default=0)
+# Days failures are kept for audit, and days a quiet lock row is remembered.
+GUARD_AUDIT_RETENTION_DAYS = env.int("GUARD_AUDIT_RETENTION_DAYS", default=365)
+GUARD_LOCK_MEMORY_DAYS = env.int("GUARD_LOCK_MEMORY_DAYS", default=365)
+
+# --- Verification (verification/)
+# How many times the per-network limit a new verifier organisation gets (its allowance; editable per organisation).
+VERIFICATION_ORGANISATION_ALLOWANCE = env.int("VERIFICATION_ORGANISATION_ALLOWANCE", default=10)
+# Most rows in one bulk verification CSV, and days a bulk job's files are kept.
+VERIFICATION_BULK_MAX_ROWS = env.int("VERIFICATION_BULK_MAX_ROWS", default=5000)
+VERIFICATION_BULK_KEPT_DAYS = env.int("VERIFICATION_BULK_KEPT_DAYS", default=7)
 
 # --- Internationalisation ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,4 +1,4 @@
-"""``manage.py import_centres FILE.csv``: create or update centres from a CSV file (DESIGN.md §4)."""
+"""``manage.py import_centres FILE.csv``: create or update centres from a CSV file (docs/domain.md §14)."""
 
 from pathlib import Path
 from typing import Any

@@ -1,4 +1,4 @@
-"""``manage.py import_entries FILE.csv``: enter candidates and write ``FILE.issued.csv`` (DESIGN.md §4)."""
+"""``manage.py import_entries FILE.csv``: enter candidates and write ``FILE.issued.csv`` (docs/domain.md §14)."""
 
 import os
 from pathlib import Path
