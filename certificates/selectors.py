@@ -15,47 +15,17 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from centres.models import Centre, Entry
-from grading.scale import Certification, ScaleExam, scale_exam
-from results.charts import component_chart_svg, result_name, score_display
+from results.charts import component_chart_svg
 from results.models import Result
+from results.presentation import ComponentView, ResultView, result_view
 from results.selectors import Audience, results_visible
 
 from .models import CertificateAmendment, CertifyingStatementOrder, Document
 from .tokens import document_token_uuid
 
-
-@dataclass(frozen=True)
-class ComponentLine:
-    """One component as a document prints it: its name and its score as shown (e.g. ``below 122``)."""
-
-    code: str
-    label: str
-    score: int
-    display: str
-
-
-@dataclass(frozen=True)
-class ResultFacts:
-    """What a document says about a result: the facts the PDFs print and the verification page repeats."""
-
-    name: str
-    candidate_id: str
-    centre_number: str
-    centre_name: str
-    exam_code: str
-    exam_name: str
-    certificate_exam_name: str
-    exam_date: dt.date
-    result: str
-    overall_display: str
-    cefr_level: str
-    certification: str
-    certificate: bool
-    scale: bool
-    components: tuple[ComponentLine, ...]
-    released_at: dt.datetime | None
-    result_version: int
-    amended_at: dt.datetime | None
+# What a document says about a result is what every output says: the one presentation of a result.
+ComponentLine = ComponentView
+ResultFacts = ResultView
 
 
 @dataclass(frozen=True)
@@ -66,13 +36,6 @@ class Verification:
     state: str
     changed_on: dt.datetime | None
     facts: ResultFacts | None
-
-
-def _scale_exam(code: str) -> ScaleExam | None:
-    try:
-        return scale_exam(code)
-    except ValueError:
-        return None
 
 
 def printed_name(*, result: Result) -> str:
@@ -89,58 +52,13 @@ def printed_name(*, result: Result) -> str:
 
 
 def result_facts(*, result: Result, name: str) -> ResultFacts:
-    """Return the facts a document shows for ``result`` (read through ``results_visible``) naming ``name``.
-
-    Scale-score exams show each score as the Statement of Results does (capped at the top of the scale,
-    ``below N`` under the reported range) and the extended-certification band of the overall score.
-    """
-    exam = result.entry.session.exam
-    scale = _scale_exam(exam.code)
-    components = []
-    for line in result.component_scores.all():
-        if scale is not None:
-            display = score_display(exam=scale, score=line.score)
-        elif line.ums is not None:
-            # Unitised qualifications report units on the uniform mark scale, as on the results slip.
-            display = " · ".join(part for part in (f"{line.ums} UMS", line.unit_grade) if part)
-        else:
-            display = str(line.score)
-        components.append(
-            ComponentLine(code=line.component.code, label=line.component.name, score=line.score, display=display)
-        )
-    certification = "n/a"
-    if scale is not None:
-        overall_display = score_display(exam=scale, score=result.overall_score)
-        overall = result.overall_score if result.overall_score is not None else -1
-        band = next((b for b in scale.bands if b.low <= overall <= b.high and b.result == result.grade), None)
-        certification = band.certification.value if band is not None else ""
-    else:
-        overall_display = "" if result.overall_score is None else str(result.overall_score)
-    return ResultFacts(
-        name=name,
-        candidate_id=result.entry.candidate_id,
-        centre_number=result.entry.centre.number,
-        centre_name=result.entry.centre.name,
-        exam_code=exam.code,
-        exam_name=exam.name,
-        certificate_exam_name=exam.certificate_name,
-        exam_date=result.entry.session.date,
-        result=result_name(result.grade),
-        overall_display=overall_display,
-        cefr_level=result.cefr_level,
-        certification=certification,
-        certificate=result.certificate,
-        scale=scale is not None,
-        components=tuple(components),
-        released_at=result.released_at,
-        result_version=result.version,
-        amended_at=result.amended_at,
-    )
+    """Return the facts a document shows for ``result`` (read through ``results_visible``) naming ``name``."""
+    return result_view(result=result, name=name)
 
 
 def result_chart_svg(*, facts: ResultFacts) -> str:
     """Return the Statement of Results bar chart for a scale-score exam, or an empty string for other exams."""
-    if _scale_exam(facts.exam_code) is None:
+    if not facts.scale:
         return ""
     overall = None if facts.overall_display.startswith("below") else int(facts.overall_display or 0) or None
     return component_chart_svg(
@@ -152,7 +70,7 @@ def result_chart_svg(*, facts: ResultFacts) -> str:
 
 def certification_is_below(facts: ResultFacts) -> bool:
     """Return whether the certificate is the near-miss one: 'ability at <level below>', not the exam's pass."""
-    return facts.certification == Certification.BELOW.value
+    return facts.certification_is_below
 
 
 # --- Candidates -------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Rules: a result is released as soon as it is ready inside its session's results release window, never before
 the window opens; a session with a restricted release shows results to its centres from that earlier instant
-(docs/domain.md, "Release windows and embargo"). Every writer of ``Result.released_at`` and
+(docs/domain.md §3). Every writer of ``Result.released_at`` and
 ``Result.centre_released_at`` takes them from here: ``release_instants`` for one result, and
 ``release_instants_sql`` for the bulk UPDATE of a whole session. A test holds the two to the same answers.
 """

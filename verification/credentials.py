@@ -33,7 +33,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from exams.models import Exam
 from results.models import Result
+from results.presentation import result_view
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -195,18 +197,28 @@ def _utc(moment: dt.datetime) -> str:
 
 
 def _result_lines(result: Result) -> list[tuple[str, str, str, str]]:
-    """Return (key, value, name, OB 3.0 resultType) for each part of a result the credential states."""
-    lines = [("result", result.grade, "Result", "LetterGrade")]
-    if result.overall_score is not None:
-        lines.append(
-            ("overall_score", str(result.overall_score), "Overall score (Cambridge English Scale)", "ScaledScore")
-        )
-    if result.cefr_level:
-        lines.append(("cefr_level", result.cefr_level, "CEFR level", "PerformanceLevel"))
-    lines.extend(
-        (score.component.code, str(score.score), score.component.name, "ScaledScore")
-        for score in result.component_scores.all()
-    )
+    """Return (key, value, name, OB 3.0 resultType) for each part of a result the credential states.
+
+    Read from the one presentation of a result (``results.presentation``): a unitised qualification states its
+    total on the uniform mark scale and its units' raw marks, a scale-score exam its Cambridge English Scale scores.
+    """
+    view = result_view(result=result)
+    unitised = view.family == Exam.Family.UNITISED
+    lines = [("result", view.grade or view.result, "Result", "LetterGrade")]
+    if view.overall_score is not None:
+        if view.scale:
+            overall = ("Overall score (Cambridge English Scale)", "ScaledScore")
+        elif unitised:
+            overall = ("Total uniform mark (UMS)", "ScaledScore")
+        else:
+            overall = ("Overall score", "RawScore")
+        lines.append(("overall_score", str(view.overall_score), *overall))
+    if view.cefr_level:
+        lines.append(("cefr_level", view.cefr_level, "CEFR level", "PerformanceLevel"))
+    for line in view.components:
+        lines.append((line.code, str(line.score), line.label, "ScaledScore" if view.scale else "RawScore"))
+        if line.ums is not None:
+            lines.append((f"{line.code}_ums", str(line.ums), f"{line.label} (UMS)", "ScaledScore"))
     return lines
 
 

@@ -19,15 +19,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
 from centres.models import Candidate, Entry
 from centres.services import secret_number_hash, secret_number_matches
 from exams.models import Exam
 from grading.scale import SCALE_EXAMS
-from results.charts import result_name, score_display
 from results.models import Result
+from results.presentation import component_display, component_label, grade_display, overall_display
 from results.selectors import Audience, results_visible
 from results_portal.prepared import PreparedQuery
 
@@ -37,14 +35,6 @@ RELEASED = "released"
 PENDING = "pending"
 NOT_YET_RELEASED = "not_yet_released"
 PENDING_GRADE = "Q"
-
-COMPONENT_LABELS: dict[str, Promise] = {
-    "reading": _("Reading"),
-    "use_of_english": _("Use of English"),
-    "writing": _("Writing"),
-    "listening": _("Listening"),
-    "speaking": _("Speaking"),
-}
 
 
 @dataclass(frozen=True)
@@ -104,6 +94,8 @@ class EntryFacts:
     session_date: dt.date
     results_by: dt.datetime
     centre_name: str
+    family: str = Exam.Family.SCALE
+    ums_max_total: int | None = None
 
     @classmethod
     def of(cls, entry: Entry) -> "EntryFacts":
@@ -119,6 +111,8 @@ class EntryFacts:
             session_date=session.date,
             results_by=session.window_end,
             centre_name=entry.centre.name,
+            family=session.exam.family,
+            ums_max_total=session.exam.ums_max_total,
         )
 
 
@@ -153,6 +147,8 @@ _ENTRY_COLUMNS = (
     "session__date",
     "session__window_end",
     "centre__name",
+    "session__exam__family",
+    "session__exam__ums_max_total",
 )
 
 
@@ -179,7 +175,22 @@ def entry_facts_matching_secret(*, candidate_id: str, secret_number: str) -> Ent
     if not rows:
         secret_number_matches(secret_number=secret_number.strip(), secret_hash=_dummy_secret_hash())
         return None
-    pk, status, secret_hash, cid, first, last, exam_code, exam_name, verifiable, date, window_end, centre = rows[0]
+    (
+        pk,
+        status,
+        secret_hash,
+        cid,
+        first,
+        last,
+        exam_code,
+        exam_name,
+        verifiable,
+        date,
+        window_end,
+        centre,
+        family,
+        ums_max_total,
+    ) = rows[0]
     matches = secret_number_matches(secret_number=secret_number.strip(), secret_hash=secret_hash)
     if not matches or status == Entry.Status.WITHDRAWN:
         return None
@@ -193,6 +204,8 @@ def entry_facts_matching_secret(*, candidate_id: str, secret_number: str) -> Ent
         session_date=date,
         results_by=window_end,
         centre_name=centre,
+        family=family,
+        ums_max_total=ums_max_total,
     )
 
 
@@ -202,7 +215,7 @@ class _VisibleResult:
     overall_score: int | None
     cefr_level: str
     amended_at: dt.datetime | None
-    scores: list[tuple[str, str, int]] = field(default_factory=list)
+    scores: list[tuple[str, str, int, int | None, int | None]] = field(default_factory=list)
 
 
 def _visible_scores(*, entry_ids: tuple[int, ...], now: dt.datetime) -> QuerySet[Result, tuple[Any, ...]]:
@@ -224,6 +237,8 @@ def _visible_scores(*, entry_ids: tuple[int, ...], now: dt.datetime) -> QuerySet
             "component_scores__component__code",
             "component_scores__component__name",
             "component_scores__score",
+            "component_scores__ums",
+            "component_scores__component__ums_max",
         )
     )
 
@@ -241,30 +256,30 @@ def _visible_results(*, entry_ids: Sequence[int], now: dt.datetime) -> dict[int,
     else:
         rows = _visible_scores(entry_ids=tuple(entry_ids), now=now)
     visible: dict[int, _VisibleResult] = {}
-    for entry_id, grade, overall, cefr, amended_at, code, name, score in rows:
+    for entry_id, grade, overall, cefr, amended_at, code, name, score, ums, ums_max in rows:
         result = visible.get(entry_id)
         if result is None:
             result = visible[entry_id] = _VisibleResult(grade, overall, cefr, amended_at)
         if code is not None:
-            result.scores.append((code, name, score))
+            result.scores.append((code, name, score, ums, ums_max))
     return visible
 
 
 def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
+    # Shown as every other output shows a result (results.presentation), from the columns read above.
     scale = SCALE_EXAMS.get(entry.exam_code)
     components = tuple(
         ComponentFact(
             code=code,
-            label=str(COMPONENT_LABELS.get(code, name)),
+            label=component_label(family=entry.family, code=code, name=name),
             score=score,
-            display=score_display(exam=scale, score=score) if scale is not None else str(score),
+            display=component_display(family=entry.family, scale=scale, score=score, ums=ums, ums_max=ums_max),
         )
-        for code, name, score in result.scores
+        for code, name, score, ums, ums_max in result.scores
     )
-    if scale is not None:
-        overall_display = score_display(exam=scale, score=result.overall_score)
-    else:
-        overall_display = "—" if result.overall_score is None else str(result.overall_score)
+    overall = overall_display(
+        family=entry.family, scale=scale, overall=result.overall_score, ums_max_total=entry.ums_max_total
+    )
     return ResultFacts(
         exam_code=entry.exam_code,
         exam_name=entry.exam_name,
@@ -272,9 +287,9 @@ def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
         status=RELEASED,
         results_by=entry.results_by,
         result=result.grade,
-        result_display=result_name(result.grade),
+        result_display=grade_display(family=entry.family, grade=result.grade),
         overall_score=result.overall_score,
-        overall_display=overall_display,
+        overall_display=overall,
         cefr_level=result.cefr_level or None,
         components=components,
         amended_at=result.amended_at,

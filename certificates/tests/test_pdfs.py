@@ -200,7 +200,9 @@ def test_a_unitised_qualification_shows_units_on_the_uniform_mark_scale() -> Non
 
     statement = pdf_text(stored_pdf(documents[Document.Kind.STATEMENT]))
     certificate = pdf_text(stored_pdf(documents[Document.Kind.CERTIFICATE]))
-    assert "Unit F100 96 UMS · Distinction" in statement and "Unit F101 72 UMS · Merit" in statement
+    # As every page shows a unit (results.presentation): code and name, UMS of the unit's maximum, grade.
+    assert "F100 Unit F100 96 of 120 UMS · Distinction" in statement
+    assert "F101 Unit F101 72 of 120 UMS · Merit" in statement
     assert "Cambridge English Scale" not in statement
     assert "Advanced National in Testing" in certificate and "has been awarded Merit" in certificate
     assert "CEFR" not in certificate and "Cambridge English Scale" not in certificate

@@ -1,0 +1,189 @@
+"""The one presentation of a result: how every output names, scores and labels it.
+
+Pages, PDFs, the QR page, the verification form and API, credentials and centre files all show a result through
+``result_view`` (a plain dataclass built from a result read through ``results.selectors.results_visible``) or, on
+the lean hot paths that read columns rather than models, through the same small functions it is made of
+(``component_label``, ``component_display``, ``overall_display``, ``grade_display``). So a missing score reads
+``MISSING`` everywhere, a unit reads "85 of 100 UMS" everywhere, and a skill reads "below 160" everywhere.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from exams.models import Exam
+from grading.scale import READING, USE_OF_ENGLISH, Certification, ScaleExam, scale_exam
+
+from .charts import result_name, score_display
+from .models import Result
+
+LISTENING, SPEAKING, WRITING = "listening", "speaking", "writing"
+# What a page shows where there is no value (an overall score below the range of a non-scale exam, a unit not
+# yet converted to UMS…).
+MISSING = "—"
+
+SKILL_NAMES: dict[str, Promise] = {
+    READING: gettext_lazy("Reading"),
+    USE_OF_ENGLISH: gettext_lazy("Use of English"),
+    WRITING: gettext_lazy("Writing"),
+    LISTENING: gettext_lazy("Listening"),
+    SPEAKING: gettext_lazy("Speaking"),
+}
+
+
+def scale_of(exam_code: str) -> ScaleExam | None:
+    """Return the Cambridge English Scale definition of an exam, or None for other exams."""
+    try:
+        return scale_exam(exam_code)
+    except ValueError:
+        return None
+
+
+def component_label(*, family: str, code: str, name: str) -> str:
+    """Return a component's name as shown: the skill in the reader's language, or a unit's code and name."""
+    if family == Exam.Family.UNITISED:
+        return f"{code} {name}"
+    return str(SKILL_NAMES.get(code, name))
+
+
+def ums_text(*, ums: int | None, ums_max: int | None) -> str:
+    """Return a uniform mark as shown: '85 of 100 UMS', or ``MISSING``."""
+    if ums is None:
+        return MISSING
+    return _("%(ums)s of %(max)s UMS") % {"ums": ums, "max": ums_max}
+
+
+def component_display(
+    *, family: str, scale: ScaleExam | None, score: int, ums: int | None = None, ums_max: int | None = None
+) -> str:
+    """Return a component's score as shown: a scale score (capped, or 'below N'), a unit's UMS, or a raw mark."""
+    if scale is not None:
+        return score_display(exam=scale, score=score)
+    if family == Exam.Family.UNITISED:
+        return ums_text(ums=ums, ums_max=ums_max)
+    return str(score)
+
+
+def overall_display(*, family: str, scale: ScaleExam | None, overall: int | None, ums_max_total: int | None) -> str:
+    """Return the overall score as shown: a scale score or 'below N', a total UMS, a number or ``MISSING``."""
+    if scale is not None:
+        return score_display(exam=scale, score=overall)
+    if family == Exam.Family.UNITISED:
+        return ums_text(ums=overall, ums_max=ums_max_total)
+    return MISSING if overall is None else str(overall)
+
+
+def grade_display(*, family: str, grade: str) -> str:
+    """Return the result as printed, in the reader's language; a unitised result without cash-in says so."""
+    if grade:
+        return result_name(grade)
+    if family == Exam.Family.UNITISED:
+        return _("Unit results only (no certification entry)")
+    return MISSING
+
+
+def certification_of(*, scale: ScaleExam | None, grade: str, overall: int | None) -> str:
+    """Return the extended-certification band of a scale-score result ('above', 'at', 'below'), or 'n/a'."""
+    if scale is None:
+        return "n/a"
+    score = overall if overall is not None else -1
+    band = next((b for b in scale.bands if b.low <= score <= b.high and b.result == grade), None)
+    return band.certification.value if band is not None else ""
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    """One component of a result as every output shows it."""
+
+    code: str
+    label: str
+    score: int
+    display: str
+    ums: int | None = None
+    ums_max: int | None = None
+    unit_grade: str = ""
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """A result as every output shows it: who, which exam, the result, the scores. Personal data."""
+
+    name: str
+    candidate_id: str
+    centre_number: str
+    centre_name: str
+    exam_code: str
+    exam_name: str
+    certificate_exam_name: str
+    exam_date: dt.date
+    family: str
+    grade: str
+    result: str
+    overall_score: int | None
+    overall_display: str
+    cefr_level: str
+    certification: str
+    certificate: bool
+    scale: bool
+    components: tuple[ComponentView, ...]
+    released_at: dt.datetime | None
+    result_version: int
+    amended_at: dt.datetime | None
+
+    @property
+    def certification_is_below(self) -> bool:
+        """Return whether the certificate is the near-miss one: 'ability at <level below>'."""
+        return self.certification == Certification.BELOW.value
+
+
+def result_view(*, result: Result, name: str | None = None) -> ResultView:
+    """Return how every output shows ``result`` (read through ``results_visible``, with its entry and scores).
+
+    ``name`` is the name printed, where a document has its own (an amended certificate); by default the name the
+    centre recorded (corrected names are written there, see ``certificates.services``).
+    """
+    entry = result.entry
+    exam = entry.session.exam
+    scale = scale_of(exam.code)
+    components = tuple(
+        ComponentView(
+            code=line.component.code,
+            label=component_label(family=exam.family, code=line.component.code, name=line.component.name),
+            score=line.score,
+            display=component_display(
+                family=exam.family, scale=scale, score=line.score, ums=line.ums, ums_max=line.component.ums_max
+            ),
+            ums=line.ums,
+            ums_max=line.component.ums_max,
+            unit_grade=line.unit_grade,
+        )
+        for line in result.component_scores.all()
+    )
+    return ResultView(
+        name=name if name is not None else entry.person.full_name,
+        candidate_id=entry.candidate_id,
+        centre_number=entry.centre.number,
+        centre_name=entry.centre.name,
+        exam_code=exam.code,
+        exam_name=exam.name,
+        certificate_exam_name=exam.certificate_name,
+        exam_date=entry.session.date,
+        family=exam.family,
+        grade=result.grade,
+        result=grade_display(family=exam.family, grade=result.grade),
+        overall_score=result.overall_score,
+        overall_display=overall_display(
+            family=exam.family, scale=scale, overall=result.overall_score, ums_max_total=exam.ums_max_total
+        ),
+        cefr_level=result.cefr_level,
+        certification=certification_of(scale=scale, grade=result.grade, overall=result.overall_score),
+        certificate=result.certificate,
+        scale=scale is not None,
+        components=components,
+        released_at=result.released_at,
+        result_version=result.version,
+        amended_at=result.amended_at,
+    )
