@@ -12,7 +12,7 @@ from certificates.models import CertificateAmendment, CertifyingStatementOrder, 
 from certificates.tests.factories import released_entry, staff_client
 from results.models import Result
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("certificates.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def _prepared() -> tuple[object, Document, CertificateAmendment, CertifyingStatementOrder]:

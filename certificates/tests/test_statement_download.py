@@ -15,7 +15,7 @@ from certificates.tests.factories import pdf_text, released_entry
 from results.models import Result
 from results.tests.factories import account_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("certificates.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def _logged_in(entry: object) -> Client:
@@ -144,23 +144,30 @@ def test_404_for_a_withdrawn_entry(fake_pdf: list[tuple[str, str]]) -> None:
     assert _status(_logged_in(entry), _url(entry)) == 404
 
 
-def test_visitors_log_in_first_and_other_users_get_404(fake_pdf: list[tuple[str, str]]) -> None:
+def test_visitors_log_in_first_and_other_users_are_sent_to_the_candidate_login(
+    fake_pdf: list[tuple[str, str]],
+) -> None:
+    """The candidate area's one gate (web/candidate/access.py): no confirmed candidate account, no PDF."""
     entry, _ = released_entry()
 
     anonymous = Client().get(_url(entry))
     staff = Client()
     staff.force_login(UserFactory(username="someone@example.org"))
+    refused = staff.get(_url(entry))
 
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/results/login/?next=")
-    assert _status(staff, _url(entry)) == 404
+    assert refused.status_code == 302 and refused["Location"] == "/results/login/"
+    assert "_auth_user_id" not in staff.session
 
 
-def test_unconfirmed_accounts_get_404(fake_pdf: list[tuple[str, str]]) -> None:
+def test_unconfirmed_accounts_are_sent_to_the_candidate_login(fake_pdf: list[tuple[str, str]]) -> None:
     entry, _ = released_entry()
     client = Client()
     client.force_login(account_for(entry, confirmed=False).user)
 
-    assert _status(client, _url(entry)) == 404
+    response = client.get(_url(entry))
+
+    assert response.status_code == 302 and response["Location"] == "/results/login/"
 
 
 def test_a_stored_statement_costs_a_few_queries(

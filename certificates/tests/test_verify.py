@@ -16,7 +16,7 @@ from certificates.tests.factories import released_entry
 from certificates.tokens import document_token, document_verify_url
 from results.models import Result
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("certificates.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 FCE_SCORES_TEXT = ["Reading", "176", "Use of English", "181", "Speaking", "180"]
 
