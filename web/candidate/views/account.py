@@ -1,7 +1,6 @@
 """The candidate's account pages: register, confirm email, log in/out, forgotten password, dashboard, link an
 entry, change email."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -31,11 +30,10 @@ from results.charts import result_name, score_display
 from results.selectors import Audience, entry_is_pending, results_visible_by_entry
 from results_portal.pages import cached_page, page_key
 from verification.selectors import verifications_by_entry
-from web.candidate.access import candidate_required
+from web.candidate.access import candidate_required, request_account
 from web.candidate.forms import EmailChangeForm, LinkEntryForm, LoginForm, PasswordResetRequestForm, RegisterForm
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
 
-View = Callable[..., HttpResponse]
 WRONG_LOGIN = gettext_lazy("The Candidate ID and password do not match a Results Online account.")
 RESEND_EVERY_SECONDS = 600
 
@@ -211,7 +209,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     The data is read on every request (entries, visible results, verifications); the page drawn from it is kept
     under a key made of all of it (results_portal/pages.py), so only the drawing is saved.
     """
-    account: CandidateAccount = request.candidate_account  # type: ignore[attr-defined]
+    account = request_account(request)
     now = timezone.now()
     entries = list(selectors.account_entries(account=account))
     results = results_visible_by_entry(
@@ -249,7 +247,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def link_entry(request: HttpRequest) -> HttpResponse:
     """Add a further entry (retake, other exam) to the account with its Candidate ID and secret number."""
-    account: CandidateAccount = request.candidate_account  # type: ignore[attr-defined]
+    account = request_account(request)
     form = LinkEntryForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():

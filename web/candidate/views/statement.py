@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from candidates.models import CandidateAccount
 from exams.models import Exam
 from grading.scale import (
     LISTENING,
@@ -31,7 +30,7 @@ from results.charts import below_text, component_chart_svg, result_name, score_d
 from results.models import Result
 from results.selectors import Audience, results_visible, statement_fingerprint
 from results_portal.pages import cached_page, page_key
-from web.candidate.access import candidate_required
+from web.candidate.access import candidate_required, request_account
 
 SKILL_NAMES: dict[str, Promise] = {
     READING: gettext_lazy("Reading"),
@@ -222,7 +221,7 @@ def statement(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     Only then may the page come from the cache (results_portal/pages.py), under a key made of the result's
     displayed fields and version.
     """
-    account: CandidateAccount = request.candidate_account  # type: ignore[attr-defined]
+    account = request_account(request)
     fingerprint = statement_fingerprint(account_id=account.pk, public_id=public_id)
     if fingerprint is None:
         raise Http404

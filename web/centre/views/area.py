@@ -5,7 +5,6 @@ another centre's Candidate ID or import gives 404, never a hint that it exists.
 """
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any, cast
 
 import segno
@@ -43,7 +42,6 @@ from results_portal.downloads import csv_response
 from web.centre.access import centre_staff_required, request_centre
 from web.centre.forms import CandidateSearchForm, EntryImportForm, ReissueForm, StaffLoginForm, StaffSetupForm
 
-View = Callable[..., HttpResponse]
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 PAGE_SIZE = 50
 REISSUE_SESSION_KEY = "centre_reissued"

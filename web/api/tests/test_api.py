@@ -11,8 +11,7 @@ from centres.tests.factories import DEFAULT_SECRET
 from results.tests.factories import FCE_SCORES
 from verification.models import ApiKey, Verification
 from verification.services import api_key_create, api_key_revoke
-
-from .conftest import organisation, pending_entry, released_entry, unreleased_entry
+from verification.tests.conftest import organisation, pending_entry, released_entry, unreleased_entry
 
 pytestmark = pytest.mark.django_db
 

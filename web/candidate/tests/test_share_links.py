@@ -12,8 +12,7 @@ from centres.tests.factories import DEFAULT_SECRET
 from results.models import Result
 from results.tests.factories import account_for
 from verification.models import ShareLink, Verification
-
-from .conftest import organisation, pending_entry, released_entry
+from verification.tests.conftest import organisation, pending_entry, released_entry
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from django.test import Client
 from centres.tests.factories import DEFAULT_SECRET
 from verification.models import ApiKey, VerifierOrganisation
 from verification.services import WRONG_ORGANISATION_LOGIN
-
-from .conftest import PASSWORD, organisation, released_entry
+from verification.tests.conftest import PASSWORD, organisation, released_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from centres.tests.factories import CentreFactory
 from certificates import services
 from certificates.models import CertificateAmendment, CertifyingStatementOrder, Document
+from certificates.tests.conftest import _site_url  # noqa: F401 - autouse: SITE_URL as in the documents tests
 from certificates.tests.factories import released_entry, staff_client
 from results.models import Result
 

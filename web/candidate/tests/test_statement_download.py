@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from certificates import services
 from certificates.models import Document
+from certificates.tests.conftest import _site_url  # noqa: F401 - autouse: SITE_URL as in the documents tests
 from certificates.tests.factories import pdf_text, released_entry
 from results.models import Result
 from results.tests.factories import account_for

@@ -12,6 +12,7 @@ from accounts.models import AuditEvent
 from centres.tests.factories import DEFAULT_SECRET
 from certificates import services
 from certificates.models import Document
+from certificates.tests.conftest import _site_url  # noqa: F401 - autouse: SITE_URL as in the documents tests
 from certificates.tests.factories import released_entry
 from certificates.tokens import document_token, document_verify_url
 from results.models import Result

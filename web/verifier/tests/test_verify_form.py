@@ -16,8 +16,13 @@ from results.models import Result
 from results.tests.factories import result_for
 from verification.models import Verification
 from verification.services import VERIFIER_WRONG_DETAILS
-
-from .conftest import organisation, pending_entry, released_entry, session_with_window, unreleased_entry
+from verification.tests.conftest import (
+    organisation,
+    pending_entry,
+    released_entry,
+    session_with_window,
+    unreleased_entry,
+)
 
 pytestmark = pytest.mark.django_db
 

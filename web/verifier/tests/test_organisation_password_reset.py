@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from .conftest import PASSWORD, organisation
+from verification.tests.conftest import PASSWORD, organisation
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
 
