@@ -1,6 +1,6 @@
 """Board staff's side of missing and incomplete results (MIR) requests: investigate, resolve, write the resolution.
 
-Centres raise the requests (centres.unitised_views); here the board moves them on. ``resolved_at`` is set by
+Centres raise the requests (web.centre.views.unitised); here the board moves them on. ``resolved_at`` is set by
 ``missing_result_request_update``, which also audits every change. Imported by centres/admin.py.
 """
 

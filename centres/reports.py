@@ -5,7 +5,7 @@ Rules: docs/domain.md §8 and §13 'Centre results files and reports'. Every res
 only other read of ``Result`` is the reason a result is held, which the centre is told with its 'Q' grade.
 A unit entry without a visible result after the centre's release instant is 'Q': pending or unavailable.
 
-The pages (``centres.unitised_views``), the EDI files (``centres.edi``) and the PDF reports all build on
+The pages (``web.centre.views.unitised``), the EDI files (``centres.edi``) and the PDF reports all build on
 ``series_results``, so they always agree with one another.
 """
 

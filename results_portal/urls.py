@@ -1,36 +1,45 @@
+"""The root URLconf: the composition root, which mounts each audience's web package (docs/architecture.md).
+
+Each audience package (``web.candidate``, ``web.centre``, ``web.verifier``, ``web.api``, ``web.public``) owns
+its URLs; this module only says where each is mounted. The ``certificates`` namespace is the one namespace
+whose pages belong to three audiences (the candidate's statement PDF, the centre's certificate desk, the QR
+target under /verify/v/), so it is assembled here from each audience's ``certificates_patterns``.
+"""
+
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
-from verification import urls as verification_urls
-from verification.views import did_document
-
-from . import views
+from web.api import urls as api_urls
+from web.candidate import urls as candidate_urls
+from web.centre import urls as centre_urls
+from web.public import urls as public_urls
+from web.verifier import urls as verifier_urls
 
 # Board staff always log in to the admin with a TOTP code (docs/domain.md §12 'Security rules').
 admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "Results Portal — board administration"
 
+certificates_patterns = [
+    path("results/", include(candidate_urls.certificates_patterns)),
+    path("centre/", include(centre_urls.certificates_patterns)),
+    path("verify/", include(verifier_urls.certificates_patterns)),
+]
+
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
-    path("livez", views.livez, name="livez"),
+    *public_urls.site_patterns,
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include((verification_urls.api_patterns, "verification_api"))),
-    path("credentials/status/", include((verification_urls.status_patterns, "credential_status"))),
-    path(".well-known/did.json", did_document, name="did_document"),
+    path("api/v1/", include(api_urls)),
+    path("credentials/status/", include((verifier_urls.status_patterns, "credential_status"))),
 ]
 
 urlpatterns += i18n_patterns(
-    path("", views.home, name="home"),
-    path("results/", include("results.urls")),
-    path("results/", include("candidates.urls")),
-    path("results/", include((verification_urls.share_patterns, "verification_share"))),
-    path("tools/", include("exams.urls")),
-    path("statistics/", include("results.statistics_urls")),
-    path("centre/", include("centres.urls")),
-    path("verify/", include("verification.urls")),
-    path("", include("certificates.urls")),
+    path("", include(public_urls)),
+    path("results/", include(candidate_urls)),
+    path("centre/", include(centre_urls)),
+    path("verify/", include(verifier_urls)),
+    path("", include((certificates_patterns, "certificates"))),
     prefix_default_language=False,
 )

@@ -42,11 +42,7 @@ from results.models import ComponentScore, Result
 from results.services import result_hold
 from results.tests.factories import UK
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.urls("centres.tests.test_unitised_pages"),
-    pytest.mark.usefixtures("on_commit_immediately"),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
 
 
 @pytest.fixture

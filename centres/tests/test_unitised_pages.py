@@ -7,18 +7,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import pytest
-from django.conf.urls.i18n import i18n_patterns
-from django.contrib import admin
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLResolver, include, path
-from django.urls.resolvers import LocalePrefixPattern
 from django.utils.formats import date_format
 
 import centres.admin_mir  # noqa: F401 - registers the MIR admin (centres/admin.py imports it in the app)
 from accounts.models import AuditEvent
-from centres import urls as centre_urls
 from centres.edi import edi_files_regenerate_all
 from centres.models import CertificationEntry, Entry, MissingResultRequest, UnitEntry
 from centres.reports import MIR_RESOLUTION_REQUIRED
@@ -36,25 +31,8 @@ from results.imports import RESULT_COLUMNS, results_import
 from results.models import Result
 from results.services import result_hold
 from results.tests.factories import UK, unitised_qualification, unitised_series
-from results_portal import urls as root_urls
 
-
-# --- The URLconf of these tests: the project's, with the unitised pages included as the lead will -----------
-def _with_unitised_pages() -> list[Any]:
-    locale = next(p for p in root_urls.urlpatterns if isinstance(getattr(p, "pattern", None), LocalePrefixPattern))
-    others = [p for p in root_urls.urlpatterns if p is not locale and str(getattr(p, "pattern", "")) != "admin/"]
-    pages = [p for p in locale.url_patterns if not (isinstance(p, URLResolver) and p.namespace == "centres")]
-    included = any(str(p.pattern) == "unitised/" for p in centre_urls.urlpatterns)
-    centre = [*centre_urls.urlpatterns, *([] if included else [path("unitised/", include("centres.unitised_urls"))])]
-    return [
-        *others,
-        path("admin/", admin.site.urls),
-        *i18n_patterns(*pages, path("centre/", include((centre, "centres"))), prefix_default_language=False),
-    ]
-
-
-urlpatterns = _with_unitised_pages()
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__), pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
 
 BEFORE_RESULTS = dt.datetime(2026, 8, 1, 9, 0, tzinfo=UK)
 MIDNIGHT = dt.datetime(2026, 8, 12, 0, 0, tzinfo=UK)

@@ -8,7 +8,7 @@ from certificates import services
 from certificates.models import Document
 from certificates.tests.factories import released_entry
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("certificates.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def test_history_pages_are_read_only(board_client: Client, fake_pdf: list[tuple[str, str]]) -> None:

@@ -14,7 +14,7 @@ from certificates.models import CertificateAmendment, Document
 from certificates.tests.factories import pdf_text, released_entry, staff_client, stored_pdf
 from certificates.tokens import document_token
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("certificates.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 EXAM_DATE = dt.date(2025, 6, 13)
 

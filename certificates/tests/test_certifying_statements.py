@@ -13,7 +13,7 @@ from certificates.tests.factories import pdf_text, released_entry, staff_client
 from certificates.tokens import document_token
 from results.models import Result
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("certificates.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def test_order_pay_by_postal_order_and_download(client: Client) -> None:

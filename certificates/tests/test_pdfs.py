@@ -18,7 +18,7 @@ from certificates.tests.conftest import SITE_URL
 from certificates.tests.factories import pdf_images, pdf_links, pdf_text, qr_encodes, released_entry, stored_pdf
 from certificates.tokens import document_verify_url
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("certificates.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 FCE_LOW_WRITING = {"reading": 176, "use_of_english": 181, "writing": 115, "listening": 172, "speaking": 190}
 

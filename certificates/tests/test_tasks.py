@@ -11,7 +11,7 @@ from certificates.models import Document
 from certificates.tests.factories import released_entry
 from results.models import Result
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("certificates.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def _current(result: Result) -> dict[str, Document]:

@@ -8,8 +8,6 @@ from django.test import override_settings
 
 from certificates.tokens import SALT, document_token, document_token_uuid, document_verify_url
 
-pytestmark = pytest.mark.urls("certificates.tests.urls")
-
 
 def test_a_token_names_its_document_and_nothing_else() -> None:
     document_uuid = uuid.uuid4()

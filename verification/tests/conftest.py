@@ -1,4 +1,4 @@
-"""Fixtures for the verification tests: the URLs, entries in each state of their result, organisations."""
+"""Fixtures for the verification tests: entries in each state of their result, organisations."""
 
 import datetime as dt
 from typing import Any
@@ -13,11 +13,6 @@ from results.tests.factories import result_for
 from verification.models import VerifierOrganisation
 
 PASSWORD = "lantern-orchard-5521"
-
-
-@pytest.fixture(autouse=True)
-def _verification_urls(settings: Any) -> None:
-    settings.ROOT_URLCONF = "verification.tests.urls"
 
 
 def session_with_window(*, opened_days_ago: int, length_days: int = 14, **kwargs: Any) -> Any:

@@ -1,0 +1,290 @@
+"""POST /api/v1/verifications: the contract's bodies and statuses, keys, limits, audit, query counts."""
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.models import AuthFailure, CredentialLock
+from centres.tests.factories import DEFAULT_SECRET
+from results.tests.factories import FCE_SCORES
+from verification.models import ApiKey, Verification
+from verification.services import api_key_create, api_key_revoke
+from verification.tests.conftest import organisation, pending_entry, released_entry, unreleased_entry
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/verifications"
+WRONG = "0000" if DEFAULT_SECRET != "0000" else "1111"
+
+
+def _post(client: Client, body: Any, **headers: str) -> Any:
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post(URL, data=data, content_type="application/json", headers=headers)
+
+
+def test_released_result_has_the_contract_shape(client: Client) -> None:
+    entry = released_entry()
+
+    response = _post(client, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "candidate_id": entry.candidate_id,
+        "candidate_name": entry.person.full_name,
+        "results": [
+            {
+                "exam_code": "FCE",
+                "exam_name": "B2 First",
+                "session_date": entry.session.date.isoformat(),
+                "status": "released",
+                "overall_score": 176,
+                "result": "Grade B",
+                "cefr_level": "B2",
+                "components": FCE_SCORES,
+            }
+        ],
+    }
+    assert "Set-Cookie" not in response.headers and not response.cookies
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "result"), [(pending_entry, "pending", "Q"), (unreleased_entry, "not_yet_released", None)]
+)
+def test_unreleased_states_have_nulls(client: Client, make: Any, status: str, result: str | None) -> None:
+    entry = make()
+
+    body = _post(client, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}).json()
+
+    assert body["results"] == [
+        {
+            "exam_code": "FCE",
+            "exam_name": "B2 First",
+            "session_date": entry.session.date.isoformat(),
+            "status": status,
+            "overall_score": None,
+            "result": result,
+            "cefr_level": None,
+            "components": None,
+        }
+    ]
+
+
+def test_unknown_id_and_wrong_secret_are_identical_404s(client: Client) -> None:
+    entry = released_entry()
+
+    wrong = _post(client, {"candidate_id": entry.candidate_id, "secret_number": WRONG})
+    unknown = _post(client, {"candidate_id": "ZZZ999999", "secret_number": WRONG})
+
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.content == unknown.content
+    assert wrong.json() == {
+        "error": "The Candidate ID and secret number do not match our records. Check them with the candidate."
+    }
+    assert sorted(wrong.headers.items()) == sorted(unknown.headers.items())
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("not json", "body"),
+        (b"\xff\xfe", "body"),
+        ("[1, 2]", "body"),
+        ("", "body"),
+        ("[" * 2000 + "]" * 2000, "body"),
+        ('{"candidate_id": "' + "A" * 5000 + '", "secret_number": "1234"}', "body"),
+        ('{"candidate_id": "ABC123", "secret_number": "1234"' + " " * 3_000_000 + "}", "body"),
+        ({}, "candidate_id"),
+        ({"secret_number": "1234"}, "candidate_id"),
+        ({"candidate_id": "ABC123"}, "secret_number"),
+        ({"candidate_id": 12345, "secret_number": "1234"}, "candidate_id"),
+        ({"candidate_id": None, "secret_number": "1234"}, "candidate_id"),
+        ({"candidate_id": "ABC123", "secret_number": 1234}, "secret_number"),
+        ({"candidate_id": "ABC123", "secret_number": "123"}, "secret_number"),
+        ({"candidate_id": "ABC123", "secret_number": "12345"}, "secret_number"),
+        ({"candidate_id": "ABC123", "secret_number": "12a4"}, "secret_number"),
+        ({"candidate_id": "ABC123", "secret_number": "١٢٣٤"}, "secret_number"),
+        ({"candidate_id": "ABC 123", "secret_number": "1234"}, "candidate_id"),
+        ({"candidate_id": "", "secret_number": "1234"}, "candidate_id"),
+        ({"candidate_id": "A" * 17, "secret_number": "1234"}, "candidate_id"),
+        ({"candidate_id": "ABC123\n", "secret_number": "1234"}, "candidate_id"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(client: Client, body: Any, field: str) -> None:
+    response = _post(client, body)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+    assert response.json()["error"]
+
+
+def test_bad_input_is_not_counted_as_a_guess(client: Client) -> None:
+    from accounts.models import AuthFailure
+
+    _post(client, {"candidate_id": "ABC123", "secret_number": "12"})
+
+    assert not AuthFailure.objects.exists()
+
+
+def test_only_post(client: Client) -> None:
+    response = client.get(URL)
+
+    assert response.status_code == 405 and response["Allow"] == "POST" and "error" in response.json()
+
+
+def test_lockout_and_throttle_answer_429_with_retry_after(client: Client, settings: Any) -> None:
+    entry = released_entry()
+    statuses = [
+        _post(client, {"candidate_id": entry.candidate_id, "secret_number": WRONG}).status_code for _ in range(5)
+    ]
+    locked = _post(client, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET})
+
+    assert statuses == [404, 404, 404, 404, 429]
+    assert locked.status_code == 429 and int(locked["Retry-After"]) > 800
+    assert "Too many unsuccessful attempts" in locked.json()["error"]
+
+    settings.GUARD_IP_FAILURES = 2
+    other = Client(REMOTE_ADDR="10.9.9.9")
+    assert [_post(other, {"candidate_id": f"X{n}", "secret_number": WRONG}).status_code for n in range(3)] == [
+        404,
+        404,
+        429,
+    ]
+
+
+def test_api_key_raises_the_limit_and_is_audited(client: Client, settings: Any) -> None:
+    settings.GUARD_IP_FAILURES = 2
+    org = organisation(name="Acme Recruiting", allowance=5)
+    _key, secret = api_key_create(organisation=org, name="HR system")
+    auth = {"Authorization": f"Bearer {secret}"}
+
+    statuses = [_post(client, {"candidate_id": f"K{n}", "secret_number": WRONG}, **auth).status_code for n in range(4)]
+    entry = released_entry()
+    ok = _post(client, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}, **auth)
+
+    assert statuses == [404, 404, 404, 404]
+    assert ok.status_code == 200
+    row = Verification.objects.get(entry=entry)
+    assert (row.channel, row.organisation_name) == ("api", "Acme Recruiting")
+    assert ApiKey.objects.get().last_used_at is not None
+
+
+@pytest.mark.parametrize("header", ["Bearer rpv_not-a-key", "Bearer ", "Basic dXNlcjpwYXNz", "rpv_x", "Bearer"])
+def test_an_invalid_key_is_a_401(client: Client, header: str) -> None:
+    entry = released_entry()
+
+    response = _post(
+        client, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}, Authorization=header
+    )
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert "error" in response.json()
+    assert not Verification.objects.exists()
+
+
+def test_a_revoked_key_is_a_401(client: Client) -> None:
+    org = organisation()
+    key, secret = api_key_create(organisation=org, name="old")
+    entry = released_entry()
+    body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
+    assert _post(client, body, Authorization=f"Bearer {secret}").status_code == 200
+
+    api_key_revoke(organisation=org, public_id=key.public_id)
+
+    assert _post(client, body, Authorization=f"Bearer {secret}").status_code == 401
+
+
+def test_anonymous_lookups_are_audited_as_anonymous(client: Client) -> None:
+    entry = released_entry()
+
+    _post(client, {"candidate_id": entry.candidate_id.lower(), "secret_number": DEFAULT_SECRET})
+
+    row = Verification.objects.get(entry=entry)
+    assert (row.channel, row.organisation_id, row.organisation_name) == ("api", None, "")
+
+
+def test_csrf_is_not_required(db: None) -> None:
+    entry = released_entry()
+    strict = Client(enforce_csrf_checks=True)
+
+    response = _post(strict, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET})
+
+    assert response.status_code == 200
+
+
+def _statements(captured: Any) -> list[str]:
+    return [query["sql"].split()[0].upper() for query in captured.captured_queries]
+
+
+def test_a_success_takes_seven_statements_and_writes_only_the_audit_row(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    entry = released_entry()
+    body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
+
+    # The guard's transaction (a savepoint in tests): the ID's turn, its lock state, the entry. Then the visible
+    # result with its scores, and the audit row.
+    with django_assert_num_queries(7) as captured:
+        assert _post(client, body).status_code == 200
+
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert _statements(captured) == ["SAVEPOINT", "SELECT", "SELECT", "SELECT", "RELEASE", "SELECT", "INSERT"]
+    assert "verification_verification" in sql[-1]
+    assert not any("FOR UPDATE" in statement for statement in sql), "no row lock on success"
+    assert not CredentialLock.objects.exists() and not AuthFailure.objects.exists()
+
+
+def test_an_api_key_adds_its_lookup_and_at_most_one_write_a_minute(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    entry = released_entry()
+    _key, secret = api_key_create(organisation=organisation(), name="k")
+    body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
+
+    with django_assert_num_queries(9):  # the key, noting its first use, then the seven of a success
+        assert _post(client, body, Authorization=f"Bearer {secret}").status_code == 200
+    with django_assert_num_queries(8):
+        assert _post(client, body, Authorization=f"Bearer {secret}").status_code == 200
+
+
+@pytest.mark.parametrize("candidate_id", ["known", "ZZZ999999"])
+def test_a_failure_takes_seven_statements_for_an_unknown_id_as_for_a_wrong_secret(
+    client: Client, django_assert_num_queries: Any, candidate_id: str
+) -> None:
+    entry = released_entry()
+    body = {"candidate_id": entry.candidate_id if candidate_id == "known" else candidate_id, "secret_number": WRONG}
+
+    # Turn, lock state, entry, count the failure, audit it; no results read, no Verification row.
+    with django_assert_num_queries(7) as captured:
+        assert _post(client, body).status_code == 404
+
+    assert _statements(captured) == ["SAVEPOINT", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "RELEASE"]
+    assert not Verification.objects.exists()
+
+
+def test_refusals_compare_nothing_and_write_nothing(
+    client: Client, django_assert_num_queries: Any, settings: Any
+) -> None:
+    entry = released_entry()
+    for _ in range(5):
+        _post(client, {"candidate_id": entry.candidate_id, "secret_number": WRONG})
+    body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
+
+    with django_assert_num_queries(5) as captured:  # turn, lock state, rolled back
+        assert _post(client, body).status_code == 429
+    assert not any("centres_entry" in query["sql"] for query in captured.captured_queries)
+
+    settings.GUARD_IP_FAILURES = 5
+    with django_assert_num_queries(0):  # the network's throttle is read from the cache alone
+        assert _post(client, {"candidate_id": "OTHER1", "secret_number": DEFAULT_SECRET}).status_code == 429
+    assert AuthFailure.objects.count() == 5
+
+
+def test_schema_is_openapi_31(client: Client) -> None:
+    schema = client.get("/api/v1/schema").json()
+
+    assert schema["openapi"].startswith("3.1")
+    assert "/api/v1/verifications" in schema["paths"]

@@ -1,0 +1,100 @@
+"""Forms of the candidate area (/results/…)."""
+
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from verification.models import ShareLink
+from web.common.forms import PasswordsMatchMixin, PortalForm
+
+CANDIDATE_ID_HELP = _("Letters and numbers, as on your Confirmation of Entry (for example SIR094701).")
+SECRET_NUMBER_HELP = _("The 4-digit number on your Confirmation of Entry (for example 8482).")
+
+
+def candidate_id_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Candidate ID"),
+        max_length=16,
+        help_text=CANDIDATE_ID_HELP,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+
+
+def secret_number_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Secret number"),
+        min_length=4,
+        max_length=4,
+        help_text=SECRET_NUMBER_HELP,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}"}),
+    )
+
+
+class RegisterForm(PasswordsMatchMixin, PortalForm):
+    candidate_id = candidate_id_field()
+    secret_number = secret_number_field()
+    email = forms.EmailField(
+        label=_("Email"),
+        help_text=_("We send a link to confirm it, and tell you here when your results are released."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        help_text=password_validators_help_text_html,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    confirm_password = forms.CharField(
+        label=_("Confirm password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean_secret_number(self) -> str:
+        value: str = self.cleaned_data["secret_number"].strip()
+        if not value.isdigit():
+            raise ValidationError(SECRET_NUMBER_HELP, code="not_digits")
+        return value
+
+
+class LoginForm(PortalForm):
+    candidate_id = candidate_id_field()
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class LinkEntryForm(PortalForm):
+    candidate_id = candidate_id_field()
+    secret_number = secret_number_field()
+
+    clean_secret_number = RegisterForm.clean_secret_number
+
+
+class PasswordResetRequestForm(PortalForm):
+    candidate_id = candidate_id_field()
+
+
+class EmailChangeForm(PortalForm):
+    new_email = forms.EmailField(label=_("New email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class ShareLinkForm(PortalForm):
+    expiry = forms.ChoiceField(
+        label=_("The link works for"),
+        choices=ShareLink.Expiry.choices,
+        initial=ShareLink.Expiry.MONTH,
+        widget=forms.RadioSelect,
+    )
+    organisation_name = forms.CharField(
+        label=_("Who is it for? (optional)"),
+        required=False,
+        max_length=200,
+        help_text=_("For your own list, for example the university you are applying to."),
+    )

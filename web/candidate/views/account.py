@@ -1,0 +1,307 @@
+"""The candidate's account pages: register, confirm email, log in/out, forgotten password, dashboard, link an
+entry, change email."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.backends import USER_WITH_ACCOUNT
+from accounts.guard import GuardRefusal, client_ip, guard_check
+from accounts.models import User
+from candidates import selectors, services
+from candidates.models import CandidateAccount
+from centres.models import Entry
+from grading.scale import SCALE_EXAMS
+from results.charts import result_name, score_display
+from results.selectors import Audience, entry_is_pending, results_visible_by_entry
+from results_portal.pages import cached_page, page_key
+from verification.selectors import verifications_by_entry
+from web.candidate.access import candidate_required, request_account
+from web.candidate.forms import EmailChangeForm, LinkEntryForm, LoginForm, PasswordResetRequestForm, RegisterForm
+from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
+
+WRONG_LOGIN = gettext_lazy("The Candidate ID and password do not match a Results Online account.")
+RESEND_EVERY_SECONDS = 600
+
+
+def _refused(form: Any, error: GuardRefusal | ValidationError) -> int:
+    """Put a refusal on the form and return the HTTP status to answer with."""
+    if isinstance(error, GuardRefusal):
+        form.add_error(None, error.message)
+        return 429 if error.reason in {"locked", "ip", "global"} else 200
+    form.add_error(None, error)
+    return 200
+
+
+@sensitive_post_parameters("secret_number", "password", "confirm_password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    """Register for Results Online with the Candidate ID and secret number from the Confirmation of Entry."""
+    form = RegisterForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.account_register(
+                candidate_id=data["candidate_id"],
+                secret_number=data["secret_number"],
+                email=data["email"],
+                password=data["password"],
+                ip=client_ip(request),
+            )
+        except (GuardRefusal, ValidationError) as error:
+            status = _refused(form, error)
+        else:
+            return render(request, "candidates/register_done.html", {"email": data["email"]})
+    return render(request, "candidates/register.html", {"form": form}, status=status)
+
+
+@never_cache
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirm a new account's email address from the emailed link."""
+    try:
+        services.account_confirm_email(token=token)
+    except ValidationError as error:
+        return render(request, "candidates/link_invalid.html", {"message": error.messages[0]}, status=400)
+    messages.success(request, _("Your email address is confirmed. You can now log in."))
+    return redirect("candidates:login")
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Log in with a Candidate ID and password (guarded by the lockout and throttles)."""
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        password = form.cleaned_data["password"]
+
+        def verify(candidate_id: str) -> CandidateAccount | None:
+            account = services.account_for_candidate_id(candidate_id=candidate_id)
+            if account is None:
+                make_password(password)  # as long as a real check, so timing does not tell
+                return None
+            return account if account.user.is_active and account.user.check_password(password) else None
+
+        try:
+            account = guard_check(
+                kind="password",
+                identifier=form.cleaned_data["candidate_id"],
+                ip=client_ip(request),
+                purpose="login",
+                verify=verify,
+            )
+        except GuardRefusal as error:
+            status = _refused(form, error)
+        else:
+            if account is None:
+                form.add_error(None, WRONG_LOGIN)
+            elif not account.is_confirmed:
+                if cache.add(f"confirm-resend:{account.pk}", 1, RESEND_EVERY_SECONDS):
+                    services.confirmation_resend(user=account.user)
+                form.add_error(
+                    None,
+                    _(
+                        "Confirm your email address first: we have sent the link to the address you registered "
+                        "with. Check your spam folder too."
+                    ),
+                )
+            else:
+                login(request, account.user, backend=USER_WITH_ACCOUNT)
+                return redirect("candidates:dashboard")
+    return render(request, "candidates/login.html", {"form": form}, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """Log out and return to the login page."""
+    logout(request)
+    messages.success(request, _("You have logged out."))
+    return redirect("candidates:login")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Ask for a password-reset link by Candidate ID; the answer is the same whether or not it is registered."""
+    return password_reset_request_page(
+        request,
+        form=PasswordResetRequestForm(request.POST or None),
+        field="candidate_id",
+        normalise=lambda value: value.strip().upper(),
+        throttle_prefix="reset-request",
+        send=lambda candidate_id: services.password_reset_request(candidate_id=candidate_id),
+        template="candidates/password_reset.html",
+        done_template="candidates/password_reset_done.html",
+    )
+
+
+class PasswordResetConfirm(PasswordResetConfirmView):
+    """A candidate chooses a new password from the emailed link; the lockouts of their Candidate IDs are lifted."""
+
+    success_url = reverse_lazy("candidates:login")
+    new_link_url_name = "candidates:password_reset"
+
+    def locks_lift(self, user: User) -> None:
+        services.password_locks_lift(user=user)
+
+
+# What the dashboard is drawn from besides its data (results_portal/pages.py adds the base template and catalogues).
+DASHBOARD_SOURCES = (
+    "web/candidate/views/account.py",
+    "web/candidate/forms.py",
+    "candidates/templates/candidates/dashboard.html",
+    "verification/templates/verification/dashboard_panel.html",
+    "templates/includes/form_fields.html",
+    "results/charts.py",
+)
+
+
+def _dashboard_shown(rows: list[dict[str, Any]], verifications: dict[int, list[Any]]) -> list[object]:
+    """Return everything the dashboard shows, for its cache key: each entry, its result and its verifications."""
+    shown: list[object] = []
+    for row in rows:
+        entry, result = row["entry"], row["result"]
+        session = entry.session
+        shown.append(
+            (
+                (entry.pk, entry.public_id, entry.candidate_id, entry.status, entry.centre.name),
+                (session.date, session.window_start, session.window_end, session.exam.name),
+                (row["grade"], row["overall"], row["withdrawn"], row["pending"], row["window_open"]),
+                (result.pk, result.version, result.ready_at, result.cefr_level, result.amended_at) if result else None,
+                tuple(
+                    (
+                        v.pk,
+                        v.at,
+                        v.channel,
+                        v.organisation_name,
+                        v.share_link.organisation_name if v.share_link else "",
+                    )
+                    for v in verifications.get(entry.pk, [])
+                ),
+            )
+        )
+    return shown
+
+
+@candidate_required
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Show each of the candidate's entries with its result, the date it is due by, or 'Q' once that has passed.
+
+    The data is read on every request (entries, visible results, verifications); the page drawn from it is kept
+    under a key made of all of it (results_portal/pages.py), so only the drawing is saved.
+    """
+    account = request_account(request)
+    now = timezone.now()
+    entries = list(selectors.account_entries(account=account))
+    results = results_visible_by_entry(
+        audience=Audience.candidate(account.pk), entries=entries, now=now, with_scores=False
+    )
+    rows = []
+    for entry in entries:
+        result = results.get(entry.pk)
+        scale = SCALE_EXAMS.get(entry.session.exam.code)
+        overall = ""
+        if result is not None and scale is not None:
+            overall = score_display(exam=scale, score=result.overall_score)
+        elif result is not None and result.overall_score is not None:
+            overall = str(result.overall_score)
+        rows.append(
+            {
+                "entry": entry,
+                "result": result,
+                "grade": result_name(result.grade) if result else "",
+                "overall": overall,
+                "withdrawn": entry.status == Entry.Status.WITHDRAWN,
+                "pending": result is None and entry_is_pending(entry=entry, now=now),
+                "window_open": entry.session.window_start <= now,
+            }
+        )
+    verifications = verifications_by_entry(entries=entries)
+    key = page_key("dashboard", account.pk, _dashboard_shown(rows, verifications), DASHBOARD_SOURCES)
+    context = {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications}
+    return cached_page(request, key=key, template="candidates/dashboard.html", context=lambda: context)
+
+
+@sensitive_post_parameters("secret_number")
+@candidate_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def link_entry(request: HttpRequest) -> HttpResponse:
+    """Add a further entry (retake, other exam) to the account with its Candidate ID and secret number."""
+    account = request_account(request)
+    form = LinkEntryForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.entry_link(
+                account=account,
+                candidate_id=form.cleaned_data["candidate_id"],
+                secret_number=form.cleaned_data["secret_number"],
+                ip=client_ip(request),
+            )
+        except (GuardRefusal, ValidationError) as error:
+            status = _refused(form, error)
+        else:
+            messages.success(
+                request, _("%(exam)s has been added to your account.") % {"exam": entry.session.exam.name}
+            )
+            return redirect("candidates:dashboard")
+    return render(request, "candidates/link_entry.html", {"form": form}, status=status)
+
+
+@sensitive_post_parameters("password")
+@candidate_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def email_change(request: HttpRequest) -> HttpResponse:
+    """Change the account's email address; it changes once the link sent to the new address is followed."""
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.email_change_request(
+                user=request.user,  # type: ignore[arg-type]
+                new_email=form.cleaned_data["new_email"],
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("We have sent a link to %(email)s. Your address changes when you follow it.")
+                % {"email": form.cleaned_data["new_email"]},
+            )
+            return redirect("candidates:dashboard")
+    return render(
+        request, "candidates/email_change.html", {"form": form, "current": getattr(request.user, "email", "")}
+    )
+
+
+@never_cache
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Apply an email change from the link sent to the new address."""
+    try:
+        services.email_change_confirm(token=token)
+    except ValidationError as error:
+        return render(request, "candidates/link_invalid.html", {"message": error.messages[0]}, status=400)
+    messages.success(request, _("Your email address has been changed."))
+    return redirect("candidates:dashboard" if request.user.is_authenticated else "candidates:login")

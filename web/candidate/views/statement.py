@@ -1,0 +1,236 @@
+"""The candidate's Statement of Results page (/results/<entry>/)."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import Promise
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from exams.models import Exam
+from grading.scale import (
+    LISTENING,
+    READING,
+    RESULT_FAIL,
+    SCALE_EXAMS,
+    SPEAKING,
+    USE_OF_ENGLISH,
+    WRITING,
+    Certification,
+    ScaleExam,
+    ScaleResult,
+    scale_result,
+)
+from results.charts import below_text, component_chart_svg, result_name, score_display
+from results.models import Result
+from results.selectors import Audience, results_visible, statement_fingerprint
+from results_portal.pages import cached_page, page_key
+from web.candidate.access import candidate_required, request_account
+
+SKILL_NAMES: dict[str, Promise] = {
+    READING: gettext_lazy("Reading"),
+    USE_OF_ENGLISH: gettext_lazy("Use of English"),
+    WRITING: gettext_lazy("Writing"),
+    LISTENING: gettext_lazy("Listening"),
+    SPEAKING: gettext_lazy("Speaking"),
+}
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One line of a table on the statement: a skill and its score, or a band and what it gives."""
+
+    label: str
+    value: str
+    level: str = ""
+    yours: bool = False
+
+
+def _graded(result: Result, exam: ScaleExam | None) -> ScaleResult | None:
+    """Return the result graded again from its skill scores, for the displayed values, or None if not a scale exam.
+
+    The stored grade, overall score and CEFR level stay authoritative (they are what was released or amended);
+    grading gives the per-skill display (``below 160``, capping) with the same rules that produced them.
+    """
+    if exam is None:
+        return None
+    try:
+        return scale_result(
+            exam_code=exam.code, scores={score.component.code: score.score for score in result.component_scores.all()}
+        )
+    except ValueError:  # incomplete scores: show them as stored rather than fail on results day
+        return None
+
+
+def _certificate_text(*, result: Result, exam: ScaleExam | None, exam_name: str) -> str:
+    """Return what the certificate will say, with extended certification explained in plain words."""
+    band = next((band for band in exam.bands if band.result == result.grade), None) if exam else None
+    if not result.certificate:
+        if exam is None:
+            return _("This result does not lead to a certificate.")
+        lowest = exam.bands[-1]
+        if result.overall_score is None:
+            return _(
+                "No certificate: your overall score is below %(minimum)d, the lowest score reported for %(exam)s. "
+                "A certificate needs an overall score of at least %(low)d."
+            ) % {"minimum": exam.reported_min, "exam": exam_name, "low": lowest.low}
+        return _(
+            "No certificate: a certificate needs an overall score of at least %(low)d (%(result)s, CEFR level "
+            "%(level)s)."
+        ) % {"low": lowest.low, "result": result_name(lowest.result), "level": lowest.cefr}
+    if exam is None or band is None:
+        return _("You will receive a certificate.")
+    words = {"result": result_name(band.result), "level": band.cefr, "target": exam.cefr_target}
+    if band.certification is Certification.ABOVE:
+        return (
+            _(
+                "Your certificate will state that you showed ability at CEFR level %(level)s. %(result)s is certified "
+                "at %(level)s, the level above %(target)s, which the exam is designed to test. This is called "
+                "extended certification."
+            )
+            % words
+        )
+    if band.certification is Certification.BELOW:
+        return (
+            _(
+                "%(result)s: you will receive a Cambridge English certificate stating that you showed ability at CEFR "
+                "level %(level)s. You narrowly missed a pass, but you showed English at %(level)s, the level below "
+                "%(target)s, which the exam is designed to test. This is called extended certification."
+            )
+            % words
+        )
+    return (
+        _(
+            "Your certificate will state that you showed ability at CEFR level %(level)s, the level the exam is "
+            "designed to test."
+        )
+        % words
+    )
+
+
+def _band_rows(*, result: Result, exam: ScaleExam) -> list[ScoreRow]:
+    """Return the exam's bands as the "What do the scores mean?" table shows them, marking the candidate's."""
+    rows = [
+        ScoreRow(
+            label=band.range_text,
+            value=result_name(band.result),
+            level=band.cefr,
+            yours=result.certificate and band.result == result.grade,
+        )
+        for band in exam.bands
+    ]
+    lowest = exam.bands[-1].low
+    no_certificate = _("no certificate")
+    if exam.reported_min < lowest:
+        rows.append(
+            ScoreRow(
+                label=f"{exam.reported_min}–{lowest - 1}",
+                value=result_name(RESULT_FAIL),
+                level=no_certificate,
+                yours=not result.certificate and result.overall_score is not None,
+            )
+        )
+    rows.append(
+        ScoreRow(
+            label=below_text(exam.reported_min),
+            value=_("no score reported"),
+            level=no_certificate,
+            yours=result.overall_score is None,
+        )
+    )
+    return rows
+
+
+def _statement_context(result: Result) -> dict[str, Any]:
+    entry = result.entry
+    exam = entry.session.exam
+    scale = SCALE_EXAMS.get(exam.code)
+    graded = _graded(result, scale)
+    if graded is not None and scale is not None:
+        components = [
+            ScoreRow(label=str(SKILL_NAMES.get(c.skill, c.label)), value=score_display(exam=scale, score=c.score))
+            for c in graded.components
+        ]
+        chart = component_chart_svg(
+            exam_code=scale.code,
+            components=[(row.label, c.score) for row, c in zip(components, graded.components, strict=True)],
+            overall=result.overall_score,
+        )
+        overall = score_display(exam=scale, score=result.overall_score)
+    elif exam.family == Exam.Family.UNITISED:
+        # The results slip: each unit's uniform mark and grade, and the qualification's (with a cash-in).
+        components = [
+            ScoreRow(
+                label=f"{s.component.code} {s.component.name}",
+                value=_("%(ums)s of %(max)s UMS") % {"ums": s.ums, "max": s.component.ums_max},
+                level=s.unit_grade,
+            )
+            for s in result.component_scores.all()
+        ]
+        chart = ""
+        overall = (
+            _("%(ums)s of %(max)s UMS") % {"ums": result.overall_score, "max": exam.ums_max_total}
+            if result.overall_score is not None
+            else "—"
+        )
+    else:
+        components = [
+            ScoreRow(label=str(SKILL_NAMES.get(s.component.code, s.component.name)), value=str(s.score))
+            for s in result.component_scores.all()
+        ]
+        chart = ""
+        overall = str(result.overall_score) if result.overall_score is not None else "—"
+    return {
+        "result": result,
+        "entry": entry,
+        "exam": exam,
+        "scale": scale,
+        "grade": result_name(result.grade) if result.grade else _("Unit results only (no certification entry)"),
+        "overall": overall,
+        "components": components,
+        # Safe: component_chart_svg escapes every piece of text it writes.
+        "chart": mark_safe(chart),  # noqa: S308
+        "certificate_text": _certificate_text(result=result, exam=scale, exam_name=exam.name),
+        "bands": _band_rows(result=result, exam=scale) if scale is not None else [],
+    }
+
+
+STATEMENT_TEMPLATE = "results/statement.html"
+# What the page is drawn from besides the result (results_portal/pages.py adds the base template and catalogues).
+STATEMENT_SOURCES = (
+    "web/candidate/views/statement.py",
+    "results/charts.py",
+    "grading/scale.py",
+    "results/templates/results/statement.html",
+)
+
+
+@candidate_required
+@never_cache
+@require_GET
+def statement(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Show the Statement of Results of one of the candidate's entries, once released; anything else is a 404.
+
+    Whether the candidate may see it is asked of the database on every request (one lean query through the
+    visibility selector: ownership, release instant, hold, withdrawal), so embargo stays exact to the second.
+    Only then may the page come from the cache (results_portal/pages.py), under a key made of the result's
+    displayed fields and version.
+    """
+    account = request_account(request)
+    fingerprint = statement_fingerprint(account_id=account.pk, public_id=public_id)
+    if fingerprint is None:
+        raise Http404
+
+    def context() -> dict[str, Any]:
+        result = results_visible(audience=Audience.candidate(account.pk)).filter(pk=cast(int, fingerprint[0])).first()
+        if result is None:  # held or withdrawn between the two queries
+            raise Http404
+        return _statement_context(result)
+
+    key = page_key("statement", fingerprint[0], fingerprint, STATEMENT_SOURCES)
+    return cached_page(request, key=key, template=STATEMENT_TEMPLATE, context=context)

@@ -1,0 +1,175 @@
+"""Forms of the centre area (/centre/…): staff login and setup, entries and imports, unitised entries and MIR
+requests, and the certificate desk."""
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, cast
+
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from certificates.models import CertificateAmendment, CertifyingStatementOrder
+from exams.models import Component
+from web.common.forms import PasswordsMatchMixin, PortalForm
+
+TOTP_HELP = _("The 6-digit code your authenticator app shows now.")
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+def totp_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Authentication code"),
+        min_length=6,
+        max_length=8,
+        help_text=TOTP_HELP,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class StaffLoginForm(PortalForm):
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    otp_token = totp_field()
+
+
+class StaffSetupForm(PasswordsMatchMixin, PortalForm):
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        help_text=password_validators_help_text_html,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    confirm_password = forms.CharField(
+        label=_("Confirm password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    otp_token = totp_field()
+
+
+class CandidateSearchForm(PortalForm):
+    q = forms.CharField(
+        label=_("Search candidates"),
+        required=False,
+        max_length=100,
+        help_text=_("Candidate ID, or part of a first or last name."),
+    )
+
+
+class ReissueForm(PortalForm):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        help_text=_("Recorded in the audit trail, e.g. 'candidate lost the Confirmation of Entry'."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class EntryImportForm(PortalForm):
+    file = forms.FileField(
+        label=_("Entries file (CSV)"),
+        help_text=_(
+            "Columns: centre_number, candidate_id, first_name, last_name, date_of_birth, email, exam_code, "
+            "session_date, mode. Leave candidate_id empty to have one generated."
+        ),
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 10 MB. Split it into smaller files."))
+        try:
+            text: str = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError(
+                _("The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")
+            ) from error
+        self.filename = upload.name
+        return text
+
+
+# --- Unitised qualifications ----------------------------------------------------------------------------
+def _unit_label(unit: Component) -> str:
+    kind = gettext("mandatory") if unit.mandatory else gettext("optional")
+    return f"{unit.code} {unit.name} ({kind})"
+
+
+class UnitEntriesForm(PortalForm):
+    units = forms.MultipleChoiceField(
+        label=_("Units entered in this series"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A unit that already has a result in this series cannot be withdrawn."),
+    )
+
+    def __init__(self, *args: Any, units: Sequence[Component], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.MultipleChoiceField, self.fields["units"]).choices = [(u.code, _unit_label(u)) for u in units]
+
+
+class MissingResultForm(PortalForm):
+    unit = forms.ChoiceField(
+        label=_("Unit"),
+        required=False,
+        help_text=_("Leave empty if the request is about the qualification result or several units."),
+    )
+    description = forms.CharField(
+        label=_("What is missing or incomplete"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Say what you expected and what the results show, and what you have checked."),
+    )
+
+    def __init__(self, *args: Any, units: Sequence[Component], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", gettext("No particular unit"))] + [(u.code, _unit_label(u)) for u in units]
+        cast(forms.ChoiceField, self.fields["unit"]).choices = choices
+
+
+# --- The certificate desk (plain Django forms: their labels end with a colon) ------------------------------
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Candidate ID or name"), required=False, max_length=100)
+
+
+class AmendmentRequestForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Why is the name wrong?"),
+        choices=CertificateAmendment.Reason.choices,
+        help_text=_("Only a misspelling can be corrected; the other reasons are refused by the rule above."),
+    )
+    corrected_first_name = forms.CharField(label=_("First name, correctly spelt"), max_length=100)
+    corrected_last_name = forms.CharField(label=_("Last name, correctly spelt"), max_length=100)
+    explanation = forms.CharField(
+        label=_("What is wrong"),
+        required=False,
+        max_length=300,
+        help_text=_("For example: 'Lopez' should be 'López'. Recorded with the request."),
+    )
+
+
+class ConfirmForm(forms.Form):
+    """A POST with a CSRF token and nothing else: the button is the whole form."""
+
+
+class CertifyingStatementOrderForm(forms.Form):
+    payment_method = forms.ChoiceField(
+        label=_("Payment method"), choices=CertifyingStatementOrder.PaymentMethod.choices
+    )
+    amount = forms.DecimalField(label=_("Amount (GBP)"), max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
+    payment_reference = forms.CharField(
+        label=_("Payment reference"),
+        required=False,
+        max_length=60,
+        help_text=_("Postal order number, card receipt or bank transfer reference, if you have it now."),
+    )
+
+
+class MarkPaidForm(forms.Form):
+    payment_reference = forms.CharField(
+        label=_("Payment reference"),
+        required=False,
+        max_length=60,
+        help_text=_("Postal order number, card receipt or bank transfer reference."),
+    )

@@ -1,0 +1,394 @@
+"""The centre area (/centre/): staff log in with email + password + TOTP and see only their own centre.
+
+Every view is wrapped by ``centre_staff_required``; every object is looked up within ``request.centre``, so
+another centre's Candidate ID or import gives 404, never a hint that it exists.
+"""
+
+import datetime as dt
+from typing import Any, cast
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.guard import GuardRefusal, client_ip, guard_check, password_matches
+from accounts.models import User
+from accounts.sealing import seal, unseal
+from centres import services, tasks
+from centres.imports import issued_csv
+from centres.models import Entry, EntryImport
+from centres.pdf import confirmation_of_entry_pdf
+from centres.selectors import entries_with_details
+from exams.models import ExamSession
+from grading.scale import FIVE_SKILLS as SKILLS
+from results.selectors import Audience, entry_is_pending, results_visible_by_entry
+from results_portal.downloads import csv_response
+from web.centre.access import centre_staff_required, request_centre
+from web.centre.forms import CandidateSearchForm, EntryImportForm, ReissueForm, StaffLoginForm, StaffSetupForm
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+PAGE_SIZE = 50
+REISSUE_SESSION_KEY = "centre_reissued"
+REISSUE_KEPT = dt.timedelta(minutes=15)
+WRONG_STAFF_LOGIN = "The email, password and authentication code do not match a centre account."
+
+
+def _own_entry(request: HttpRequest, public_id: str) -> Entry:
+    return get_object_or_404(entries_with_details(), public_id=public_id, centre=request_centre(request))
+
+
+# --- Logging in ---------------------------------------------------------------------------------------
+@sensitive_post_parameters("password", "otp_token")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def staff_login(request: HttpRequest) -> HttpResponse:
+    """Log a member of centre staff in with email, password and the current TOTP code."""
+    form = StaffLoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        found: dict[str, Any] = {}
+
+        def verify(identifier: str) -> User | None:
+            user = User.objects.filter(username=data["email"].strip().lower(), centre_staff__isnull=False).first()
+            if not password_matches(user=user, password=data["password"]) or user is None:
+                return None
+            device = match_token(user, data["otp_token"].strip())
+            if device is None:
+                return None
+            found["device"] = device
+            return user
+
+        try:
+            user = guard_check(
+                kind="password", identifier=data["email"], ip=client_ip(request), purpose="staff_login", verify=verify
+            )
+        except GuardRefusal as refusal:
+            failed = refusal.reason == "failed" and not refusal.retry_after
+            form.add_error(None, WRONG_STAFF_LOGIN if failed else refusal.message)
+            status = 429 if refusal.reason in {"locked", "ip", "global"} else 200
+        else:
+            login(request, user, backend=BACKEND)
+            otp_login(request, found["device"])
+            target = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = reverse("centres:home")
+            return redirect(target or reverse("centres:home"))
+    return render(request, "centres/login.html", {"form": form}, status=status)
+
+
+@require_POST
+def staff_logout(request: HttpRequest) -> HttpResponse:
+    """Log out of the centre area."""
+    logout(request)
+    return redirect("centres:login")
+
+
+@sensitive_post_parameters("password", "confirm_password", "otp_token")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def staff_setup(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """Set up an invited staff account: choose a password and pair an authenticator app (single-use link)."""
+    try:
+        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode(), centre_staff__isnull=False)
+    except (User.DoesNotExist, ValueError, UnicodeDecodeError):
+        user = None
+    if user is None or not services.staff_setup_tokens.check_token(user, token):
+        return render(request, "centres/setup_invalid.html", status=400)
+    device, _created = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "authenticator"})
+    form = StaffSetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        from django.contrib.auth.password_validation import validate_password
+
+        try:
+            validate_password(form.cleaned_data["password"], user)
+        except ValidationError as error:
+            form.add_error("password", error)
+        else:
+            if device.verify_token(form.cleaned_data["otp_token"].strip()):
+                services.staff_setup_complete(user=user, device=device, password=form.cleaned_data["password"])
+                login(request, user, backend=BACKEND)
+                otp_login(request, device)
+                messages.success(request, _("Your centre account is ready."))
+                return redirect("centres:home")
+            form.add_error(
+                "otp_token", _("That code is not right. Check the time on your phone and try the new code.")
+            )
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, title=_("Authenticator set-up code"))
+    context = {"form": form, "qr_svg": qr_svg, "secret": services.totp_secret_base32(device=device), "user": user}
+    return render(request, "centres/setup.html", context)
+
+
+# --- Candidates and entries ---------------------------------------------------------------------------
+@centre_staff_required
+@never_cache
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """List and search the centre's entries (Candidate ID or name), newest session first."""
+    form = CandidateSearchForm(request.GET or None)
+    entries = (
+        entries_with_details().filter(centre=request_centre(request)).order_by("-session__date", "person__last_name")
+    )
+    if form.is_valid() and form.cleaned_data["q"]:
+        query = form.cleaned_data["q"].strip()
+        entries = entries.filter(
+            Q(candidate_id__iexact=query)
+            | Q(person__last_name__icontains=query)
+            | Q(person__first_name__icontains=query)
+        )
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "centre": request_centre(request)}
+    return render(request, "centres/home.html", context)
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def entry_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Show one entry, its login details' state, and (once released) its results."""
+    entry = _own_entry(request, public_id)
+    reissued = _reissued_secret(request, entry)
+    results = results_visible_by_entry(audience=Audience.centre(request_centre(request)), entries=[entry])
+    context = {"entry": entry, "reissued": reissued, "result": results.get(entry.pk), "form": ReissueForm()}
+    return render(request, "centres/entry_detail.html", context)
+
+
+@centre_staff_required
+@require_POST
+def entry_reissue(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Reissue an entry's secret number (the old one dies at once) and show it with a new Confirmation of Entry."""
+    entry = _own_entry(request, public_id)
+    form = ReissueForm(request.POST)
+    if not form.is_valid():
+        context = {"entry": entry, "form": form, "result": None, "reissued": None}
+        return render(request, "centres/entry_detail.html", context, status=400)
+    secret = services.entry_reissue(entry=entry, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+    kept = request.session.get(REISSUE_SESSION_KEY, {})
+    # Kept sealed in the session (sessions live in the database), for this staff member only, 15 minutes.
+    kept[str(entry.public_id)] = {"sealed": seal(secret.encode()), "at": timezone.now().isoformat()}
+    request.session[REISSUE_SESSION_KEY] = kept
+    messages.success(
+        request,
+        _("New login details issued for %(id)s. The old secret number no longer works.") % {"id": entry.candidate_id},
+    )
+    return redirect("centres:entry_detail", public_id=entry.public_id)
+
+
+def _reissued_secret(request: HttpRequest, entry: Entry) -> str | None:
+    """Return the secret number just reissued in this session for this entry, for 15 minutes only."""
+    kept = request.session.get(REISSUE_SESSION_KEY, {}).get(str(entry.public_id))
+    if not kept or timezone.now() - dt.datetime.fromisoformat(kept["at"]) > REISSUE_KEPT:
+        return None
+    return unseal(kept["sealed"]).decode()
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def entry_confirmation_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Download the Confirmation of Entry with the secret number just reissued (15 minutes after reissue)."""
+    entry = _own_entry(request, public_id)
+    secret = _reissued_secret(request, entry)
+    if secret is None:
+        raise Http404("Reissue the login details to print a new Confirmation of Entry.")
+    pdf = confirmation_of_entry_pdf(issued=[services.issued_entry_for(entry=entry, secret_number=secret)])
+    return _pdf_response(pdf, f"confirmation-of-entry-{entry.candidate_id}.pdf")
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def entry_results_print(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Show a printable paper copy of a candidate's released results (nothing before release)."""
+    entry = _own_entry(request, public_id)
+    result = results_visible_by_entry(audience=Audience.centre(request_centre(request)), entries=[entry]).get(entry.pk)
+    if result is None:
+        raise Http404("No released results for this entry.")
+    return render(request, "centres/results_print.html", {"entry": entry, "result": result})
+
+
+# --- Imports ------------------------------------------------------------------------------------------
+@centre_staff_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def import_new(request: HttpRequest) -> HttpResponse:
+    """Upload an entries file; it is checked and imported in the background with a progress bar."""
+    form = EntryImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = services.entry_import_create(
+            centre=request_centre(request),
+            user=cast(User, request.user),
+            filename=form.filename,
+            text=form.cleaned_data["file"],
+        )
+        return redirect("centres:import_detail", public_id=job.public_id)
+    recent = EntryImport.objects.filter(centre=request_centre(request)).select_related("uploaded_by")[:20]
+    return render(request, "centres/import_new.html", {"form": form, "recent": recent})
+
+
+def _own_import(request: HttpRequest, public_id: str) -> EntryImport:
+    return get_object_or_404(EntryImport, public_id=public_id, centre=request_centre(request))
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def import_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Show an import's progress (live), its errors, or its downloads."""
+    job = _own_import(request, public_id)
+    return render(request, "centres/import_detail.html", {"job": job, "progress": _progress(job)})
+
+
+def _progress(job: EntryImport) -> dict[str, Any]:
+    done, total = cache.get(tasks.progress_key(job.pk)) or (job.done, job.total)
+    finished = job.status in {EntryImport.Status.DONE, EntryImport.Status.REJECTED, EntryImport.Status.FAILED}
+    seconds_left = None
+    if job.started_at and done and total and not finished:
+        elapsed = (timezone.now() - job.started_at).total_seconds()
+        seconds_left = round(elapsed / done * (total - done))
+    return {
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "done": done,
+        "total": total,
+        "percent": 100 if finished else (round(100 * done / total) if total else 0),
+        "seconds_left": seconds_left,
+        "eta_text": "" if seconds_left is None else _("about %(seconds)s seconds left") % {"seconds": seconds_left},
+        "finished": finished,
+        "errors": len(job.errors),
+    }
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def import_status(request: HttpRequest, public_id: str) -> JsonResponse:
+    """Return an import's progress as JSON for the live progress bar."""
+    return JsonResponse(_progress(_own_import(request, public_id)))
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def import_issued_csv(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Download the issued Candidate IDs and secret numbers of a finished import (first 24 hours only)."""
+    job = _own_import(request, public_id)
+    if not job.issued_sealed:
+        raise Http404("No issued details to download.")
+    response = HttpResponse(issued_csv(tasks.issued_unseal(job.issued_sealed)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{job.filename.removesuffix(".csv")}.issued.csv"'
+    return response
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def import_confirmations_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Download the Confirmations of Entry of a finished import, one page per candidate (first 24 hours)."""
+    job = _own_import(request, public_id)
+    if not job.issued_sealed:
+        raise Http404("No issued details to print.")
+    pdf = confirmation_of_entry_pdf(issued=tasks.issued_unseal(job.issued_sealed))
+    return _pdf_response(pdf, f"confirmations-of-entry-{job.centre.number}-{job.created_at:%Y%m%d-%H%M}.pdf")
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Results ------------------------------------------------------------------------------------------
+RESULTS_CSV_COLUMNS = [
+    "candidate_id",
+    "first_name",
+    "last_name",
+    "exam_code",
+    "session_date",
+    "mode",
+    "status",
+    "result",
+    "overall_score",
+    "cefr_level",
+    *SKILLS,
+]
+
+
+def _results_rows(request: HttpRequest, session_id: str | None) -> tuple[Any, list[dict[str, Any]]]:
+    """Return the centre's sessions and, for the chosen one (or all), each entry with its visible result."""
+    centre = request_centre(request)
+    sessions = ExamSession.objects.filter(entries__centre=centre).select_related("exam").distinct().order_by("-date")
+    entries = entries_with_details().filter(centre=centre).order_by("session__date", "person__last_name")
+    if session_id:
+        entries = entries.filter(session__public_id=session_id)
+    entries_list = list(entries)
+    results = results_visible_by_entry(audience=Audience.centre(centre), entries=entries_list)
+    now = timezone.now()
+    rows = []
+    for entry in entries_list:
+        result = results.get(entry.pk)
+        if result is not None:
+            status = "released"
+        elif entry_is_pending(entry=entry, now=now):
+            status = "pending"
+        else:
+            status = "not_yet_released"
+        scores = {s.component.code: s.score for s in result.component_scores.all()} if result else {}
+        rows.append({"entry": entry, "result": result, "status": status, "scores": scores})
+    return sessions, rows
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def results_list(request: HttpRequest) -> HttpResponse:
+    """Show the centre's candidates' released results by session ('Q' where pending), with a CSV download."""
+    session_id = request.GET.get("session") or None
+    sessions, rows = _results_rows(request, session_id)
+    context = {"sessions": sessions, "rows": rows, "chosen": session_id, "skills": SKILLS}
+    return render(request, "centres/results.html", context)
+
+
+@centre_staff_required
+@never_cache
+@require_GET
+def results_csv(request: HttpRequest) -> HttpResponse:
+    """Download the centre's released results as CSV (one row per entry; scores only once released)."""
+    _sessions, rows = _results_rows(request, request.GET.get("session") or None)
+    lines = []
+    for row in rows:
+        entry, result = row["entry"], row["result"]
+        lines.append(
+            [
+                entry.candidate_id,
+                entry.person.first_name,
+                entry.person.last_name,
+                entry.session.exam.code,
+                entry.session.date.isoformat(),
+                entry.session.mode,
+                row["status"],
+                result.grade if result else ("Q" if row["status"] == "pending" else ""),
+                result.overall_score if result and result.overall_score is not None else "",
+                result.cefr_level if result else "",
+                *[row["scores"].get(skill, "") for skill in SKILLS],
+            ]
+        )
+    filename = f"results-{request_centre(request).number}.csv"
+    return csv_response(header=RESULTS_CSV_COLUMNS, rows=lines, filename=filename)

@@ -1,0 +1,122 @@
+"""Public pages: the home page, the score converter (/tools/), grade statistics (/statistics/), and the health
+checks (/healthz, /livez). Nobody logs in here: there is no gate."""
+
+import logging
+from dataclasses import replace
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from grading.standardised import CONVERTER_TABLES, convert_standardised
+from results.charts import result_name
+from results.selectors import grade_statistics
+from results.statistics import SMALL_CELL, statistics_chart_svg, statistics_tables
+from results_portal.downloads import csv_response
+from web.public.forms import ScoreConverterForm
+
+logger = logging.getLogger(__name__)
+
+HEALTH_CACHE_KEY = "healthz"
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        logger.exception("health check: database unreachable")
+        return False
+
+
+def _cache_ok() -> bool:
+    try:
+        cache.set(HEALTH_CACHE_KEY, "ok", timeout=5)
+        return cache.get(HEALTH_CACHE_KEY) == "ok"
+    except Exception:
+        logger.exception("health check: cache unreachable")
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Report whether the database and the cache answer: 200 when both do, 503 naming what failed."""
+    checks = {"database": _database_ok(), "cache": _cache_ok()}
+    body = {part: "ok" if ok else "failed" for part, ok in checks.items()}
+    return JsonResponse(body, status=200 if all(checks.values()) else 503)
+
+
+@never_cache
+@require_GET
+def livez(request: HttpRequest) -> JsonResponse:
+    """Report whether this process can reach the database: what a load balancer should probe.
+
+    Unlike /healthz it ignores the cache, whose outage costs misses, not pages (results_portal/cache.py):
+    a Redis restart must not take every web node out of the load balancer.
+    """
+    ok = _database_ok()
+    return JsonResponse({"database": "ok" if ok else "failed"}, status=200 if ok else 503)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Show the portal's front page: what it is and where each kind of user starts."""
+    return render(request, "home.html")
+
+
+# --- Tools: the score converter (/tools/) ------------------------------------------------------------
+@require_GET
+def score_converter(request: HttpRequest) -> HttpResponse:
+    """Convert an old standardised score (out of 100) to the Cambridge English Scale, showing the table used."""
+    form = ScoreConverterForm(request.GET if "score" in request.GET else None)
+    conversion = None
+    if form.is_bound and form.is_valid():
+        conversion = convert_standardised(exam_code=form.cleaned_data["exam"], score=form.cleaned_data["score"])
+    table = CONVERTER_TABLES.get(request.GET.get("exam", "")) or next(iter(CONVERTER_TABLES.values()))
+    return render(request, "exams/score_converter.html", {"form": form, "conversion": conversion, "table": table})
+
+
+# --- Grade statistics (/statistics/) ---------------------------------------------------------------------
+@require_GET
+def statistics(request: HttpRequest) -> HttpResponse:
+    """Show how many candidates got each result per exam and year (released sessions, small cells hidden)."""
+    exam_code = request.GET.get("exam", "")
+    every = grade_statistics()
+    counts = [replace(c, grade=result_name(c.grade)) for c in every if not exam_code or c.exam_code == exam_code]
+    tables = statistics_tables(counts)
+    suppressed = _("fewer than %(n)d") % {"n": SMALL_CELL}
+    charts = [
+        # Safe: statistics_chart_svg escapes every piece of text it writes.
+        mark_safe(  # noqa: S308
+            statistics_chart_svg(table, title=f"{table.exam_name} {table.year}", suppressed_label=suppressed)
+        )
+        for table in tables
+    ]
+    exams = sorted({(c.exam_code, c.exam_name) for c in every})
+    context = {
+        "tables": list(zip(tables, charts, strict=True)),
+        "exams": exams,
+        "chosen": exam_code,
+        "suppressed": suppressed,
+        "small_cell": SMALL_CELL,
+    }
+    return render(request, "results/statistics.html", context)
+
+
+@require_GET
+def statistics_csv(request: HttpRequest) -> HttpResponse:
+    """Download the grade statistics as CSV (suppressed cells are written as '<10')."""
+    rows = [
+        [table.exam_code, table.exam_name, table.year, row.grade, row.cefr_level, row.count or f"<{SMALL_CELL}"]
+        for table in statistics_tables(grade_statistics())
+        for row in table.rows
+    ]
+    header = ["exam_code", "exam_name", "year", "result", "cefr_level", "candidates"]
+    return csv_response(header=header, rows=rows, filename="grade-statistics.csv")

@@ -1,0 +1,99 @@
+"""Forms of the verifier area (/verify/…): the verification form and the organisations' pages."""
+
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from web.common.forms import PasswordsMatchMixin, PortalForm
+
+VERIFIER_CANDIDATE_ID_HELP = _("Letters and numbers, as the candidate gave them to you (for example SIR094701).")
+VERIFIER_SECRET_NUMBER_HELP = _("The candidate's 4-digit secret number (for example 8482).")
+SECRET_NUMBER_DIGITS = _("The secret number has exactly 4 digits.")
+MAX_BULK_UPLOAD_BYTES = 1024 * 1024
+BULK_FILE_TOO_LARGE = _("The file is larger than 1 MB. A bulk check takes at most 5,000 rows.")
+BULK_FILE_NOT_UTF8 = _("The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")
+
+
+class VerifyForm(PortalForm):
+    candidate_id = forms.CharField(
+        label=_("Candidate ID"),
+        max_length=16,
+        help_text=VERIFIER_CANDIDATE_ID_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    secret_number = forms.CharField(
+        label=_("Secret number"),
+        min_length=4,
+        max_length=4,
+        help_text=VERIFIER_SECRET_NUMBER_HELP,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}"}),
+    )
+
+    def clean_secret_number(self) -> str:
+        value: str = self.cleaned_data["secret_number"].strip()
+        if not (value.isascii() and value.isdigit()):
+            raise ValidationError(SECRET_NUMBER_DIGITS, code="not_digits")
+        return value
+
+
+class OrganisationRegisterForm(PasswordsMatchMixin, PortalForm):
+    name = forms.CharField(
+        label=_("Organisation name"),
+        max_length=200,
+        help_text=_("As candidates will see it when you verify their results."),
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    country = forms.CharField(
+        label=_("Country"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "country-name"})
+    )
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        help_text=password_validators_help_text_html,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    confirm_password = forms.CharField(
+        label=_("Confirm password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+
+class OrganisationLoginForm(PortalForm):
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class OrganisationPasswordResetForm(PortalForm):
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+
+
+class ApiKeyForm(PortalForm):
+    name = forms.CharField(
+        label=_("Key name"),
+        max_length=100,
+        help_text=_("So you can tell your keys apart, for example 'admissions system'."),
+    )
+
+
+class BulkUploadForm(PortalForm):
+    file = forms.FileField(
+        label=_("Candidates file (CSV)"),
+        help_text=_(
+            "Two columns: candidate_id, secret_number. At most 5,000 rows. Keep the secret numbers as text so that "
+            "a leading 0 is not lost."
+        ),
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BULK_UPLOAD_BYTES:
+            raise ValidationError(BULK_FILE_TOO_LARGE, code="too_large")
+        try:
+            text: str = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ValidationError(BULK_FILE_NOT_UTF8, code="not_utf8") from error
+        self.filename = upload.name or "upload.csv"
+        return text

@@ -1,0 +1,4 @@
+"""Fixtures of the verifier area's tests, shared with the domain apps' tests they came from."""
+
+from certificates.tests.conftest import fake_pdf  # noqa: F401 - a fixture
+from verification.tests.conftest import org_client  # noqa: F401 - a fixture

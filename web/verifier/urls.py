@@ -1,0 +1,49 @@
+"""URLs of the verifier area, mounted by results_portal/urls.py under ``verify/`` (language-prefixed).
+
+Names are in the ``verification`` namespace; the QR target ``/verify/v/<token>`` keeps its name
+``certificates:verify``, in the namespace the root URLconf assembles from three audiences
+(``certificates_patterns`` here). ``status_patterns`` (namespace ``credential_status``) are mounted under
+``credentials/status/``, outside the language prefixes: the credentials' revocation and suspension lists.
+"""
+
+from django.urls import include, path
+
+from web.common import views as common_views
+from web.verifier import status_views, views
+
+verification_patterns = [
+    path("", views.verify, name="verify"),
+    path("s/<str:token>", views.share_view, name="share_view"),
+    path("keys/board.json", views.board_key, name="board_key"),
+    path("keys/did.json", common_views.did_document, name="did_document"),
+    path("achievements/<str:exam_code>", views.achievement, name="achievement"),
+    path("organisations/", views.organisation_home, name="organisation_home"),
+    path("organisations/register/", views.organisation_register, name="organisation_register"),
+    path("organisations/confirm/<str:token>/", views.organisation_confirm, name="organisation_confirm"),
+    path("organisations/login/", views.organisation_login, name="organisation_login"),
+    path("organisations/logout/", views.organisation_logout, name="organisation_logout"),
+    path("organisations/password-reset/", views.organisation_password_reset, name="organisation_password_reset"),
+    path(
+        "organisations/password-reset/<uidb64>/<token>/",
+        views.OrganisationPasswordResetConfirm.as_view(),
+        name="organisation_password_reset_confirm",
+    ),
+    path("organisations/history/", views.organisation_history, name="organisation_history"),
+    path("organisations/keys/", views.api_keys, name="api_keys"),
+    path("organisations/keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("organisations/bulk/", views.bulk_new, name="bulk_new"),
+    path("organisations/bulk/<uuid:job_id>/", views.bulk_detail, name="bulk_detail"),
+    path("organisations/bulk/<uuid:job_id>/status", views.bulk_status, name="bulk_status"),
+    path("organisations/bulk/<uuid:job_id>/results.csv", views.bulk_download, name="bulk_download"),
+]
+
+urlpatterns = [path("", include((verification_patterns, "verification")))]
+
+# In the ``certificates`` namespace (results_portal/urls.py), under ``verify/``.
+certificates_patterns = [
+    path("v/<str:token>", views.document_verify, name="verify"),
+]
+
+status_patterns = [
+    path("<str:purpose>/<int:number>", status_views.status_list, name="status_list"),
+]
