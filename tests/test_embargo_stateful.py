@@ -522,12 +522,15 @@ class EmbargoMachine(RuleBasedStateMachine):
     @rule(key=st.sampled_from(["FCE", "JAN", "JUN"]), move=st.sampled_from(["-1h", "+1h", "+3d", "+30d"]))
     def reschedule(self, key: str, move: str) -> None:
         session = self.exam_sessions[key]
-        start = self.model.now + {
-            "-1h": dt.timedelta(hours=-1),
-            "+1h": dt.timedelta(hours=1),
-            "+3d": dt.timedelta(days=3),
-            "+30d": dt.timedelta(days=30),
-        }[move]
+        start = (
+            self.model.now
+            + {
+                "-1h": dt.timedelta(hours=-1),
+                "+1h": dt.timedelta(hours=1),
+                "+3d": dt.timedelta(days=3),
+                "+30d": dt.timedelta(days=30),
+            }[move]
+        )
         session.refresh_from_db()
         session.window_start = start
         session.window_end = start + dt.timedelta(days=21)
@@ -550,7 +553,9 @@ class EmbargoMachine(RuleBasedStateMachine):
     def _cash_in_open(self, entry: MEntry) -> bool:
         closing = entry.session.closing
         return (
-            entry.unitised and not entry.cash_in and (closing is None or timezone.localtime(self.model.now).date() <= closing)
+            entry.unitised
+            and not entry.cash_in
+            and (closing is None or timezone.localtime(self.model.now).date() <= closing)
         )
 
     @precondition(lambda self: any(self._cash_in_open(e) for e in self.model.entries))
@@ -758,10 +763,14 @@ class EmbargoMachine(RuleBasedStateMachine):
             credential = json.loads(body)
             subject = credential["credentialSubject"]
             values = [r["value"] for r in subject["result"]]
-            expected_values = [result.grade] + ([str(result.overall)] if result.overall is not None else []) + (
-                [result.cefr] if result.cefr else []
+            expected_values = (
+                [result.grade]
+                + ([str(result.overall)] if result.overall is not None else [])
+                + ([result.cefr] if result.cefr else [])
             )
-            expected_values += [str(v) for _, v in sorted(result.scores.items(), key=lambda kv: self._order(entry, kv[0]))]
+            expected_values += [
+                str(v) for _, v in sorted(result.scores.items(), key=lambda kv: self._order(entry, kv[0]))
+            ]
             assert credential["name"].endswith(f": {result.grade}"), f"credential {where}: {credential['name']}"
             assert values == expected_values, f"credential {where}: {values} != {expected_values}"
             assert subject["identifier"][0]["identityHash"] == self.model.name(entry), f"credential name {where}"
@@ -833,7 +842,9 @@ class EmbargoMachine(RuleBasedStateMachine):
                 continue
             page = body.decode()
             assert status == 200, where
-            assert _dd(page, "Candidate name") == self.model.name(entry), f"{where}: name {_dd(page, 'Candidate name')}"
+            assert _dd(page, "Candidate name") == self.model.name(entry), (
+                f"{where}: name {_dd(page, 'Candidate name')}"
+            )
             assert self._verified(page) == self._expected_verification(entry), where
 
     def _qr_pages(self) -> None:
@@ -904,7 +915,9 @@ class EmbargoMachine(RuleBasedStateMachine):
             row = html_rows[candidate_id]
             if wanted[0] == "released":
                 cells = (row[3], row[4], row[5])
-                assert cells == (wanted[1], wanted[2] or "—", wanted[3] or "—"), f"centre results {candidate_id} {when}"
+                assert cells == (wanted[1], wanted[2] or "—", wanted[3] or "—"), (
+                    f"centre results {candidate_id} {when}"
+                )
             elif wanted[0] == "pending":
                 assert row[3].startswith("Q"), f"centre results {candidate_id} {when}: {row}"
             else:
@@ -1028,7 +1041,9 @@ class EmbargoMachine(RuleBasedStateMachine):
         assert shown == expected, f"statistics CSV {when}: {shown} != {expected}"
         page = Client().get("/statistics/").content.decode()
         charts = re.findall(r"<title>([^<]*)</title><desc>([^<]*)</desc>", page)
-        grades = {(unescape(title), part.split(":")[0]) for title, desc in charts for part in unescape(desc).split(", ")}
+        grades = {
+            (unescape(title), part.split(":")[0]) for title, desc in charts for part in unescape(desc).split(", ")
+        }
         wanted = {
             ("B2 First 2026" if code == "FCE" else "Advanced National in Business 2026", grade)
             for code, _, grade, _, _ in expected
@@ -1071,7 +1086,11 @@ class EmbargoMachine(RuleBasedStateMachine):
             )
 
     def _diff(self, shown: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
-        return {k: (shown.get(k), expected.get(k)) for k in sorted(set(shown) | set(expected)) if shown.get(k) != expected.get(k)}
+        return {
+            k: (shown.get(k), expected.get(k))
+            for k in sorted(set(shown) | set(expected))
+            if shown.get(k) != expected.get(k)
+        }
 
 
 EmbargoMachine.TestCase.settings = settings(
@@ -1080,8 +1099,12 @@ EmbargoMachine.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=list(HealthCheck),
     # Shrinking re-runs the slow steps hundreds of times: only on request (the failing steps are printed anyway).
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, *([Phase.shrink] if os.environ.get("EMBARGO_SHRINK") else [])],
+    phases=[
+        Phase.explicit,
+        Phase.reuse,
+        Phase.generate,
+        *([Phase.shrink] if os.environ.get("EMBARGO_SHRINK") else []),
+    ],
     print_blob=True,
 )
 TestEmbargo = EmbargoMachine.TestCase
-
