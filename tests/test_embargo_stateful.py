@@ -75,7 +75,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from candidates.models import CandidateAccount, LinkedEntry
 from centres.edi import edi_files_regenerate_all
-from centres.models import Entry
 from centres.services import certification_entry_create, unit_entries_set
 from centres.tests.factories import (
     DEFAULT_SECRET,
@@ -359,8 +358,8 @@ class EmbargoMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self._atomics = DjangoTestCase._enter_atomics()  # each example rolls back, as a Django TestCase
-        self._clock = mock.patch("django.utils.timezone.now", side_effect=lambda: self.model.now)
         self.model = Model(now=START, sessions={}, entries=[])
+        self._clock = mock.patch("django.utils.timezone.now", side_effect=lambda: self.model.now)
         self._clock.start()
         logging.disable(logging.WARNING)  # 404s are expected, and WeasyPrint's CSS notes are noise here
         cache.clear()
@@ -402,7 +401,7 @@ class EmbargoMachine(RuleBasedStateMachine):
         self.staff = StaffMemberFactory(centre=centre)
         self.centre = otp_login(Client(), self.staff.user)
         self.candidates: list[Client] = []
-        self.db_entries: dict[int, Entry] = {}
+        self.db_entries: dict[int, Any] = {}
         for person_index, ((first, last, _, _), sittings) in enumerate(zip(PEOPLE, SITTINGS, strict=True)):
             person = CandidateFactory(centre=centre, first_name=first, last_name=last)
             account: CandidateAccount | None = None
@@ -728,7 +727,7 @@ class EmbargoMachine(RuleBasedStateMachine):
         page = self._dashboard(entry.person)
         section = re.search(rf'aria-labelledby="entry-{entry.public_id}">(.*?)</section>', page, re.S)
         assert section is not None, where
-        shown = (_dd(section.group(1), "Your result"), _dd(section.group(1), "Your overall score"))
+        shown: tuple[Any, ...] = (_dd(section.group(1), "Your result"), _dd(section.group(1), "Your overall score"))
         if visible and result is not None:
             overall = str(result.overall) if result.overall is not None else "—"
             assert shown == (result.grade, overall), f"dashboard {where}: {shown}"
@@ -812,8 +811,14 @@ class EmbargoMachine(RuleBasedStateMachine):
         (api,) = body["results"]
         result = entry.result
         if expected[0] == "released" and result is not None:
-            shown = (api["status"], api["result"], api["overall_score"], api["cefr_level"], api["components"])
-            wanted = ("released", result.grade, result.overall, result.cefr or None, result.scores)
+            shown: tuple[Any, ...] = (
+                api["status"],
+                api["result"],
+                api["overall_score"],
+                api["cefr_level"],
+                api["components"],
+            )
+            wanted: tuple[Any, ...] = ("released", result.grade, result.overall, result.cefr or None, result.scores)
             assert shown == wanted, f"API {where}: {shown} != {wanted}"
             self._remember(entry, "api", shown[1:])
         else:
@@ -1024,7 +1029,8 @@ class EmbargoMachine(RuleBasedStateMachine):
                 assert row_key in at_build, f"EDI {kind} file ({key}) {when}: unexpected row {row_key}"
                 late = value == ("Q",) and at_build[row_key] == ("Q",)
                 assert value == current.get(row_key) or late, (
-                    f"EDI {kind} file ({key}) {when}: {row_key} shows {value}, the centre may see {current.get(row_key)}"
+                    f"EDI {kind} file ({key}) {when}: {row_key} shows {value}, "
+                    f"the centre may see {current.get(row_key)}"
                 )
 
     def _statistics(self) -> None:
@@ -1082,7 +1088,8 @@ class EmbargoMachine(RuleBasedStateMachine):
                 continue
             stored = Result.objects.filter(entry_id=entry.pk).values_list("version", flat=True).first()
             assert stored == result.version, (
-                f"{entry.candidate_id} ({entry.session.key}) is at version {stored}; the model expects {result.version}"
+                f"{entry.candidate_id} ({entry.session.key}) is at version {stored}; "
+                f"the model expects {result.version}"
             )
 
     def _diff(self, shown: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
