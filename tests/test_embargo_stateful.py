@@ -55,6 +55,7 @@ import json
 import logging
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
@@ -64,6 +65,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.core.signals import request_finished
 from django.db import close_old_connections
 from django.test import Client
@@ -74,7 +76,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from candidates.models import CandidateAccount, LinkedEntry
-from centres.edi import edi_files_regenerate_all
+from centres.edi import STORAGE_ROOT, edi_files_regenerate_all
 from centres.services import certification_entry_create, unit_entries_set
 from centres.tests.factories import (
     DEFAULT_SECRET,
@@ -363,6 +365,9 @@ class EmbargoMachine(RuleBasedStateMachine):
         self._clock.start()
         logging.disable(logging.WARNING)  # 404s are expected, and WeasyPrint's CSS notes are noise here
         cache.clear()
+        # EDI files live in storage, not in the database: files of an earlier example or run (same ids once the
+        # test database is made again) must not be read as this history's.
+        shutil.rmtree(os.path.join(default_storage.location, STORAGE_ROOT), ignore_errors=True)  # type: ignore[attr-defined]
         mail.outbox = []
         self.observed: dict[tuple[str, int], tuple[Any, int]] = {}
         self._world()
