@@ -48,7 +48,7 @@ from results_portal.csvimport import (
 
 from .events import result_event_record
 from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent
-from .release import release_instants
+from .release import release_instants, seen_by_anyone
 from .unitised import (
     NO_BOUNDARIES,
     NOT_ENTERED_FOR_UNIT,
@@ -474,7 +474,11 @@ def _write(
         if before == after:
             summary.unchanged += 1
             continue
-        released = result.status != Result.Status.HELD and result.released_at is not None and result.released_at <= now
+        released = seen_by_anyone(
+            released_at=result.released_at,
+            centre_released_at=result.centre_released_at,
+            now=now,
+        )
         _apply(result, item)
         result.ready_at = now
         if released:

@@ -33,12 +33,15 @@ class Result(models.Model):
     certificate = models.BooleanField(default=False)
     ready_at = models.DateTimeField()
     released_at = models.DateTimeField(
-        null=True, blank=True, db_index=True, help_text="Visible to the candidate from this instant; empty while held."
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Visible to the candidate from this instant (never while held).",
     )
     centre_released_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Visible to the centre from this instant (restricted release); empty while held.",
+        help_text="Visible to the centre from this instant (restricted release; never while held).",
     )
     version = models.PositiveIntegerField(default=1, help_text="Goes up with every amendment after release.")
     amended_at = models.DateTimeField(null=True, blank=True)

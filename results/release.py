@@ -51,3 +51,15 @@ def release_fields_changed(*, before: ExamSession | None, after: ExamSession) ->
     if before is None:
         return False
     return (before.window_start, centre_opening(before)) != (after.window_start, centre_opening(after))
+
+
+def seen_by_anyone(
+    *, released_at: dt.datetime | None, centre_released_at: dt.datetime | None, now: dt.datetime
+) -> bool:
+    """Return whether a result's centre or candidate may already have seen it: it then changes only by amendment.
+
+    The earlier of its two instants counts: on a restricted-release day the centre has seen the result hours
+    before the candidate may. A hold keeps the instants, so a result held after its release still counts as seen.
+    """
+    instants = [instant for instant in (released_at, centre_released_at) if instant is not None]
+    return bool(instants) and min(instants) <= now

@@ -55,9 +55,10 @@ def result_hold(*, result: Result, actor: User | None, reason: str) -> Result:
     if not reason.strip():
         raise ValidationError(HOLD_REASON_REQUIRED)
     result = Result.objects.select_for_update().get(pk=result.pk)
+    # The instants stay: nothing shows a held result (the visibility selector excludes HELD), and they record
+    # whether anyone saw it before the hold, so a later change to it is an amendment (results.release).
     result.status = Result.Status.HELD
-    result.released_at = result.centre_released_at = None
-    result.save(update_fields=["status", "released_at", "centre_released_at"])
+    result.save(update_fields=["status"])
     audit_record(actor=actor, action="result.hold", subject=result.entry.candidate_id, reason=reason.strip())
     result_event_record(kind=ResultEvent.Kind.HELD, result_ids=[result.pk])
     return result

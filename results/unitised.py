@@ -20,7 +20,7 @@ from grading.ums import UnitResult, qualification_result, raw_to_ums, unit_grade
 
 from .events import result_event_record
 from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent
-from .release import release_instants
+from .release import release_instants, seen_by_anyone
 
 NO_BOUNDARIES = _("no grade boundaries are set for unit %(unit)s in the %(series)s series")
 NOT_ENTERED_FOR_UNIT = _("Candidate ID %(candidate_id)s is not entered for unit %(unit)s in this series")
@@ -158,7 +158,11 @@ def qualifications_refresh(
             amendment = ResultAmendment.objects.get(result=result, version=result.version)
             amendment.after = {**amendment.after, **after}
             amendment.save(update_fields=["after"])
-        elif _visible_to_anyone(result, now=moment):
+        elif seen_by_anyone(
+            released_at=result.released_at,
+            centre_released_at=result.centre_released_at,
+            now=moment,
+        ):
             result.version += 1
             result.amended_at = moment
             fields += ["version", "amended_at"]
@@ -181,14 +185,6 @@ def qualifications_refresh(
         )
         result_event_record(kind=ResultEvent.Kind.AMENDED, result_ids=amended)
     return changed
-
-
-def _visible_to_anyone(result: Result, *, now: dt.datetime) -> bool:
-    """Return whether the centre or the candidate may already have seen ``result`` (its earlier instant passed)."""
-    if result.status == Result.Status.HELD:
-        return False
-    instants = [i for i in (result.released_at, result.centre_released_at) if i is not None]
-    return bool(instants) and min(instants) <= now
 
 
 def _empty_result(*, entry: Entry, now: dt.datetime) -> Result:

@@ -204,7 +204,7 @@ def _result_lines(result: Result) -> list[tuple[str, str, str, str]]:
     """
     view = result_view(result=result)
     unitised = view.family == Exam.Family.UNITISED
-    lines = [("result", view.grade or view.result, "Result", "LetterGrade")]
+    lines = [("result", view.grade, "Result", "LetterGrade")]  # as awarded, in no reader's language
     if view.overall_score is not None:
         if view.scale:
             overall = ("Overall score (Cambridge English Scale)", "ScaledScore")
