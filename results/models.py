@@ -36,12 +36,12 @@ class Result(models.Model):
         null=True,
         blank=True,
         db_index=True,
-        help_text="Visible to the candidate from this instant (never while held).",
+        help_text="Visible to the candidate from this instant (never while held); empty if held before it.",
     )
     centre_released_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Visible to the centre from this instant (restricted release; never while held).",
+        help_text="Visible to the centre from this instant (restricted release); see released_at.",
     )
     version = models.PositiveIntegerField(default=1, help_text="Goes up with every amendment after release.")
     amended_at = models.DateTimeField(null=True, blank=True)

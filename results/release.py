@@ -59,7 +59,8 @@ def seen_by_anyone(
     """Return whether a result's centre or candidate may already have seen it: it then changes only by amendment.
 
     The earlier of its two instants counts: on a restricted-release day the centre has seen the result hours
-    before the candidate may. A hold keeps the instants, so a result held after its release still counts as seen.
+    before the candidate may. A hold keeps instants already passed (``result_hold``), so a result held after its
+    release still counts as seen.
     """
     instants = [instant for instant in (released_at, centre_released_at) if instant is not None]
     return bool(instants) and min(instants) <= now

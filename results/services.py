@@ -12,7 +12,7 @@ from exams.models import ExamSession
 
 from .events import result_event_record
 from .models import OutgoingEmail, Result, ResultEvent
-from .release import release_instants, release_instants_sql
+from .release import release_instants, release_instants_sql, seen_by_anyone
 
 RELEASE_BATCH_SIZE = 5000
 HOLD_REASON_REQUIRED = "Say why the result is held (or released again): it is recorded in the audit trail."
@@ -55,10 +55,15 @@ def result_hold(*, result: Result, actor: User | None, reason: str) -> Result:
     if not reason.strip():
         raise ValidationError(HOLD_REASON_REQUIRED)
     result = Result.objects.select_for_update().get(pk=result.pk)
-    # The instants stay: nothing shows a held result (the visibility selector excludes HELD), and they record
-    # whether anyone saw it before the hold, so a later change to it is an amendment (results.release).
+    # Nothing shows a held result (the visibility selector excludes HELD). Instants already passed stay, as the
+    # record that someone saw it before the hold (a later change is then an amendment: results.release); instants
+    # still to come are cleared, since nobody has seen it.
     result.status = Result.Status.HELD
-    result.save(update_fields=["status"])
+    if not seen_by_anyone(
+        released_at=result.released_at, centre_released_at=result.centre_released_at, now=timezone.now()
+    ):
+        result.released_at = result.centre_released_at = None
+    result.save(update_fields=["status", "released_at", "centre_released_at"])
     audit_record(actor=actor, action="result.hold", subject=result.entry.candidate_id, reason=reason.strip())
     result_event_record(kind=ResultEvent.Kind.HELD, result_ids=[result.pk])
     return result

@@ -154,11 +154,12 @@ def qualifications_refresh(
         result.grade, result.overall_score, result.qualification = grade, outcome.total_ums, detail
         result.certificate = outcome.grade is not None and outcome.grade != "U"
         fields = ["grade", "overall_score", "qualification", "certificate"]
+        shown_changed = (before["grade"], before["overall_score"]) != (grade, outcome.total_ums)
         if result.pk in already_amended:
             amendment = ResultAmendment.objects.get(result=result, version=result.version)
             amendment.after = {**amendment.after, **after}
             amendment.save(update_fields=["after"])
-        elif seen_by_anyone(
+        elif shown_changed and seen_by_anyone(
             released_at=result.released_at,
             centre_released_at=result.centre_released_at,
             now=moment,

@@ -97,7 +97,7 @@ from certificates.tokens import document_token
 from conftest import otp_login
 from exams.models import Exam
 from results.imports import RESULT_COLUMNS, results_import
-from results.models import OutgoingEmail, Result
+from results.models import OutgoingEmail, Result, ResultEvent
 from results.services import result_hold, result_unhold, results_release_due
 from results.tests.factories import account_for, unitised_qualification, unitised_series
 
@@ -309,7 +309,7 @@ class Model:
                 )
             result = cash_in.result
             if (grade, total) != (result.grade, result.overall):
-                if result.seen and result.grade:
+                if result.seen:  # even a late cash-in's first grade: what was seen changes only by amendment
                     self.amend(cash_in, bumped)
                 result.grade, result.overall = grade, total
 
@@ -361,6 +361,7 @@ class EmbargoMachine(RuleBasedStateMachine):
         super().__init__()
         self._atomics = DjangoTestCase._enter_atomics()  # each example rolls back, as a Django TestCase
         self.model = Model(now=START, sessions={}, entries=[])
+        self._last_event = ResultEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         self._clock = mock.patch("django.utils.timezone.now", side_effect=lambda: self.model.now)
         self._clock.start()
         logging.disable(logging.WARNING)  # 404s are expected, and WeasyPrint's CSS notes are noise here
@@ -674,6 +675,21 @@ class EmbargoMachine(RuleBasedStateMachine):
             if in_period and self.model.edi_built.get(key, (None, {}))[0] != today:
                 self.model.edi_built[key] = (today, self._edi_expected(key))
 
+    def _files_follow_events(self) -> None:
+        """A stored results file is rebuilt when an event names one of its results (ADR 0009): expect that.
+
+        Which changes record an event is held by tests/test_result_events.py; here the files must then show
+        exactly what the centre may see at that moment.
+        """
+        events = ResultEvent.objects.filter(pk__gt=self._last_event, handled_at__isnull=False).order_by("pk")
+        result_ids = {pk for event in events for pk in event.result_ids}
+        self._last_event = max([self._last_event, *(event.pk for event in events)])
+        entry_ids = set(Result.objects.filter(pk__in=result_ids).values_list("entry_id", flat=True))
+        today = timezone.localtime(self.model.now).date()
+        for key in {e.session.key for e in self.model.entries if e.pk in entry_ids}:
+            if key in self.model.edi_built:
+                self.model.edi_built[key] = (today, self._edi_expected(key))
+
     # --- expected views -----------------------------------------------------------------------------------
     def _edi_expected(self, key: str) -> dict[tuple[str, ...], tuple[Any, ...]]:
         """Return the centre's EDI rows of a series as the model sees them now: unit and qualification rows."""
@@ -711,6 +727,7 @@ class EmbargoMachine(RuleBasedStateMachine):
         if not self.model.entries:
             return
         self.model.mark_seen()
+        self._files_follow_events()
         self._dashboards: dict[int, str] = {}
         for entry in self.model.entries:
             self._candidate_routes(entry)
