@@ -143,9 +143,8 @@ def qualifications_refresh(
             "missing": list(outcome.missing_units),
             "ums_max_total": outcome.ums_max_total,
         }
-        result = Result.objects.select_for_update().filter(entry=entry).first() or _empty_result(
-            entry=entry, now=moment
-        )
+        existing = Result.objects.select_for_update().filter(entry=entry).first()
+        result = existing or _empty_result(entry=entry, now=moment)
         grade = outcome.grade or ""
         before = {"overall_score": result.overall_score, "grade": result.grade, "qualification": result.qualification}
         after = {"overall_score": outcome.total_ums, "grade": grade, "qualification": detail}
@@ -159,10 +158,14 @@ def qualifications_refresh(
             amendment = ResultAmendment.objects.get(result=result, version=result.version)
             amendment.after = {**amendment.after, **after}
             amendment.save(update_fields=["after"])
-        elif shown_changed and seen_by_anyone(
-            released_at=result.released_at,
-            centre_released_at=result.centre_released_at,
-            now=moment,
+        elif (
+            existing is not None
+            and shown_changed
+            and seen_by_anyone(
+                released_at=result.released_at,
+                centre_released_at=result.centre_released_at,
+                now=moment,
+            )
         ):
             result.version += 1
             result.amended_at = moment
