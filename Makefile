@@ -12,7 +12,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # the QR codes printed on certificates).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium zbar-tools
 
-.PHONY: run test test-browser lint bench services-check system-deps messages clean
+.PHONY: run test test-browser lint bench embargo-long services-check system-deps messages clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -92,6 +92,12 @@ bench: system-deps services-check
 		else echo "Please install these Debian packages for the benchmarks: $$missing"; exit 1; fi; \
 	fi
 	$(PY) -m benchmarks
+
+# The stateful embargo test with new random sequences, many more of them (about an hour): not part of make test.
+embargo-long: services-check
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		EMBARGO_RANDOM=1 EMBARGO_EXAMPLES=$${EMBARGO_EXAMPLES:-500} EMBARGO_STEPS=$${EMBARGO_STEPS:-25} EMBARGO_SHRINK=1 \
+		$(PY) -m pytest tests/test_embargo_stateful.py -p no:cacheprovider
 
 messages: $(VENV)/.installed-dev
 	$(PY) manage.py makemessages --all --ignore='.venv/*' --ignore='benchmarks/*'

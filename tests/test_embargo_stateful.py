@@ -39,13 +39,14 @@ catalogue's bands (B2 First: 180–190 Grade A C1, 173–179 Grade B B2, 160–1
 the unitised rules (raw → UMS piecewise linear through the series' boundaries; the qualification of a cash-in
 in series S counts the best result of each unit in the series up to S, the best optional unit chosen among
 those). A result anyone has seen changes only as an amendment: a new version (and an "amended" email when the
-candidate can see it). Two choices are the model's: a late cash-in may turn "unit results only" into a
-qualification grade without an amendment; and a daily EDI file may lag a release by a day (it may say Q for a
-result released since it was built), but never shows a value nobody may see now (held, or amended since).
+candidate can see it) — a late cash-in's first grade on a result already out included. A stored results file is
+rebuilt whenever a result event names one of its results (ADR 0009); between events and daily builds it may say
+Q for a result released since, but never shows a value nobody may see now (held, or amended since).
 
 Examples: ``EMBARGO_EXAMPLES`` (default 15) sequences of ``EMBARGO_STEPS`` (default 10) steps, about two minutes
-on two cores; ``EMBARGO_EXAMPLES=500 EMBARGO_STEPS=25`` for a long run by hand or in ``make bench``.
-On today's code it fails: see tests/test_embargo_regressions.py for each bug it finds, one small test each.
+on two cores. ``make test`` runs them derandomized (the same sequences every run, so CI is reproducible);
+``EMBARGO_RANDOM=1 EMBARGO_EXAMPLES=500 EMBARGO_STEPS=25`` explores new sequences (``make embargo-long``). Each
+bug it found has a small test of its own in tests/test_embargo_regressions.py and tests/test_result_events.py.
 """
 
 import csv
@@ -1138,5 +1139,6 @@ EmbargoMachine.TestCase.settings = settings(
         *([Phase.shrink] if os.environ.get("EMBARGO_SHRINK") else []),
     ],
     print_blob=True,
+    derandomize=not os.environ.get("EMBARGO_RANDOM"),
 )
 TestEmbargo = EmbargoMachine.TestCase
