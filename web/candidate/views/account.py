@@ -26,7 +26,7 @@ from candidates import selectors, services
 from candidates.models import CandidateAccount
 from centres.models import Entry
 from grading.scale import SCALE_EXAMS
-from results.charts import result_name, score_display
+from results.presentation import grade_display, overall_display
 from results.selectors import Audience, entry_is_pending, results_visible_by_entry
 from results_portal.pages import cached_page, page_key
 from verification.selectors import verifications_by_entry
@@ -170,6 +170,7 @@ DASHBOARD_SOURCES = (
     "candidates/templates/candidates/dashboard.html",
     "verification/templates/verification/dashboard_panel.html",
     "templates/includes/form_fields.html",
+    "results/presentation.py",
     "results/charts.py",
 )
 
@@ -218,17 +219,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rows = []
     for entry in entries:
         result = results.get(entry.pk)
-        scale = SCALE_EXAMS.get(entry.session.exam.code)
-        overall = ""
-        if result is not None and scale is not None:
-            overall = score_display(exam=scale, score=result.overall_score)
-        elif result is not None and result.overall_score is not None:
-            overall = str(result.overall_score)
+        exam = entry.session.exam
+        # As every output shows a result (results.presentation).
+        overall = grade = ""
+        if result is not None:
+            scale = SCALE_EXAMS.get(exam.code)
+            overall = overall_display(
+                family=exam.family, scale=scale, overall=result.overall_score, ums_max_total=exam.ums_max_total
+            )
+            grade = grade_display(family=exam.family, grade=result.grade)
         rows.append(
             {
                 "entry": entry,
                 "result": result,
-                "grade": result_name(result.grade) if result else "",
+                "grade": grade,
                 "overall": overall,
                 "withdrawn": entry.status == Entry.Status.WITHDRAWN,
                 "pending": result is None and entry_is_pending(entry=entry, now=now),

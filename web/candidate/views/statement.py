@@ -5,40 +5,23 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from exams.models import Exam
 from grading.scale import (
-    LISTENING,
-    READING,
     RESULT_FAIL,
     SCALE_EXAMS,
-    SPEAKING,
-    USE_OF_ENGLISH,
-    WRITING,
     Certification,
     ScaleExam,
-    ScaleResult,
-    scale_result,
 )
-from results.charts import below_text, component_chart_svg, result_name, score_display
+from results.charts import below_text, component_chart_svg, result_name
 from results.models import Result
+from results.presentation import result_view
 from results.selectors import Audience, results_visible, statement_fingerprint
 from results_portal.pages import cached_page, page_key
 from web.candidate.access import candidate_required, request_account
-
-SKILL_NAMES: dict[str, Promise] = {
-    READING: gettext_lazy("Reading"),
-    USE_OF_ENGLISH: gettext_lazy("Use of English"),
-    WRITING: gettext_lazy("Writing"),
-    LISTENING: gettext_lazy("Listening"),
-    SPEAKING: gettext_lazy("Speaking"),
-}
 
 
 @dataclass(frozen=True)
@@ -49,22 +32,6 @@ class ScoreRow:
     value: str
     level: str = ""
     yours: bool = False
-
-
-def _graded(result: Result, exam: ScaleExam | None) -> ScaleResult | None:
-    """Return the result graded again from its skill scores, for the displayed values, or None if not a scale exam.
-
-    The stored grade, overall score and CEFR level stay authoritative (they are what was released or amended);
-    grading gives the per-skill display (``below 160``, capping) with the same rules that produced them.
-    """
-    if exam is None:
-        return None
-    try:
-        return scale_result(
-            exam_code=exam.code, scores={score.component.code: score.score for score in result.component_scores.all()}
-        )
-    except ValueError:  # incomplete scores: show them as stored rather than fail on results day
-        return None
 
 
 def _certificate_text(*, result: Result, exam: ScaleExam | None, exam_name: str) -> str:
@@ -150,48 +117,23 @@ def _statement_context(result: Result) -> dict[str, Any]:
     entry = result.entry
     exam = entry.session.exam
     scale = SCALE_EXAMS.get(exam.code)
-    graded = _graded(result, scale)
-    if graded is not None and scale is not None:
-        components = [
-            ScoreRow(label=str(SKILL_NAMES.get(c.skill, c.label)), value=score_display(exam=scale, score=c.score))
-            for c in graded.components
-        ]
+    # Every score and label as every other output shows it (results.presentation); a unit's grade in its column.
+    view = result_view(result=result)
+    components = [ScoreRow(label=line.label, value=line.display, level=line.unit_grade) for line in view.components]
+    chart = ""
+    if scale is not None and components:
         chart = component_chart_svg(
             exam_code=scale.code,
-            components=[(row.label, c.score) for row, c in zip(components, graded.components, strict=True)],
+            components=[(line.label, line.score) for line in view.components],
             overall=result.overall_score,
         )
-        overall = score_display(exam=scale, score=result.overall_score)
-    elif exam.family == Exam.Family.UNITISED:
-        # The results slip: each unit's uniform mark and grade, and the qualification's (with a cash-in).
-        components = [
-            ScoreRow(
-                label=f"{s.component.code} {s.component.name}",
-                value=_("%(ums)s of %(max)s UMS") % {"ums": s.ums, "max": s.component.ums_max},
-                level=s.unit_grade,
-            )
-            for s in result.component_scores.all()
-        ]
-        chart = ""
-        overall = (
-            _("%(ums)s of %(max)s UMS") % {"ums": result.overall_score, "max": exam.ums_max_total}
-            if result.overall_score is not None
-            else "—"
-        )
-    else:
-        components = [
-            ScoreRow(label=str(SKILL_NAMES.get(s.component.code, s.component.name)), value=str(s.score))
-            for s in result.component_scores.all()
-        ]
-        chart = ""
-        overall = str(result.overall_score) if result.overall_score is not None else "—"
     return {
         "result": result,
         "entry": entry,
         "exam": exam,
         "scale": scale,
-        "grade": result_name(result.grade) if result.grade else _("Unit results only (no certification entry)"),
-        "overall": overall,
+        "grade": view.result,
+        "overall": view.overall_display,
         "components": components,
         # Safe: component_chart_svg escapes every piece of text it writes.
         "chart": mark_safe(chart),  # noqa: S308
@@ -204,6 +146,7 @@ STATEMENT_TEMPLATE = "results/statement.html"
 # What the page is drawn from besides the result (results_portal/pages.py adds the base template and catalogues).
 STATEMENT_SOURCES = (
     "web/candidate/views/statement.py",
+    "results/presentation.py",
     "results/charts.py",
     "grading/scale.py",
     "results/templates/results/statement.html",

@@ -37,6 +37,7 @@ from centres.pdf import confirmation_of_entry_pdf
 from centres.selectors import entries_with_details
 from exams.models import ExamSession
 from grading.scale import FIVE_SKILLS as SKILLS
+from results.presentation import grade_display, overall_display, result_view, scale_of
 from results.selectors import Audience, entry_is_pending, results_visible_by_entry
 from results_portal.downloads import csv_response
 from web.centre.access import centre_staff_required, request_centre
@@ -220,7 +221,8 @@ def entry_results_print(request: HttpRequest, public_id: str) -> HttpResponse:
     result = results_visible_by_entry(audience=Audience.centre(request_centre(request)), entries=[entry]).get(entry.pk)
     if result is None:
         raise Http404("No released results for this entry.")
-    return render(request, "centres/results_print.html", {"entry": entry, "result": result})
+    context = {"entry": entry, "result": result, "view": result_view(result=result)}
+    return render(request, "centres/results_print.html", context)
 
 
 # --- Imports ------------------------------------------------------------------------------------------
@@ -351,7 +353,17 @@ def _results_rows(request: HttpRequest, session_id: str | None) -> tuple[Any, li
         else:
             status = "not_yet_released"
         scores = {s.component.code: s.score for s in result.component_scores.all()} if result else {}
-        rows.append({"entry": entry, "result": result, "status": status, "scores": scores})
+        row = {"entry": entry, "result": result, "status": status, "scores": scores, "grade": "", "overall": ""}
+        if result is not None:  # shown as every output shows a result (results.presentation)
+            exam = entry.session.exam
+            row["grade"] = grade_display(family=exam.family, grade=result.grade)
+            row["overall"] = overall_display(
+                family=exam.family,
+                scale=scale_of(exam.code),
+                overall=result.overall_score,
+                ums_max_total=exam.ums_max_total,
+            )
+        rows.append(row)
     return sessions, rows
 
 
