@@ -12,8 +12,8 @@ from django.http import HttpRequest
 
 from accounts.models import User
 
+from .mir import MIR_RESOLUTION_REQUIRED, missing_result_request_update
 from .models import MissingResultRequest
-from .reports import MIR_RESOLUTION_REQUIRED, missing_result_request_update
 
 
 class MissingResultRequestForm(forms.ModelForm):

@@ -21,8 +21,10 @@ from accounts.guard import guard_reset
 from accounts.models import User
 from accounts.services import audit_record
 from exams.models import Exam
+from exams.selectors import series_label
 
 from .models import Centre, CertificationEntry, Entry, EntryImport, StaffMember, UnitEntry
+from .signals import certification_entry_made
 
 if TYPE_CHECKING:
     from .imports import IssuedEntry
@@ -261,8 +263,6 @@ def certification_entry_create(
     Free and without late fee. After the series' results are out it is a late certification request,
     accepted until the series' closing date (inclusive).
     """
-    from results.unitised import qualifications_refresh, series_label
-
     moment = now or timezone.now()
     session = entry.session
     certification_rules_check(entry=entry)
@@ -274,7 +274,7 @@ def certification_entry_create(
         raise ValidationError(CASH_IN_CLOSED.format(series=series_label(session), date=closing.isoformat()))
     cash_in = CertificationEntry.objects.create(entry=entry, late=moment >= results_out, requested_by=actor)
     audit_record(actor=actor, action="entry.certification", subject=entry.candidate_id, detail={"late": cash_in.late})
-    qualifications_refresh(
-        person_exam_pairs=[(entry.person_id, session.exam_id)], now=moment, actor=actor, reason=LATE_CASH_IN_REASON
+    certification_entry_made.send(
+        sender=CertificationEntry, entry=entry, actor=actor, now=moment, reason=LATE_CASH_IN_REASON
     )
     return cash_in

@@ -106,11 +106,3 @@ def entry_imports_purge() -> int:
     return EntryImport.objects.filter(finished_at__lt=cutoff, issued_purged_at__isnull=True).update(
         issued_sealed="", issued_purged_at=timezone.now()
     )
-
-
-@shared_task(name="centres.edi_files_regenerate")
-def edi_files_regenerate() -> int:
-    """Store today's EDI results files for every centre in a unitised post-results period."""
-    from .edi import edi_files_regenerate_all
-
-    return edi_files_regenerate_all()

@@ -1,6 +1,7 @@
 """Reads of exams and sessions."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -25,3 +26,22 @@ def boundary_table_current(
 def boundary_table_history(*, session: ExamSession) -> QuerySet[GradeBoundaryTable]:
     """Return every version of a session's grade boundaries, newest first per table, with authors."""
     return GradeBoundaryTable.objects.filter(session=session).select_related("component", "created_by")
+
+
+def series_label(session: ExamSession) -> str:
+    """Return how people name a series: 'June 2026'."""
+    return session.date.strftime("%B %Y")
+
+
+def unit_boundaries(*, sessions: Iterable[ExamSession]) -> dict[tuple[int, int], list[int]]:
+    """Return the raw boundaries (pass, merit, distinction) in force per (session id, unit id)."""
+    tables = GradeBoundaryTable.objects.filter(
+        session__in=list(sessions), kind=GradeBoundaryTable.Kind.UNIT_RAW, component__isnull=False
+    ).order_by("session_id", "component_id", "-version")
+    found: dict[tuple[int, int], list[int]] = {}
+    for table in tables:
+        key = (table.session_id, int(table.component_id or 0))
+        if key not in found:
+            minima = {str(label).lower(): int(minimum) for label, minimum in table.boundaries}
+            found[key] = [minima["pass"], minima["merit"], minima["distinction"]]
+    return found

@@ -33,6 +33,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from centres.models import Entry
 from exams.models import Component, Exam, ExamSession
+from exams.selectors import series_label, unit_boundaries
 from grading.scale import scale_exam, scale_result
 from results_portal.csvimport import (
     ImportRejected,
@@ -55,8 +56,6 @@ from .unitised import (
     RAW_OUT_OF_RANGE,
     entered_units,
     qualifications_refresh,
-    series_label,
-    unit_boundaries,
     unit_score_grade,
 )
 

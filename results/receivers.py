@@ -1,18 +1,20 @@
-"""How the centres' stored results files follow the domain events about results (``results.events``).
+"""What results follow: the centres' stored results files (``results.events``), and a new cash-in (``centres.signals``).
 
-The listener lives here, beside the events, because the domain apps' order puts ``centres`` before ``results``
-(docs/architecture.md): ``results`` may call ``centres.edi``, not the other way round.
+The files are built from results (``results.centre_files``), so their listener lives in this app too.
 """
 
+import datetime as dt
 from typing import Any
 
 from django.dispatch import receiver
 from django.utils import timezone
 
 from centres.models import Centre, Entry
+from centres.signals import certification_entry_made
 from exams.models import Exam, ExamSession
 
 from .events import result_changed
+from .unitised import qualifications_refresh
 
 
 @receiver(result_changed, dispatch_uid="centres_results_files_follow_results")
@@ -23,7 +25,7 @@ def results_files_follow(sender: object, event: str, result_ids: list[int], **kw
     build; a release again, an amendment or a corrected name puts the current values in. Files not built yet
     are left to the daily job (it builds from the same selector).
     """
-    from centres.edi import edi_files_latest, edi_files_store
+    from results.centre_files import edi_files_latest, edi_files_store
 
     pairs = set(
         Entry.objects.filter(result__pk__in=result_ids, session__exam__family=Exam.Family.UNITISED).values_list(
@@ -39,3 +41,13 @@ def results_files_follow(sender: object, event: str, result_ids: list[int], **kw
         centre, series = centres[centre_id], sessions[session_id]
         if edi_files_latest(centre=centre, series=series):
             edi_files_store(centre=centre, series=series, now=now, replace=True)
+
+
+@receiver(certification_entry_made, dispatch_uid="results_qualification_on_cash_in")
+def qualification_on_cash_in(
+    sender: object, entry: Entry, actor: Any, now: dt.datetime, reason: str, **kwargs: Any
+) -> None:
+    """Work out the qualification result of a new certification entry, in the transaction that made it."""
+    qualifications_refresh(
+        person_exam_pairs=[(entry.person_id, entry.session.exam_id)], now=now, actor=actor, reason=reason
+    )

@@ -83,3 +83,11 @@ def result_events_redispatch_task() -> int:
     from .events import result_events_redispatch
 
     return result_events_redispatch()
+
+
+@shared_task(name="centres.edi_files_regenerate")  # the name beat and running workers already know
+def centre_files_regenerate() -> int:
+    """Store today's results files (unit and qualification) for every centre in a unitised post-results period."""
+    from .centre_files import edi_files_regenerate_all
+
+    return edi_files_regenerate_all()

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from centres.models import CertificationEntry, Entry
-from exams.models import Component, Exam, ExamSession, GradeBoundaryTable
+from exams.models import Component, Exam
+from exams.selectors import series_label
 from grading.ums import UnitResult, qualification_result, raw_to_ums, unit_grade
 
 from .events import result_event_record
@@ -27,25 +28,6 @@ NOT_ENTERED_FOR_UNIT = _("Candidate ID %(candidate_id)s is not entered for unit 
 RAW_OUT_OF_RANGE = _("raw mark %(value)d is out of range for unit %(unit)s (0–%(maximum)d)")
 UNIT_RESULTS_ONLY = "Unit results only"
 QUALIFICATION_WORKED_OUT_AGAIN = "Qualification result worked out again after a change to its unit results."
-
-
-def series_label(session: ExamSession) -> str:
-    """Return how people name a series: 'June 2026'."""
-    return session.date.strftime("%B %Y")
-
-
-def unit_boundaries(*, sessions: Iterable[ExamSession]) -> dict[tuple[int, int], list[int]]:
-    """Return the raw boundaries (pass, merit, distinction) in force per (session id, unit id)."""
-    tables = GradeBoundaryTable.objects.filter(
-        session__in=list(sessions), kind=GradeBoundaryTable.Kind.UNIT_RAW, component__isnull=False
-    ).order_by("session_id", "component_id", "-version")
-    found: dict[tuple[int, int], list[int]] = {}
-    for table in tables:
-        key = (table.session_id, int(table.component_id or 0))
-        if key not in found:
-            minima = {str(label).lower(): int(minimum) for label, minimum in table.boundaries}
-            found[key] = [minima["pass"], minima["merit"], minima["distinction"]]
-    return found
 
 
 def unit_score_grade(*, unit: Component, raw: int, raw_boundaries: list[int]) -> tuple[int, str]:

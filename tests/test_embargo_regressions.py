@@ -7,7 +7,6 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from centres.edi import edi_file_read, edi_files_latest, edi_files_regenerate_all
 from centres.services import certification_entry_create, unit_entries_set
 from centres.tests.factories import DEFAULT_SECRET, EntryFactory, ExamSessionFactory, StaffMemberFactory
 from certificates.models import CertificateAmendment, Document
@@ -17,6 +16,7 @@ from certificates.services import (
     certificate_amendment_request,
     document_current,
 )
+from results.centre_files import edi_file_read, edi_files_latest, edi_files_regenerate_all
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import Result
 from results.services import result_hold

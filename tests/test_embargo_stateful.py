@@ -13,7 +13,7 @@ Hypothesis runs random sequences of what happens around results day, each step t
 - name correction (``certificates.services``: request → mark returned → issue);
 - share link (the candidate's form at ``/results/<id>/share/``);
 - move the clock (``django.utils.timezone.now`` patched to the machine's clock; the Celery beat's EDI job,
-  ``centres.edi.edi_files_regenerate_all``, runs after each move as it runs every 15 minutes).
+  ``results.centre_files.edi_files_regenerate_all``, runs after each move as it runs every 15 minutes).
 
 After EVERY step it reads EVERY route below for every entry, through the Django test client, and compares what
 each shows with a model written from the rules (not with the code under test):
@@ -77,7 +77,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from candidates.models import CandidateAccount, LinkedEntry
-from centres.edi import edi_files_regenerate_all
 from centres.services import certification_entry_create, unit_entries_set
 from centres.tests.factories import (
     DEFAULT_SECRET,
@@ -97,6 +96,7 @@ from certificates.services import (
 from certificates.tokens import document_token
 from conftest import otp_login
 from exams.models import Exam
+from results.centre_files import edi_files_regenerate_all
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import OutgoingEmail, Result, ResultEvent
 from results.services import result_hold, result_unhold, results_release_due

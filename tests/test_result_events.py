@@ -16,7 +16,6 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from centres.edi import edi_file_read, edi_files_latest, edi_files_regenerate_all
 from centres.models import Entry
 from centres.services import certification_entry_create, unit_entries_set
 from centres.tests.factories import DEFAULT_SECRET, EntryFactory, StaffMemberFactory
@@ -25,6 +24,7 @@ from certificates.models import Document
 from certificates.tests.conftest import fake_pdf  # noqa: F401 - the fixture
 from certificates.tests.factories import released_entry
 from exams.models import ExamSession
+from results.centre_files import edi_file_read, edi_files_latest, edi_files_regenerate_all
 from results.events import result_changed, result_event_dispatch, result_events_redispatch
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import OutgoingEmail, Result, ResultAmendment, ResultEvent

@@ -13,16 +13,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
-from centres.edi import (
-    QUALIFICATION_COLUMNS,
-    UNIT_COLUMNS,
-    EdiFormatError,
-    edi_files_build,
-    edi_files_latest,
-    edi_files_parse,
-    edi_files_regenerate_all,
-)
-from centres.reports import SPECIAL_CONSIDERATION_COLUMNS
 from centres.services import certification_entry_create
 from centres.tests.factories import EntryFactory
 from centres.tests.test_unitised_pages import (
@@ -37,6 +27,16 @@ from centres.tests.test_unitised_pages import (
     student,
     url,
 )
+from results.centre_files import (
+    QUALIFICATION_COLUMNS,
+    UNIT_COLUMNS,
+    EdiFormatError,
+    edi_files_build,
+    edi_files_latest,
+    edi_files_parse,
+    edi_files_regenerate_all,
+)
+from results.centre_reports import SPECIAL_CONSIDERATION_COLUMNS
 from results.imports import results_import
 from results.models import ComponentScore, Result
 from results.services import result_hold

@@ -14,9 +14,8 @@ from django.utils.formats import date_format
 
 import centres.admin_mir  # noqa: F401 - registers the MIR admin (centres/admin.py imports it in the app)
 from accounts.models import AuditEvent
-from centres.edi import edi_files_regenerate_all
+from centres.mir import MIR_RESOLUTION_REQUIRED
 from centres.models import CertificationEntry, Entry, MissingResultRequest, UnitEntry
-from centres.reports import MIR_RESOLUTION_REQUIRED
 from centres.services import (
     CASH_IN_CLOSED,
     CASH_IN_UNITS_MISSING,
@@ -27,6 +26,7 @@ from centres.services import (
 from centres.tests.factories import CentreFactory, EntryFactory, StaffMemberFactory
 from conftest import otp_login
 from exams.models import Exam, ExamSession
+from results.centre_files import edi_files_regenerate_all
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import Result
 from results.services import result_hold

@@ -3,7 +3,8 @@ EDI results files, reports, and missing or incomplete results (MIR) requests.
 
 Rules: docs/domain.md §8 'Unitised qualifications (UMS)' and §13. Every view is wrapped by
 ``centre_staff_required``; series and entries are looked up within ``request_centre``, so another centre's
-student or series is a 404. Results come from ``centres.reports`` (the one visibility selector, centre audience).
+student or series is a 404. Results come from ``results.centre_reports`` (the one visibility selector, centre
+audience).
 """
 
 import datetime as dt
@@ -22,11 +23,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from centres import edi, reports, services
+from centres import mir, services
 from centres.models import Entry
 from centres.selectors import entries_with_details
 from exams.models import Component, Exam, ExamSession
-from results.unitised import series_label
+from exams.selectors import series_label
+from results import centre_files, centre_reports
 from results_portal.downloads import csv_response
 from web.centre.access import centre_staff_required, request_centre
 from web.centre.forms import MissingResultForm, UnitEntriesForm
@@ -37,7 +39,7 @@ MIR_PAGE_SIZE = 50
 
 # --- Look-ups within the centre --------------------------------------------------------------------------
 def _own_series(request: HttpRequest, series_id: Any) -> ExamSession:
-    return get_object_or_404(reports.unitised_series_for(centre=request_centre(request)), public_id=series_id)
+    return get_object_or_404(centre_reports.unitised_series_for(centre=request_centre(request)), public_id=series_id)
 
 
 def _own_entry(request: HttpRequest, public_id: Any) -> Entry:
@@ -68,8 +70,8 @@ def _series_context(series: ExamSession, now: dt.datetime) -> dict[str, Any]:
     return {
         "series": series,
         "label": series_label(series),
-        "release_at": reports.centre_release_at(series),
-        "released": now >= reports.centre_release_at(series),
+        "release_at": centre_reports.centre_release_at(series),
+        "released": now >= centre_reports.centre_release_at(series),
         "now": now,
     }
 
@@ -82,7 +84,7 @@ def unitised_home(request: HttpRequest) -> HttpResponse:
     """List the unitised series the centre has students in, with their entries, results, files and reports."""
     centre = request_centre(request)
     now = timezone.now()
-    series = [_series_context(s, now) for s in reports.unitised_series_for(centre=centre)]
+    series = [_series_context(s, now) for s in centre_reports.unitised_series_for(centre=centre)]
     return render(request, "centres/unitised/home.html", {"series_list": series, "centre": centre})
 
 
@@ -97,11 +99,11 @@ def _entries_page(
 ) -> HttpResponse:
     centre = request_centre(request)
     now = timezone.now()
-    entries = reports.unitised_entries(centre=centre, series=series)
+    entries = centre_reports.unitised_entries(centre=centre, series=series)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page") or request.POST.get("page"))
-    students = reports.series_results(centre=centre, series=series, now=now, entries=list(page.object_list))
+    students = centre_reports.series_results(centre=centre, series=series, now=now, entries=list(page.object_list))
     units = _units(series)
-    earlier = reports.earlier_unit_entries(students=[s.entry for s in students], series=series)
+    earlier = centre_reports.earlier_unit_entries(students=[s.entry for s in students], series=series)
     rows = []
     for student in students:
         entry = student.entry
@@ -122,7 +124,7 @@ def _entries_page(
         **_series_context(series, now),
         "page": page,
         "rows": rows,
-        "window": reports.cash_in_window(series=series, now=now),
+        "window": centre_reports.cash_in_window(series=series, now=now),
     }
     return render(request, "centres/unitised/entries.html", context, status=status)
 
@@ -180,10 +182,10 @@ def unitised_results(request: HttpRequest, series_id: str) -> HttpResponse:
     series = _own_series(request, series_id)
     centre = request_centre(request)
     now = timezone.now()
-    page = Paginator(reports.unitised_entries(centre=centre, series=series), PAGE_SIZE).get_page(
+    page = Paginator(centre_reports.unitised_entries(centre=centre, series=series), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    students = reports.series_results(centre=centre, series=series, now=now, entries=list(page.object_list))
+    students = centre_reports.series_results(centre=centre, series=series, now=now, entries=list(page.object_list))
     context = {**_series_context(series, now), "page": page, "students": students}
     return render(request, "centres/unitised/results.html", context)
 
@@ -195,7 +197,9 @@ def unitised_slip(request: HttpRequest, public_id: str) -> HttpResponse:
     """Show a student's statement of marks (results slip), printable: unit UMS and grade, total UMS and grade."""
     entry = _own_entry(request, public_id)
     now = timezone.now()
-    student = reports.series_results(centre=request_centre(request), series=entry.session, now=now, entries=[entry])[0]
+    student = centre_reports.series_results(
+        centre=request_centre(request), series=entry.session, now=now, entries=[entry]
+    )[0]
     if not student.released:
         raise Http404("Results are not released to the centre yet.")
     context = {**_series_context(entry.session, now), "student": student, "entry": entry}
@@ -208,10 +212,10 @@ def unitised_slip(request: HttpRequest, public_id: str) -> HttpResponse:
 def unitised_cumulative_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     """Download a cash-in student's cumulative specification results report (PDF)."""
     entry = _own_entry(request, public_id)
-    report = reports.cumulative_report(centre=request_centre(request), entry=entry, now=timezone.now())
+    report = centre_reports.cumulative_report(centre=request_centre(request), entry=entry, now=timezone.now())
     if report is None:
         raise Http404("No cumulative report: no certification entry, or results not released to the centre yet.")
-    pdf = reports.cumulative_report_pdf(report=report)
+    pdf = centre_reports.cumulative_report_pdf(report=report)
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"cumulative-{entry.candidate_id}-{entry.session.exam.code}-{entry.session.date:%Y-%m}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -228,7 +232,7 @@ def unitised_boundaries(request: HttpRequest, series_id: str) -> HttpResponse:
     now = timezone.now()
     context = _series_context(series, now)
     if context["released"]:
-        context["report"] = reports.boundaries_report(centre=request_centre(request), series=series, now=now)
+        context["report"] = centre_reports.boundaries_report(centre=request_centre(request), series=series, now=now)
     return render(request, "centres/unitised/boundaries.html", context)
 
 
@@ -239,9 +243,9 @@ def unitised_special_consideration_csv(request: HttpRequest, series_id: str) -> 
     """Download the special consideration report (CSV): tariff, marks awarded, results calculated for absence."""
     series = _own_series(request, series_id)
     centre = request_centre(request)
-    rows = reports.special_consideration_rows(centre=centre, series=series, now=timezone.now())
+    rows = centre_reports.special_consideration_rows(centre=centre, series=series, now=timezone.now())
     filename = f"special-consideration-{centre.number}-{series.exam.code}-{series.date:%Y-%m}.csv"
-    return csv_response(header=reports.SPECIAL_CONSIDERATION_COLUMNS, rows=rows, filename=filename)
+    return csv_response(header=centre_reports.SPECIAL_CONSIDERATION_COLUMNS, rows=rows, filename=filename)
 
 
 # --- EDI results files ---------------------------------------------------------------------------------------
@@ -253,12 +257,14 @@ def unitised_edi(request: HttpRequest, series_id: str) -> HttpResponse:
     series = _own_series(request, series_id)
     now = timezone.now()
     context = _series_context(series, now)
-    latest = edi.edi_files_latest(centre=request_centre(request), series=series) if context["released"] else {}
+    latest = (
+        centre_files.edi_files_latest(centre=request_centre(request), series=series) if context["released"] else {}
+    )
     context["files"] = [
         {"kind": kind, "stored": latest.get(kind), "label": label}
         for kind, label in (
-            (edi.UNIT_FILE, _("Unit marks and grades")),
-            (edi.QUALIFICATION_FILE, _("Qualification marks and grades")),
+            (centre_files.UNIT_FILE, _("Unit marks and grades")),
+            (centre_files.QUALIFICATION_FILE, _("Qualification marks and grades")),
         )
     ]
     return render(request, "centres/unitised/edi.html", context)
@@ -271,12 +277,12 @@ def unitised_edi_download(request: HttpRequest, series_id: str, kind: str) -> Ht
     """Download the latest stored EDI file of one kind (never before the centre's release instant)."""
     series = _own_series(request, series_id)
     centre = request_centre(request)
-    if kind not in edi.EDI_KINDS or timezone.now() < reports.centre_release_at(series):
+    if kind not in centre_files.EDI_KINDS or timezone.now() < centre_reports.centre_release_at(series):
         raise Http404("No such file.")
-    stored = edi.edi_files_latest(centre=centre, series=series).get(kind)
+    stored = centre_files.edi_files_latest(centre=centre, series=series).get(kind)
     if stored is None:
         raise Http404("The file has not been made yet.")
-    response = HttpResponse(edi.edi_file_read(stored), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(centre_files.edi_file_read(stored), content_type="text/csv; charset=utf-8")
     filename = f"edi-{centre.number}-{series.exam.code}-{series.date:%Y-%m}-{kind}-{stored.day.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
@@ -289,7 +295,7 @@ def unitised_edi_download(request: HttpRequest, series_id: str, kind: str) -> Ht
 @require_GET
 def unitised_mir_list(request: HttpRequest) -> HttpResponse:
     """List the centre's missing or incomplete results requests with their status and the board's resolution."""
-    requests = reports.missing_result_requests_for(centre=request_centre(request))
+    requests = mir.missing_result_requests_for(centre=request_centre(request))
     page = Paginator(requests, MIR_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "centres/unitised/mir_list.html", {"page": page})
 
@@ -305,7 +311,7 @@ def unitised_mir_new(request: HttpRequest, public_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         unit = next((u for u in units if u.code == form.cleaned_data["unit"]), None)
         try:
-            reports.missing_result_request_create(
+            mir.missing_result_request_create(
                 entry=entry, unit=unit, description=form.cleaned_data["description"], actor=cast(User, request.user)
             )
         except ValidationError as error:

@@ -2,7 +2,7 @@
 
 Rules: docs/domain.md §13 'Centre results files and reports': centres get two files on restricted
 results day, refreshed daily until the end of the post-results period. The format is in docs/edi-format.md.
-The files hold only what the centre may see at the moment they are built (``centres.reports.series_results``
+The files hold only what the centre may see at the moment they are built (``results.centre_reports.series_results``
 through the one visibility selector); an entered unit or cash-in without a visible result is a 'Q' row.
 
 Stored files need no model: each centre's files for a series live in one storage folder whose name is a
@@ -23,10 +23,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from centres.models import Centre, CertificationEntry, Entry, UnitEntry
 from exams.models import Exam, ExamSession
 
-from .models import Centre, CertificationEntry, Entry, UnitEntry
-from .reports import PENDING_GRADE, series_results
+from .centre_reports import PENDING_GRADE, series_results
 
 UNIT_COLUMNS = [
     "centre_number",
@@ -62,7 +62,7 @@ UNIT_FILE = "unit"
 QUALIFICATION_FILE = "qualification"
 EDI_KINDS = (UNIT_FILE, QUALIFICATION_FILE)
 STORAGE_ROOT = "edi"
-_FOLDER_SALT = "centres.edi.folder"
+_FOLDER_SALT = "centres.edi.folder"  # unchanged since the module moved: it names stored folders
 
 
 def edi_series_code(series: ExamSession) -> str:
