@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests."""
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -45,6 +46,16 @@ def board_client(client: Client, db: None) -> Client:
 
     user = UserFactory(username="board@example.org", is_staff=True, is_superuser=True)
     return otp_login(client, user)
+
+
+@pytest.fixture
+def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
+    """Return a setter of the clock every page and service reads (``django.utils.timezone.now``)."""
+
+    def move(moment: dt.datetime) -> None:
+        monkeypatch.setattr("django.utils.timezone.now", lambda: moment)
+
+    return move
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""What results follow: the centres' stored results files (``results.events``), and a new cash-in (``centres.signals``).
+"""What results follow: the stored results files (``results.events``), and a new cash-in (``centres.signals``).
 
 The files are built from results (``results.centre_files``), so their listener lives in this app too.
 """

@@ -40,16 +40,6 @@ CANDIDATE_RELEASE = dt.datetime(2026, 8, 13, 8, 0, tzinfo=UK)
 RESULTS_WEEK = dt.datetime(2026, 8, 20, 10, 0, tzinfo=UK)
 
 
-@pytest.fixture
-def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
-    """Set the clock every page and service reads."""
-
-    def move(moment: dt.datetime) -> None:
-        monkeypatch.setattr("django.utils.timezone.now", lambda: moment)
-
-    return move
-
-
 @pytest.fixture(autouse=True)
 def media(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = str(tmp_path)

@@ -50,14 +50,6 @@ def world() -> World:
     return build_world()
 
 
-@pytest.fixture
-def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
-    def move(moment: dt.datetime) -> None:
-        monkeypatch.setattr("django.utils.timezone.now", lambda: moment)
-
-    return move
-
-
 @pytest.fixture(autouse=True)
 def media(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = str(tmp_path)

@@ -90,16 +90,6 @@ def world() -> World:
     return build_world()
 
 
-@pytest.fixture
-def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
-    """Set the clock every page and service reads (django.utils.timezone.now)."""
-
-    def move(moment: dt.datetime) -> None:
-        monkeypatch.setattr("django.utils.timezone.now", lambda: moment)
-
-    return move
-
-
 def results_in(world: World) -> None:
     """Give the student results: January F240 raw 20 (40 UMS), June F240 45, F241 8, F242 30."""
     results_import(text=csv_rows([(world.first, "F240", 20)]), now=dt.datetime(2026, 2, 1, tzinfo=UK))
