@@ -3,6 +3,8 @@
 Every try of a secret number or a password goes through ``accounts.guard`` (lockout + throttles).
 """
 
+import datetime as dt
+import unicodedata
 import uuid
 from typing import Any
 
@@ -16,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.guard import guard_check, guard_reset
 from accounts.models import User
-from centres.models import Entry
+from accounts.services import audit_record
+from centres.models import Candidate, Entry
 from centres.selectors import entry_matching_secret
 
 from . import tasks
@@ -38,17 +41,36 @@ LINKED_ELSEWHERE = _(
 )
 CONFIRM_LINK_INVALID = _("This confirmation link is not valid or has expired. Log in to have a new one sent.")
 WRONG_CURRENT_PASSWORD = _("Your current password is not correct.")
+NOT_THE_SAME_PERSON = _(
+    "This entry is for someone else: the name and date of birth the centre recorded for it are not those of the "
+    "entries in your account. If it is yours, ask the exam centre where you took that exam to correct its details."
+)
+LAST_ENTRY = _("This is the only entry in your account, so it cannot be removed.")
 
 
-def _secret_check(*, candidate_id: str, secret_number: str, ip: str, purpose: str) -> Entry:
-    """Return the entry for a Candidate ID + secret number through the guard (raises GuardRefusal/GuardFailure)."""
-    return guard_check(
-        kind="secret",
-        identifier=candidate_id,
-        ip=ip,
-        purpose=purpose,
-        verify=lambda cid: entry_matching_secret(candidate_id=cid, secret_number=secret_number),
-    )
+def person_key(person: Candidate) -> tuple[str, str, dt.date]:
+    """Return who a centre's record is of: the name folded for case, accents and spacing, and the date of birth."""
+
+    def fold(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+    return fold(person.first_name), fold(person.last_name), person.date_of_birth
+
+
+def _secret_check(*, candidate_id: str, secret_number: str, date_of_birth: dt.date, ip: str, purpose: str) -> Entry:
+    """Return the entry for a Candidate ID + secret number + date of birth through the guard.
+
+    A wrong date of birth is a failed try like a wrong secret number, with the same answer: whoever holds an ID
+    and secret number a candidate gave a university cannot register or link the entry without the date of
+    birth the centre recorded (raises GuardRefusal/GuardFailure).
+    """
+
+    def verify(cid: str) -> Entry | None:
+        entry = entry_matching_secret(candidate_id=cid, secret_number=secret_number)
+        return entry if entry is not None and entry.person.date_of_birth == date_of_birth else None
+
+    return guard_check(kind="secret", identifier=candidate_id, ip=ip, purpose=purpose, verify=verify)
 
 
 def _send_confirmation(*, user: User) -> None:
@@ -56,8 +78,10 @@ def _send_confirmation(*, user: User) -> None:
     transaction.on_commit(lambda: tasks.email_confirmation_send.delay(user_id=user.pk, language=language))
 
 
-def account_register(*, candidate_id: str, secret_number: str, email: str, password: str, ip: str) -> CandidateAccount:
-    """Register a Results Online account for the entry with this Candidate ID and secret number.
+def account_register(
+    *, candidate_id: str, secret_number: str, date_of_birth: dt.date, email: str, password: str, ip: str
+) -> CandidateAccount:
+    """Register a Results Online account for the entry with this Candidate ID, secret number and date of birth.
 
     Allowed from the moment the entry exists (before the exam). The account holds the entry; it can log in
     once the email address is confirmed through the emailed link. A registration that was never confirmed
@@ -66,7 +90,9 @@ def account_register(*, candidate_id: str, secret_number: str, email: str, passw
     user = User(username=f"candidate-{uuid.uuid4().hex}", email=email.strip())
     validate_password(password, user)
     # The guard commits its own record of a failed try, so it runs before (outside) the write transaction.
-    entry = _secret_check(candidate_id=candidate_id, secret_number=secret_number, ip=ip, purpose="register")
+    entry = _secret_check(
+        candidate_id=candidate_id, secret_number=secret_number, date_of_birth=date_of_birth, ip=ip, purpose="register"
+    )
     with transaction.atomic():
         existing = LinkedEntry.objects.select_related("account__user").filter(entry=entry).first()
         if existing is not None:
@@ -108,17 +134,52 @@ def confirmation_resend(*, user: User) -> None:
     _send_confirmation(user=user)
 
 
-def entry_link(*, account: CandidateAccount, candidate_id: str, secret_number: str, ip: str) -> Entry:
-    """Add another entry (a retake, another exam) to an account with its Candidate ID and secret number."""
-    entry = _secret_check(candidate_id=candidate_id, secret_number=secret_number, ip=ip, purpose="link")
+def entry_link(
+    *, account: CandidateAccount, candidate_id: str, secret_number: str, date_of_birth: dt.date, ip: str
+) -> Entry:
+    """Add another entry of the same person (a retake, another exam) to an account.
+
+    The entry's Candidate ID, secret number and date of birth must match (through the guard), and the centre's
+    record of it must be of the person the account's entries are of (name and date of birth, folded for case,
+    accents and spacing): candidates hand their ID and secret number to universities, who must not be able to
+    take the entry. The account holder is emailed, and so is the address the centre recorded for the entry if
+    it is another one.
+    """
+    entry = _secret_check(
+        candidate_id=candidate_id, secret_number=secret_number, date_of_birth=date_of_birth, ip=ip, purpose="link"
+    )
     with transaction.atomic():
         link = LinkedEntry.objects.select_for_update().filter(entry=entry).first()
         if link is not None:
             if link.account_id == account.pk:
                 raise ValidationError(ALREADY_LINKED_HERE, code="already_linked")
             raise ValidationError(LINKED_ELSEWHERE, code="linked_elsewhere")
+        people = Candidate.objects.filter(entries__account_link__account=account).distinct()
+        if any(person_key(person) != person_key(entry.person) for person in people):
+            raise ValidationError(NOT_THE_SAME_PERSON, code="not_the_same_person")
         LinkedEntry.objects.create(account=account, entry=entry)
+        audit_record(
+            actor=account.user, action="entry.linked", subject=entry.candidate_id, detail={"account": account.pk}
+        )
+        language = get_language()
+        transaction.on_commit(
+            lambda: tasks.entry_linked_send.delay(account_id=account.pk, entry_id=entry.pk, language=language)
+        )
     return entry
+
+
+@transaction.atomic
+def entry_unlink(*, account: CandidateAccount, entry: Entry) -> None:
+    """Take an entry out of an account (its results stay with the centre); the account keeps at least one."""
+    links = LinkedEntry.objects.select_for_update().filter(account=account)
+    if not links.filter(entry=entry).exists():
+        raise ValidationError(LAST_ENTRY, code="not_linked")
+    if links.count() <= 1:
+        raise ValidationError(LAST_ENTRY, code="last_entry")
+    links.filter(entry=entry).delete()
+    audit_record(
+        actor=account.user, action="entry.unlinked", subject=entry.candidate_id, detail={"account": account.pk}
+    )
 
 
 def account_for_candidate_id(*, candidate_id: str) -> CandidateAccount | None:

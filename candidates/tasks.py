@@ -86,3 +86,23 @@ def email_change_send(*, user_id: int, token: str, language: str) -> None:
     _send(template="email_change", to=data["n"], context={"link": settings.SITE_URL + path}, language=language)
     if user.email:
         _send(template="email_change_notice", to=user.email, context={"new_email": data["n"]}, language=language)
+
+
+@shared_task(**RETRY)
+def entry_linked_send(*, account_id: int, entry_id: int, language: str) -> None:
+    """Tell the account holder, and the address the centre recorded for the entry if another, of a new link."""
+    from centres.models import Entry
+
+    from .models import CandidateAccount
+
+    account = CandidateAccount.objects.select_related("user").filter(pk=account_id).first()
+    entry = Entry.objects.select_related("person", "session__exam").filter(pk=entry_id).first()
+    if account is None or entry is None:
+        return
+    context = {"candidate_id": entry.candidate_id, "exam": entry.session.exam.name, "date": entry.session.date}
+    recipients = [account.user.email]
+    if entry.person.email and entry.person.email.casefold() != account.user.email.casefold():
+        recipients.append(entry.person.email)
+    for address in recipients:
+        if address:
+            _send(template="entry_linked", to=address, context=context, language=language)

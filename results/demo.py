@@ -37,6 +37,7 @@ class DemoEntry:
 
     candidate_id: str
     secret_number: str
+    date_of_birth: str
     name: str
     session: str
     status: str
@@ -184,6 +185,7 @@ def _demo_entries() -> list[DemoEntry]:
             DemoEntry(
                 candidate_id=entry.candidate_id,
                 secret_number=_demo_secret(serial),
+                date_of_birth=entry.person.date_of_birth.strftime("%d/%m/%Y"),
                 name=entry.person.full_name,
                 session=str(entry.session),
                 status=entry.result.get_status_display() if has_result else "no result yet",

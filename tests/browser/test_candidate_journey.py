@@ -34,6 +34,7 @@ def test_candidate_registers_logs_in_and_sees_the_released_result(
 
     page.get_by_label("Candidate ID").fill(entry.candidate_id)
     page.get_by_label("Secret number").fill(DEFAULT_SECRET)
+    page.get_by_label("Date of birth").fill(entry.person.date_of_birth.strftime("%d/%m/%Y"))
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password").fill(PASSWORD)

@@ -68,6 +68,8 @@ def test_register_and_log_in_with_the_keyboard_only(page: Page, journey: Journey
     page.keyboard.type(entry.candidate_id)
     _tab(page, to="id_secret_number")
     page.keyboard.type(DEFAULT_SECRET)
+    _tab(page, to="id_date_of_birth")
+    page.keyboard.type(entry.person.date_of_birth.strftime("%d/%m/%Y"))
     _tab(page, to="id_email")
     page.keyboard.type(EMAIL)
     _tab(page, to="id_password")

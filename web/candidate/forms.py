@@ -33,9 +33,26 @@ def secret_number_field() -> forms.CharField:
     )
 
 
+DATE_OF_BIRTH_HELP = _("Day, month and year, for example 17/05/2006: as your exam centre recorded it.")
+# One plain text field (a browser's date picker orders day and month by its own locale): day first, as on the
+# Confirmation of Entry, or ISO.
+DATE_OF_BIRTH_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %m %Y", "%Y-%m-%d"]
+
+
+def date_of_birth_field() -> forms.DateField:
+    return forms.DateField(
+        label=_("Date of birth"),
+        help_text=DATE_OF_BIRTH_HELP,
+        input_formats=DATE_OF_BIRTH_FORMATS,
+        error_messages={"invalid": DATE_OF_BIRTH_HELP},
+        widget=forms.TextInput(attrs={"autocomplete": "bday", "inputmode": "numeric", "spellcheck": "false"}),
+    )
+
+
 class RegisterForm(PasswordsMatchMixin, PortalForm):
     candidate_id = candidate_id_field()
     secret_number = secret_number_field()
+    date_of_birth = date_of_birth_field()
     email = forms.EmailField(
         label=_("Email"),
         help_text=_("We send a link to confirm it, and tell you here when your results are released."),
@@ -68,6 +85,7 @@ class LoginForm(PortalForm):
 class LinkEntryForm(PortalForm):
     candidate_id = candidate_id_field()
     secret_number = secret_number_field()
+    date_of_birth = date_of_birth_field()
 
     clean_secret_number = RegisterForm.clean_secret_number
 

@@ -19,6 +19,7 @@ candidates_patterns = [
     path("password-reset/", account.password_reset, name="password_reset"),
     path("password-reset/<uidb64>/<token>/", account.PasswordResetConfirm.as_view(), name="password_reset_confirm"),
     path("link/", account.link_entry, name="link_entry"),
+    path("entries/<uuid:public_id>/remove/", account.unlink_entry, name="unlink_entry"),
     path("email/", account.email_change, name="email_change"),
     path("email/confirm/<str:token>/", account.email_change_confirm, name="email_change_confirm"),
 ]

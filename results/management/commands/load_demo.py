@@ -34,8 +34,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Exams officer of GB901 at /centre/: {DEMO_OFFICER_USERNAME} / {DEMO_OFFICER_PASSWORD}, same TOTP secret"
         )
-        self.stdout.write("Demo Confirmation of Entry details (Candidate ID / secret number):")
+        self.stdout.write("Demo Confirmation of Entry details (Candidate ID / secret number / date of birth):")
         for entry in entries:
             self.stdout.write(
-                f"  {entry.candidate_id}  {entry.secret_number}  {entry.name:<18} {entry.session:<32} {entry.status}"
+                f"  {entry.candidate_id}  {entry.secret_number}  {entry.date_of_birth}  {entry.name:<18}"
+                f" {entry.session:<32} {entry.status}"
             )

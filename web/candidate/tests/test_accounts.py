@@ -16,14 +16,18 @@ from centres.tests.factories import DEFAULT_SECRET, EntryFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
 
 PASSWORD = "violet-harbour-1987"
+BORN = "2006-05-17"  # the factories' date of birth
 
 
-def _register(client: Client, entry_id: str, secret: str = DEFAULT_SECRET, email: str = "ana@example.org") -> object:
+def _register(
+    client: Client, entry_id: str, secret: str = DEFAULT_SECRET, email: str = "ana@example.org", born: str = BORN
+) -> object:
     return client.post(
         "/results/register/",
         {
             "candidate_id": entry_id,
             "secret_number": secret,
+            "date_of_birth": born,
             "email": email,
             "password": PASSWORD,
             "confirm_password": PASSWORD,
@@ -45,7 +49,7 @@ def _registered(client: Client, entry: object) -> None:
 def test_register_page_has_the_contract_labels(client: Client) -> None:
     html = client.get("/results/register/").content.decode()
 
-    for label in ("Candidate ID", "Secret number", "Email", "Password", "Confirm password"):
+    for label in ("Candidate ID", "Secret number", "Date of birth", "Email", "Password", "Confirm password"):
         assert f">{label}</label>" in html
 
 
@@ -168,7 +172,9 @@ def test_link_a_second_entry_from_the_dashboard(client: Client) -> None:
     _registered(client, first)
     client.post("/results/login/", {"candidate_id": first.candidate_id, "password": PASSWORD})
 
-    response = client.post("/results/link/", {"candidate_id": retake.candidate_id, "secret_number": "7310"})
+    response = client.post(
+        "/results/link/", {"candidate_id": retake.candidate_id, "secret_number": "7310", "date_of_birth": BORN}
+    )
 
     assert response.status_code == 302
     account = CandidateAccount.objects.get()
@@ -189,7 +195,9 @@ def test_an_entry_of_someone_else_cannot_be_linked_twice(client: Client) -> None
     LinkedEntry.objects.create(account=CandidateAccount.objects.create(user=_other_user()), entry=theirs)
     client.post("/results/login/", {"candidate_id": mine.candidate_id, "password": PASSWORD})
 
-    response = client.post("/results/link/", {"candidate_id": theirs.candidate_id, "secret_number": "5555"})
+    response = client.post(
+        "/results/link/", {"candidate_id": theirs.candidate_id, "secret_number": "5555", "date_of_birth": BORN}
+    )
 
     assert "already linked to another" in response.content.decode()
 
@@ -268,3 +276,87 @@ def test_logout(client: Client) -> None:
     client.post("/results/logout/")
 
     assert client.get("/results/").status_code == 302
+
+
+# --- Entries belong to people --------------------------------------------------------------------------------
+def _link(client: Client, entry: Any, secret: str, born: str = BORN) -> Any:
+    return client.post(
+        "/results/link/", {"candidate_id": entry.candidate_id, "secret_number": secret, "date_of_birth": born}
+    )
+
+
+def test_a_wrong_date_of_birth_answers_as_a_wrong_secret_and_counts(client: Client) -> None:
+    entry = EntryFactory()
+
+    wrong_birth = _register(client, entry.candidate_id, born="2006-05-18")
+    wrong_secret = _register(client, entry.candidate_id, secret="0000" if DEFAULT_SECRET != "0000" else "1111")
+
+    assert wrong_birth.status_code == wrong_secret.status_code == 200
+    assert str(WRONG_DETAILS) in wrong_birth.content.decode()
+    assert _error_block(wrong_birth) == _error_block(wrong_secret)
+    assert AuthFailure.objects.filter(identifier=entry.candidate_id).count() == 2
+    assert not CandidateAccount.objects.exists() and not mail.outbox
+
+
+def test_a_leaked_id_and_secret_of_another_person_cannot_be_linked(client: Client) -> None:
+    """Person A holds B's Candidate ID, secret number and even date of birth (B gave them to a university)."""
+    mine = EntryFactory(person__first_name="Ana", person__last_name="López")
+    theirs = EntryFactory(secret="5555", person__first_name="Bea", person__last_name="Smith")
+    _registered(client, mine)
+    client.post("/results/login/", {"candidate_id": mine.candidate_id, "password": PASSWORD})
+    mail.outbox.clear()
+
+    response = _link(client, theirs, "5555")
+
+    assert "This entry is for someone else" in response.content.decode()
+    assert not LinkedEntry.objects.filter(entry=theirs).exists() and not mail.outbox
+    # B can still register with their own details.
+    other = Client()
+    assert (
+        "Check your email"
+        in _register(other, theirs.candidate_id, secret="5555", email="bea@example.org").content.decode()
+    )
+
+
+def test_my_own_entry_from_another_centre_links_and_both_addresses_are_told(client: Client) -> None:
+    mine = EntryFactory(person__first_name="Ana María", person__last_name="López")
+    # Another centre recorded the same person with other case, accents and spacing, and an address of its own.
+    elsewhere = EntryFactory(
+        secret="7310", person__first_name="ana  maria", person__last_name="LOPEZ", person__email="ana@school.example"
+    )
+    _registered(client, mine)
+    client.post("/results/login/", {"candidate_id": mine.candidate_id, "password": PASSWORD})
+    mail.outbox.clear()
+
+    response = _link(client, elsewhere, "7310")
+
+    assert response.status_code == 302
+    assert LinkedEntry.objects.filter(entry=elsewhere).exists()
+    assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.org", "ana@school.example"]
+    assert all(elsewhere.candidate_id in m.body for m in mail.outbox)
+
+
+def test_an_entry_can_be_removed_but_not_the_last(client: Client) -> None:
+    first = EntryFactory()
+    retake = EntryFactory(person=first.person, secret="7310")
+    _registered(client, first)
+    client.post("/results/login/", {"candidate_id": first.candidate_id, "password": PASSWORD})
+    _link(client, retake, "7310")
+    assert "Remove this entry from my account" in client.get("/results/").content.decode()
+
+    client.post(f"/results/entries/{retake.public_id}/remove/")
+    last = client.post(f"/results/entries/{first.public_id}/remove/", follow=True)
+
+    assert list(LinkedEntry.objects.values_list("entry_id", flat=True)) == [first.pk]
+    assert "only entry in your account" in last.content.decode()
+    assert "Remove this entry from my account" not in last.content.decode()
+
+
+def test_an_entry_of_another_account_cannot_be_removed(client: Client) -> None:
+    mine, theirs = EntryFactory(), EntryFactory()
+    LinkedEntry.objects.create(account=CandidateAccount.objects.create(user=_other_user()), entry=theirs)
+    _registered(client, mine)
+    client.post("/results/login/", {"candidate_id": mine.candidate_id, "password": PASSWORD})
+
+    assert client.post(f"/results/entries/{theirs.public_id}/remove/").status_code == 404
+    assert LinkedEntry.objects.filter(entry=theirs).exists()

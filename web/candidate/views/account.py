@@ -1,6 +1,7 @@
 """The candidate's account pages: register, confirm email, log in/out, forgotten password, dashboard, link an
 entry, change email."""
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -9,7 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,6 +61,7 @@ def register(request: HttpRequest) -> HttpResponse:
             services.account_register(
                 candidate_id=data["candidate_id"],
                 secret_number=data["secret_number"],
+                date_of_birth=data["date_of_birth"],
                 email=data["email"],
                 password=data["password"],
                 ip=client_ip(request),
@@ -260,6 +262,7 @@ def link_entry(request: HttpRequest) -> HttpResponse:
                 account=account,
                 candidate_id=form.cleaned_data["candidate_id"],
                 secret_number=form.cleaned_data["secret_number"],
+                date_of_birth=form.cleaned_data["date_of_birth"],
                 ip=client_ip(request),
             )
         except (GuardRefusal, ValidationError) as error:
@@ -270,6 +273,24 @@ def link_entry(request: HttpRequest) -> HttpResponse:
             )
             return redirect("candidates:dashboard")
     return render(request, "candidates/link_entry.html", {"form": form}, status=status)
+
+
+@candidate_required
+@never_cache
+@require_POST
+def unlink_entry(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Take one of the account's entries out of it (the account keeps at least one)."""
+    account = request_account(request)
+    entry = get_object_or_404(Entry, public_id=public_id, account_link__account=account)
+    try:
+        services.entry_unlink(account=account, entry=entry)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request, _("%(exam)s has been removed from your account.") % {"exam": entry.session.exam.name}
+        )
+    return redirect("candidates:dashboard")
 
 
 @sensitive_post_parameters("password")
