@@ -182,6 +182,28 @@ def entry_unlink(*, account: CandidateAccount, entry: Entry) -> None:
     )
 
 
+def entry_detach(*, entry: Entry, actor: Any, reason: str) -> bool:
+    """Take an entry out of the account it is linked to, on the centre's or the board's word; return if it was.
+
+    Audited with the reason; the account holder is emailed. Call it inside the transaction that reissues the
+    entry's secret number (``centres.services.entry_reissue`` with ``detach``), so the real candidate can then
+    register with the new one.
+    """
+    link = LinkedEntry.objects.select_for_update().select_related("account").filter(entry=entry).first()
+    if link is None:
+        return False
+    account_id = link.account_id
+    link.delete()
+    audit_record(
+        actor=actor, action="entry.detached", subject=entry.candidate_id, reason=reason, detail={"account": account_id}
+    )
+    language = get_language()
+    transaction.on_commit(
+        lambda: tasks.entry_detached_send.delay(account_id=account_id, entry_id=entry.pk, language=language)
+    )
+    return True
+
+
 def account_for_candidate_id(*, candidate_id: str) -> CandidateAccount | None:
     """Return the account holding the entry with this Candidate ID, or None."""
     return (

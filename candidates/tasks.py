@@ -106,3 +106,18 @@ def entry_linked_send(*, account_id: int, entry_id: int, language: str) -> None:
     for address in recipients:
         if address:
             _send(template="entry_linked", to=address, context=context, language=language)
+
+
+@shared_task(**RETRY)
+def entry_detached_send(*, account_id: int, entry_id: int, language: str) -> None:
+    """Tell the account holder that the exam centre took an entry out of their account."""
+    from centres.models import Entry
+
+    from .models import CandidateAccount
+
+    account = CandidateAccount.objects.select_related("user").filter(pk=account_id).first()
+    entry = Entry.objects.select_related("session__exam", "centre").filter(pk=entry_id).first()
+    if account is None or entry is None or not account.user.email:
+        return
+    context = {"candidate_id": entry.candidate_id, "exam": entry.session.exam.name, "centre": entry.centre.name}
+    _send(template="entry_detached", to=account.user.email, context=context, language=language)

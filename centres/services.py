@@ -24,7 +24,7 @@ from exams.models import Exam
 from exams.selectors import series_label
 
 from .models import Centre, CertificationEntry, Entry, EntryImport, StaffMember, UnitEntry
-from .signals import certification_entry_made
+from .signals import certification_entry_made, entry_reissued
 
 if TYPE_CHECKING:
     from .imports import IssuedEntry
@@ -74,11 +74,13 @@ STAFF_EXISTS = "{email} already has an account. Ask the board to move it to anot
 
 
 @transaction.atomic
-def entry_reissue(*, entry: Entry, actor: User, reason: str) -> str:
+def entry_reissue(*, entry: Entry, actor: User, reason: str, detach: bool = False) -> str:
     """Give an entry a new secret number and return it; the old one stops working at once.
 
     Only the centre reissues login details (docs/domain.md §1.4). The Candidate ID stays the same; any lockout
-    of the old secret number is lifted, and the reissue is audited (who, when, why).
+    of the old secret number is lifted, and the reissue is audited (who, when, why). With ``detach`` the entry
+    also leaves the Results Online account it is linked to (someone else took it with leaked details), so the
+    real candidate can register with the new number.
     """
     if not reason.strip():
         raise ValidationError(REISSUE_REASON_REQUIRED)
@@ -91,7 +93,14 @@ def entry_reissue(*, entry: Entry, actor: User, reason: str) -> str:
     locked.save(update_fields=["secret_hash", "secret_issued_at"])
     entry.secret_hash, entry.secret_issued_at = locked.secret_hash, locked.secret_issued_at
     guard_reset(kind="secret", identifier=entry.candidate_id)
-    audit_record(actor=actor, action="entry.reissue", subject=entry.candidate_id, reason=reason.strip())
+    audit_record(
+        actor=actor,
+        action="entry.reissue",
+        subject=entry.candidate_id,
+        reason=reason.strip(),
+        detail={"detach": detach},
+    )
+    entry_reissued.send(sender=Entry, entry=entry, actor=actor, reason=reason.strip(), detach=detach)
     return secret
 
 

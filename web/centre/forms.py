@@ -65,6 +65,14 @@ class ReissueForm(PortalForm):
         help_text=_("Recorded in the audit trail, e.g. 'candidate lost the Confirmation of Entry'."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    detach = forms.BooleanField(
+        label=_("Also detach this entry from the Results Online account it is linked to"),
+        required=False,
+        help_text=_(
+            "When someone else added the entry to their account with leaked details. The account holder is told, "
+            "and the candidate can then register with the new secret number."
+        ),
+    )
 
 
 class EntryImportForm(PortalForm):

@@ -179,7 +179,12 @@ def entry_reissue(request: HttpRequest, public_id: str) -> HttpResponse:
     if not form.is_valid():
         context = {"entry": entry, "form": form, "result": None, "reissued": None}
         return render(request, "centres/entry_detail.html", context, status=400)
-    secret = services.entry_reissue(entry=entry, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+    secret = services.entry_reissue(
+        entry=entry,
+        actor=request.user,  # type: ignore[arg-type]
+        reason=form.cleaned_data["reason"],
+        detach=form.cleaned_data["detach"],
+    )
     kept = request.session.get(REISSUE_SESSION_KEY, {})
     # Kept sealed in the session (sessions live in the database), for this staff member only, 15 minutes.
     kept[str(entry.public_id)] = {"sealed": seal(secret.encode()), "at": timezone.now().isoformat()}
