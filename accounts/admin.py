@@ -2,8 +2,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
+from .admin_login import BoardLoginForm
 from .models import AuditEvent, AuthFailure, CredentialLock, User
 
+# Every admin login goes through the brute-force guard with its TOTP code in the same try (admin_login.py).
+admin.site.login_form = BoardLoginForm
+admin.site.login_template = "admin/board_login.html"
 admin.site.register(User, UserAdmin)
 
 

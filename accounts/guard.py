@@ -62,6 +62,7 @@ LOCKED_PASSWORD = _(
     "Too many unsuccessful attempts to log in with this Candidate ID. Try again after %(time)s (UK time), or "
     "reset your password."
 )
+LOCKED_STAFF = _("Too many unsuccessful attempts to log in to this account. Try again after %(time)s (UK time).")
 THROTTLED = ngettext_lazy(
     "Too many unsuccessful attempts from your network. Try again in %(minutes)d minute.",
     "Too many unsuccessful attempts from your network. Try again in %(minutes)d minutes.",
@@ -175,8 +176,11 @@ def _uk_time(value: datetime) -> str:
     return dateformat.format(shown, "H:i, j F Y")
 
 
-def _locked_message(*, kind: str, locked_until: datetime) -> str:
-    template = LOCKED if kind == Kind.SECRET else LOCKED_PASSWORD
+def _locked_message(*, kind: str, purpose: str, locked_until: datetime) -> str:
+    if purpose in {Purpose.STAFF_LOGIN, Purpose.BOARD_LOGIN}:
+        template = LOCKED_STAFF  # staff log in with an email address or username, not a Candidate ID
+    else:
+        template = LOCKED if kind == Kind.SECRET else LOCKED_PASSWORD
     return str(template) % {"time": _uk_time(locked_until)}
 
 
@@ -383,7 +387,7 @@ def guard_check(
         if state.locked_until is not None and state.locked_until > now:
             logger.info("guard: refused %s try for locked %s from %s", kind, normalised, ip)
             raise GuardRefusal(
-                message=_locked_message(kind=kind, locked_until=state.locked_until),
+                message=_locked_message(kind=kind, purpose=purpose, locked_until=state.locked_until),
                 retry_after=_seconds_until(moment=state.locked_until, now=now),
                 reason="locked",
             )
@@ -399,7 +403,7 @@ def guard_check(
     _throttle_count(windows=windows)
     if locked_until is not None:
         raise GuardFailure(
-            message=_locked_message(kind=kind, locked_until=locked_until),
+            message=_locked_message(kind=kind, purpose=purpose, locked_until=locked_until),
             retry_after=_seconds_until(moment=locked_until, now=now),
             reason="failed",
         )

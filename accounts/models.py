@@ -83,6 +83,7 @@ class AuthFailure(models.Model):
         VERIFY = "verify"
         API = "api", "API"
         STAFF_LOGIN = "staff_login", "centre staff login"
+        BOARD_LOGIN = "board_login", "board admin login"
 
     at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=10, choices=CredentialLock.Kind.choices)
