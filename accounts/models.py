@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 class User(AbstractUser):
@@ -11,9 +12,18 @@ class User(AbstractUser):
     """
 
     email = models.EmailField("email address", blank=True, db_index=True)
+    session_epoch = models.PositiveIntegerField(
+        default=0, help_text="Goes up to end every session of this account at once (logging out, a new password)."
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Return what every session of this user carries: it changes with the password and with the epoch."""
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.session_epoch}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class AuditEvent(models.Model):

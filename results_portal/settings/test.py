@@ -28,3 +28,7 @@ STORAGES = {
 # Serve static files from the app folders, as in development: the suite never runs collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Many tests move the clock by weeks with a centre user logged in: their sessions must not time out there.
+# accounts/tests/test_sessions.py tests the real limits (base.py's defaults) with the settings fixture.
+STAFF_SESSION_IDLE_SECONDS = 10 * 365 * 24 * 3600
+STAFF_SESSION_MAX_SECONDS = 10 * 365 * 24 * 3600

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 
 from accounts.models import User
+from accounts.sessions import logout_this_session_only
 from candidates.models import CandidateAccount
 
 View = Callable[..., HttpResponseBase]
@@ -38,7 +38,7 @@ def candidate_required(view: View) -> View:
         except CandidateAccount.DoesNotExist:
             account = None
         if account is None or account.email_confirmed_at is None:
-            logout(request)
+            logout_this_session_only(request)
             return redirect("candidates:login")
         request.candidate_account = account  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
