@@ -77,9 +77,6 @@ BUSY = ngettext_lazy(
 )
 
 UK = ZoneInfo("Europe/London")
-# Not a policy cap: a lock reaches 100 years only after about 120 years of continuous guessing. The bound
-# keeps ``locked_until`` inside what a datetime can hold.
-_LONGEST_LOCK_MINUTES = 100 * 365 * 24 * 60
 # Cache counters live one minute past their window so that no counter expires while its window is open,
 # even with a little clock skew between servers.
 _COUNTER_SLACK_SECONDS = 60
@@ -293,8 +290,11 @@ def _lock_state(*, kind: str, key: str) -> _LockState:
 
 
 def _lock_length(locks: int) -> timedelta:
-    minutes = settings.GUARD_LOCK_MINUTES * 2 ** (locks - 1)
-    return timedelta(minutes=min(minutes, _LONGEST_LOCK_MINUTES))
+    # Doubling, but never past GUARD_LOCK_MAX_MINUTES (24 hours): anyone who knows a Candidate ID or an email
+    # address can cause locks, so an unbounded doubling would let them shut its owner out for good.
+    doublings = min(locks - 1, 32)
+    minutes = settings.GUARD_LOCK_MINUTES * 2**doublings
+    return timedelta(minutes=min(minutes, settings.GUARD_LOCK_MAX_MINUTES))
 
 
 def _failure_record(

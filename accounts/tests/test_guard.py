@@ -151,14 +151,14 @@ def test_lock_expires_after_fifteen_minutes(clock: Clock) -> None:
     assert secret_try(KNOWN_ID, RIGHT) == KNOWN_ID
 
 
-def test_each_further_lock_doubles_without_a_cap(clock: Clock) -> None:
-    for minutes in [15, 30, 60, 120, 240]:
+def test_each_further_lock_doubles_up_to_24_hours(clock: Clock) -> None:
+    for minutes in [15, 30, 60, 120, 240, 480, 960, 1440, 1440]:
         started = clock.now
         assert lock().retry_after == minutes * 60
         assert CredentialLock.objects.get(identifier=KNOWN_ID).locked_until == started + timedelta(minutes=minutes)
         clock.advance(minutes=minutes)
 
-    assert CredentialLock.objects.get(identifier=KNOWN_ID).locks == 5
+    assert CredentialLock.objects.get(identifier=KNOWN_ID).locks == 9
 
 
 def test_success_resets_the_failure_count_and_the_doubling(clock: Clock) -> None:

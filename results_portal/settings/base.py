@@ -184,6 +184,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # (each further lock lasts twice as long).
 GUARD_ID_FAILURES = env.int("GUARD_ID_FAILURES", default=5)
 GUARD_LOCK_MINUTES = env.int("GUARD_LOCK_MINUTES", default=15)
+GUARD_LOCK_MAX_MINUTES = env.int("GUARD_LOCK_MAX_MINUTES", default=24 * 60)  # each lock doubles up to this
 # Failures allowed per client network (IPv4 address or IPv6 /64) and kind in each window of seconds.
 GUARD_IP_FAILURES = env.int("GUARD_IP_FAILURES", default=20)
 GUARD_IP_WINDOW_SECONDS = env.int("GUARD_IP_WINDOW_SECONDS", default=600)
