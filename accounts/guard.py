@@ -424,6 +424,13 @@ def guard_reset(*, kind: str, identifier: str) -> None:
         CredentialLock.objects.filter(kind=Kind(kind), identifier=key).update(failures=0, locks=0, locked_until=None)
 
 
+def guard_locked_until(*, kind: str, identifier: str, now: datetime | None = None) -> datetime | None:
+    """Return until when this identifier is locked for this kind of credential, or None when it is not."""
+    locked_until = _lock_state(kind=Kind(kind), key=_lock_key(identifier_normalise(identifier))).locked_until
+    moment = now or timezone.now()
+    return locked_until if locked_until is not None and locked_until > moment else None
+
+
 def guard_prune(*, now: datetime | None = None) -> tuple[int, int]:
     """Delete expired guard data; return how many failure records and lock rows were deleted. Run it daily.
 

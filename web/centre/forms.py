@@ -75,6 +75,15 @@ class ReissueForm(PortalForm):
     )
 
 
+class LockLiftForm(PortalForm):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        help_text=_("Recorded in the audit trail, e.g. 'the candidate phoned: someone else tried their number'."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class EntryImportForm(PortalForm):
     file = forms.FileField(
         label=_("Entries file (CSV)"),

@@ -38,6 +38,7 @@ centres_patterns: list[URLPattern | URLResolver] = [
     path("setup/<uidb64>/<token>/", area.staff_setup, name="staff_setup"),
     path("entries/<uuid:public_id>/", area.entry_detail, name="entry_detail"),
     path("entries/<uuid:public_id>/reissue/", area.entry_reissue, name="entry_reissue"),
+    path("entries/<uuid:public_id>/lock/", area.entry_lock_lift, name="entry_lock_lift"),
     path("entries/<uuid:public_id>/confirmation.pdf", area.entry_confirmation_pdf, name="entry_confirmation_pdf"),
     path("entries/<uuid:public_id>/results/", area.entry_results_print, name="entry_results_print"),
     path("results/", area.results_list, name="results"),

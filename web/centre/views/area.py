@@ -27,9 +27,10 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.guard import GuardRefusal, client_ip, guard_check, password_matches
+from accounts.guard import GuardRefusal, client_ip, guard_check, guard_locked_until, password_matches
 from accounts.models import User
 from accounts.sealing import seal, unseal
+from accounts.services import LOCK_LIFT_REASON_REQUIRED, lock_lift
 from centres import services, tasks
 from centres.imports import issued_csv
 from centres.models import Entry, EntryImport
@@ -41,7 +42,14 @@ from results.presentation import grade_display, overall_display, result_view, sc
 from results.selectors import Audience, entry_is_pending, results_visible_by_entry
 from results_portal.downloads import csv_response
 from web.centre.access import centre_staff_required, request_centre
-from web.centre.forms import CandidateSearchForm, EntryImportForm, ReissueForm, StaffLoginForm, StaffSetupForm
+from web.centre.forms import (
+    CandidateSearchForm,
+    EntryImportForm,
+    LockLiftForm,
+    ReissueForm,
+    StaffLoginForm,
+    StaffSetupForm,
+)
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 PAGE_SIZE = 50
@@ -166,8 +174,29 @@ def entry_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     entry = _own_entry(request, public_id)
     reissued = _reissued_secret(request, entry)
     results = results_visible_by_entry(audience=Audience.centre(request_centre(request)), entries=[entry])
-    context = {"entry": entry, "reissued": reissued, "result": results.get(entry.pk), "form": ReissueForm()}
+    context = {
+        "entry": entry,
+        "reissued": reissued,
+        "result": results.get(entry.pk),
+        "form": ReissueForm(),
+        "locked_until": guard_locked_until(kind="secret", identifier=entry.candidate_id),
+        "lock_form": LockLiftForm(prefix="lock"),
+    }
     return render(request, "centres/entry_detail.html", context)
+
+
+@centre_staff_required
+@require_POST
+def entry_lock_lift(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Lift the lock on one of the centre's Candidate IDs (someone else's wrong guesses locked its owner out)."""
+    entry = _own_entry(request, public_id)
+    form = LockLiftForm(request.POST, prefix="lock")
+    if not form.is_valid():
+        messages.error(request, LOCK_LIFT_REASON_REQUIRED)
+        return redirect("centres:entry_detail", public_id=entry.public_id)
+    lock_lift(kind="secret", identifier=entry.candidate_id, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+    messages.success(request, _("The lock on %(id)s is lifted.") % {"id": entry.candidate_id})
+    return redirect("centres:entry_detail", public_id=entry.public_id)
 
 
 @centre_staff_required
