@@ -1,15 +1,49 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
+from .services import organisation_vet
+
+VETTED_IN_ADMIN = "Checked by board staff (identity of the organisation confirmed) in the admin."
 
 
 @admin.register(VerifierOrganisation)
 class VerifierOrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "email", "email_confirmed_at", "allowance", "created_at"]
-    list_filter = ["country"]
+    list_display = ["name", "country", "email", "email_confirmed_at", "verified_at", "allowance", "created_at"]
+    list_filter = ["country", ("verified_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "email"]
-    readonly_fields = ["public_id", "user", "email_confirmed_at", "created_at"]
-    fields = ["name", "country", "email", "allowance", "public_id", "user", "email_confirmed_at", "created_at"]
+    readonly_fields = ["public_id", "user", "email_confirmed_at", "created_at", "verified_at", "verified_by"]
+    fields = [
+        "name",
+        "country",
+        "email",
+        "allowance",
+        "verified_at",
+        "verified_by",
+        "public_id",
+        "user",
+        "email_confirmed_at",
+        "created_at",
+    ]
+    actions = ["vet", "unvet"]
+
+    @admin.action(description="Mark as verified organisations (you have checked they are who they say)")
+    def vet(self, request: HttpRequest, queryset: QuerySet[VerifierOrganisation]) -> None:
+        for organisation in queryset:
+            organisation_vet(organisation=organisation, actor=request.user, verified=True, reason=VETTED_IN_ADMIN)  # type: ignore[arg-type]
+        self.message_user(request, f"{queryset.count()} organisation(s) verified.")
+
+    @admin.action(description="Withdraw the verification of the selected organisations")
+    def unvet(self, request: HttpRequest, queryset: QuerySet[VerifierOrganisation]) -> None:
+        for organisation in queryset:
+            organisation_vet(
+                organisation=organisation,
+                actor=request.user,  # type: ignore[arg-type]
+                verified=False,
+                reason="Verification withdrawn by board staff in the admin.",
+            )
+        self.message_user(request, f"{queryset.count()} organisation(s) no longer verified.")
 
 
 @admin.register(ApiKey)

@@ -30,12 +30,30 @@ class VerifierOrganisation(models.Model):
         help_text="Multiplies the per-network limit of unsuccessful tries (accounts.guard): many staff, one address.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When board staff checked the organisation is who it says it is. Until then it is 'unverified' "
+        "wherever its name is shown, and has an anonymous verifier's limits.",
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.country})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def effective_allowance(self) -> int:
+        """Return the multiplier of the per-network limit: the organisation's own once vetted, else 1."""
+        return self.allowance if self.is_verified else 1
 
     @property
     def is_confirmed(self) -> bool:

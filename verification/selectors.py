@@ -356,7 +356,11 @@ def verifications_by_entry(*, entries: Iterable[Entry]) -> dict[int, list[Verifi
     """
     grouped: dict[int, list[Verification]] = defaultdict(list)
     ids = [entry.pk for entry in entries]
-    rows = Verification.objects.filter(entry_id__in=ids).select_related("share_link").order_by("entry_id", "-at")
+    rows = (
+        Verification.objects.filter(entry_id__in=ids)
+        .select_related("share_link", "organisation")
+        .order_by("entry_id", "-at")
+    )
     for row in rows:
         grouped[row.entry_id].append(row)
     return dict(grouped)

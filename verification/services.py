@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.guard import GuardFailure, GuardRefusal, guard_check, guard_reset, password_matches
 from accounts.models import User
 from accounts.sealing import seal, unseal
+from accounts.services import audit_record
 from candidates.models import CandidateAccount
 from centres.models import Entry
 from results_portal.csvimport import ImportRejected, RowError, error_text, read_records
@@ -250,7 +251,7 @@ def verification_lookup(
         secret_number=secret_number,
         ip=ip,
         purpose=_purpose(channel),
-        allowance=organisation.allowance if organisation is not None else 1,
+        allowance=organisation.effective_allowance if organisation is not None else 1,
     )
     now = timezone.now()
     verified = entry_verified(entry=entry, now=now)
@@ -571,7 +572,7 @@ def bulk_check(
                 secret_number=secret_number,
                 ip=ip,
                 purpose="verify",
-                allowance=organisation.allowance,
+                allowance=organisation.effective_allowance,
             )
             statuses.append(BULK_VERIFIED)
         except GuardFailure:
@@ -667,3 +668,21 @@ def progress_eta_seconds(*, started_at: dt.datetime | None, done: int, total: in
         return None
     elapsed = (timezone.now() - started_at).total_seconds()
     return math.ceil(elapsed / done * (total - done))
+
+
+@transaction.atomic
+def organisation_vet(*, organisation: VerifierOrganisation, actor: User, verified: bool, reason: str) -> None:
+    """Record that board staff checked an organisation is who it says it is (or withdraw it); audited."""
+    if not reason.strip():
+        raise ValidationError("Say how the organisation was checked: it is recorded in the audit trail.")
+    locked = VerifierOrganisation.objects.select_for_update().get(pk=organisation.pk)
+    locked.verified_at = timezone.now() if verified else None
+    locked.verified_by = actor if verified else None
+    locked.save(update_fields=["verified_at", "verified_by"])
+    audit_record(
+        actor=actor,
+        action="organisation.verified" if verified else "organisation.unverified",
+        subject=locked.email,
+        reason=reason.strip(),
+        detail={"organisation": str(locked.public_id), "name": locked.name},
+    )

@@ -46,7 +46,10 @@ def unreleased_entry(**kwargs: Any) -> Any:
     return entry
 
 
-def organisation(*, name: str = "University of Testing", allowance: int = 10, confirmed: bool = True) -> Any:
+def organisation(
+    *, name: str = "University of Testing", allowance: int = 10, confirmed: bool = True, vetted: bool = True
+) -> Any:
+    """Return an organisation; by default one the board has vetted, so its own allowance applies."""
     from accounts.tests.factories import UserFactory
 
     email = f"{name.lower().replace(' ', '-')}@example.edu"
@@ -60,6 +63,7 @@ def organisation(*, name: str = "University of Testing", allowance: int = 10, co
         email=email,
         allowance=allowance,
         email_confirmed_at=timezone.now() if confirmed else None,
+        verified_at=timezone.now() if vetted else None,
     )
 
 

@@ -195,6 +195,7 @@ def _dashboard_shown(rows: list[dict[str, Any]], verifications: dict[int, list[A
                         v.at,
                         v.channel,
                         v.organisation_name,
+                        v.organisation.is_verified if v.organisation else None,
                         v.share_link.organisation_name if v.share_link else "",
                     )
                     for v in verifications.get(entry.pk, [])
