@@ -73,6 +73,9 @@ REISSUE_REASON_REQUIRED = "Say why the login details are reissued: it is recorde
 STAFF_EXISTS = "{email} already has an account. Ask the board to move it to another centre if needed."
 
 
+SETUP_LINK_REASON_REQUIRED = "Say why a new set-up link is sent: it is recorded in the audit trail."
+
+
 @transaction.atomic
 def entry_reissue(*, entry: Entry, actor: User, reason: str, detach: bool = False) -> str:
     """Give an entry a new secret number and return it; the old one stops working at once.
@@ -142,17 +145,60 @@ def staff_invite(*, centre: Centre, email: str, actor: User | None) -> tuple[Sta
     """Create a staff account for a centre and return it with the path of its one-time set-up page.
 
     The new member sets a password and pairs an authenticator app (TOTP) on that page; until then the
-    account cannot log in.
+    account cannot log in. For an existing member of the same centre (a lost phone, a set-up link that
+    expired) a new set-up link is made instead; an account of another kind or centre is refused.
     """
     email = email.strip().lower()
-    if User.objects.filter(username=email).exists():
-        raise ValidationError(STAFF_EXISTS.format(email=email))
+    existing = User.objects.filter(username=email).first()
+    if existing is not None:
+        member = StaffMember.objects.filter(user=existing, centre=centre).first()
+        if member is None:
+            raise ValidationError(STAFF_EXISTS.format(email=email))
+        audit_record(actor=actor, action="staff.setup_link", subject=email, detail={"centre": centre.number})
+        return member, staff_setup_path(user=existing)
     user = User(username=email, email=email)
     user.set_unusable_password()
     user.save()
     member = StaffMember.objects.create(user=user, centre=centre)
     audit_record(actor=actor, action="staff.invite", subject=email, detail={"centre": centre.number})
     return member, staff_setup_path(user=user)
+
+
+@transaction.atomic
+def staff_setup_link_send(*, member: StaffMember, actor: User | None, reason: str) -> None:
+    """Email a staff member a new one-time set-up link (a lost phone): new password and authenticator. Audited.
+
+    The link goes to the member's own address only; until it is used their current password and authenticator
+    keep working, and once it is used the old authenticator stops.
+    """
+    if not reason.strip():
+        raise ValidationError(SETUP_LINK_REASON_REQUIRED)
+    audit_record(
+        actor=actor,
+        action="staff.setup_link",
+        subject=member.user.email,
+        reason=reason.strip(),
+        detail={"centre": member.centre.number},
+    )
+    from .tasks import staff_setup_link_email
+
+    transaction.on_commit(lambda: staff_setup_link_email.delay(user_id=member.user_id), robust=True)
+
+
+def staff_password_reset_request(*, email: str) -> None:
+    """Queue a password-reset email for a staff account at this address; the task looks the account up.
+
+    The request does the same work for any address, so neither the answer nor its timing tells which are staff.
+    """
+    address = email.strip().lower()
+    from .tasks import staff_password_reset_email
+
+    transaction.on_commit(lambda: staff_password_reset_email.delay(email=address), robust=True)
+
+
+def staff_password_locks_lift(*, user: User) -> None:
+    """Lift the login lockout of a staff member whose password has just been reset from their mailbox."""
+    guard_reset(kind="password", identifier=user.email)
 
 
 def staff_setup_path(*, user: User) -> str:

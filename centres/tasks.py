@@ -106,3 +106,59 @@ def entry_imports_purge() -> int:
     return EntryImport.objects.filter(finished_at__lt=cutoff, issued_purged_at__isnull=True).update(
         issued_sealed="", issued_purged_at=timezone.now()
     )
+
+
+def _staff_email(*, template: str, to: str, context: dict[str, Any]) -> None:
+    """Send a staff email in the portal's language (staff pages are English-first, like the admin)."""
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"site_url": settings.SITE_URL, **context}
+        subject = render_to_string(f"centres/email/{template}_subject.txt", context).strip()
+        text = render_to_string(f"centres/email/{template}.txt", context)
+    EmailMultiAlternatives(subject=subject, body=text, to=[to]).send()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5})
+def staff_setup_link_email(*, user_id: int) -> None:
+    """Email a staff member their new one-time set-up link (password and authenticator)."""
+    from django.conf import settings
+
+    from accounts.models import User
+
+    from .services import staff_setup_path
+
+    user = User.objects.filter(pk=user_id, is_active=True, centre_staff__isnull=False).first()
+    if user is None or not user.email:
+        return
+    _staff_email(
+        template="staff_setup_link", to=user.email, context={"link": settings.SITE_URL + staff_setup_path(user=user)}
+    )
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5})
+def staff_password_reset_email(*, email: str) -> None:
+    """Email a single-use password-reset link to the staff account at this address; nothing for any other."""
+    from django.conf import settings
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from accounts.models import User
+
+    user = User.objects.filter(username=email, is_active=True, centre_staff__isnull=False).first()
+    if user is None or not user.has_usable_password():
+        return
+    path = reverse(
+        "centres:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {"link": settings.SITE_URL + path, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
+    _staff_email(template="staff_password_reset", to=user.email, context=context)

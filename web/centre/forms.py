@@ -75,6 +75,10 @@ class ReissueForm(PortalForm):
     )
 
 
+class StaffPasswordResetForm(PortalForm):
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+
+
 class LockLiftForm(PortalForm):
     reason = forms.CharField(
         label=_("Reason"),

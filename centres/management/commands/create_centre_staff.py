@@ -10,7 +10,10 @@ from centres.services import staff_invite
 
 
 class Command(BaseCommand):
-    help = "Create a centre staff account and print its one-time set-up link (password + authenticator app)."
+    help = (
+        "Create a centre staff account and print its one-time set-up link (password + authenticator app); for an "
+        "existing member of the same centre, print a new set-up link (lost phone)."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--centre", required=True, help="Centre number, e.g. GB901.")
@@ -24,5 +27,5 @@ class Command(BaseCommand):
             member, path = staff_invite(centre=centre, email=options["email"], actor=None)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        self.stdout.write(f"Staff account {member.user.email} created for {centre}.")
+        self.stdout.write(f"Staff account {member.user.email} of {centre} is ready for set-up.")
         self.stdout.write(f"Send them this one-time set-up link: {settings.SITE_URL}{path}")

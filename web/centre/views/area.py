@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
@@ -48,8 +48,10 @@ from web.centre.forms import (
     LockLiftForm,
     ReissueForm,
     StaffLoginForm,
+    StaffPasswordResetForm,
     StaffSetupForm,
 )
+from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 PAGE_SIZE = 50
@@ -100,6 +102,33 @@ def staff_login(request: HttpRequest) -> HttpResponse:
                 target = reverse("centres:home")
             return redirect(target or reverse("centres:home"))
     return render(request, "centres/login.html", {"form": form}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def staff_password_reset(request: HttpRequest) -> HttpResponse:
+    """Ask for a password-reset link by email; the same answer whether or not a centre account uses the address."""
+    return password_reset_request_page(
+        request,
+        form=StaffPasswordResetForm(request.POST or None),
+        field="email",
+        normalise=lambda value: value.strip().lower(),
+        throttle_prefix="centre-reset-request",
+        send=lambda email: services.staff_password_reset_request(email=email),
+        template="centres/password_reset.html",
+        done_template="centres/password_reset_done.html",
+    )
+
+
+class StaffPasswordResetConfirm(PasswordResetConfirmView):
+    """A member of centre staff chooses a new password from the emailed link; their login lockout is lifted."""
+
+    success_url = reverse_lazy("centres:login")
+    base_template = "centres/base_centre.html"
+    new_link_url_name = "centres:password_reset"
+
+    def locks_lift(self, user: User) -> None:
+        services.staff_password_locks_lift(user=user)
 
 
 @require_POST
