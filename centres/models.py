@@ -21,16 +21,40 @@ class Centre(models.Model):
 
 
 class StaffMember(models.Model):
-    """A user's membership of one centre's staff (exams officer). Links personal data (the user)."""
+    """A user's membership of one centre's staff, with their role. Links personal data (the user).
+
+    The role decides what the member sees before results day (docs/domain.md §3.4, §12.4): exams officers and the head
+    of centre see results from the centre's restricted release, other staff from the candidates' release.
+    Exams officers manage their centre's staff. A member who left is deactivated (``deactivated_at``), never
+    deleted: the audit trail names them.
+    """
+
+    class Role(models.TextChoices):
+        EXAMS_OFFICER = "exams_officer", _("Exams officer")
+        HEAD_OF_CENTRE = "head_of_centre", _("Head of centre")
+        STAFF = "staff", _("Staff")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="centre_staff")
     centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="staff")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["centre", "user__email"]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.centre.number}"
+
+    @property
+    def sees_restricted_release(self) -> bool:
+        """Whether this member sees results from the centre's restricted release (before the candidates)."""
+        return self.role in {self.Role.EXAMS_OFFICER, self.Role.HEAD_OF_CENTRE}
+
+    @property
+    def manages_staff(self) -> bool:
+        """Whether this member invites colleagues, changes their roles and deactivates leavers."""
+        return self.role == self.Role.EXAMS_OFFICER
 
 
 class Candidate(models.Model):

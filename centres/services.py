@@ -8,18 +8,20 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.guard import guard_reset
 from accounts.models import User
 from accounts.services import audit_record
+from accounts.sessions import sessions_end_everywhere
 from exams.models import Exam
 from exams.selectors import series_label
 
@@ -74,6 +76,11 @@ STAFF_EXISTS = "{email} already has an account. Ask the board to move it to anot
 
 
 SETUP_LINK_REASON_REQUIRED = "Say why a new set-up link is sent: it is recorded in the audit trail."
+STAFF_ROLE_UNKNOWN = "Unknown role {role!r}: use exams_officer, head_of_centre or staff."
+STAFF_LAST_OFFICER = _(
+    "The centre must keep at least one active exams officer: make someone else an exams officer first."
+)
+STAFF_DEACTIVATED = _("This account is deactivated: invite the person again to reactivate it.")
 
 
 @transaction.atomic
@@ -141,38 +148,161 @@ staff_setup_tokens = StaffSetupTokenGenerator()
 
 
 @transaction.atomic
-def staff_invite(*, centre: Centre, email: str, actor: User | None) -> tuple[StaffMember, str]:
-    """Create a staff account for a centre and return it with the path of its one-time set-up page.
+def staff_invite(
+    *, centre: Centre, email: str, role: str, actor: User | None, send_email: bool = False
+) -> tuple[StaffMember, str]:
+    """Create a staff account for a centre with a role; return it with the path of its one-time set-up page.
 
     The new member sets a password and pairs an authenticator app (TOTP) on that page; until then the
     account cannot log in. For an existing member of the same centre (a lost phone, a set-up link that
-    expired) a new set-up link is made instead; an account of another kind or centre is refused.
+    expired) a new set-up link is made instead, and a deactivated one is reactivated with ``role``; an account
+    of another kind or centre is refused. ``send_email`` emails the link to the member's own address (an exams
+    officer's invitation); otherwise the caller hands it over (the board's command). A new exams officer is
+    announced to the head of centre.
     """
     email = email.strip().lower()
+    if role not in StaffMember.Role.values:
+        raise ValidationError(STAFF_ROLE_UNKNOWN.format(role=role))
     existing = User.objects.filter(username=email).first()
     if existing is not None:
-        member = StaffMember.objects.filter(user=existing, centre=centre).first()
+        member = StaffMember.objects.select_related("centre").filter(user=existing, centre=centre).first()
         if member is None:
             raise ValidationError(STAFF_EXISTS.format(email=email))
-        audit_record(actor=actor, action="staff.setup_link", subject=email, detail={"centre": centre.number})
-        return member, staff_setup_path(user=existing)
-    user = User(username=email, email=email)
-    user.set_unusable_password()
-    user.save()
-    member = StaffMember.objects.create(user=user, centre=centre)
-    audit_record(actor=actor, action="staff.invite", subject=email, detail={"centre": centre.number})
-    return member, staff_setup_path(user=user)
+        if member.deactivated_at is not None:
+            _staff_reactivate(member=member, role=role, actor=actor)
+        else:
+            audit_record(actor=actor, action="staff.setup_link", subject=email, detail={"centre": centre.number})
+    else:
+        user = User(username=email, email=email)
+        user.set_unusable_password()
+        user.save()
+        member = StaffMember.objects.create(user=user, centre=centre, role=role)
+        audit_record(actor=actor, action="staff.invite", subject=email, detail={"centre": centre.number, "role": role})
+        if role == StaffMember.Role.EXAMS_OFFICER:
+            _officer_added_announce(member=member, actor=actor)
+    if send_email:
+        _setup_link_queue(member=member, invited_by=actor)
+    return member, staff_setup_path(user=member.user)
+
+
+def _setup_link_queue(*, member: StaffMember, invited_by: User | None = None) -> None:
+    from .tasks import staff_setup_link_email
+
+    user_id, inviter = member.user_id, invited_by.email if invited_by is not None else ""
+    transaction.on_commit(lambda: staff_setup_link_email.delay(user_id=user_id, invited_by=inviter), robust=True)
+
+
+def _officer_added_announce(*, member: StaffMember, actor: User | None) -> None:
+    """Tell the head of centre (or, with none, the centre's contact address) that an exams officer was added."""
+    from .tasks import staff_officer_added_email
+
+    member_id, actor_email = member.pk, actor.email if actor is not None else ""
+    transaction.on_commit(
+        lambda: staff_officer_added_email.delay(member_id=member_id, actor_email=actor_email), robust=True
+    )
+
+
+def _staff_officers_left(*, member: StaffMember) -> int:
+    """Return how many active exams officers the member's centre has besides this member."""
+    return (
+        StaffMember.objects.filter(
+            centre_id=member.centre_id, role=StaffMember.Role.EXAMS_OFFICER, deactivated_at__isnull=True
+        )
+        .exclude(pk=member.pk)
+        .count()
+    )
+
+
+def _staff_manager_check(*, member: StaffMember, manager: StaffMember | None) -> None:
+    """Refuse a change by anyone but an exams officer of the member's own centre (``manager``; None: the board)."""
+    if manager is not None and (not manager.manages_staff or manager.centre_id != member.centre_id):
+        raise PermissionDenied("Only an exams officer of the centre manages its staff.")
 
 
 @transaction.atomic
-def staff_setup_link_send(*, member: StaffMember, actor: User | None, reason: str) -> None:
+def staff_role_change(*, member: StaffMember, role: str, actor: User | None, manager: StaffMember | None) -> None:
+    """Give a member of centre staff another role (audited). The centre always keeps an active exams officer.
+
+    ``manager`` is the exams officer making the change (None when the board does it). A new exams officer is
+    announced to the head of centre. The role counts from the member's next request.
+    """
+    member = StaffMember.objects.select_for_update().select_related("centre", "user").get(pk=member.pk)
+    _staff_manager_check(member=member, manager=manager)
+    if role not in StaffMember.Role.values:
+        raise ValidationError(STAFF_ROLE_UNKNOWN.format(role=role))
+    if role == member.role:
+        return
+    if member.role == StaffMember.Role.EXAMS_OFFICER and _staff_officers_left(member=member) == 0:
+        raise ValidationError(STAFF_LAST_OFFICER)
+    before = member.role
+    member.role = role
+    member.save(update_fields=["role"])
+    audit_record(
+        actor=actor,
+        action="staff.role_change",
+        subject=member.user.email,
+        detail={"centre": member.centre.number, "from": before, "to": role},
+    )
+    if role == StaffMember.Role.EXAMS_OFFICER:
+        _officer_added_announce(member=member, actor=actor)
+
+
+@transaction.atomic
+def staff_deactivate(*, member: StaffMember, actor: User | None, manager: StaffMember | None) -> None:
+    """Deactivate a member who left the centre (audited): they cannot log in, and every session of theirs ends.
+
+    The account is kept (the audit trail names it); an exams officer or the board can reactivate it. The centre
+    always keeps an active exams officer.
+    """
+    member = StaffMember.objects.select_for_update().select_related("centre", "user").get(pk=member.pk)
+    _staff_manager_check(member=member, manager=manager)
+    if member.deactivated_at is not None:
+        return
+    if member.role == StaffMember.Role.EXAMS_OFFICER and _staff_officers_left(member=member) == 0:
+        raise ValidationError(STAFF_LAST_OFFICER)
+    member.deactivated_at = timezone.now()
+    member.save(update_fields=["deactivated_at"])
+    User.objects.filter(pk=member.user_id).update(is_active=False)
+    sessions_end_everywhere(user=member.user)
+    audit_record(
+        actor=actor, action="staff.deactivate", subject=member.user.email, detail={"centre": member.centre.number}
+    )
+
+
+def _staff_reactivate(*, member: StaffMember, role: str, actor: User | None) -> None:
+    """Reactivate a member who came back, with ``role``: they set up a new password and authenticator."""
+    user = member.user
+    user.is_active = True
+    user.set_unusable_password()  # the old password and the old authenticator no longer count
+    user.save(update_fields=["is_active", "password"])
+    TOTPDevice.objects.filter(user=user).delete()
+    member.deactivated_at, before, member.role = None, member.role, role
+    member.save(update_fields=["deactivated_at", "role"])
+    audit_record(
+        actor=actor,
+        action="staff.reactivate",
+        subject=user.email,
+        detail={"centre": member.centre.number, "from": before, "to": role},
+    )
+    if role == StaffMember.Role.EXAMS_OFFICER:
+        _officer_added_announce(member=member, actor=actor)
+
+
+@transaction.atomic
+def staff_setup_link_send(
+    *, member: StaffMember, actor: User | None, reason: str, manager: StaffMember | None = None
+) -> None:
     """Email a staff member a new one-time set-up link (a lost phone): new password and authenticator. Audited.
 
     The link goes to the member's own address only; until it is used their current password and authenticator
-    keep working, and once it is used the old authenticator stops.
+    keep working, and once it is used the old authenticator stops. ``manager``: the exams officer sending it
+    (None: the board).
     """
+    _staff_manager_check(member=member, manager=manager)
     if not reason.strip():
         raise ValidationError(SETUP_LINK_REASON_REQUIRED)
+    if member.deactivated_at is not None:
+        raise ValidationError(STAFF_DEACTIVATED)
     audit_record(
         actor=actor,
         action="staff.setup_link",
@@ -180,9 +310,7 @@ def staff_setup_link_send(*, member: StaffMember, actor: User | None, reason: st
         reason=reason.strip(),
         detail={"centre": member.centre.number},
     )
-    from .tasks import staff_setup_link_email
-
-    transaction.on_commit(lambda: staff_setup_link_email.delay(user_id=member.user_id), robust=True)
+    _setup_link_queue(member=member)
 
 
 def staff_password_reset_request(*, email: str) -> None:

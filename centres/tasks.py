@@ -123,20 +123,52 @@ def _staff_email(*, template: str, to: str, context: dict[str, Any]) -> None:
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5})
-def staff_setup_link_email(*, user_id: int) -> None:
-    """Email a staff member their new one-time set-up link (password and authenticator)."""
+def staff_setup_link_email(*, user_id: int, invited_by: str = "") -> None:
+    """Email a staff member their one-time set-up link (password and authenticator): an exams officer's
+    invitation (``invited_by``: the officer's address) or a new link for a lost phone."""
     from django.conf import settings
 
-    from accounts.models import User
-
+    from .models import StaffMember
     from .services import staff_setup_path
 
-    user = User.objects.filter(pk=user_id, is_active=True, centre_staff__isnull=False).first()
-    if user is None or not user.email:
-        return
-    _staff_email(
-        template="staff_setup_link", to=user.email, context={"link": settings.SITE_URL + staff_setup_path(user=user)}
+    member = (
+        StaffMember.objects.select_related("user", "centre")
+        .filter(user_id=user_id, user__is_active=True, deactivated_at__isnull=True)
+        .first()
     )
+    if member is None or not member.user.email:
+        return
+    context = {
+        "link": settings.SITE_URL + staff_setup_path(user=member.user),
+        "centre": member.centre,
+        "role": member.get_role_display(),
+        "invited_by": invited_by,
+    }
+    _staff_email(template="staff_invite" if invited_by else "staff_setup_link", to=member.user.email, context=context)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5})
+def staff_officer_added_email(*, member_id: int, actor_email: str) -> None:
+    """Tell a centre's head of centre (or, with none, its contact address) that it has a new exams officer."""
+    from .models import StaffMember
+
+    member = StaffMember.objects.select_related("user", "centre").filter(pk=member_id).first()
+    if member is None:
+        return
+    heads = list(
+        StaffMember.objects.filter(
+            centre_id=member.centre_id,
+            role=StaffMember.Role.HEAD_OF_CENTRE,
+            deactivated_at__isnull=True,
+            user__is_active=True,
+        )
+        .exclude(pk=member.pk)
+        .values_list("user__email", flat=True)
+    )
+    recipients = [address for address in heads if address] or ([member.centre.email] if member.centre.email else [])
+    context = {"officer": member.user.email, "centre": member.centre, "actor": actor_email}
+    for address in recipients:
+        _staff_email(template="staff_officer_added", to=address, context=context)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5})

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from centres.models import Centre, Entry
+from centres.models import Entry
 from results.charts import component_chart_svg
 from results.models import Result
 from results.presentation import ComponentView, ResultView, result_view
@@ -129,17 +129,20 @@ def document_verification(*, document: Document, now: dt.datetime | None = None)
 
 
 # --- Centres ----------------------------------------------------------------------------------------------
-def centre_results(*, centre: Centre) -> QuerySet[Result]:
-    """Return the centre's released results (through ``results_visible``), newest session first."""
-    return results_visible(audience=Audience.centre(centre)).order_by(
+def centre_results(*, audience: Audience) -> QuerySet[Result]:
+    """Return the results a member of a centre's staff may see (``Audience.centre``: the centre's, by the member's
+    role), newest session first."""
+    if audience.centre_id is None:
+        raise ValueError("the centre's certificate desk needs a centre audience")
+    return results_visible(audience=audience).order_by(
         "-entry__session__date", "entry__person__last_name", "entry__person__first_name"
     )
 
 
-def centre_documents_overview(*, centre: Centre, query: str = "") -> QuerySet[Result]:
+def centre_documents_overview(*, audience: Audience, query: str = "") -> QuerySet[Result]:
     """Return the centre's released results (optionally those matching a Candidate ID or name) with their
     current documents in ``current_documents``."""
-    results = centre_results(centre=centre)
+    results = centre_results(audience=audience)
     if query:
         results = results.filter(
             Q(entry__candidate_id__iexact=query)
@@ -162,20 +165,20 @@ def overview_row(result: Result) -> dict[str, Any]:
     }
 
 
-def centre_result(*, centre: Centre, entry_public_id: uuid.UUID) -> Result | None:
+def centre_result(*, audience: Audience, entry_public_id: uuid.UUID) -> Result | None:
     """Return the released result of one of the centre's entries, or None (other centre, not released, held)."""
-    return centre_results(centre=centre).filter(entry__public_id=entry_public_id).first()
+    return centre_results(audience=audience).filter(entry__public_id=entry_public_id).first()
 
 
-def centre_document(*, centre: Centre, document_uuid: uuid.UUID) -> Document | None:
+def centre_document(*, audience: Audience, document_uuid: uuid.UUID) -> Document | None:
     """Return a document of one of the centre's released results, or None."""
-    visible = centre_results(centre=centre).values("pk")
+    visible = centre_results(audience=audience).values("pk")
     return Document.objects.select_related("result__entry").filter(uuid=document_uuid, result__in=visible).first()
 
 
-def centre_amendment(*, centre: Centre, public_id: uuid.UUID) -> CertificateAmendment | None:
+def centre_amendment(*, audience: Audience, public_id: uuid.UUID) -> CertificateAmendment | None:
     """Return an amendment of one of the centre's released results, or None."""
-    visible = centre_results(centre=centre).values("pk")
+    visible = centre_results(audience=audience).values("pk")
     return (
         CertificateAmendment.objects.select_related("certificate__result__entry")
         .filter(public_id=public_id, certificate__result__in=visible)
@@ -183,9 +186,9 @@ def centre_amendment(*, centre: Centre, public_id: uuid.UUID) -> CertificateAmen
     )
 
 
-def centre_order(*, centre: Centre, public_id: uuid.UUID) -> CertifyingStatementOrder | None:
+def centre_order(*, audience: Audience, public_id: uuid.UUID) -> CertifyingStatementOrder | None:
     """Return a certifying statement order of one of the centre's released results, or None."""
-    visible = centre_results(centre=centre).values("pk")
+    visible = centre_results(audience=audience).values("pk")
     return (
         CertifyingStatementOrder.objects.select_related("result__entry")
         .filter(public_id=public_id, result__in=visible)

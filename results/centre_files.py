@@ -81,13 +81,15 @@ def _text(header: list[str], rows: list[list[str]]) -> str:
 def edi_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) -> tuple[str, str]:
     """Return the unit file and the qualification file of a centre's series as the centre may see them at ``now``.
 
-    Before the centre's release instant both files hold the header line only.
+    Before the centre's release instant both files hold the header line only. The files are what the exams
+    officer sees (the restricted release); the download page gives them to other staff only from the
+    candidates' release instant, when everyone at the centre sees the same (docs/domain.md §13).
     """
     exam = series.exam
     code = edi_series_code(series)
     unit_rows: list[list[str]] = []
     qualification_rows: list[list[str]] = []
-    for student in series_results(centre=centre, series=series, now=now):
+    for student in series_results(centre=centre, restricted=True, series=series, now=now):
         if not student.released:
             continue
         entry, person = student.entry, student.entry.person

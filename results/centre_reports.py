@@ -1,7 +1,7 @@
 """What a centre sees of a unitised series: unit and qualification results and reports.
 
 Rules: docs/domain.md §8 and §13 'Centre results files and reports'. Every result read here comes from
-``results.selectors.results_visible`` with ``Audience.centre`` (restricted release embargo + ownership); the
+``results.selectors.results_visible`` with ``Audience.centre`` (embargo by the member's role + ownership); the
 only other read of ``Result`` is the reason a result is held, which the centre is told with its 'Q' grade.
 A unit entry without a visible result after the centre's release instant is 'Q': pending or unavailable.
 
@@ -27,6 +27,7 @@ from exams.selectors import series_label, unit_boundaries
 from grading.ums import QUALIFICATION_GRADES, UNIT_GRADES
 
 from .models import ComponentScore, Result
+from .release import centre_opening
 from .selectors import Audience, results_visible
 
 PENDING_GRADE = "Q"
@@ -34,11 +35,6 @@ CUMULATIVE_TEMPLATE = "centres/unitised/cumulative_pdf.html"
 
 
 # --- Series and students ------------------------------------------------------------------------------
-def centre_release_at(series: ExamSession) -> dt.datetime:
-    """Return the instant from which centres see a series' results (restricted release, e.g. 00:01 12 August)."""
-    return series.centre_release_at or series.window_start
-
-
 def unitised_series_for(*, centre: Centre) -> QuerySet[ExamSession]:
     """Return the unitised series in which the centre has entries, newest first."""
     has_entries = Entry.objects.filter(session=OuterRef("pk"), centre=centre)
@@ -75,7 +71,7 @@ def cash_in_window(*, series: ExamSession, now: dt.datetime) -> CashInWindow:
     """Return what a certification entry made at ``now`` would be in this series."""
     closing = series.certification_closing_date
     return CashInWindow(
-        late=now >= centre_release_at(series),
+        late=now >= centre_opening(series, restricted=True),
         closed=closing is not None and timezone.localtime(now).date() > closing,
         closing_date=closing,
     )
@@ -139,21 +135,31 @@ def _hold_reasons(*, centre: Centre, entry_ids: Sequence[int]) -> dict[int, str]
 
 
 def series_results(
-    *, centre: Centre, series: ExamSession, now: dt.datetime, entries: Iterable[Entry] | None = None
+    *,
+    centre: Centre,
+    restricted: bool,
+    series: ExamSession,
+    now: dt.datetime,
+    entries: Iterable[Entry] | None = None,
 ) -> list[StudentSeries]:
-    """Return each student's results in the series as the centre may see them at ``now``.
+    """Return each student's results in the series as a member of the centre's staff may see them at ``now``.
 
-    ``entries`` (a page of ``unitised_entries``) defaults to every student of the centre in the series.
-    Before the centre's release instant nothing is visible and nothing is 'Q'. A fixed number of queries.
+    ``restricted``: the member sees the restricted release (exams officers and the head of centre); other staff
+    see the series with the candidates. ``entries`` (a page of ``unitised_entries``) defaults to every student of
+    the centre in the series. Before the member's release instant nothing is visible and nothing is 'Q'. A fixed
+    number of queries.
     """
     students = list(entries if entries is not None else unitised_entries(centre=centre, series=series))
     ids = [entry.pk for entry in students]
-    released = now >= centre_release_at(series)
+    released = now >= centre_opening(series, restricted=restricted)
     entered: dict[int, set[int]] = defaultdict(set)
     for entry_id, unit_id in UnitEntry.objects.filter(entry_id__in=ids).values_list("entry_id", "unit_id"):
         entered[entry_id].add(unit_id)
     visible = {
-        r.entry_id: r for r in results_visible(audience=Audience.centre(centre), now=now).filter(entry_id__in=ids)
+        r.entry_id: r
+        for r in results_visible(audience=Audience.centre(centre, restricted=restricted), now=now).filter(
+            entry_id__in=ids
+        )
     }
     held = _hold_reasons(centre=centre, entry_ids=ids) if released else {}
     units = list(series.exam.components.order_by("order", "code"))
@@ -219,9 +225,9 @@ class BoundariesReport:
     cash_ins: int = 0
 
 
-def boundaries_report(*, centre: Centre, series: ExamSession, now: dt.datetime) -> BoundariesReport:
+def boundaries_report(*, centre: Centre, restricted: bool, series: ExamSession, now: dt.datetime) -> BoundariesReport:
     """Return each unit's boundaries and grade counts at the centre, and the qualification's (visible results)."""
-    students = series_results(centre=centre, series=series, now=now)
+    students = series_results(centre=centre, restricted=restricted, series=series, now=now)
     raw = unit_boundaries(sessions=[series])
     unit_counts: dict[int, Counter[str]] = defaultdict(Counter)
     for student in students:
@@ -275,19 +281,19 @@ class CumulativeReport:
     generated_at: dt.datetime
 
 
-def cumulative_report(*, centre: Centre, entry: Entry, now: dt.datetime) -> CumulativeReport | None:
+def cumulative_report(*, centre: Centre, restricted: bool, entry: Entry, now: dt.datetime) -> CumulativeReport | None:
     """Return the cumulative specification results report of a cash-in, or None before the centre release.
 
     Every series of the qualification the student sat at this centre is listed, with each unit result the
     centre may see; a result counted towards the grade is the one named in the outcome's ``counted``.
     """
     series = entry.session
-    student = series_results(centre=centre, series=series, now=now, entries=[entry])[0]
+    student = series_results(centre=centre, restricted=restricted, series=series, now=now, entries=[entry])[0]
     if not student.released or student.certification is None:
         return None
     counted: dict[str, Any] = ((student.result.qualification if student.result else None) or {}).get("counted", {})
     results = (
-        results_visible(audience=Audience.centre(centre), now=now)
+        results_visible(audience=Audience.centre(centre, restricted=restricted), now=now)
         .filter(entry__person_id=entry.person_id, entry__session__exam_id=series.exam_id)
         .order_by("entry__session__date")
     )
@@ -344,10 +350,12 @@ SPECIAL_CONSIDERATION_COLUMNS = [
 ]
 
 
-def special_consideration_rows(*, centre: Centre, series: ExamSession, now: dt.datetime) -> list[list[str]]:
+def special_consideration_rows(
+    *, centre: Centre, restricted: bool, series: ExamSession, now: dt.datetime
+) -> list[list[str]]:
     """Return one row per visible unit result where special consideration was applied or absence calculated."""
     rows = []
-    for student in series_results(centre=centre, series=series, now=now):
+    for student in series_results(centre=centre, restricted=restricted, series=series, now=now):
         entry = student.entry
         for unit, score in student.unit_results:
             if (

@@ -25,16 +25,23 @@ class ReleaseInstants:
     centre: dt.datetime
 
 
-def centre_opening(session: ExamSession) -> dt.datetime:
-    """Return the instant a session's results open to centres: its restricted release, or the window opening."""
-    return session.centre_release_at or session.window_start
+def centre_opening(session: ExamSession, *, restricted: bool) -> dt.datetime:
+    """Return the instant a session's results open to a centre's staff.
+
+    ``restricted``: the member sees the restricted release (exams officers and the head of centre,
+    ``StaffMember.sees_restricted_release``); they see the session's restricted release, or the window opening
+    when it has none. Other staff see results with the candidates, from the window opening (docs/domain.md §3.4).
+    """
+    if restricted and session.centre_release_at is not None:
+        return session.centre_release_at
+    return session.window_start
 
 
 def release_instants(*, session: ExamSession, ready_at: dt.datetime) -> ReleaseInstants:
     """Return the release instants of a result of ``session`` that became ready at ``ready_at``."""
     return ReleaseInstants(
         candidate=max(session.window_start, ready_at),
-        centre=max(centre_opening(session), ready_at),
+        centre=max(centre_opening(session, restricted=True), ready_at),
     )
 
 
@@ -42,7 +49,9 @@ def release_instants_sql(*, session: ExamSession) -> dict[str, Expression]:
     """Return ``release_instants`` for ``session`` as SQL over each row's ``ready_at``: fields for ``update()``."""
     return {
         "released_at": Greatest(F("ready_at"), Value(session.window_start, output_field=DateTimeField())),
-        "centre_released_at": Greatest(F("ready_at"), Value(centre_opening(session), output_field=DateTimeField())),
+        "centre_released_at": Greatest(
+            F("ready_at"), Value(centre_opening(session, restricted=True), output_field=DateTimeField())
+        ),
     }
 
 
@@ -50,7 +59,10 @@ def release_fields_changed(*, before: ExamSession | None, after: ExamSession) ->
     """Return whether a save of ``after`` (``before`` as it was stored) moves any release instant."""
     if before is None:
         return False
-    return (before.window_start, centre_opening(before)) != (after.window_start, centre_opening(after))
+    return (before.window_start, centre_opening(before, restricted=True)) != (
+        after.window_start,
+        centre_opening(after, restricted=True),
+    )
 
 
 def seen_by_anyone(

@@ -2,7 +2,8 @@
 
 Pages, PDFs, the API, verification, emails and centre downloads all call it; nothing else filters results
 for display. A result is visible to an audience when it is not held, its release instant for that audience
-has passed (``centre_released_at`` for a centre, ``released_at`` for everyone else), its entry is not
+has passed (``centre_released_at`` for a centre's exams officers and head of centre, ``released_at`` for
+everyone else, other centre staff included), its entry is not
 withdrawn, and the entry belongs to the audience.
 """
 
@@ -26,6 +27,7 @@ class Audience:
 
     account_id: int | None = None
     centre_id: int | None = None
+    centre_restricted: bool = False
     entry_ids: tuple[int, ...] | None = None
     public_statistics: bool = False
 
@@ -35,9 +37,13 @@ class Audience:
         return cls(account_id=account_id)
 
     @classmethod
-    def centre(cls, centre: Centre) -> "Audience":
-        """Return the audience of a centre's staff: the entries made by that centre."""
-        return cls(centre_id=centre.pk)
+    def centre(cls, centre: Centre, *, restricted: bool) -> "Audience":
+        """Return the audience of a member of a centre's staff: the entries made by that centre.
+
+        ``restricted``: the member sees the centre's restricted release (``StaffMember.sees_restricted_release``:
+        exams officers and the head of centre); other staff see results from the candidate instant.
+        """
+        return cls(centre_id=centre.pk, centre_restricted=restricted)
 
     @classmethod
     def entries(cls, entries: Iterable[Entry]) -> "Audience":
@@ -46,7 +52,7 @@ class Audience:
 
     def embargo(self, moment: dt.datetime) -> Q:
         """Return the condition a result must meet to be out of embargo for this audience at ``moment``."""
-        if self.centre_id is not None:
+        if self.centre_id is not None and self.centre_restricted:
             return Q(centre_released_at__lte=moment)
         return Q(released_at__lte=moment)
 

@@ -23,12 +23,13 @@ each shows with a model written from the rules (not with the code under test):
   ``/results/<entry>/share/credential.json`` (Open Badges credential);
 - verifier: ``POST /verify/`` (form), ``POST /api/v1/verifications`` (Candidate ID + secret number),
   ``/verify/s/<token>`` for every share link made, ``/verify/v/<token>`` (QR page) for every document stored;
-- centre (a staff member logged in with 2FA): ``/centre/results/``, ``/centre/results.csv``,
+- centre (an exams officer logged in with 2FA): ``/centre/results/``, ``/centre/results.csv``,
   ``/centre/entries/<entry>/``, ``/centre/entries/<entry>/results/`` (paper copy), ``/centre/certificates/``,
   ``/centre/certificates/entries/<entry>/``, ``/centre/certificates/documents/<uuid>.pdf``,
   ``/centre/unitised/`` and per series ``…/series/<id>/results/``, ``…/entries/``, ``…/grade-boundaries/``,
   ``…/special-consideration.csv``, ``…/edi/``, ``…/edi/unit.csv``, ``…/edi/qualification.csv``, and per
-  unitised entry ``/centre/unitised/entries/<entry>/slip/`` and ``…/cumulative.pdf``;
+  unitised entry ``/centre/unitised/entries/<entry>/slip/`` and ``…/cumulative.pdf``; a teacher at the same
+  centre (role *staff*): ``/centre/results.csv``, released only as the candidates see it;
 - public: ``/statistics/`` and ``/statistics/grade-statistics.csv``;
 - emails: ``django.core.mail.outbox`` and the ``OutgoingEmail`` rows (one per account, result, kind, version;
   never a grade or score in the body).
@@ -77,6 +78,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from candidates.models import CandidateAccount, LinkedEntry
+from centres.models import StaffMember
 from centres.services import certification_entry_create, unit_entries_set
 from centres.tests.factories import (
     DEFAULT_SECRET,
@@ -409,8 +411,10 @@ class EmbargoMachine(RuleBasedStateMachine):
             )
         self.model.sessions["JAN"].exam = self.model.sessions["JUN"].exam = "UNIT"
         centre = CentreFactory()
-        self.staff = StaffMemberFactory(centre=centre)
+        self.staff = StaffMemberFactory(centre=centre)  # an exams officer: sees the restricted release
         self.centre = otp_login(Client(), self.staff.user)
+        # A teacher at the same centre: sees results only from the candidates' instant (docs/domain.md §3.4).
+        self.teacher = otp_login(Client(), StaffMemberFactory(centre=centre, role=StaffMember.Role.STAFF).user)
         self.candidates: list[Client] = []
         self.db_entries: dict[int, Any] = {}
         for person_index, ((first, last, _, _), sittings) in enumerate(zip(PEOPLE, SITTINGS, strict=True)):
@@ -949,6 +953,11 @@ class EmbargoMachine(RuleBasedStateMachine):
             for row in _csv(body)
         }
         assert shown == expected, f"centre results.csv {when}: {self._diff(shown, expected)}"
+
+        status, body, _ = _get(self.teacher, "/centre/results.csv")
+        shown_teacher = {row["candidate_id"] for row in _csv(body) if row["status"] == "released"}
+        wanted_teacher = {e.candidate_id for e in self.model.entries if self.model.candidate_sees(e)}
+        assert shown_teacher == wanted_teacher, f"teacher's results.csv {when}: {shown_teacher} != {wanted_teacher}"
 
         page = self.centre.get("/centre/results/").content.decode()
         html_rows = {row[0]: row for row in _rows(page) if row and row[0] in expected}

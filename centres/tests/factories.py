@@ -65,6 +65,7 @@ class StaffMemberFactory(factory.django.DjangoModelFactory[StaffMember]):
         model = StaffMember
 
     centre = factory.SubFactory(CentreFactory)
+    role = StaffMember.Role.EXAMS_OFFICER
     user = factory.SubFactory(
         "accounts.tests.factories.UserFactory",
         username=factory.Sequence(lambda n: f"officer{n}@centre.example"),

@@ -124,7 +124,10 @@ def test_restricted_release_to_centres_then_candidates(
     account = account_for(second)
     results_import(text=_csv([(second, "F240", 45)]), now=BEFORE_RESULTS)
 
-    assert results_visible(audience=Audience.centre(second.centre), now=moment).exists() is centre
+    assert results_visible(audience=Audience.centre(second.centre, restricted=True), now=moment).exists() is centre
+    # Staff other than the exams officer and head of centre see results with the candidates.
+    staff_audience = Audience.centre(second.centre, restricted=False)
+    assert results_visible(audience=staff_audience, now=moment).exists() is candidate
     assert results_visible(audience=Audience.candidate(account.pk), now=moment).exists() is candidate
     assert results_visible(audience=Audience.entries([second]), now=moment).exists() is candidate
 

@@ -75,9 +75,14 @@ def test_centre_pages(page: Page, journey: Journey, live_server: LiveServer) -> 
         ("/centre/imports/", "import entries"),
         (f"/centre/entries/{entry.public_id}/", "entry with a result"),
         (f"/centre/entries/{entry.public_id}/results/", "printable results"),
+        ("/centre/staff/", "staff and roles"),
     ]:
         page.goto(url)
         journey.step(page, name)
     page.goto(f"/centre/entries/{entry.public_id}/")
     _submit_empty(page, "Reissue secret number")
     journey.step(page, "reissue without a reason")
+    StaffMemberFactory(centre=staff.centre, role="staff")
+    page.goto("/centre/staff/")
+    _submit_empty(page, "Send the invitation")
+    journey.step(page, "invite without an email")

@@ -1,5 +1,5 @@
 """Forms of the centre area (/centre/…): staff login and setup, entries and imports, unitised entries and MIR
-requests, and the certificate desk."""
+requests, the certificate desk, and the exams officer's staff page."""
 
 from collections.abc import Sequence
 from decimal import Decimal
@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from centres.models import StaffMember
 from certificates.models import CertificateAmendment, CertifyingStatementOrder
 from exams.models import Component
 from web.common.forms import PasswordsMatchMixin, PortalForm
@@ -194,3 +195,28 @@ class MarkPaidForm(forms.Form):
         max_length=60,
         help_text=_("Postal order number, card receipt or bank transfer reference."),
     )
+
+
+# --- Staff (exams officers) ------------------------------------------------------------------------------
+def role_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Role"),
+        choices=StaffMember.Role.choices,
+        help_text=_(
+            "Exams officers and the head of centre see results from the restricted release; staff see them with "
+            "the candidates. Exams officers also manage staff accounts."
+        ),
+    )
+
+
+class StaffInviteForm(PortalForm):
+    email = forms.EmailField(
+        label=_("Email"),
+        help_text=_("Their own work address: it becomes their login, and the set-up link is sent there."),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    role = role_field()
+
+
+class StaffRoleForm(PortalForm):
+    role = role_field()

@@ -7,7 +7,7 @@ audiences (``certificates_patterns`` here).
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from web.centre.views import area, certificates, unitised
+from web.centre.views import area, certificates, staff, unitised
 
 # Under /centre/unitised/, in the ``centres`` namespace.
 unitised_patterns = [
@@ -46,6 +46,11 @@ centres_patterns: list[URLPattern | URLResolver] = [
     path("results/", area.results_list, name="results"),
     path("results.csv", area.results_csv, name="results_csv"),
     path("imports/", area.import_new, name="import_new"),
+    path("staff/", staff.staff_list, name="staff"),
+    path("staff/<uuid:public_id>/role/", staff.staff_role, name="staff_role"),
+    path("staff/<uuid:public_id>/deactivate/", staff.staff_deactivate, name="staff_deactivate"),
+    path("staff/<uuid:public_id>/reactivate/", staff.staff_reactivate, name="staff_reactivate"),
+    path("staff/<uuid:public_id>/setup-link/", staff.staff_setup_link, name="staff_setup_link"),
     path("unitised/", include(unitised_patterns)),
     path("imports/<uuid:public_id>/", area.import_detail, name="import_detail"),
     path("imports/<uuid:public_id>/status", area.import_status, name="import_status"),

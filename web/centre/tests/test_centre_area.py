@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.guard import guard_check
 from accounts.models import AuditEvent
-from centres.models import EntryImport
+from centres.models import EntryImport, StaffMember
 from centres.selectors import entry_matching_secret
 from centres.services import secret_number_matches, staff_invite
 from centres.tasks import entry_imports_purge
@@ -262,7 +262,9 @@ def test_import_progress_is_read_from_the_cache_while_running() -> None:
 
 def test_staff_setup_pairs_an_authenticator_and_the_link_works_once() -> None:
     centre = CentreFactory()
-    member, path = staff_invite(centre=centre, email="Officer@School.example", actor=None)
+    member, path = staff_invite(
+        centre=centre, role=StaffMember.Role.EXAMS_OFFICER, email="Officer@School.example", actor=None
+    )
     client = Client()
 
     page = client.get(path)

@@ -39,9 +39,9 @@ from centres.selectors import entries_with_details
 from exams.models import ExamSession
 from grading.scale import FIVE_SKILLS as SKILLS
 from results.presentation import grade_display, overall_display, result_view, scale_of
-from results.selectors import Audience, entry_is_pending, results_visible_by_entry
+from results.selectors import entry_is_pending, results_visible_by_entry
 from results_portal.downloads import csv_response
-from web.centre.access import centre_staff_required, request_centre
+from web.centre.access import centre_staff_required, request_audience, request_centre
 from web.centre.forms import (
     CandidateSearchForm,
     EntryImportForm,
@@ -77,7 +77,12 @@ def staff_login(request: HttpRequest) -> HttpResponse:
         found: dict[str, Any] = {}
 
         def verify(identifier: str) -> User | None:
-            user = User.objects.filter(username=data["email"].strip().lower(), centre_staff__isnull=False).first()
+            user = User.objects.filter(
+                username=data["email"].strip().lower(),
+                is_active=True,
+                centre_staff__isnull=False,
+                centre_staff__deactivated_at__isnull=True,
+            ).first()
             if not password_matches(user=user, password=data["password"]) or user is None:
                 return None
             device = match_token(user, data["otp_token"].strip())
@@ -144,7 +149,12 @@ def staff_logout(request: HttpRequest) -> HttpResponse:
 def staff_setup(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     """Set up an invited staff account: choose a password and pair an authenticator app (single-use link)."""
     try:
-        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode(), centre_staff__isnull=False)
+        user = User.objects.get(
+            pk=urlsafe_base64_decode(uidb64).decode(),
+            is_active=True,
+            centre_staff__isnull=False,
+            centre_staff__deactivated_at__isnull=True,
+        )
     except (User.DoesNotExist, ValueError, UnicodeDecodeError):
         user = None
     if user is None or not services.staff_setup_tokens.check_token(user, token):
@@ -202,7 +212,7 @@ def entry_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """Show one entry, its login details' state, and (once released) its results."""
     entry = _own_entry(request, public_id)
     reissued = _reissued_secret(request, entry)
-    results = results_visible_by_entry(audience=Audience.centre(request_centre(request)), entries=[entry])
+    results = results_visible_by_entry(audience=request_audience(request), entries=[entry])
     context = {
         "entry": entry,
         "reissued": reissued,
@@ -281,7 +291,7 @@ def entry_confirmation_pdf(request: HttpRequest, public_id: str) -> HttpResponse
 def entry_results_print(request: HttpRequest, public_id: str) -> HttpResponse:
     """Show a printable paper copy of a candidate's released results (nothing before release)."""
     entry = _own_entry(request, public_id)
-    result = results_visible_by_entry(audience=Audience.centre(request_centre(request)), entries=[entry]).get(entry.pk)
+    result = results_visible_by_entry(audience=request_audience(request), entries=[entry]).get(entry.pk)
     if result is None:
         raise Http404("No released results for this entry.")
     context = {"entry": entry, "result": result, "view": result_view(result=result)}
@@ -404,7 +414,7 @@ def _results_rows(request: HttpRequest, session_id: str | None) -> tuple[Any, li
     if session_id:
         entries = entries.filter(session__public_id=session_id)
     entries_list = list(entries)
-    results = results_visible_by_entry(audience=Audience.centre(centre), entries=entries_list)
+    results = results_visible_by_entry(audience=request_audience(request), entries=entries_list)
     now = timezone.now()
     rows = []
     for entry in entries_list:

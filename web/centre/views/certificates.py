@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from certificates import selectors, services
 from certificates.models import CertificateAmendment, Document
-from web.centre.access import centre_staff_required, request_centre
+from web.centre.access import centre_staff_required, request_audience
 from web.centre.forms import (
     AmendmentRequestForm,
     CertifyingStatementOrderForm,
@@ -41,7 +41,7 @@ def _document_or_404(result: Any, kind: str) -> Document:
 
 
 def _centre_result(request: HttpRequest, public_id: uuid.UUID) -> Any:
-    result = selectors.centre_result(centre=request_centre(request), entry_public_id=public_id)
+    result = selectors.centre_result(audience=request_audience(request), entry_public_id=public_id)
     if result is None:
         raise Http404("No released result for this entry at your centre.")
     return result
@@ -54,7 +54,7 @@ def centre_list(request: HttpRequest) -> HttpResponse:
     """List the centre's released results with their certificates, and find a candidate."""
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    results = selectors.centre_documents_overview(centre=request_centre(request), query=query)
+    results = selectors.centre_documents_overview(audience=request_audience(request), query=query)
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [selectors.overview_row(result) for result in page]
     return render(request, "certificates/centre_list.html", {"form": form, "rows": rows, "page": page, "q": query})
@@ -105,7 +105,7 @@ def _entry_page(
 @require_GET
 def centre_document_pdf(request: HttpRequest, document_uuid: uuid.UUID) -> HttpResponse:
     """Download one of the centre's documents (statement, certificate or certifying statement) from storage."""
-    document = selectors.centre_document(centre=request_centre(request), document_uuid=document_uuid)
+    document = selectors.centre_document(audience=request_audience(request), document_uuid=document_uuid)
     if document is None:
         raise Http404("No such document at your centre.")
     if document.status == Document.Status.CURRENT:
@@ -150,7 +150,7 @@ def centre_amendment_request(request: HttpRequest, public_id: uuid.UUID) -> Http
 
 
 def _amendment_or_404(request: HttpRequest, public_id: uuid.UUID) -> CertificateAmendment:
-    amendment = selectors.centre_amendment(centre=request_centre(request), public_id=public_id)
+    amendment = selectors.centre_amendment(audience=request_audience(request), public_id=public_id)
     if amendment is None:
         raise Http404("No such amendment at your centre.")
     return amendment
@@ -216,7 +216,7 @@ def centre_order_create(request: HttpRequest, public_id: uuid.UUID) -> HttpRespo
 @require_POST
 def centre_order_paid(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Record the payment of a certifying statement; the statement is produced at once."""
-    order = selectors.centre_order(centre=request_centre(request), public_id=public_id)
+    order = selectors.centre_order(audience=request_audience(request), public_id=public_id)
     if order is None:
         raise Http404("No such order at your centre.")
     form = MarkPaidForm(request.POST)

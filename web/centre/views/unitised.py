@@ -29,8 +29,9 @@ from centres.selectors import entries_with_details
 from exams.models import Component, Exam, ExamSession
 from exams.selectors import series_label
 from results import centre_files, centre_reports
+from results.release import centre_opening
 from results_portal.downloads import csv_response
-from web.centre.access import centre_staff_required, request_centre
+from web.centre.access import centre_staff_required, request_centre, request_restricted
 from web.centre.forms import MissingResultForm, UnitEntriesForm
 
 PAGE_SIZE = 50
@@ -66,12 +67,17 @@ def _entries_url(entry: Entry, page: str | None) -> str:
     return f"{url}{query}#{entry.candidate_id}"
 
 
-def _series_context(series: ExamSession, now: dt.datetime) -> dict[str, Any]:
+def _series_context(request: HttpRequest, series: ExamSession, now: dt.datetime) -> dict[str, Any]:
+    # When this member sees the series' results: their role decides (restricted release or candidates' release).
+    restricted = request_restricted(request)
+    release_at = centre_opening(series, restricted=restricted)
     return {
         "series": series,
         "label": series_label(series),
-        "release_at": centre_reports.centre_release_at(series),
-        "released": now >= centre_reports.centre_release_at(series),
+        "centre_release_at": centre_opening(series, restricted=True),
+        "release_at": release_at,
+        "released": now >= release_at,
+        "restricted": restricted,
         "now": now,
     }
 
@@ -84,7 +90,7 @@ def unitised_home(request: HttpRequest) -> HttpResponse:
     """List the unitised series the centre has students in, with their entries, results, files and reports."""
     centre = request_centre(request)
     now = timezone.now()
-    series = [_series_context(s, now) for s in centre_reports.unitised_series_for(centre=centre)]
+    series = [_series_context(request, s, now) for s in centre_reports.unitised_series_for(centre=centre)]
     return render(request, "centres/unitised/home.html", {"series_list": series, "centre": centre})
 
 
@@ -101,7 +107,9 @@ def _entries_page(
     now = timezone.now()
     entries = centre_reports.unitised_entries(centre=centre, series=series)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page") or request.POST.get("page"))
-    students = centre_reports.series_results(centre=centre, series=series, now=now, entries=list(page.object_list))
+    students = centre_reports.series_results(
+        centre=centre, restricted=request_restricted(request), series=series, now=now, entries=list(page.object_list)
+    )
     units = _units(series)
     earlier = centre_reports.earlier_unit_entries(students=[s.entry for s in students], series=series)
     rows = []
@@ -121,7 +129,7 @@ def _entries_page(
             }
         )
     context = {
-        **_series_context(series, now),
+        **_series_context(request, series, now),
         "page": page,
         "rows": rows,
         "window": centre_reports.cash_in_window(series=series, now=now),
@@ -185,8 +193,10 @@ def unitised_results(request: HttpRequest, series_id: str) -> HttpResponse:
     page = Paginator(centre_reports.unitised_entries(centre=centre, series=series), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    students = centre_reports.series_results(centre=centre, series=series, now=now, entries=list(page.object_list))
-    context = {**_series_context(series, now), "page": page, "students": students}
+    students = centre_reports.series_results(
+        centre=centre, restricted=request_restricted(request), series=series, now=now, entries=list(page.object_list)
+    )
+    context = {**_series_context(request, series, now), "page": page, "students": students}
     return render(request, "centres/unitised/results.html", context)
 
 
@@ -198,11 +208,15 @@ def unitised_slip(request: HttpRequest, public_id: str) -> HttpResponse:
     entry = _own_entry(request, public_id)
     now = timezone.now()
     student = centre_reports.series_results(
-        centre=request_centre(request), series=entry.session, now=now, entries=[entry]
+        centre=request_centre(request),
+        restricted=request_restricted(request),
+        series=entry.session,
+        now=now,
+        entries=[entry],
     )[0]
     if not student.released:
         raise Http404("Results are not released to the centre yet.")
-    context = {**_series_context(entry.session, now), "student": student, "entry": entry}
+    context = {**_series_context(request, entry.session, now), "student": student, "entry": entry}
     return render(request, "centres/unitised/slip.html", context)
 
 
@@ -212,7 +226,9 @@ def unitised_slip(request: HttpRequest, public_id: str) -> HttpResponse:
 def unitised_cumulative_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     """Download a cash-in student's cumulative specification results report (PDF)."""
     entry = _own_entry(request, public_id)
-    report = centre_reports.cumulative_report(centre=request_centre(request), entry=entry, now=timezone.now())
+    report = centre_reports.cumulative_report(
+        centre=request_centre(request), restricted=request_restricted(request), entry=entry, now=timezone.now()
+    )
     if report is None:
         raise Http404("No cumulative report: no certification entry, or results not released to the centre yet.")
     pdf = centre_reports.cumulative_report_pdf(report=report)
@@ -230,9 +246,11 @@ def unitised_boundaries(request: HttpRequest, series_id: str) -> HttpResponse:
     """Show the results and grade boundaries report: boundaries in force and the centre's grade counts."""
     series = _own_series(request, series_id)
     now = timezone.now()
-    context = _series_context(series, now)
+    context = _series_context(request, series, now)
     if context["released"]:
-        context["report"] = centre_reports.boundaries_report(centre=request_centre(request), series=series, now=now)
+        context["report"] = centre_reports.boundaries_report(
+            centre=request_centre(request), restricted=request_restricted(request), series=series, now=now
+        )
     return render(request, "centres/unitised/boundaries.html", context)
 
 
@@ -243,7 +261,9 @@ def unitised_special_consideration_csv(request: HttpRequest, series_id: str) -> 
     """Download the special consideration report (CSV): tariff, marks awarded, results calculated for absence."""
     series = _own_series(request, series_id)
     centre = request_centre(request)
-    rows = centre_reports.special_consideration_rows(centre=centre, series=series, now=timezone.now())
+    rows = centre_reports.special_consideration_rows(
+        centre=centre, restricted=request_restricted(request), series=series, now=timezone.now()
+    )
     filename = f"special-consideration-{centre.number}-{series.exam.code}-{series.date:%Y-%m}.csv"
     return csv_response(header=centre_reports.SPECIAL_CONSIDERATION_COLUMNS, rows=rows, filename=filename)
 
@@ -256,7 +276,7 @@ def unitised_edi(request: HttpRequest, series_id: str) -> HttpResponse:
     """Show the latest EDI results files of the series (unit file and qualification file)."""
     series = _own_series(request, series_id)
     now = timezone.now()
-    context = _series_context(series, now)
+    context = _series_context(request, series, now)
     latest = (
         centre_files.edi_files_latest(centre=request_centre(request), series=series) if context["released"] else {}
     )
@@ -274,10 +294,12 @@ def unitised_edi(request: HttpRequest, series_id: str) -> HttpResponse:
 @never_cache
 @require_GET
 def unitised_edi_download(request: HttpRequest, series_id: str, kind: str) -> HttpResponse:
-    """Download the latest stored EDI file of one kind (never before the centre's release instant)."""
+    """Download the latest stored EDI file of one kind (never before this member's release instant)."""
     series = _own_series(request, series_id)
     centre = request_centre(request)
-    if kind not in centre_files.EDI_KINDS or timezone.now() < centre_reports.centre_release_at(series):
+    if kind not in centre_files.EDI_KINDS or timezone.now() < centre_opening(
+        series, restricted=request_restricted(request)
+    ):
         raise Http404("No such file.")
     stored = centre_files.edi_files_latest(centre=centre, series=series).get(kind)
     if stored is None:
@@ -324,5 +346,5 @@ def unitised_mir_new(request: HttpRequest, public_id: str) -> HttpResponse:
             )
             return redirect("centres:unitised_mir_list")
     status = 400 if request.method == "POST" else 200
-    context = {**_series_context(entry.session, timezone.now()), "entry": entry, "form": form}
+    context = {**_series_context(request, entry.session, timezone.now()), "entry": entry, "form": form}
     return render(request, "centres/unitised/mir_new.html", context, status=status)
