@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from io import StringIO
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core import mail
@@ -120,7 +120,9 @@ def test_a_teacher_is_told_when_results_open_to_them(at: Callable[[dt.datetime],
 # --- The staff page ----------------------------------------------------------------------------------------
 @pytest.fixture
 def officer() -> tuple[Client, StaffMember]:
-    member = StaffMemberFactory(role=ROLES.EXAMS_OFFICER, centre=CentreFactory(email="office@school.example"))
+    member = cast(
+        StaffMember, StaffMemberFactory(role=ROLES.EXAMS_OFFICER, centre=CentreFactory(email="office@school.example"))
+    )
     return otp_login(Client(), member.user), member
 
 
