@@ -1,11 +1,18 @@
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from .admin_login import BoardLoginForm
 from .models import AuditEvent, AuthFailure, CredentialLock, User
 from .services import lock_lift
+from .two_step import two_step_remove_by_board
 
 # Every admin login goes through the brute-force guard with its TOTP code in the same try (admin_login.py).
 admin.site.login_form = BoardLoginForm
@@ -75,3 +82,51 @@ class AuthFailureAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuthFailure | None = None) -> bool:
         return False
+
+
+# --- Two-step verification: the board removes it for a holder who lost every factor (accounts/two_step.py) ---------
+class TwoStepRemoveForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded in the audit trail: who asked, and how you checked it was the account's holder.",
+    )
+
+
+def two_step_remove_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    action: str,
+    user_of: Callable[[Any], User],
+    language_of: Callable[[Any], str],
+) -> HttpResponse | None:
+    """Ask for a reason on an intermediate page, then remove the second factors of each selected account.
+
+    Shared by the admin of candidate accounts and of verifier organisations: ``user_of`` gives an object's user,
+    ``language_of`` the language of the email its holder gets.
+    """
+    form = TwoStepRemoveForm(request.POST if "reason" in request.POST else None)
+    if form.is_valid():
+        removed = sum(
+            two_step_remove_by_board(
+                user=user_of(obj),
+                actor=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+                language=language_of(obj),
+            )
+            for obj in queryset
+        )
+        modeladmin.message_user(request, f"Two-step verification removed from {removed} account(s); each was emailed.")
+        return None
+    model: type[Model] = modeladmin.model
+    context = {
+        **admin.site.each_context(request),
+        "title": "Remove two-step verification",
+        "form": form,
+        "objects": list(queryset),
+        "action": action,
+        "opts": model._meta,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/accounts/two_step_remove.html", context)

@@ -12,8 +12,9 @@ checked before the credential is compared, and only failures count towards them:
   organisations;
 - per kind across every client, in the shared cache: ``GUARD_GLOBAL_FAILURES_PER_MINUTE``.
 
-The two kinds ("secret" and "password") are counted apart, so failing secret numbers never locks a
-candidate's password login. The numbers and the reasons for them: docs/decisions/0003-brute-force-policy.md.
+The kinds ("secret", "password", and "code": the second step of a login, accounts/two_step.py) are counted
+apart, so failing secret numbers never locks a candidate's password login. The numbers and the reasons for
+them: docs/decisions/0003-brute-force-policy.md.
 """
 
 import hashlib
@@ -62,6 +63,13 @@ LOCKED_PASSWORD = _(
     "Too many unsuccessful attempts to log in with this Candidate ID. Try again after %(time)s (UK time), or "
     "reset your password."
 )
+WRONG_CODE = _(
+    "That code is not right. Enter the code your authenticator app shows now, or one of your recovery codes."
+)
+LOCKED_CODE = _(
+    "Too many unsuccessful attempts at the second step of logging in to this account. Try again after %(time)s "
+    "(UK time)."
+)
 LOCKED_STAFF = _("Too many unsuccessful attempts to log in to this account. Try again after %(time)s (UK time).")
 THROTTLED = ngettext_lazy(
     "Too many unsuccessful attempts from your network. Try again in %(minutes)d minute.",
@@ -75,6 +83,8 @@ BUSY = ngettext_lazy(
     "%(minutes)d minutes.",
     "minutes",
 )
+
+_WRONG = {Kind.SECRET: WRONG_DETAILS, Kind.PASSWORD: WRONG_PASSWORD, Kind.CODE: WRONG_CODE}
 
 UK = ZoneInfo("Europe/London")
 # Cache counters live one minute past their window so that no counter expires while its window is open,
@@ -174,7 +184,9 @@ def _uk_time(value: datetime) -> str:
 
 
 def _locked_message(*, kind: str, purpose: str, locked_until: datetime) -> str:
-    if purpose in {Purpose.STAFF_LOGIN, Purpose.BOARD_LOGIN}:
+    if kind == Kind.CODE:
+        template = LOCKED_CODE
+    elif purpose in {Purpose.STAFF_LOGIN, Purpose.BOARD_LOGIN}:
         template = LOCKED_STAFF  # staff log in with an email address or username, not a Candidate ID
     else:
         template = LOCKED if kind == Kind.SECRET else LOCKED_PASSWORD
@@ -407,9 +419,7 @@ def guard_check(
             retry_after=_seconds_until(moment=locked_until, now=now),
             reason="failed",
         )
-    raise GuardFailure(
-        message=str(WRONG_DETAILS if kind == Kind.SECRET else WRONG_PASSWORD), retry_after=0, reason="failed"
-    )
+    raise GuardFailure(message=str(_WRONG[kind]), retry_after=0, reason="failed")
 
 
 def guard_reset(*, kind: str, identifier: str) -> None:

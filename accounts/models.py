@@ -15,6 +15,11 @@ class User(AbstractUser):
     session_epoch = models.PositiveIntegerField(
         default=0, help_text="Goes up to end every session of this account at once (logging out, a new password)."
     )
+    two_step_enabled = models.BooleanField(
+        default=False,
+        help_text="Has a second factor (authenticator app or passkey): logging in asks for it after the password. "
+        "Kept by accounts.two_step, so a login reads it with the user, without another query.",
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -61,6 +66,7 @@ class CredentialLock(models.Model):
     class Kind(models.TextChoices):
         SECRET = "secret", "Secret number"
         PASSWORD = "password", "Password"
+        CODE = "code", "Second-step code"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     identifier = models.CharField(max_length=150, help_text="Normalised: stripped, upper-case.")
@@ -94,6 +100,7 @@ class AuthFailure(models.Model):
         API = "api", "API"
         STAFF_LOGIN = "staff_login", "centre staff login"
         BOARD_LOGIN = "board_login", "board admin login"
+        SECOND_STEP = "second_step", "login second step"
 
     at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=10, choices=CredentialLock.Kind.choices)
@@ -111,3 +118,46 @@ class AuthFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.identifier} {self.purpose}"
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential (passkey or security key) that a candidate or an organisation uses as a second factor.
+
+    Holds personal data: it belongs to a person, and its name is theirs. The private key never leaves the
+    person's device; the public key here checks the signatures it makes (accounts/passkeys.py).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkeys")
+    credential_id = models.CharField(max_length=1400, unique=True, help_text="base64url, as the browser sends it.")
+    public_key = models.BinaryField(help_text="COSE public key.")
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True, help_text="e.g. internal, usb, hybrid.")
+    name = models.CharField(max_length=60, help_text="Given by the person, to tell their passkeys apart.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"passkey {self.name} of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A single-use code that stands in for a second factor (a lost phone), stored as a salted digest only.
+
+    Holds personal data: it belongs to a person. The code itself is shown once, when it is made; a used code
+    keeps its row (``used_at``) until the next set replaces them all.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    salt = models.CharField(max_length=32)
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the salt and the code, hex.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of user {self.user_id}"

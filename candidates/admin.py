@@ -4,8 +4,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
+from accounts.admin import two_step_remove_action
 from accounts.guard import guard_locked_until
 from accounts.services import audit_record, lock_lift
 
@@ -27,13 +28,13 @@ class LinkedEntryInline(admin.TabularInline):
 class CandidateAccountAdmin(admin.ModelAdmin):
     """Read-only but for the audited actions: an account's entries change only through them."""
 
-    list_display = ["pk", "email", "entries", "email_confirmed_at", "last_login", "active"]
+    list_display = ["pk", "email", "entries", "email_confirmed_at", "last_login", "active", "two_step"]
     list_select_related = ["user"]
     search_fields = ["user__email", "links__entry__candidate_id"]
     # The lock state is read per entry, so it is shown on the account's own page only (not per row of the list).
     readonly_fields = ["user", "email_confirmed_at", "language", "created_at", "locked"]
     inlines = [LinkedEntryInline]
-    actions = ["detach_entries", "disable", "lift_locks"]
+    actions = ["detach_entries", "disable", "lift_locks", "remove_two_step"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CandidateAccount]:
         return super().get_queryset(request).prefetch_related("links__entry")
@@ -53,6 +54,10 @@ class CandidateAccountAdmin(admin.ModelAdmin):
     @admin.display(description="active", boolean=True)
     def active(self, account: CandidateAccount) -> bool:
         return account.user.is_active
+
+    @admin.display(description="two-step", boolean=True)
+    def two_step(self, account: CandidateAccount) -> bool:
+        return account.user.two_step_enabled
 
     @admin.display(description="locked (password)", boolean=True)
     def locked(self, account: CandidateAccount) -> bool:
@@ -85,3 +90,14 @@ class CandidateAccountAdmin(admin.ModelAdmin):
                 for kind in ("password", "secret"):
                     lock_lift(kind=kind, identifier=link.entry.candidate_id, actor=request.user, reason=BY_BOARD)  # type: ignore[arg-type]
         self.message_user(request, "Locks lifted.")
+
+    @admin.action(description="Remove two-step verification (lost phone and recovery codes; asks for a reason)")
+    def remove_two_step(self, request: HttpRequest, queryset: QuerySet[CandidateAccount]) -> HttpResponse | None:
+        return two_step_remove_action(
+            self,
+            request,
+            queryset.select_related("user"),
+            action="remove_two_step",
+            user_of=lambda account: account.user,
+            language_of=lambda account: account.language,
+        )

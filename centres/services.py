@@ -1,6 +1,5 @@
 """Writes for centres, candidates and entries."""
 
-import base64
 import datetime as dt
 import secrets
 from collections.abc import Iterable
@@ -346,11 +345,6 @@ def staff_setup_complete(*, user: User, device: TOTPDevice, password: str) -> No
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_record(actor=user, action="staff.setup", subject=user.email)
-
-
-def totp_secret_base32(*, device: TOTPDevice) -> str:
-    """Return a TOTP device's key as the base32 text authenticator apps accept when typed in."""
-    return base64.b32encode(device.bin_key).decode().rstrip("=")
 
 
 @transaction.atomic

@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+
+from accounts.admin import two_step_remove_action
 
 from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
 from .services import organisation_vet
@@ -10,7 +13,17 @@ VETTED_IN_ADMIN = "Checked by board staff (identity of the organisation confirme
 
 @admin.register(VerifierOrganisation)
 class VerifierOrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "email", "email_confirmed_at", "verified_at", "allowance", "created_at"]
+    list_display = [
+        "name",
+        "country",
+        "email",
+        "email_confirmed_at",
+        "verified_at",
+        "allowance",
+        "two_step",
+        "created_at",
+    ]
+    list_select_related = ["user"]
     list_filter = ["country", ("verified_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "email"]
     readonly_fields = ["public_id", "user", "email_confirmed_at", "created_at", "verified_at", "verified_by"]
@@ -26,7 +39,11 @@ class VerifierOrganisationAdmin(admin.ModelAdmin):
         "email_confirmed_at",
         "created_at",
     ]
-    actions = ["vet", "unvet"]
+    actions = ["vet", "unvet", "remove_two_step"]
+
+    @admin.display(description="two-step", boolean=True)
+    def two_step(self, organisation: VerifierOrganisation) -> bool:
+        return organisation.user.two_step_enabled
 
     @admin.action(description="Mark as verified organisations (you have checked they are who they say)")
     def vet(self, request: HttpRequest, queryset: QuerySet[VerifierOrganisation]) -> None:
@@ -44,6 +61,18 @@ class VerifierOrganisationAdmin(admin.ModelAdmin):
                 reason="Verification withdrawn by board staff in the admin.",
             )
         self.message_user(request, f"{queryset.count()} organisation(s) no longer verified.")
+
+    @admin.action(description="Remove two-step verification (lost phone and recovery codes; asks for a reason)")
+    def remove_two_step(self, request: HttpRequest, queryset: QuerySet[VerifierOrganisation]) -> HttpResponse | None:
+        # Organisations keep no language: the emails they are sent follow the page they used, here the default.
+        return two_step_remove_action(
+            self,
+            request,
+            queryset.select_related("user"),
+            action="remove_two_step",
+            user_of=lambda organisation: organisation.user,
+            language_of=lambda organisation: settings.LANGUAGE_CODE,
+        )
 
 
 @admin.register(ApiKey)

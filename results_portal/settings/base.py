@@ -196,6 +196,14 @@ GUARD_TRUSTED_PROXY_COUNT = env.int("GUARD_TRUSTED_PROXY_COUNT", default=0)
 GUARD_AUDIT_RETENTION_DAYS = env.int("GUARD_AUDIT_RETENTION_DAYS", default=365)
 GUARD_LOCK_MEMORY_DAYS = env.int("GUARD_LOCK_MEMORY_DAYS", default=365)
 
+# --- Two-step verification of candidates and organisations (accounts/two_step.py, docs/decisions/0011-two-step.md)
+# The passkeys' relying party: its id is the site's domain (empty: the host of each request, e.g. localhost), its
+# name what the browser shows when it asks for a passkey. The origin checked is the request's scheme and host.
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="")
+WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Results Portal")
+# Seconds a correct password waits for its second step before the person has to start again.
+TWO_STEP_PENDING_SECONDS = env.int("TWO_STEP_PENDING_SECONDS", default=300)
+
 # --- Verification (verification/)
 # How many times the per-network limit a new verifier organisation gets (its allowance; editable per organisation).
 VERIFICATION_ORGANISATION_ALLOWANCE = env.int("VERIFICATION_ORGANISATION_ALLOWANCE", default=10)

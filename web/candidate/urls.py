@@ -8,13 +8,14 @@ statement PDF is ``certificates:statement_pdf``, a namespace the root URLconf as
 
 from django.urls import include, path
 
-from web.candidate.views import account, documents, share, statement
+from web.candidate.views import account, documents, security, share, statement
 
 candidates_patterns = [
     path("", account.dashboard, name="dashboard"),
     path("register/", account.register, name="register"),
     path("confirm/<str:token>/", account.confirm_email, name="confirm_email"),
     path("login/", account.login_view, name="login"),
+    path("login/second-step/", security.login_second_step, name="login_second_step"),
     path("logout/", account.logout_view, name="logout"),
     path("password-reset/", account.password_reset, name="password_reset"),
     path("password-reset/<uidb64>/<token>/", account.PasswordResetConfirm.as_view(), name="password_reset_confirm"),
@@ -22,6 +23,12 @@ candidates_patterns = [
     path("entries/<uuid:public_id>/remove/", account.unlink_entry, name="unlink_entry"),
     path("email/", account.email_change, name="email_change"),
     path("email/confirm/<str:token>/", account.email_change_confirm, name="email_change_confirm"),
+    path("security/", security.security, name="security"),
+    path("security/authenticator/", security.totp_add, name="security_totp"),
+    path("security/passkey/", security.passkey_add, name="security_passkey"),
+    path("security/<str:kind>/<int:pk>/remove/", security.factor_remove, name="security_remove"),
+    path("security/off/", security.off, name="security_off"),
+    path("security/recovery-codes/", security.codes, name="security_codes"),
 ]
 
 results_patterns = [

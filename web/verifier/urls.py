@@ -9,7 +9,7 @@ Names are in the ``verification`` namespace; the QR target ``/verify/v/<token>``
 from django.urls import include, path
 
 from web.common import views as common_views
-from web.verifier import status_views, views
+from web.verifier import security_views, status_views, views
 
 verification_patterns = [
     path("", views.verify, name="verify"),
@@ -21,6 +21,11 @@ verification_patterns = [
     path("organisations/register/", views.organisation_register, name="organisation_register"),
     path("organisations/confirm/<str:token>/", views.organisation_confirm, name="organisation_confirm"),
     path("organisations/login/", views.organisation_login, name="organisation_login"),
+    path(
+        "organisations/login/second-step/",
+        security_views.organisation_login_second_step,
+        name="organisation_login_second_step",
+    ),
     path("organisations/logout/", views.organisation_logout, name="organisation_logout"),
     path("organisations/password-reset/", views.organisation_password_reset, name="organisation_password_reset"),
     path(
@@ -29,6 +34,28 @@ verification_patterns = [
         name="organisation_password_reset_confirm",
     ),
     path("organisations/history/", views.organisation_history, name="organisation_history"),
+    path("organisations/security/", security_views.organisation_security, name="organisation_security"),
+    path(
+        "organisations/security/authenticator/",
+        security_views.organisation_totp_add,
+        name="organisation_security_totp",
+    ),
+    path(
+        "organisations/security/passkey/",
+        security_views.organisation_passkey_add,
+        name="organisation_security_passkey",
+    ),
+    path(
+        "organisations/security/<str:kind>/<int:pk>/remove/",
+        security_views.organisation_factor_remove,
+        name="organisation_security_remove",
+    ),
+    path("organisations/security/off/", security_views.organisation_off, name="organisation_security_off"),
+    path(
+        "organisations/security/recovery-codes/",
+        security_views.organisation_codes,
+        name="organisation_security_codes",
+    ),
     path("organisations/keys/", views.api_keys, name="api_keys"),
     path("organisations/keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("organisations/bulk/", views.bulk_new, name="bulk_new"),

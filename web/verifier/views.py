@@ -34,6 +34,8 @@ from results_portal.csvimport import ImportRejected
 from verification import credentials, selectors, services, tasks
 from verification.models import BulkVerification, Verification, VerifierOrganisation
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
+from web.common.two_step import second_step_begin
+from web.verifier import security_views
 from web.verifier.access import organisation_required, request_organisation
 from web.verifier.forms import (
     ApiKeyForm,
@@ -181,7 +183,8 @@ def organisation_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def organisation_login(request: HttpRequest) -> HttpResponse:
-    """Log a verifier organisation in with email and password (guarded; the session key is rotated)."""
+    """Log a verifier organisation in with email and password (guarded; the session key is rotated), then the
+    second step if it has two-step verification on."""
     form = OrganisationLoginForm(request.POST or None)
     status = 200
     retry_after = 0
@@ -203,12 +206,14 @@ def organisation_login(request: HttpRequest) -> HttpResponse:
             if unconfirmed is not None and cache.add(f"verifier-confirm-resend:{unconfirmed.pk}", 1, 600):
                 services.confirmation_resend(organisation=unconfirmed)
         else:
-            login(request, organisation.user, backend=BACKEND)
             target = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(
                 target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
             ):
                 target = reverse("verification:organisation_home")
+            if organisation.user.two_step_enabled:
+                return second_step_begin(request, user=organisation.user, area=security_views.AREA, next_url=target)
+            login(request, organisation.user, backend=BACKEND)
             return redirect(target)
     response = render(request, "verification/organisation_login.html", {"form": form}, status=status)
     if retry_after:

@@ -1,2 +1,3 @@
 """The candidate area's views: ``account`` (register, log in, dashboard, link an entry, email), ``statement``
-(the Statement of Results page), ``documents`` (its PDF) and ``share`` (share links and the credential)."""
+(the Statement of Results page), ``documents`` (its PDF), ``share`` (share links and the credential) and
+``security`` (two-step verification)."""

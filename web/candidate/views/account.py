@@ -33,7 +33,9 @@ from results_portal.pages import cached_page, page_key
 from verification.selectors import verifications_by_entry
 from web.candidate.access import candidate_required, request_account
 from web.candidate.forms import EmailChangeForm, LinkEntryForm, LoginForm, PasswordResetRequestForm, RegisterForm
+from web.candidate.views import security
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
+from web.common.two_step import second_step_begin
 
 WRONG_LOGIN = gettext_lazy("The Candidate ID and password do not match a Results Online account.")
 RESEND_EVERY_SECONDS = 600
@@ -89,7 +91,8 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    """Log in with a Candidate ID and password (guarded by the lockout and throttles)."""
+    """Log in with a Candidate ID and password (guarded by the lockout and throttles), then the second step if the
+    account has two-step verification on."""
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -125,6 +128,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                         "with. Check your spam folder too."
                     ),
                 )
+            elif account.user.two_step_enabled:  # read with the account: no query for those without
+                return second_step_begin(request, user=account.user, area=security.AREA)
             else:
                 login(request, account.user, backend=USER_WITH_ACCOUNT)
                 return redirect("candidates:dashboard")

@@ -7,7 +7,6 @@ another centre's Candidate ID or import gives 404, never a hint that it exists.
 import datetime as dt
 from typing import Any, cast
 
-import segno
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.cache import cache
@@ -27,6 +26,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import two_step
 from accounts.guard import GuardRefusal, client_ip, guard_check, guard_locked_until, password_matches
 from accounts.models import User
 from accounts.sealing import seal, unseal
@@ -178,8 +178,9 @@ def staff_setup(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
             form.add_error(
                 "otp_token", _("That code is not right. Check the time on your phone and try the new code.")
             )
-    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, title=_("Authenticator set-up code"))
-    context = {"form": form, "qr_svg": qr_svg, "secret": services.totp_secret_base32(device=device), "user": user}
+    url = two_step.totp_config_url(device=device, label=user.email)
+    qr_svg = two_step.totp_qr_svg(url=url, title=_("Authenticator set-up code"))
+    context = {"form": form, "qr_svg": qr_svg, "secret": two_step.totp_secret_base32(device=device), "user": user}
     return render(request, "centres/setup.html", context)
 
 
