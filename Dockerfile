@@ -9,9 +9,11 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# The locked versions first (a layer that changes only with the lock), then the portal itself.
+COPY requirements/run.txt requirements/run.txt
+RUN pip install --require-hashes -r requirements/run.txt
 COPY . .
-RUN pip install . \
+RUN pip install --no-deps . \
     && DJANGO_SETTINGS_MODULE=results_portal.settings.production SECRET_KEY=build-only BOARD_SIGNING_KEY=build-only ALLOWED_HOSTS=build \
        python manage.py collectstatic --no-input \
     && useradd --create-home --uid 1000 portal && mkdir -p /app/media && chown portal /app/media

@@ -5,45 +5,66 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 # Debian packages the PDFs need (WeasyPrint's HarfBuzz subsetting, fonts) and the tests use (pdftoppm, and
 # Chromium for the browser tests: Playwright drives Debian's build and never downloads one; zbarimg reads
-# the QR codes printed on certificates).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium zbar-tools
+# the QR codes printed on certificates; gettext compiles and checks the translations; faketime runs the
+# suite again with the clock moved to a 29 February).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium \
+	zbar-tools gettext faketime libfaketime
 
-.PHONY: run test test-browser lint bench embargo-long services-check system-deps messages clean
+.PHONY: run test test-browser lint lock python3-venv bench embargo-long services-check system-deps messages clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
+	@# Debian's own python3 makes virtualenvs only with python3-venv installed.
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || $(MAKE) --no-print-directory python3-venv
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Stamps: reinstall only when pyproject.toml changes.
-$(VENV)/.installed-run: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+# Installs come from the lock files (exact versions and their hashes), so every machine and every CI run gets
+# the same packages; `make lock` refreshes them from pyproject.toml. Stamps: reinstall only when a lock changes.
+$(VENV)/.installed-run: requirements/run.txt | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements/run.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: requirements/dev.txt | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.installed-run
+
+LOCK = $(VENV)/bin/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links --upgrade
+lock: $(VENV)/.installed-dev
+	$(LOCK) -o requirements/run.txt pyproject.toml
+	$(LOCK) --extra dev -o requirements/dev.txt pyproject.toml
 
 run: $(VENV)/.installed-run
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Installs what is missing when we are root on a Debian machine (ours and CI); elsewhere it says what to install.
-system-deps:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# Installs the Debian packages in $(1) that are missing when we are root on a Debian machine (ours and CI);
+# elsewhere it names them and stops.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing $$missing"; \
+		echo "Installing" $$missing; \
 		(apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
 		 (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null)); \
 	else \
-		echo "Please install these Debian packages for PDFs: $$missing"; \
+		echo "Please install these Debian packages:" $$missing; exit 1; \
 	fi
+endef
+
+python3-venv:
+	$(call apt_install,python3-venv)
+
+system-deps:
+	$(call apt_install,$(SYSTEM_PACKAGES))
 
 services-check: $(VENV)/.installed-dev
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
@@ -83,14 +104,7 @@ test-browser: system-deps services-check node_modules/.installed
 # Uses our own databases (bench_*) and Redis database 5 on the same servers as the tests; wrk drives the load.
 # BENCH_SCALE=0.1 for a quick run; `$(PY) -m benchmarks bench_import` runs one module.
 bench: system-deps services-check
-	@missing=$$(for p in wrk redis-server; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing $$missing"; \
-			(apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
-			 (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null)); \
-		else echo "Please install these Debian packages for the benchmarks: $$missing"; exit 1; fi; \
-	fi
+	$(call apt_install,wrk redis-server)
 	$(PY) -m benchmarks
 
 # The stateful embargo test with new random sequences, many more of them (about an hour): not part of make test.

@@ -51,7 +51,7 @@ def check_redis(url: str) -> str | None:
 
 def main() -> int:
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
     problems = [p for p in (check_postgres(database_url), check_redis(redis_url)) if p]
     if problems:
         print("make test needs a running PostgreSQL and Redis.", file=sys.stderr)

@@ -4,14 +4,26 @@ Tasks run in-process (eagerly) so tests see their effects; the cache and throttl
 """
 
 import os
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
 
 # The suite always runs against real servers: these are the ones on our machines and in CI. ``make test``
 # checks they answer before pytest starts, and never falls back to SQLite or local memory.
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Redis database 15, never 0: each test empties its database (cache.clear() is FLUSHDB), and 0 is the one a
+# development server or docker-compose keeps its cache and task queue in.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 from .base import *  # noqa: E402, F403
 from .base import env  # noqa: E402
+
+_redis_db = urlsplit(os.environ["REDIS_URL"]).path.strip("/") or "0"
+if _redis_db == "0":
+    raise ImproperlyConfigured(
+        "The tests empty their Redis database before each test: point REDIS_URL at a database other than 0, "
+        "e.g. redis://127.0.0.1:6379/15"
+    )
 
 SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
 DEBUG = False
