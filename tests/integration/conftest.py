@@ -54,11 +54,13 @@ def smtp_server() -> Iterator[SMTPServer]:
 def broker() -> Iterator[str]:
     """The Redis URL of the worker's broker, emptied before and after the session (our own database only)."""
     cache_url = str(settings.REDIS_URL)
-    client = redis.Redis.from_url(cache_url)
+    client = redis.Redis.from_url(cache_url, socket_connect_timeout=2)
     try:
         databases = int(client.config_get("databases").get("databases", 16))
     except redis.exceptions.ResponseError:  # CONFIG disabled: Redis's default
         databases = 16
+    except redis.exceptions.ConnectionError as error:
+        pytest.fail(f"Redis at {cache_url} does not answer ({error}): start it, then check with make services-check")
     finally:
         client.close()
     url = broker_url(cache_url=cache_url, explicit=os.environ.get("INTEGRATION_BROKER_URL", ""), databases=databases)
@@ -129,7 +131,9 @@ def _worker(*, folder: Path, smtp_server: SMTPServer, broker: str) -> Iterator[W
     media_override = override_settings(MEDIA_ROOT=str(media))
     media_override.enable()
     try:
-        process.wait_until(lambda: f"{hostname} ready." in process.log(), timeout=WORKER_READY_SECONDS, what="ready")
+        process.wait_until(
+            lambda: f"{hostname} ready." in process.log(), timeout=WORKER_READY_SECONDS, what="the worker is ready"
+        )
         yield process
         process.stop()
         assert process.popen.returncode == 0, f"the worker did not stop cleanly\n{process.log_tail()}"

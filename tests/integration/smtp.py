@@ -7,6 +7,7 @@ The worker's Django SMTP backend talks to it over TCP. A test tells it how to fa
 import asyncio
 import email
 import email.policy
+import logging
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -139,6 +140,8 @@ class SMTPServer:
         self._controller = Controller(self.handler, hostname="127.0.0.1", port=port, ready_timeout=10)
 
     def start(self) -> None:
+        # aiosmtpd logs every command at INFO: a failing test's output would be mostly that.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self._controller.start()
 
     def stop(self) -> None:
