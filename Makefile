@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The real Celery worker of tests/integration takes its tasks from here (never 0, never the cache's database).
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 
 # Debian packages the PDFs need (WeasyPrint's HarfBuzz subsetting, fonts) and the tests use (pdftoppm, and
 # Chromium for the browser tests: Playwright drives Debian's build and never downloads one; zbarimg reads
@@ -14,7 +16,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium \
 	zbar-tools gettext faketime libfaketime
 
-.PHONY: run test test-browser lint lock python3-venv bench embargo-long services-check system-deps messages clean
+.PHONY: run test test-browser test-integration lint lock python3-venv bench embargo-long services-check system-deps messages clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -87,6 +89,10 @@ node_modules/.installed: package.json $(wildcard package-lock.json)
 BROWSER_TESTS = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	$(PY) -m pytest tests/browser
 
+# A real Celery worker and SMTP server (tests/integration/conftest.py), in a pytest process of their own.
+INTEGRATION_TESTS = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	INTEGRATION_BROKER_URL=$${INTEGRATION_BROKER_URL:-$(TEST_BROKER_URL)} $(PY) -m pytest tests/integration
+
 test: system-deps services-check lint node_modules/.installed
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		DJANGO_SETTINGS_MODULE=results_portal.settings.test \
@@ -95,10 +101,14 @@ test: system-deps services-check lint node_modules/.installed
 		$(PY) -m pytest
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest tests/faults
+	$(INTEGRATION_TESTS)
 	$(BROWSER_TESTS)
 
 test-browser: system-deps services-check node_modules/.installed
 	$(BROWSER_TESTS)
+
+test-integration: system-deps services-check
+	$(INTEGRATION_TESTS)
 
 # Load tests, throughput figures and slow fault scenarios against floors measured in the same run (BENCHMARKS.md).
 # Uses our own databases (bench_*) and Redis database 5 on the same servers as the tests; wrk drives the load.
