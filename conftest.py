@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +27,19 @@ def _default_language() -> Iterator[None]:
     """End every test in the default language: a request to /es/… leaves Spanish active in the thread."""
     yield
     translation.deactivate()
+
+
+def wait_until(predicate: Callable[[], object], *, timeout: float, message: str, interval: float = 0.02) -> None:
+    """Return as soon as ``predicate()`` is true; fail the test with ``message`` when ``timeout`` seconds pass first.
+
+    Tests wait on the condition they need, never on a fixed sleep: fast when the machine is, and a clear failure
+    instead of a flaky one when it is slow.
+    """
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            pytest.fail(f"{message} (waited {timeout} s)", pytrace=False)
+        time.sleep(interval)
 
 
 class CommittingClient(Client):
