@@ -68,6 +68,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.signals import request_finished
 from django.db import close_old_connections
 from django.test import Client, override_settings
@@ -633,7 +634,7 @@ class EmbargoMachine(RuleBasedStateMachine):
             assert issued.status == CertificateAmendment.Status.ISSUED, issued.refusal
             entry.correction = "issued"
         else:
-            with pytest.raises(Exception, match="not available"):
+            with pytest.raises(ValidationError, match="not available"):
                 certificate_amendment_issue(amendment=amendment, actor=self.staff.user)
 
     # --- share links ------------------------------------------------------------------------------------

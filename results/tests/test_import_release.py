@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks
@@ -188,7 +189,7 @@ def test_hold_hides_a_result_and_release_again_shows_it() -> None:
     result = Result.objects.get()
     audience = Audience.candidate(account.pk)
 
-    with pytest.raises(Exception, match="Say why"):
+    with pytest.raises(ValidationError, match="Say why"):
         result_hold(result=result, actor=None, reason="")
     result_hold(result=result, actor=None, reason="malpractice investigation")
     assert not results_visible(audience=audience).exists()
