@@ -1,11 +1,13 @@
 """Fixtures shared by every app's tests."""
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -25,6 +27,40 @@ def _default_language() -> Iterator[None]:
     """End every test in the default language: a request to /es/… leaves Spanish active in the thread."""
     yield
     translation.deactivate()
+
+
+def wait_until(predicate: Callable[[], object], *, timeout: float, message: str, interval: float = 0.02) -> None:
+    """Return as soon as ``predicate()`` is true; fail the test with ``message`` when ``timeout`` seconds pass first.
+
+    Tests wait on the condition they need, never on a fixed sleep: fast when the machine is, and a clear failure
+    instead of a flaky one when it is slow.
+    """
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            pytest.fail(f"{message} (waited {timeout} s)", pytrace=False)
+        time.sleep(interval)
+
+
+class CommittingClient(Client):
+    """A test client whose requests end as committed requests do: their ``transaction.on_commit`` callbacks run.
+
+    Each test runs in a transaction that is rolled back at its end, so nothing a request queues for after its
+    commit (emails, tasks) would ever run. Each request here runs inside Django's
+    ``captureOnCommitCallbacks(execute=True)``: when it has ended, the callbacks of what it committed run in order
+    (a failing ``robust`` one is logged, as after a real commit); those of a block that rolled back were dropped by
+    Django and never run.
+    """
+
+    def request(self, **request: Any) -> Any:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
+
+
+@pytest.fixture
+def client() -> CommittingClient:
+    """Return a client whose requests run their on-commit callbacks (pytest-django's ``client``, committing)."""
+    return CommittingClient()
 
 
 def otp_login(client: Client, user: User) -> Client:
@@ -56,13 +92,3 @@ def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], None]:
         monkeypatch.setattr("django.utils.timezone.now", lambda: moment)
 
     return move
-
-
-@pytest.fixture
-def on_commit_immediately(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run ``transaction.on_commit`` callbacks at once: tests run inside a transaction that never commits."""
-
-    def run_now(func: Callable[[], object], using: str | None = None, robust: bool = False) -> None:
-        func()
-
-    monkeypatch.setattr("django.db.transaction.on_commit", run_now)

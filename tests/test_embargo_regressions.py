@@ -6,6 +6,7 @@ import json
 import pytest
 from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from centres.services import certification_entry_create, unit_entries_set
 from centres.tests.factories import DEFAULT_SECRET, EntryFactory, ExamSessionFactory, StaffMemberFactory
@@ -22,7 +23,7 @@ from results.models import Result
 from results.services import result_hold
 from results.tests.factories import UK, result_for, unitised_qualification, unitised_series
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 
 def _units(rows: list[tuple[object, str, int]]) -> str:
@@ -55,7 +56,9 @@ def test_a_later_series_unit_does_not_change_a_released_qualification_result() -
     assert (result.grade, result.overall_score, result.version) == ("Distinction", 225, 1)
 
 
-def test_a_held_result_leaves_the_centres_edi_file_at_once() -> None:
+def test_a_held_result_leaves_the_centres_edi_file_at_once(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     """Bug 2: centres/edi.py edi_files_store writes once a day; result_hold never rewrites the stored files."""
     exam = unitised_qualification()
     june = unitised_series(exam, month=6)
@@ -65,7 +68,8 @@ def test_a_held_result_leaves_the_centres_edi_file_at_once() -> None:
     release = dt.datetime(2026, 8, 12, 0, 1, tzinfo=UK)
     edi_files_regenerate_all(now=release)
 
-    result_hold(result=Result.objects.get(entry=entry), actor=None, reason="malpractice investigation")
+    with django_capture_on_commit_callbacks(execute=True):
+        result_hold(result=Result.objects.get(entry=entry), actor=None, reason="malpractice investigation")
     edi_files_regenerate_all(now=release + dt.timedelta(hours=2))  # the beat, later the same day
 
     unit_file = edi_file_read(edi_files_latest(centre=entry.centre, series=june)["unit"]).decode()

@@ -19,6 +19,7 @@ from django.core.signals import request_finished
 from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from centres.tests.factories import DEFAULT_SECRET, EntryFactory, ExamSessionFactory, StaffMemberFactory
 from conftest import otp_login
@@ -26,7 +27,7 @@ from results.models import Result
 from results.services import results_release_due
 from results.tests.factories import account_for, result_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 GRADE = "Grade A"
 SCORES = {"reading": 187, "use_of_english": 189, "writing": 183, "listening": 186, "speaking": 188}
@@ -108,17 +109,21 @@ def _seen(world: dict[str, Any]) -> dict[str, bool]:
     return seen
 
 
-def test_nothing_shows_a_second_early_and_everything_shows_at_the_instant(world: dict[str, Any], at: Any) -> None:
+def test_nothing_shows_a_second_early_and_everything_shows_at_the_instant(
+    world: dict[str, Any], at: Any, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     release = world["release"]
 
     at(release - dt.timedelta(seconds=1))
     early = _seen(world)
-    released_early = results_release_due()
+    with django_capture_on_commit_callbacks(execute=True):
+        released_early = results_release_due()
     emails_early = len(mail.outbox)
 
     at(release)
     on_time = _seen(world)
-    released = results_release_due()
+    with django_capture_on_commit_callbacks(execute=True):
+        released = results_release_due()
 
     assert not any(early.values()), {path: shown for path, shown in early.items() if shown}
     assert released_early == 0 and emails_early == 0

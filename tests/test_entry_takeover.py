@@ -14,9 +14,9 @@ from django.test import Client
 from accounts.models import AuditEvent
 from candidates.models import CandidateAccount, LinkedEntry
 from centres.tests.factories import DEFAULT_SECRET, CentreFactory, EntryFactory, StaffMemberFactory
-from conftest import otp_login
+from conftest import CommittingClient, otp_login
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "violet-harbour-1987"
 BORN = "17/05/2006"  # the factories' date of birth
@@ -48,7 +48,7 @@ def test_a_leaked_entry_cannot_be_taken_and_a_reissue_with_detach_gives_it_back(
     centre = CentreFactory()
     a_entry = EntryFactory(person__centre=centre, person__first_name="Ana", person__last_name="Adams")
     b_entry = EntryFactory(person__centre=centre, person__first_name="Bea", person__last_name="Brown")
-    a = Client()
+    a = CommittingClient()
     assert "Check your email" in _register(a, a_entry.candidate_id, DEFAULT_SECRET, "a@example.org")
     _confirm_and_log_in(a, a_entry.candidate_id)
 
@@ -63,9 +63,9 @@ def test_a_leaked_entry_cannot_be_taken_and_a_reissue_with_detach_gives_it_back(
     # Suppose it had happened (a link made before this rule existed): B's centre undoes it with the reissue.
     a_account = CandidateAccount.objects.get()
     LinkedEntry.objects.create(account=a_account, entry=b_entry)
-    assert "already registered" in _register(Client(), b_entry.candidate_id, DEFAULT_SECRET, "b@example.org")
+    assert "already registered" in _register(CommittingClient(), b_entry.candidate_id, DEFAULT_SECRET, "b@example.org")
     mail.outbox.clear()
-    staff = otp_login(Client(), StaffMemberFactory(centre=centre).user)
+    staff = otp_login(CommittingClient(), StaffMemberFactory(centre=centre).user)
     page = staff.post(
         f"/centre/entries/{b_entry.public_id}/reissue/",
         {"reason": "candidate reports someone else registered the entry", "detach": "on"},
@@ -80,7 +80,7 @@ def test_a_leaked_entry_cannot_be_taken_and_a_reissue_with_detach_gives_it_back(
     assert detached.subject == b_entry.candidate_id and detached.detail == {"account": a_account.pk}
     assert [m.to for m in mail.outbox] == [["a@example.org"]] and b_entry.candidate_id in mail.outbox[0].body
 
-    b = Client()
+    b = CommittingClient()
     assert "Check your email" in _register(b, b_entry.candidate_id, new_secret.group(1), "b@example.org")
     _confirm_and_log_in(b, b_entry.candidate_id)
     assert LinkedEntry.objects.get(entry=b_entry).account.user.email == "b@example.org"
@@ -91,7 +91,7 @@ def test_a_reissue_without_detach_leaves_the_account_alone() -> None:
     entry = EntryFactory(person__centre=centre)
     account = CandidateAccount.objects.create(user=_user())
     LinkedEntry.objects.create(account=account, entry=entry)
-    staff = otp_login(Client(), StaffMemberFactory(centre=centre).user)
+    staff = otp_login(CommittingClient(), StaffMemberFactory(centre=centre).user)
 
     staff.post(f"/centre/entries/{entry.public_id}/reissue/", {"reason": "lost the letter"})
 

@@ -14,6 +14,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import AuditEvent
 from centres.models import Entry
@@ -32,7 +33,7 @@ from results.release import release_instants, release_instants_sql
 from results.services import result_hold, result_unhold
 from results.tests.factories import UK, account_for, unitised_qualification, unitised_series
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 BEFORE_RESULTS = dt.datetime(2026, 8, 1, 9, 0, tzinfo=UK)
 CENTRE_RELEASE = dt.datetime(2026, 8, 12, 0, 1, tzinfo=UK)
@@ -93,14 +94,17 @@ def test_an_embargoed_later_unit_does_not_change_a_released_qualification(at: Ca
     assert not OutgoingEmail.objects.filter(result=result, kind=OutgoingEmail.Kind.AMENDED).exists()
 
 
-def test_a_change_to_a_released_qualification_is_an_amendment(at: Callable[[dt.datetime], None]) -> None:
+def test_a_change_to_a_released_qualification_is_an_amendment(
+    at: Callable[[dt.datetime], None], django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     """A released qualification result changes only with a new version, the old values kept, the candidate told."""
     entry, _exam = _june_cash_in()
     account_for(entry)
     at(RESULTS_WEEK)
     result = Result.objects.get(entry=entry)
 
-    results_import(text=_rows([(entry, "F242", 59)]), now=RESULTS_WEEK, reason="Review of marking: F242")
+    with django_capture_on_commit_callbacks(execute=True):
+        results_import(text=_rows([(entry, "F242", 59)]), now=RESULTS_WEEK, reason="Review of marking: F242")
 
     result.refresh_from_db()
     # F242 59 of 60: 80 UMS at the distinction boundary (40) + 19 of the 20 marks to 100 UMS → 99; total 264.
@@ -113,7 +117,9 @@ def test_a_change_to_a_released_qualification_is_an_amendment(at: Callable[[dt.d
 
 
 # --- A hold reaches the centre's stored files at once ---------------------------------------------------------
-def test_a_hold_takes_the_result_out_of_the_stored_centre_files_at_once(at: Callable[[dt.datetime], None]) -> None:
+def test_a_hold_takes_the_result_out_of_the_stored_centre_files_at_once(
+    at: Callable[[dt.datetime], None], django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     """Before: the stored unit and qualification files kept the held marks until the next daily build."""
     entry, _exam = _june_cash_in()
     at(RESULTS_WEEK)
@@ -122,7 +128,8 @@ def test_a_hold_takes_the_result_out_of_the_stored_centre_files_at_once(at: Call
     unit_file = edi_file_read(edi_files_latest(centre=centre, series=series)["unit"]).decode()
     assert f"{entry.candidate_id}," in unit_file and ",45,85,100,distinction,R" in unit_file
 
-    result_hold(result=Result.objects.get(entry=entry), actor=None, reason="Malpractice investigation")
+    with django_capture_on_commit_callbacks(execute=True):
+        result_hold(result=Result.objects.get(entry=entry), actor=None, reason="Malpractice investigation")
 
     latest = edi_files_latest(centre=centre, series=series)
     unit_file = edi_file_read(latest["unit"]).decode()
@@ -130,7 +137,8 @@ def test_a_hold_takes_the_result_out_of_the_stored_centre_files_at_once(at: Call
     assert ",45," not in unit_file and ",85," not in unit_file and ",Q,Q" in unit_file
     assert "Distinction" not in qualification_file and "225" not in qualification_file
 
-    result_unhold(result=Result.objects.get(entry=entry), actor=None, reason="Cleared")
+    with django_capture_on_commit_callbacks(execute=True):
+        result_unhold(result=Result.objects.get(entry=entry), actor=None, reason="Cleared")
 
     unit_file = edi_file_read(edi_files_latest(centre=centre, series=series)["unit"]).decode()
     assert ",45,85,100,distinction,R" in unit_file
@@ -206,7 +214,9 @@ def test_the_release_rule_and_its_sql_twin_agree(ready_at: dt.datetime, candidat
 
 # --- A corrected name reaches every output --------------------------------------------------------------------
 @pytest.mark.usefixtures("fake_pdf")
-def test_a_corrected_name_reaches_the_statement_and_verification() -> None:
+def test_a_corrected_name_reaches_the_statement_and_verification(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     """Before: only the amended certificate printed the corrected name; the statement and verification kept it."""
     exam_date = timezone.localdate() - dt.timedelta(days=120)  # inside the two years whatever day this runs
     entry, result = released_entry(date=exam_date, first_name="Ana", last_name="Lopez")
@@ -224,7 +234,8 @@ def test_a_corrected_name_reaches_the_statement_and_verification() -> None:
     )
     documents.certificate_amendment_mark_returned(amendment=amendment, actor=staff)
 
-    documents.certificate_amendment_issue(amendment=amendment, actor=staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        documents.certificate_amendment_issue(amendment=amendment, actor=staff)
 
     entry.person.refresh_from_db()
     statement.refresh_from_db()
@@ -246,7 +257,9 @@ def test_a_corrected_name_reaches_the_statement_and_verification() -> None:
 
 
 # --- The events themselves --------------------------------------------------------------------------------------
-def test_an_event_a_listener_failed_is_dispatched_again_until_handled() -> None:
+def test_an_event_a_listener_failed_is_dispatched_again_until_handled(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     _entry, result = released_entry()
     calls: list[tuple[str, list[int]]] = []
     failing = {"on": True}
@@ -258,7 +271,8 @@ def test_an_event_a_listener_failed_is_dispatched_again_until_handled() -> None:
 
     result_changed.connect(listener, dispatch_uid="test-listener")
     try:
-        result_hold(result=result, actor=None, reason="checking")
+        with django_capture_on_commit_callbacks(execute=True):
+            result_hold(result=result, actor=None, reason="checking")
         event = ResultEvent.objects.get(kind=ResultEvent.Kind.HELD)
         event.refresh_from_db()
         assert event.handled_at is None and "storage unavailable" in event.last_error and event.attempts == 1

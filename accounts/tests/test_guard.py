@@ -10,7 +10,6 @@ import pytest
 from django.db import connection, transaction
 from django.test import RequestFactory
 from pytest_django import DjangoAssertNumQueries, Settings
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts import guard
 from accounts.guard import (
@@ -32,6 +31,7 @@ from accounts.models import AuthFailure, CredentialLock, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from centres.selectors import entry_matching_secret
 from centres.tests.factories import DEFAULT_SECRET, EntryFactory
+from conftest import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -347,15 +347,6 @@ def test_a_success_writes_nothing_for_an_id_that_never_failed(clock: Clock) -> N
     assert not AuthFailure.objects.exists()
 
 
-def test_with_the_cache_down_the_id_lockout_still_holds(clock: Clock) -> None:
-    with (
-        patch("accounts.guard.cache.get_many", side_effect=RedisConnectionError),
-        patch("accounts.guard.cache.add", side_effect=RedisConnectionError),
-    ):
-        lock()
-        assert fail(lambda: secret_try(KNOWN_ID, RIGHT)).reason == "locked"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_failures_are_all_counted_and_no_more_than_five_are_compared() -> None:
     compared: list[str] = []
@@ -404,16 +395,31 @@ def test_a_reset_waits_for_a_try_in_progress_so_its_failure_cannot_undo_the_rese
         finally:
             connection.close()
 
+    reset_backend: list[int] = []
+
     def reissue() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            reset_backend.append(cursor.fetchone()[0])
         guard_reset(kind="secret", identifier=KNOWN_ID)
         connection.close()
+
+    def reset_waits_on_a_lock() -> bool:
+        if not reset_backend:
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [reset_backend[0]])
+            row = cursor.fetchone()
+        return row is not None and row[0] == "Lock"
 
     trying = threading.Thread(target=attempt)
     trying.start()
     assert comparing.wait(timeout=10)
     resetting = threading.Thread(target=reissue)
     resetting.start()
-    resetting.join(timeout=0.5)
+    wait_until(
+        reset_waits_on_a_lock, timeout=10, message="the reset never waited on a PostgreSQL lock for the ID's turn"
+    )
     assert resetting.is_alive(), "the reset waits for the identifier's turn"
     release.set()
     trying.join()

@@ -16,7 +16,7 @@ from accounts.guard import GuardFailure
 from accounts.models import AuthFailure, CredentialLock, Passkey, RecoveryCode
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 RP_ID = "results.example.org"
 ORIGIN = "https://results.example.org"

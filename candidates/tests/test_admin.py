@@ -11,7 +11,7 @@ from candidates.models import LinkedEntry
 from centres.tests.factories import EntryFactory
 from results.tests.factories import account_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 
 def test_the_list_shows_each_accounts_entries_in_a_fixed_number_of_queries(board_client: Client) -> None:

@@ -9,7 +9,7 @@ from accounts.two_step import identifier_of, recovery_codes_generate
 from centres.tests.factories import EntryFactory
 from results.tests.factories import account_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 URL = "/admin/candidates/candidateaccount/"
 

@@ -42,7 +42,7 @@ from results.models import ComponentScore, Result
 from results.services import result_hold
 from results.tests.factories import UK
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

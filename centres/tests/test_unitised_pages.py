@@ -24,7 +24,7 @@ from centres.services import (
     unit_entries_set,
 )
 from centres.tests.factories import CentreFactory, EntryFactory, StaffMemberFactory
-from conftest import otp_login
+from conftest import CommittingClient, otp_login
 from exams.models import Exam, ExamSession
 from results.centre_files import edi_files_regenerate_all
 from results.imports import RESULT_COLUMNS, results_import
@@ -32,7 +32,7 @@ from results.models import Result
 from results.services import result_hold
 from results.tests.factories import UK, unitised_qualification, unitised_series
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 BEFORE_RESULTS = dt.datetime(2026, 8, 1, 9, 0, tzinfo=UK)
 MIDNIGHT = dt.datetime(2026, 8, 12, 0, 0, tzinfo=UK)
@@ -65,7 +65,7 @@ def csv_rows(rows: list[tuple[Entry, str, int]], extra: str = "") -> str:
 
 def staff_client(centre: Any = None) -> tuple[Client, Any]:
     member = StaffMemberFactory(centre=centre or CentreFactory())
-    return otp_login(Client(), member.user), member
+    return otp_login(CommittingClient(), member.user), member
 
 
 def student(world: World, units: list[str], *, session: ExamSession | None = None, **person: Any) -> Entry:
@@ -124,7 +124,7 @@ def text_of(response: Any) -> str:
 
 # --- Access ------------------------------------------------------------------------------------------------
 def test_every_page_needs_a_centre_login(world: World) -> None:
-    anonymous = Client()
+    anonymous = CommittingClient()
     for name in ["home", "entries", "results", "boundaries", "special", "edi", "edi_unit", "slip", "mir", "mir_new"]:
         response = anonymous.get(url(name, world))
         assert response.status_code == 302 and response["Location"].startswith("/centre/login/"), name

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from certificates import services, tasks
 from certificates.models import Document
@@ -12,6 +13,10 @@ from certificates.tests.factories import released_entry
 from results.models import Result
 
 pytestmark = pytest.mark.django_db
+
+
+class _RolledBack(Exception):
+    """Raised to roll a transaction back in a test."""
 
 
 def _current(result: Result) -> dict[str, Document]:
@@ -28,7 +33,7 @@ def test_renders_the_statement_and_the_certificate_and_stores_them(fake_pdf: lis
     for document in documents.values():
         assert document.result_version == 1 and document.name_printed == "Ana Ruiz" and document.rendered_at
         assert document.file.name.startswith("documents/") and document.file.name.endswith(f"/{document.kind}.pdf")
-        assert "Ruiz" not in document.file.name and str(document.pk) not in document.file.name.split("/")[1]
+        assert "Ruiz" not in document.file.name and document.file.name.split("/")[1] != str(document.pk)
         assert document.file.storage.exists(document.file.name)
 
 
@@ -87,13 +92,17 @@ def test_an_amendment_replaces_each_document_and_revokes_a_certificate_no_longer
 
 
 def test_queue_sends_after_commit_in_chunks(
-    monkeypatch: pytest.MonkeyPatch, on_commit_immediately: None, fake_pdf: list[tuple[str, str]]
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    fake_pdf: list[tuple[str, str]],
 ) -> None:
     sent: list[list[int]] = []
     monkeypatch.setattr(tasks.documents_render, "delay", lambda *, result_ids: sent.append(result_ids))
     monkeypatch.setattr(services, "RENDER_CHUNK_SIZE", 2)
 
-    services.documents_render_queue(result_ids=[5, 3, 1, 3, 4])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.documents_render_queue(result_ids=[5, 3, 1, 3, 4])
+        assert sent == [], "nothing is queued before the commit"
 
     assert sent == [[1, 3], [4, 5]]
 
@@ -107,8 +116,25 @@ def test_queue_waits_for_the_commit(monkeypatch: pytest.MonkeyPatch) -> None:
         assert sent == []
 
 
+def test_queue_sends_nothing_when_the_transaction_rolls_back(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    sent: list[list[int]] = []
+    monkeypatch.setattr(tasks.documents_render, "delay", lambda *, result_ids: sent.append(result_ids))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                services.documents_render_queue(result_ids=[1])
+                raise _RolledBack
+        except _RolledBack:
+            pass
+
+    assert callbacks == [] and sent == []
+
+
 def test_the_sweep_finds_what_is_missing_or_out_of_date(
-    on_commit_immediately: None, fake_pdf: list[tuple[str, str]]
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks, fake_pdf: list[tuple[str, str]]
 ) -> None:
     _a, done = released_entry()
     _b, missing = released_entry()
@@ -118,7 +144,8 @@ def test_the_sweep_finds_what_is_missing_or_out_of_date(
     Result.objects.filter(pk=amended.pk).update(version=2, amended_at=timezone.now())
     fake_pdf.clear()
 
-    assert tasks.documents_render_missing() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.documents_render_missing() == 2
 
     assert sorted(name for _kind, name in fake_pdf) == sorted(
         [missing.entry.person.full_name] * 2 + [amended.entry.person.full_name] * 2

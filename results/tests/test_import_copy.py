@@ -20,7 +20,6 @@ from results.tests.factories import UK, unitised_qualification, unitised_series
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.usefixtures("on_commit_immediately"),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY path is PostgreSQL's"),
 ]
 

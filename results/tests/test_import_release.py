@@ -8,8 +8,10 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import AuditEvent
 from centres.tests.factories import EntryFactory, ExamSessionFactory
@@ -19,7 +21,7 @@ from results.selectors import Audience, entry_is_pending, results_visible
 from results.services import result_hold, result_unhold, results_release_due
 from results.tests.factories import FCE_SCORES, account_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 HEADER = ",".join(RESULT_COLUMNS)
 
@@ -147,7 +149,9 @@ def test_results_ready_inside_the_window_are_released_as_soon_as_ready() -> None
     assert results_visible(audience=Audience.candidate(account.pk), now=imported_at).exists()
 
 
-def test_release_sends_one_email_per_candidate_however_often_it_runs() -> None:
+def test_release_sends_one_email_per_candidate_however_often_it_runs(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     session = _open_session()
     entries = [EntryFactory(session=session) for _ in range(3)]
     for entry in entries[:2]:
@@ -155,10 +159,14 @@ def test_release_sends_one_email_per_candidate_however_often_it_runs() -> None:
     account_for(entries[2], confirmed=False)
     results_import(text=_csv(*entries))
 
-    results_release_due()
-    results_release_due()
+    with django_capture_on_commit_callbacks(execute=True):
+        results_release_due()
+        assert mail.outbox == [], "the emails wait for the release to commit"
+    with django_capture_on_commit_callbacks(execute=True):
+        results_release_due()
     Result.objects.update(status=Result.Status.READY)  # as if a second worker saw them before the first marked them
-    results_release_due()
+    with django_capture_on_commit_callbacks(execute=True):
+        results_release_due()
 
     assert len(mail.outbox) == 2
     assert OutgoingEmail.objects.filter(state=OutgoingEmail.State.SENT).count() == 2
@@ -181,7 +189,7 @@ def test_hold_hides_a_result_and_release_again_shows_it() -> None:
     result = Result.objects.get()
     audience = Audience.candidate(account.pk)
 
-    with pytest.raises(Exception, match="Say why"):
+    with pytest.raises(ValidationError, match="Say why"):
         result_hold(result=result, actor=None, reason="")
     result_hold(result=result, actor=None, reason="malpractice investigation")
     assert not results_visible(audience=audience).exists()
@@ -212,16 +220,20 @@ def test_reimport_before_release_replaces_the_result_quietly() -> None:
     assert not ResultAmendment.objects.exists() and mail.outbox == []
 
 
-def test_change_after_release_is_an_amendment_kept_in_history_and_told() -> None:
+def test_change_after_release_is_an_amendment_kept_in_history_and_told(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     entry = EntryFactory(session=_open_session())
     account_for(entry)
     results_import(text=_csv(entry))
-    results_release_due()
+    with django_capture_on_commit_callbacks(execute=True):
+        results_release_due()
     mail.outbox.clear()
 
-    summary = results_import(
-        text=_csv(entry, scores={**FCE_SCORES, "reading": 190, "speaking": 190}), reason="clerical check"
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = results_import(
+            text=_csv(entry, scores={**FCE_SCORES, "reading": 190, "speaking": 190}), reason="clerical check"
+        )
 
     result = Result.objects.get()
     amendment = ResultAmendment.objects.get()
@@ -276,7 +288,9 @@ def test_release_due_is_not_fooled_by_a_clock_a_second_early() -> None:
         assert not results_visible(audience=Audience.candidate(account.pk)).exists()
 
 
-def test_board_staff_watch_a_release_live(board_client: Any) -> None:
+def test_board_staff_watch_a_release_live(
+    board_client: Any, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     session = _open_session()
     entries = [EntryFactory(session=session) for _ in range(3)]
     for entry in entries:
@@ -285,7 +299,8 @@ def test_board_staff_watch_a_release_live(board_client: Any) -> None:
 
     page = board_client.get(f"/admin/results/result/release-progress/{session.pk}/")
     before = board_client.get(f"/admin/results/result/release-progress/{session.pk}/status").json()
-    results_release_due()
+    with django_capture_on_commit_callbacks(execute=True):
+        results_release_due()
     after = board_client.get(f"/admin/results/result/release-progress/{session.pk}/status").json()
 
     assert page.status_code == 200 and "<progress" in page.content.decode()

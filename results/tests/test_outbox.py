@@ -3,14 +3,18 @@
 import datetime as dt
 import smtplib
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any
 
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.mail.backends import locmem
+from django.db import transaction
+from django.test import TestCase
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.tests.factories import UserFactory
 from candidates.models import CandidateAccount, LinkedEntry
@@ -32,6 +36,10 @@ pytestmark = pytest.mark.django_db
 RELEASED = OutgoingEmail.Kind.RELEASED
 AMENDED = OutgoingEmail.Kind.AMENDED
 State = OutgoingEmail.State
+
+
+class _RolledBack(Exception):
+    """Raised to roll a transaction back in a test."""
 
 
 def _account(*, confirmed: bool = True, active: bool = True, language: str = "en") -> CandidateAccount:
@@ -60,10 +68,17 @@ def _result(account: CandidateAccount | None = None, **fields: Any) -> Result:
 
 
 def _release(results: Sequence[Result], kind: str = RELEASED, batch_size: int = 200) -> list[int]:
-    """Do what the release code does: write the rows, then queue the sends after commit."""
-    ids = outgoing_emails_create(result_ids=[r.pk for r in results], kind=kind)
-    outgoing_emails_dispatch(email_ids=ids, batch_size=batch_size)
+    """Do what the release code does: write the rows and queue their sends, which run once that has committed."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        ids = outgoing_emails_create(result_ids=[r.pk for r in results], kind=kind)
+        outgoing_emails_dispatch(email_ids=ids, batch_size=batch_size)
     return ids
+
+
+def _recover() -> None:
+    """Run the recovery task as a worker does: the sends it queues run once its transaction has committed."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        outgoing_emails_recover.delay()
 
 
 def _states(ids: Sequence[int]) -> list[str]:
@@ -104,7 +119,6 @@ def _flaky_send(monkeypatch: pytest.MonkeyPatch, fails: Fails) -> None:
 # --- exactly once ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
 def test_create_and_send_twice_sends_one_email_per_candidate_and_release() -> None:
     ana, ben = _account(), _account()
     results = [_result(ana), _result(ben)]
@@ -119,7 +133,26 @@ def test_create_and_send_twice_sends_one_email_per_candidate_and_release() -> No
     assert _states(first) == [State.SENT, State.SENT]
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
+def test_nothing_is_sent_before_the_commit_nor_after_a_rollback(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    ana, ben = _account(), _account()
+    rolled_back, committed = _result(ana), _result(ben)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with suppress(_RolledBack), transaction.atomic():
+            lost = outgoing_emails_create(result_ids=[rolled_back.pk], kind=RELEASED)
+            outgoing_emails_dispatch(email_ids=lost)
+            raise _RolledBack
+        kept = outgoing_emails_create(result_ids=[committed.pk], kind=RELEASED)
+        outgoing_emails_dispatch(email_ids=kept)
+        assert mail.outbox == [], "nothing is sent before the commit"
+
+    assert [m.to for m in mail.outbox] == [[ben.user.email]], "only what committed is sent"
+    assert not OutgoingEmail.objects.filter(pk__in=lost).exists()
+    assert _states(kept) == [State.SENT]
+
+
 def test_an_amendment_sends_one_more_email_per_version() -> None:
     result = _result(_account())
     _release([result])
@@ -132,7 +165,6 @@ def test_an_amendment_sends_one_more_email_per_version() -> None:
     assert OutgoingEmail.objects.filter(result=result, kind=AMENDED, result_version=2, state=State.SENT).count() == 1
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
 def test_only_confirmed_active_accounts_get_an_email() -> None:
     confirmed = _account()
     results = [_result(confirmed), _result(_account(confirmed=False)), _result(_account(active=False))]
@@ -143,14 +175,12 @@ def test_only_confirmed_active_accounts_get_an_email() -> None:
     assert [m.to for m in mail.outbox] == [[confirmed.user.email]]
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
 def test_unlinked_entries_get_no_email() -> None:
     assert _release([_result()]) == []
     assert not OutgoingEmail.objects.exists()
     assert mail.outbox == []
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
 def test_held_or_embargoed_results_get_no_email() -> None:
     held = _result(_account(), status=Result.Status.HELD)
     embargoed = _result(_account(), released_at=timezone.now() + dt.timedelta(hours=1))
@@ -189,7 +219,6 @@ def test_send_task_skips_rows_another_worker_is_sending() -> None:
 # --- failures and recovery ------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
 def test_worker_dying_between_send_and_mark_sends_at_most_one_mark_group_again_with_the_same_message_ids(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -212,12 +241,12 @@ def test_worker_dying_between_send_and_mark_sends_at_most_one_mark_group_again_w
 
     assert len(mail.outbox) == 4
     assert _states(ids) == [State.SENT, State.SENT, State.SENDING, State.SENDING, State.SENDING]
-    outgoing_emails_recover.delay()
+    _recover()
     assert len(mail.outbox) == 4, "a row SENDING for less than 10 minutes may belong to a live worker"
 
     _age(ids, sending_since=dt.timedelta(minutes=11))
-    outgoing_emails_recover.delay()
-    outgoing_emails_recover.delay()
+    _recover()
+    _recover()
 
     sent = [_message_id(m) for m in mail.outbox]
     assert sorted(sent) == sorted(
@@ -307,17 +336,16 @@ def test_an_account_closed_before_sending_gets_no_email() -> None:
     assert OutgoingEmail.objects.get(pk=ids[0]).last_error == ERROR_ACCOUNT_CLOSED
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
 def test_recover_queues_again_emails_whose_task_never_reached_a_worker() -> None:
     lost = outgoing_emails_create(result_ids=[_result(_account()).pk], kind=RELEASED)
     waiting_for_retry = outgoing_emails_create(result_ids=[_result(_account()).pk], kind=RELEASED)
     OutgoingEmail.objects.filter(pk__in=waiting_for_retry).update(attempts=1, sending_since=timezone.now())
 
-    outgoing_emails_recover.delay()
+    _recover()
     assert mail.outbox == [], "rows written less than 5 minutes ago may still have their task in the queue"
 
     _age(lost + waiting_for_retry, created_at=dt.timedelta(minutes=6))
-    outgoing_emails_recover.delay()
+    _recover()
 
     assert _states(lost) == [State.SENT]
     assert _states(waiting_for_retry) == [State.QUEUED], "a retry that is not overdue is left to its countdown"
@@ -327,7 +355,6 @@ def test_recover_queues_again_emails_whose_task_never_reached_a_worker() -> None
 # --- batching, content, queries -------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
 def test_one_connection_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     results = [_result(_account()) for _ in range(5)]
     opened = 0
@@ -344,7 +371,6 @@ def test_one_connection_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert opened == 3
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
 def test_the_email_says_where_to_log_in_and_holds_no_result() -> None:
     result = _result(_account())
     session = result.entry.session
@@ -366,7 +392,6 @@ def test_the_email_says_where_to_log_in_and_holds_no_result() -> None:
     assert _message_id(message) == f"<results-email-{email_id}@example.org>"
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
 def test_the_email_is_in_the_account_language() -> None:
     result = _result(_account(language="es"))
 

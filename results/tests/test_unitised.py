@@ -15,7 +15,7 @@ from results.models import ComponentScore, Result
 from results.selectors import Audience, results_visible
 from results.tests.factories import UK, account_for, unitised_qualification, unitised_series
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 BEFORE_RESULTS = dt.datetime(2026, 8, 1, 9, 0, tzinfo=UK)
 

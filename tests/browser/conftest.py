@@ -1,8 +1,9 @@
 """Browser journeys: Playwright (sync API) driving Debian's Chromium against the live test server.
 
 Run with ``make test-browser`` (``make test`` runs it after the main suite). Chromium is Debian's
-(``apt-get install chromium``, done by ``make system-deps``); Playwright never downloads a browser. axe-core comes
-from ``node_modules`` (``npm ci``). Screenshots go to ``test-artifacts/screenshots/<test name>/NN-step.png``.
+(``apt-get install chromium``, done by ``make system-deps``); Playwright never downloads a browser, and without
+Chromium the run stops with an error, never a skip. axe-core comes from ``node_modules`` (``npm ci``).
+Screenshots go to ``test-artifacts/screenshots/<test name>/NN-step.png``.
 """
 
 import os
@@ -36,11 +37,27 @@ MOBILE = {"width": 360, "height": 740}
 TIMEOUT_MS = 10_000
 
 
+def _chromium_missing() -> str:
+    """Return why the browser journeys cannot run without Chromium, or "" when it is installed."""
+    if CHROMIUM.exists():
+        return ""
+    return (
+        f"{CHROMIUM} is missing: the browser journeys need Debian's Chromium. Install it with `make system-deps` "
+        "(or `apt-get install chromium`), or point CHROMIUM at another build."
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to start the browser journeys without Chromium: a run without them must not pass."""
+    if missing := _chromium_missing():
+        raise pytest.UsageError(missing)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """Start Debian's Chromium once for the whole suite (skip the suite when it is not installed)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make system-deps` does) to run browser tests")
+    """Start Debian's Chromium once for the whole suite (fail, never skip, when it is not installed)."""
+    if missing := _chromium_missing():
+        pytest.fail(missing, pytrace=False)
     if not AXE_PATH.exists():
         pytest.fail(f"{AXE_PATH.relative_to(ROOT)} is missing: run `make test-browser` (or `npm ci`) first.")
     with sync_playwright() as playwright:
@@ -99,23 +116,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Fail a journey that met serious or critical accessibility violations on any step.
 
-    A journey that failed for another reason gets the violations added to its report; one that was skipped
-    (a feature not built yet) fails instead when the steps it did take had violations.
+    A journey that failed for another reason gets the violations added to its report.
     """
     funcargs = getattr(item, "funcargs", {})
     journey = funcargs.get("journey")
-    skipped = ""
     try:
         result = yield
-    except pytest.skip.Exception as skip:
-        if not (isinstance(journey, Journey) and journey.violations):
-            raise
-        skipped = f"\n\n(The test then skipped: {skip.msg})"
-        result = None
     except BaseException as error:
         if isinstance(journey, Journey) and journey.violations:
             error.add_note("\nAccessibility violations met on the way:\n" + journey.report())
         raise
     if isinstance(journey, Journey) and journey.violations:
-        pytest.fail(journey.report() + skipped, pytrace=False)
+        pytest.fail(journey.report(), pytrace=False)
     return result

@@ -3,7 +3,6 @@
 import datetime as dt
 import re
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -76,8 +75,8 @@ def test_candidate_registers_logs_in_and_sees_the_released_result(
     journey.step(page, "dashboard with the result")
 
     statement_url = f"/results/{entry.public_id}/"
-    if page.request.get(statement_url).status == 404:
-        pytest.skip(f"pending feature: the Statement of Results page {statement_url} answers 404")
+    status = page.request.get(statement_url).status
+    assert status == 200, f"the Statement of Results page {statement_url} answers {status}, not 200"
     page.get_by_role("link", name=re.compile("View your Statement of Results")).click()
     expect(page).to_have_url(re.compile(re.escape(statement_url) + "$"))
     expect(page.get_by_role("main")).to_contain_text("Grade B")
@@ -85,8 +84,8 @@ def test_candidate_registers_logs_in_and_sees_the_released_result(
     journey.step(page, "statement of results")
 
     pdf_url = f"{statement_url}statement.pdf"
-    if page.request.get(pdf_url).status == 404:
-        pytest.skip(f"pending feature: the Statement of Results PDF {pdf_url} answers 404")
+    status = page.request.get(pdf_url).status
+    assert status == 200, f"the Statement of Results PDF {pdf_url} answers {status}, not 200"
     pdf_link = page.locator(f'a[href$="{pdf_url}"]')
     expect(pdf_link, "the statement page links to its PDF").to_have_count(1)
     with page.expect_download() as download_info:

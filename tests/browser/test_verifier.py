@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -29,8 +28,8 @@ def test_verifier_checks_a_released_result(page: Page, journey: Journey, live_se
     )
     result_for(entry, released_at=timezone.now() - dt.timedelta(days=1))
 
-    if page.request.get("/verify/").status == 404:
-        pytest.skip("pending feature: the verification form /verify/ answers 404")
+    status = page.request.get("/verify/").status
+    assert status == 200, f"the verification form /verify/ answers {status}, not 200"
     page.goto("/verify/")
     journey.step(page, "verify form")
 

@@ -7,7 +7,6 @@ committed and the server processes they start see it. Every process they start i
 import datetime as dt
 import http.client
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,16 +14,57 @@ from importlib import import_module
 
 import psycopg
 import pytest
+import redis
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db import connection
 from django.utils import timezone
 
-from benchmarks.infra import ROOT, Service, free_port, gunicorn
+from benchmarks.infra import ROOT, Service, free_port, gunicorn, redis_server
+from conftest import wait_until
 
 FAULTS_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 # What a person must never see on an error page.
 INTERNALS = ("Traceback", "OperationalError", "psycopg", "redis.exceptions", 'File "', "/site-packages/")
+
+
+@dataclass(frozen=True)
+class PrivateRedis:
+    """A redis-server of our own that a test may stop and start; ``url`` names database 1 in it."""
+
+    service: Service
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/1"
+
+    def answers(self) -> bool:
+        """Return whether the server answers PING now (a client of its own, not the cache under test)."""
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5).ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        self.service.stop()
+        wait_until(lambda: not self.answers(), timeout=10, message=f"redis-server on port {self.port} did not stop")
+
+    def start(self) -> None:
+        self.service.start()
+        wait_until(self.answers, timeout=10, message=f"redis-server on port {self.port} did not answer after a start")
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """Run a redis-server of our own on a free port for this test; stop it (by its id) at the end."""
+    port = free_port()
+    server = PrivateRedis(service=redis_server(port=port), port=port)
+    wait_until(server.answers, timeout=10, message=f"redis-server on port {port} did not answer")
+    try:
+        yield server
+    finally:
+        server.service.stop()
 
 
 @dataclass(frozen=True)
@@ -90,14 +130,15 @@ def terminate_connections(application_name: str, *, wait: bool = False) -> int:
         rows = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", [application_name]
         ).fetchall()
-        deadline = time.monotonic() + 10
-        while wait and time.monotonic() < deadline:
+
+        def gone() -> bool:
             left = admin.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [application_name]
             ).fetchone()
-            if not left or not left[0]:
-                break
-            time.sleep(0.05)
+            return not left or not left[0]
+
+        if wait:
+            wait_until(gone, timeout=10, message=f"the terminated connections of {application_name} stayed open")
     return len(rows)
 
 

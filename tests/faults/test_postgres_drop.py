@@ -3,9 +3,9 @@
 import threading
 import time
 
-from .conftest import FAULTS_DB, INTERNALS, Candidate, get, terminate_connections, web_server
+from django.conf import settings
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from .conftest import FAULTS_DB, INTERNALS, Candidate, get, terminate_connections, web_server
 
 
 @FAULTS_DB
@@ -19,7 +19,9 @@ def test_dropped_connections_fail_cleanly_and_recover(released_candidate: Candid
     must succeed again without restarting anything.
     """
     app = f"faults-pg-{time.monotonic_ns()}"
-    with web_server(application_name=app, redis_url=REDIS_URL) as port:
+    # The Redis database this run was given (never 0, which the test settings refuse).
+    assert settings.REDIS_URL is not None
+    with web_server(application_name=app, redis_url=settings.REDIS_URL) as port:
         page = released_candidate.path, released_candidate.cookie
         warm = [get(port, page[0], cookie=page[1])[0] for _ in range(6)]
         assert warm == [200] * 6

@@ -1,46 +1,31 @@
 """Fault: Redis (cache, session cache, Celery broker) restarts while candidates are reading their results."""
 
-import shutil
 import time
 
-import pytest
-
-from benchmarks.infra import free_port, redis_server
-
-from .conftest import FAULTS_DB, INTERNALS, Candidate, get, web_server
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None, reason="needs redis-server (Debian package redis-server) to restart one"
-)
+from .conftest import FAULTS_DB, INTERNALS, Candidate, PrivateRedis, get, web_server
 
 
-def _outage(candidate: Candidate) -> dict[str, list[int]]:
+def _outage(candidate: Candidate, redis: PrivateRedis) -> dict[str, list[int]]:
     """Serve the candidate's statement around a restart of our own redis-server; return statuses per phase."""
-    port = free_port()
-    redis = redis_server(port=port)
     phases: dict[str, list[int]] = {}
-    try:
-        with web_server(
-            application_name=f"faults-redis-{time.monotonic_ns()}", redis_url=f"redis://127.0.0.1:{port}/0"
-        ) as web:
-            phases["before"] = [get(web, candidate.path, cookie=candidate.cookie)[0] for _ in range(4)]
-            redis.stop()
-            down = [get(web, candidate.path, cookie=candidate.cookie) for _ in range(4)]
-            for _status, body in down:
-                assert not any(marker in body for marker in INTERNALS), body[:500]
-            phases["down"] = [status for status, _ in down]
-            phases["healthz down"] = [get(web, "/healthz")[0]]
-            redis.start()
-            time.sleep(0.5)
-            phases["after"] = [get(web, candidate.path, cookie=candidate.cookie)[0] for _ in range(4)]
-            phases["healthz after"] = [get(web, "/healthz")[0]]
-    finally:
+    with web_server(application_name=f"faults-redis-{time.monotonic_ns()}", redis_url=redis.url) as web:
+        phases["before"] = [get(web, candidate.path, cookie=candidate.cookie)[0] for _ in range(4)]
         redis.stop()
+        down = [get(web, candidate.path, cookie=candidate.cookie) for _ in range(4)]
+        for _status, body in down:
+            assert not any(marker in body for marker in INTERNALS), body[:500]
+        phases["down"] = [status for status, _ in down]
+        phases["healthz down"] = [get(web, "/healthz")[0]]
+        redis.start()
+        phases["after"] = [get(web, candidate.path, cookie=candidate.cookie)[0] for _ in range(4)]
+        phases["healthz after"] = [get(web, "/healthz")[0]]
     return phases
 
 
 @FAULTS_DB
-def test_pages_keep_working_through_a_redis_restart(released_candidate: Candidate) -> None:
+def test_pages_keep_working_through_a_redis_restart(
+    released_candidate: Candidate, private_redis: PrivateRedis
+) -> None:
     """Prove that a Redis outage costs cache misses, not results pages, and that nothing needs a restart after.
 
     A logged-in candidate reads their statement while our own redis-server is stopped and started again. Sessions
@@ -49,7 +34,7 @@ def test_pages_keep_working_through_a_redis_restart(released_candidate: Candidat
     500); the health check reports the cache as failed (503); once Redis is back (empty), pages and the health
     check are fine again without restarting the web app, and the candidate is still logged in.
     """
-    phases = _outage(released_candidate)
+    phases = _outage(released_candidate, private_redis)
     assert phases == {
         "before": [200] * 4,
         "down": [200] * 4,

@@ -17,7 +17,7 @@ from verification.services import BULK_OUTPUT_COLUMNS, bulk_verifications_purge
 
 from .conftest import organisation, pending_entry, released_entry, unreleased_entry
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 WRONG = "0000" if DEFAULT_SECRET != "0000" else "1111"
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.db import IntegrityError
 from django.test import Client
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from candidates.models import LinkedEntry
 from centres.models import Entry
@@ -151,16 +152,19 @@ def test_without_invalidation_a_hold_shows_once_the_cached_list_expires(client: 
     assert _bits(client, credential) == (False, True)
 
 
-@pytest.mark.usefixtures("on_commit_immediately")
-def test_the_hold_event_publishes_the_suspension_at_once(client: Client) -> None:
+def test_the_hold_event_publishes_the_suspension_at_once(
+    client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     entry = released_entry()
     credential = _download(client, entry)
     assert _bits(client, credential) == (False, False)  # now cached
 
-    result_hold(result=entry.result, actor=None, reason="malpractice investigation")
+    with django_capture_on_commit_callbacks(execute=True):
+        result_hold(result=entry.result, actor=None, reason="malpractice investigation")
 
     assert _bits(client, credential) == (False, True)  # the event dropped the cached lists
-    result_unhold(result=entry.result, actor=None, reason="cleared")
+    with django_capture_on_commit_callbacks(execute=True):
+        result_unhold(result=entry.result, actor=None, reason="cleared")
     assert _bits(client, credential) == (False, False)
 
 

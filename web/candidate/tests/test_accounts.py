@@ -12,8 +12,9 @@ from accounts.guard import WRONG_DETAILS
 from accounts.models import AuthFailure
 from candidates.models import CandidateAccount, LinkedEntry
 from centres.tests.factories import DEFAULT_SECRET, EntryFactory
+from conftest import CommittingClient
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "violet-harbour-1987"
 BORN = "2006-05-17"  # the factories' date of birth
@@ -124,7 +125,7 @@ def test_a_confirmed_registration_cannot_be_taken_over(client: Client) -> None:
     entry = EntryFactory()
     _registered(client, entry)
 
-    response = _register(Client(), entry.candidate_id, email="thief@example.org")
+    response = _register(CommittingClient(), entry.candidate_id, email="thief@example.org")
 
     assert "already registered" in response.content.decode()
     assert CandidateAccount.objects.get().user.email == "ana@example.org"
@@ -135,8 +136,8 @@ def test_password_reset_link_is_single_use(client: Client) -> None:
     _registered(client, entry)
     mail.outbox.clear()
 
-    answer = Client().post("/results/password-reset/", {"candidate_id": entry.candidate_id})
-    unknown = Client().post("/results/password-reset/", {"candidate_id": "QQQ222222"})
+    answer = CommittingClient().post("/results/password-reset/", {"candidate_id": entry.candidate_id})
+    unknown = CommittingClient().post("/results/password-reset/", {"candidate_id": "QQQ222222"})
     assert _without_csrf(answer) == _without_csrf(unknown)
     assert len(mail.outbox) == 1 and "password" in mail.outbox[0].subject.lower()
     assert PASSWORD not in mail.outbox[0].body
@@ -149,7 +150,7 @@ def test_password_reset_link_is_single_use(client: Client) -> None:
     assert done.status_code == 302
     assert client.post("/results/login/", {"candidate_id": entry.candidate_id, "password": new}).status_code == 302
 
-    again = Client().get(link, follow=True)
+    again = CommittingClient().get(link, follow=True)
     assert "not valid" in again.content.decode()
 
 
@@ -161,7 +162,7 @@ def test_password_reset_link_expires(client: Client, settings: object) -> None:
     link = _link_from(mail.outbox[0])
 
     settings.PASSWORD_RESET_TIMEOUT = -1  # the link's hour is over
-    response = Client().get(link, follow=True)
+    response = CommittingClient().get(link, follow=True)
 
     assert "not valid" in response.content.decode()
 
@@ -183,7 +184,7 @@ def test_link_a_second_entry_from_the_dashboard(client: Client) -> None:
         retake.candidate_id,
     }
     # Either Candidate ID logs in to the same account.
-    other = Client()
+    other = CommittingClient()
     assert (
         other.post("/results/login/", {"candidate_id": retake.candidate_id, "password": PASSWORD}).status_code == 302
     )
@@ -311,7 +312,7 @@ def test_a_leaked_id_and_secret_of_another_person_cannot_be_linked(client: Clien
     assert "This entry is for someone else" in response.content.decode()
     assert not LinkedEntry.objects.filter(entry=theirs).exists() and not mail.outbox
     # B can still register with their own details.
-    other = Client()
+    other = CommittingClient()
     assert (
         "Check your email"
         in _register(other, theirs.candidate_id, secret="5555", email="bea@example.org").content.decode()

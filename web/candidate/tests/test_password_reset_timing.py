@@ -8,7 +8,7 @@ from django.test import Client
 from centres.tests.factories import EntryFactory
 from results.tests.factories import account_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 
 def test_registered_and_unknown_ids_queue_the_same_task_and_hash_nothing(client: Client) -> None:

@@ -17,7 +17,7 @@ from accounts.two_step import identifier_of
 from centres.tests.factories import EntryFactory, ExamSessionFactory
 from results.tests.factories import account_for, result_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 
 def _released_entry() -> Any:

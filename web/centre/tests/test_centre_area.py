@@ -20,17 +20,17 @@ from centres.selectors import entry_matching_secret
 from centres.services import secret_number_matches, staff_invite
 from centres.tasks import entry_imports_purge
 from centres.tests.factories import DEFAULT_SECRET, CentreFactory, EntryFactory, StaffMemberFactory
-from conftest import otp_login
+from conftest import CommittingClient, otp_login
 from exams.models import Exam, ExamSession
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 STAFF_PASSWORD = "a-long-test-password-77"
 
 
 def _staff_client(centre: object | None = None) -> tuple[Client, object]:
     member = StaffMemberFactory(centre=centre or CentreFactory())
-    return otp_login(Client(), member.user), member
+    return otp_login(CommittingClient(), member.user), member
 
 
 def _code(user: object) -> str:

@@ -15,8 +15,9 @@ from accounts.models import AuditEvent
 from centres.models import StaffMember
 from centres.services import staff_invite, staff_setup_complete
 from centres.tests.factories import CentreFactory
+from conftest import CommittingClient
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 EMAIL = "officer@school.example"
 OLD, NEW = "harbour-lights-42", "quiet-meadow-77"
@@ -51,10 +52,10 @@ def _link(message: mail.EmailMessage) -> str:
 
 def test_a_forgotten_password_is_reset_from_an_emailed_link_and_the_authenticator_still_counts() -> None:
     device = _set_up(CentreFactory())
-    client = Client()
+    client = CommittingClient()
 
     unknown = client.post("/centre/password-reset/", {"email": "nobody@school.example"})
-    known = Client().post("/centre/password-reset/", {"email": EMAIL.upper()})
+    known = CommittingClient().post("/centre/password-reset/", {"email": EMAIL.upper()})
     assert unknown.status_code == known.status_code == 200 and _main(unknown) == _main(known)
     assert [m.to for m in mail.outbox] == [[EMAIL]]
 
@@ -62,8 +63,8 @@ def test_a_forgotten_password_is_reset_from_an_emailed_link_and_the_authenticato
     form_url = page.redirect_chain[-1][0] if page.redirect_chain else _link(mail.outbox[0])
     client.post(form_url, {"new_password1": NEW, "new_password2": NEW})
 
-    assert _login(Client(), OLD, device) == 200  # refused: the old password no longer works
-    assert _login(Client(), NEW, device) == 302
+    assert _login(CommittingClient(), OLD, device) == 200  # refused: the old password no longer works
+    assert _login(CommittingClient(), NEW, device) == 302
 
 
 def test_a_lost_phone_gets_a_new_set_up_link_from_the_board(board_client: Client) -> None:
@@ -77,7 +78,7 @@ def test_a_lost_phone_gets_a_new_set_up_link_from_the_board(board_client: Client
     assert message.to == [EMAIL]
     event = AuditEvent.objects.get(action="staff.setup_link")
     assert event.subject == EMAIL and "Lost authenticator" in event.reason
-    client = Client()
+    client = CommittingClient()
     path = _link(message)
     client.get(path)
     new_device = TOTPDevice.objects.get(user=member.user, confirmed=False)

@@ -34,10 +34,10 @@ from centres.tests.test_unitised_pages import (
     text_of,
     url,
 )
-from conftest import otp_login
+from conftest import CommittingClient, otp_login
 from results.centre_files import edi_files_regenerate_all
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 # The unitised series' embargo (docs/domain.md §3.4): centres from 00:01 on the 12th, candidates from 08:00 on the
 # 13th. The dates are the series' own, fixed, so the test means the same on any day.
@@ -49,7 +49,7 @@ ROLES = StaffMember.Role
 
 def _member_client(centre: Any, role: str) -> Client:
     member = StaffMemberFactory(centre=centre, role=role)
-    return otp_login(Client(), member.user)
+    return otp_login(CommittingClient(), member.user)
 
 
 def _sees_results(client: Client, world: Any) -> dict[str, bool]:
@@ -123,7 +123,7 @@ def officer() -> tuple[Client, StaffMember]:
     member = cast(
         StaffMember, StaffMemberFactory(role=ROLES.EXAMS_OFFICER, centre=CentreFactory(email="office@school.example"))
     )
-    return otp_login(Client(), member.user), member
+    return otp_login(CommittingClient(), member.user), member
 
 
 def _audit(action: str) -> list[AuditEvent]:
@@ -134,7 +134,7 @@ def _audit(action: str) -> list[AuditEvent]:
 def test_only_exams_officers_manage_staff(officer: tuple[Client, StaffMember], role: str) -> None:
     _client, officer_member = officer
     other = StaffMemberFactory(centre=officer_member.centre, role=role)
-    client = otp_login(Client(), other.user)
+    client = otp_login(CommittingClient(), other.user)
     target = officer_member.public_id
 
     home = text_of(client.get("/centre/"))
@@ -172,7 +172,7 @@ def test_an_exams_officer_invites_a_colleague_who_sets_up_from_the_emailed_link(
     assert (event.actor, event.subject, event.detail["role"]) == (member.user, "teacher@school.example", "staff")
     link = re.search(r"https?://[^/\s]+(/\S+)", invitation.body)
     assert link is not None
-    setup = Client().get(link.group(1))
+    setup = CommittingClient().get(link.group(1))
     assert setup.status_code == 200 and "authenticator" in setup.content.decode().lower()
 
 
@@ -230,19 +230,19 @@ def test_a_deactivated_leaver_is_logged_out_everywhere_and_cannot_log_in(officer
     leaver.user.set_password("long-enough-pass-1")
     leaver.user.save()
     device = TOTPDevice.objects.create(user=leaver.user, name="phone", confirmed=True)
-    leaver_client = otp_login(Client(), leaver.user)
+    leaver_client = otp_login(CommittingClient(), leaver.user)
     assert leaver_client.get("/centre/").status_code == 200
 
     client.post(f"/centre/staff/{leaver.public_id}/deactivate/")
 
     assert leaver_client.get("/centre/").status_code == 302
-    login = Client().post(
+    login = CommittingClient().post(
         "/centre/login/",
         {"email": leaver.user.email, "password": "long-enough-pass-1", "otp_token": f"{totp(device.bin_key):06d}"},
     )
     assert login.status_code == 200 and "do not match a centre account" in login.content.decode()
     mail.outbox.clear()
-    Client().post("/centre/password-reset/", {"email": leaver.user.email})
+    CommittingClient().post("/centre/password-reset/", {"email": leaver.user.email})
     assert mail.outbox == []  # no reset link for a leaver
     [event] = _audit("staff.deactivate")
     assert (event.actor, event.subject) == (member.user, leaver.user.email)

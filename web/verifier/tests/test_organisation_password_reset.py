@@ -9,7 +9,7 @@ from django.test import Client
 
 from verification.tests.conftest import PASSWORD, organisation
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a-new-long-password-2026"
 DONE = "If an organisation is registered with that address"

@@ -12,7 +12,7 @@ from verification.models import ApiKey, VerifierOrganisation
 from verification.services import WRONG_ORGANISATION_LOGIN
 from verification.tests.conftest import PASSWORD, organisation, released_entry
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 
 def _register(client: Client, email: str = "admissions@uni.example", password: str = PASSWORD) -> Any:

@@ -12,7 +12,7 @@ from accounts.models import AuditEvent
 from accounts.tests.factories import totp_code
 from verification.tests.conftest import PASSWORD, organisation
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_commit_immediately")]
+pytestmark = pytest.mark.django_db
 
 LOGIN = "/verify/organisations/login/"
 
