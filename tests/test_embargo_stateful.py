@@ -91,6 +91,7 @@ from centres.tests.factories import (
 )
 from certificates.models import CertificateAmendment, Document
 from certificates.services import (
+    RESULT_NOT_AVAILABLE,
     certificate_amendment_issue,
     certificate_amendment_mark_returned,
     certificate_amendment_request,
@@ -634,8 +635,9 @@ class EmbargoMachine(RuleBasedStateMachine):
             assert issued.status == CertificateAmendment.Status.ISSUED, issued.refusal
             entry.correction = "issued"
         else:
-            with pytest.raises(ValidationError, match="not available"):
+            with pytest.raises(ValidationError) as refused:
                 certificate_amendment_issue(amendment=amendment, actor=self.staff.user)
+            assert refused.value.messages == [RESULT_NOT_AVAILABLE]
 
     # --- share links ------------------------------------------------------------------------------------
     @precondition(lambda self: any(self.model.candidate_sees(e) for e in self.model.entries))

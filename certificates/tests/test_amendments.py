@@ -1,6 +1,7 @@
 """Amended certificates: misspelt names only, within two years of the exam, after the incorrect one is returned."""
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,10 +14,19 @@ from certificates import services
 from certificates.models import CertificateAmendment, Document
 from certificates.tests.factories import pdf_text, released_entry, staff_client, stored_pdf
 from certificates.tokens import document_token
+from results.tests.factories import UK
 
 pytestmark = pytest.mark.django_db
 
 EXAM_DATE = dt.date(2025, 6, 13)
+# The day every test runs on: the centre pages take "today" from the clock, and the real one would make these
+# exams more than two years old from 14 June 2027.
+TODAY = dt.date(2025, 9, 21)
+
+
+@pytest.fixture(autouse=True)
+def _today(at: Callable[[dt.datetime], None]) -> None:
+    at(dt.datetime.combine(TODAY, dt.time(10, 0), tzinfo=UK))
 
 
 def _certificate(**kwargs: object) -> Document:
@@ -35,7 +45,7 @@ def _request(
         corrected_first_name="Ana",
         corrected_last_name="López",
         explanation="Accent missing",
-        today=today or EXAM_DATE + dt.timedelta(days=100),
+        today=today or TODAY,
     )
 
 
@@ -192,8 +202,8 @@ def test_a_refusal_is_explained_to_the_centre(fake_pdf: list[tuple[str, str]]) -
 
 
 def test_an_exam_more_than_two_years_ago_is_refused_in_the_centre_area(fake_pdf: list[tuple[str, str]]) -> None:
-    today = timezone.localdate()
-    _entry, result = released_entry(date=today.replace(year=today.year - 3), first_name="Ana", last_name="Lopez")
+    # Two years from 20 September 2023 ended the day before TODAY.
+    _entry, result = released_entry(date=dt.date(2023, 9, 20), first_name="Ana", last_name="Lopez")
     services.documents_render_for_results(result_ids=[result.pk])
     staff, _member = staff_client(result.entry.centre)
 
@@ -204,7 +214,7 @@ def test_an_exam_more_than_two_years_ago_is_refused_in_the_centre_area(fake_pdf:
 
     amendment = CertificateAmendment.objects.get()
     assert amendment.status == CertificateAmendment.Status.REFUSED
-    assert amendment.refusal.startswith("An amended certificate can only be produced within two years")
+    assert amendment.refusal == services.AMENDMENT_TOO_LATE % {"last_day": "20 September 2025"}
 
 
 def test_later_documents_keep_the_corrected_name(fake_pdf: list[tuple[str, str]]) -> None:

@@ -18,7 +18,7 @@ from centres.tests.factories import EntryFactory, ExamSessionFactory
 from results.imports import RESULT_COLUMNS, ImportRejected, results_import
 from results.models import ComponentScore, OutgoingEmail, Result, ResultAmendment
 from results.selectors import Audience, entry_is_pending, results_visible
-from results.services import result_hold, result_unhold, results_release_due
+from results.services import HOLD_REASON_REQUIRED, result_hold, result_unhold, results_release_due
 from results.tests.factories import FCE_SCORES, account_for
 
 pytestmark = pytest.mark.django_db
@@ -189,8 +189,9 @@ def test_hold_hides_a_result_and_release_again_shows_it() -> None:
     result = Result.objects.get()
     audience = Audience.candidate(account.pk)
 
-    with pytest.raises(ValidationError, match="Say why"):
+    with pytest.raises(ValidationError) as refused:
         result_hold(result=result, actor=None, reason="")
+    assert refused.value.messages == [HOLD_REASON_REQUIRED]
     result_hold(result=result, actor=None, reason="malpractice investigation")
     assert not results_visible(audience=audience).exists()
     assert results_release_due() == 0

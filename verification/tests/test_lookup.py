@@ -12,10 +12,9 @@ from django.utils import timezone
 from accounts.models import AuthFailure
 from centres.models import Entry
 from centres.selectors import entries_with_details
-from centres.tests.factories import DEFAULT_SECRET, EntryFactory
+from centres.tests.factories import DEFAULT_SECRET, CentreFactory, EntryFactory, ExamSessionFactory
 from results.models import Result
-from results.selectors import entry_is_pending
-from results.tests.factories import result_for
+from results.tests.factories import UK, result_for
 from verification import selectors
 from verification.models import Verification
 from verification.selectors import NOT_YET_RELEASED, PENDING, EntryFacts, entry_facts_matching_secret, entry_verified
@@ -86,22 +85,50 @@ def test_an_unknown_id_is_compared_with_a_dummy_hash_like_a_wrong_secret() -> No
     assert dummy.split("$")[0] == entry.secret_hash.split("$")[0], "the dummy is a hash of the same kind"
 
 
-def test_the_lookup_gives_the_facts_of_the_loaded_entry() -> None:
-    entry = EntryFactory(candidate_id="SIR094701")
+def test_the_lookup_gives_the_facts_of_the_entry() -> None:
+    results_by = dt.datetime(2026, 7, 31, 23, 59, tzinfo=UK)
+    entry = EntryFactory(
+        candidate_id="SIR094701",
+        person__first_name="Ana",
+        person__last_name="López García",
+        person__centre=CentreFactory(number="GB777", name="Escuela Sol"),
+        session=ExamSessionFactory(
+            date=dt.date(2026, 6, 13), window_start=dt.datetime(2026, 7, 18, tzinfo=UK), window_end=results_by
+        ),
+    )
 
     found = entry_facts_matching_secret(candidate_id=" sir094701 ", secret_number=DEFAULT_SECRET)
 
-    assert found == EntryFacts.of(entries_with_details().get(pk=entry.pk))
+    assert found == EntryFacts(
+        entry_id=entry.pk,
+        candidate_id="SIR094701",
+        candidate_name="Ana López García",
+        exam_code="FCE",
+        exam_name="B2 First",
+        verifiable=True,
+        session_date=dt.date(2026, 6, 13),
+        results_by=results_by,
+        centre_name="Escuela Sol",
+        family="scale",
+        ums_max_total=None,
+    )
 
 
-@pytest.mark.parametrize("offset", [dt.timedelta(microseconds=-1), dt.timedelta(0), dt.timedelta(microseconds=1)])
-def test_pending_follows_the_results_selector_at_the_windows_end(offset: dt.timedelta) -> None:
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [
+        (dt.timedelta(microseconds=-1), NOT_YET_RELEASED),
+        (dt.timedelta(0), NOT_YET_RELEASED),
+        (dt.timedelta(microseconds=1), PENDING),
+    ],
+)
+def test_pending_starts_just_after_the_windows_end(offset: dt.timedelta, expected: str) -> None:
     entry = entries_with_details().get(pk=pending_entry().pk)
     moment = entry.session.window_end + offset
 
     status = entry_verified(entry=EntryFacts.of(entry), now=moment).results[0].status
 
-    assert status == (PENDING if entry_is_pending(entry=entry, now=moment) else NOT_YET_RELEASED)
+    assert status == expected
 
 
 def test_several_entries_are_read_in_one_query(django_assert_num_queries: Any) -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.guard import guard_check
+from accounts.guard import GuardFailure, GuardRefusal, guard_check
 from accounts.models import AuditEvent
 from centres.models import EntryImport, StaffMember
 from centres.selectors import entry_matching_secret
@@ -92,18 +92,22 @@ def test_login_needs_password_and_current_totp_code() -> None:
     device = TOTPDevice.objects.create(user=member.user, name="phone", confirmed=True)
     email = member.user.email
 
-    no_code = Client().post("/centre/login/", {"email": email, "password": STAFF_PASSWORD, "otp_token": "000000"})
-    wrong_pw = Client().post(
+    without_code, with_wrong_password = Client(), Client()
+    no_code = without_code.post("/centre/login/", {"email": email, "password": STAFF_PASSWORD, "otp_token": "000000"})
+    wrong_pw = with_wrong_password.post(
         "/centre/login/", {"email": email, "password": "nope-nope-1", "otp_token": _code(member.user)}
     )
     assert no_code.status_code == wrong_pw.status_code == 200
     assert "do not match a centre account" in no_code.content.decode()
-    assert "_auth_user_id" not in Client().session
+    for refused in (without_code, with_wrong_password):
+        assert "_auth_user_id" not in refused.session
+        assert refused.get("/centre/")["Location"].startswith("/centre/login/")
     device.throttle_reset()  # django-otp slows a device down after a wrong code; the test need not wait
 
     client = Client()
     ok = client.post("/centre/login/", {"email": email, "password": STAFF_PASSWORD, "otp_token": _code(member.user)})
     assert ok.status_code == 302 and ok["Location"] == "/centre/"
+    assert client.session["_auth_user_id"] == str(member.user.pk)
     assert client.get("/centre/").status_code == 200
 
 
@@ -148,11 +152,23 @@ def test_reissue_kills_the_old_secret_at_once_and_is_audited() -> None:
 def test_reissue_lifts_a_lockout_of_the_secret_number() -> None:
     client, member = _staff_client()
     entry = EntryFactory(person__centre=member.centre)
+    failures = []
     for _ in range(5):
-        with pytest.raises(Exception):  # noqa: B017, PT011 - GuardFailure, then locked
+        with pytest.raises(GuardFailure) as failed:
             guard_check(
                 kind="secret", identifier=entry.candidate_id, ip="203.0.113.9", purpose="verify", verify=lambda _: None
             )
+        failures.append(failed.value.retry_after)
+    assert failures == [0, 0, 0, 0, 15 * 60]  # the fifth wrong try locks the Candidate ID for 15 minutes
+    with pytest.raises(GuardRefusal) as locked:
+        guard_check(
+            kind="secret",
+            identifier=entry.candidate_id,
+            ip="203.0.113.9",
+            purpose="verify",
+            verify=lambda cid: entry_matching_secret(candidate_id=cid, secret_number=DEFAULT_SECRET),
+        )
+    assert locked.value.reason == "locked"  # even the right secret number is refused now
 
     client.post(f"/centre/entries/{entry.public_id}/reissue/", {"reason": "locked out"})
     page = client.get(f"/centre/entries/{entry.public_id}/").content.decode()
