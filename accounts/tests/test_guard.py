@@ -31,7 +31,7 @@ from accounts.models import AuthFailure, CredentialLock, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from centres.selectors import entry_matching_secret
 from centres.tests.factories import DEFAULT_SECRET, EntryFactory
-from conftest import wait_until
+from conftest import close_thread_connections, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -363,7 +363,7 @@ def test_concurrent_failures_are_all_counted_and_no_more_than_five_are_compared(
         except GuardRefusal as error:
             answers.append(error.reason)
         finally:
-            connection.close()
+            close_thread_connections()
 
     threads = [threading.Thread(target=attack, args=(n,)) for n in range(10)]
     for thread in threads:
@@ -393,7 +393,7 @@ def test_a_reset_waits_for_a_try_in_progress_so_its_failure_cannot_undo_the_rese
         except GuardFailure:
             pass
         finally:
-            connection.close()
+            close_thread_connections()
 
     reset_backend: list[int] = []
 
@@ -401,8 +401,10 @@ def test_a_reset_waits_for_a_try_in_progress_so_its_failure_cannot_undo_the_rese
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             reset_backend.append(cursor.fetchone()[0])
-        guard_reset(kind="secret", identifier=KNOWN_ID)
-        connection.close()
+        try:
+            guard_reset(kind="secret", identifier=KNOWN_ID)
+        finally:
+            close_thread_connections()
 
     def reset_waits_on_a_lock() -> bool:
         if not reset_backend:
