@@ -6,9 +6,7 @@ the ones a spreadsheet shows: the header is line 1. Lookups are set-based (a few
 per row) and rows are written with ``bulk_create`` in batches, so files of 10 000+ rows are fine.
 """
 
-import csv
 import datetime as dt
-import io
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -36,6 +34,7 @@ from results_portal.csvimport import (
     error_text,
     read_records,
 )
+from results_portal.downloads import csv_text
 
 from .models import Candidate, Centre, Entry
 from .services import candidate_id_generate, secret_number_generate, secret_number_hash
@@ -573,11 +572,9 @@ def _entries_write(*, rows: list[_EntryRow], tracker: Progress) -> list[IssuedEn
 
 def issued_csv(issued: Sequence[IssuedEntry]) -> str:
     """Return the issued-entries CSV (``ISSUED_COLUMNS``): the only copy of the secret numbers in clear."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(ISSUED_COLUMNS)
-    for entry in issued:
-        writer.writerow(
+    return csv_text(
+        header=ISSUED_COLUMNS,
+        rows=(
             [
                 entry.candidate_id,
                 entry.secret_number,
@@ -589,5 +586,6 @@ def issued_csv(issued: Sequence[IssuedEntry]) -> str:
                 entry.centre_number,
                 entry.results_by.isoformat(),
             ]
-        )
-    return buffer.getvalue()
+            for entry in issued
+        ),
+    )

@@ -25,6 +25,7 @@ from django.utils.crypto import salted_hmac
 
 from centres.models import Centre, CertificationEntry, Entry, UnitEntry
 from exams.models import Exam, ExamSession
+from results_portal.downloads import BOM, csv_text
 
 from .centre_reports import PENDING_GRADE, series_results
 
@@ -70,14 +71,6 @@ def edi_series_code(series: ExamSession) -> str:
     return f"{series.date:%Y-%m}"
 
 
-def _text(header: list[str], rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def edi_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) -> tuple[str, str]:
     """Return the unit file and the qualification file of a centre's series as the centre may see them at ``now``.
 
@@ -87,13 +80,13 @@ def edi_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) ->
     """
     exam = series.exam
     code = edi_series_code(series)
-    unit_rows: list[list[str]] = []
-    qualification_rows: list[list[str]] = []
+    unit_rows: list[list[object]] = []
+    qualification_rows: list[list[object]] = []
     for student in series_results(centre=centre, restricted=True, series=series, now=now):
         if not student.released:
             continue
         entry, person = student.entry, student.entry.person
-        who = [
+        who: list[object] = [
             centre.number,
             entry.candidate_id,
             person.last_name,
@@ -102,20 +95,24 @@ def edi_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) ->
         ]
         for line in student.units:
             score = line.score
+            ums_max = line.unit.ums_max or ""
             if score is None:
-                marks = ["", "", str(line.unit.ums_max or ""), PENDING_GRADE, STATUS_PENDING]
+                marks: list[object] = ["", "", ums_max, PENDING_GRADE, STATUS_PENDING]
             else:
-                ums = "" if score.ums is None else str(score.ums)
-                marks = [str(score.score), ums, str(line.unit.ums_max or ""), score.unit_grade, STATUS_RESULT]
+                ums = "" if score.ums is None else score.ums
+                marks = [score.score, ums, ums_max, score.unit_grade, STATUS_RESULT]
             unit_rows.append([*who, exam.code, code, line.unit.code, *marks])
         if student.certification is not None:
             if student.qualification_grade:
-                total = "" if student.total_ums is None else str(student.total_ums)
-                outcome = [total, str(exam.ums_max_total or ""), student.qualification_grade, STATUS_RESULT]
+                total = "" if student.total_ums is None else student.total_ums
+                outcome: list[object] = [total, exam.ums_max_total or "", student.qualification_grade, STATUS_RESULT]
             else:
-                outcome = ["", str(exam.ums_max_total or ""), PENDING_GRADE, STATUS_PENDING]
+                outcome = ["", exam.ums_max_total or "", PENDING_GRADE, STATUS_PENDING]
             qualification_rows.append([*who, exam.code, code, *outcome])
-    return _text(UNIT_COLUMNS, unit_rows), _text(QUALIFICATION_COLUMNS, qualification_rows)
+    return (
+        csv_text(header=UNIT_COLUMNS, rows=unit_rows),
+        csv_text(header=QUALIFICATION_COLUMNS, rows=qualification_rows),
+    )
 
 
 # --- Reading the files back -------------------------------------------------------------------------------
@@ -165,7 +162,7 @@ _NUMBERS = {"raw_mark", "ums", "ums_max", "total_ums", "ums_max_total"}
 
 
 def _records(*, name: str, text: str, columns: list[str]) -> list[dict[str, Any]]:
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    reader = csv.reader(io.StringIO(text.removeprefix(BOM), newline=""))
     header = next(reader, None)
     if header != columns:
         raise EdiFormatError(f"{name} file, line 1: the header must be {','.join(columns)}")

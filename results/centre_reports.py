@@ -352,8 +352,11 @@ SPECIAL_CONSIDERATION_COLUMNS = [
 
 def special_consideration_rows(
     *, centre: Centre, restricted: bool, series: ExamSession, now: dt.datetime
-) -> list[list[str]]:
-    """Return one row per visible unit result where special consideration was applied or absence calculated."""
+) -> list[list[object]]:
+    """Return one row per visible unit result where special consideration was applied or absence calculated.
+
+    Marks are numbers (``csv_text`` writes them as numbers, never prefixed as text).
+    """
     rows = []
     for student in series_results(centre=centre, restricted=restricted, series=series, now=now):
         entry = student.entry
@@ -373,10 +376,10 @@ def special_consideration_rows(
                     series.exam.code,
                     series_label(series),
                     unit.code,
-                    str(score.score),
-                    "" if score.ums is None else str(score.ums),
-                    "" if score.consideration_tariff is None else str(score.consideration_tariff),
-                    str(score.consideration_marks),
+                    score.score,
+                    "" if score.ums is None else score.ums,
+                    "" if score.consideration_tariff is None else score.consideration_tariff,
+                    score.consideration_marks,
                     "yes" if score.calculated_for_absence else "no",
                 ]
             )

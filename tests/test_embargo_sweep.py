@@ -96,7 +96,7 @@ def _seen(world: dict[str, Any]) -> dict[str, bool]:
         "centre entry": "Print a paper copy" in centre.get(f"/centre/entries/{entry.public_id}/").content.decode(),
         "centre paper copy": centre.get(f"/centre/entries/{entry.public_id}/results/").status_code == 200,
     }
-    rows = list(csv.DictReader(io.StringIO(centre.get("/centre/results.csv").content.decode())))
+    rows = list(csv.DictReader(io.StringIO(centre.get("/centre/results.csv").content.decode("utf-8-sig"))))
     seen["centre csv"] = any(row["result"] == GRADE or row["reading"] for row in rows)
     form = anonymous.post("/verify/", {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET})
     seen["verify form"] = GRADE in form.content.decode()

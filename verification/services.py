@@ -6,10 +6,8 @@ organisation's ``allowance`` when an organisation is known; every successful loo
 ``Verification`` row, which the candidate sees. Error texts are constants the views and tests reuse.
 """
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import ipaddress
 import json
 import math
@@ -39,6 +37,7 @@ from accounts.services import audit_record
 from candidates.models import CandidateAccount
 from centres.models import Entry
 from results_portal.csvimport import ImportRejected, RowError, error_text, read_records
+from results_portal.downloads import csv_text
 
 from . import tasks
 from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
@@ -104,8 +103,6 @@ CONFIRM_SALT = "verification.organisation-confirm"
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 API_KEY_PREFIX = "rpv_"
 UK = ZoneInfo("Europe/London")
-# Characters a spreadsheet reads as the start of a formula (CSV injection, OWASP).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def bulk_max_rows() -> int:
@@ -517,12 +514,7 @@ def bulk_create(*, organisation: VerifierOrganisation, filename: str, text: str,
     return job
 
 
-def _spreadsheet_safe(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _bulk_row(candidate_id: str, status: str, verified: VerifiedEntry | None) -> list[str]:
+def _bulk_row(candidate_id: str, status: str, verified: VerifiedEntry | None) -> list[object]:
     row: dict[str, object] = {"candidate_id": candidate_id, "status": status}
     if verified is not None:
         row["name"] = verified.candidate_name
@@ -538,16 +530,12 @@ def _bulk_row(candidate_id: str, status: str, verified: VerifiedEntry | None) ->
             row.update({component.code: component.score for component in facts.components})
         else:
             row["status"] = BULK_NOT_VERIFIABLE
-    return [_spreadsheet_safe(row.get(column)) for column in BULK_OUTPUT_COLUMNS]
+    return [row.get(column) for column in BULK_OUTPUT_COLUMNS]
 
 
-def bulk_output_csv(rows: Sequence[list[str]]) -> str:
-    """Return the results CSV of a bulk check: a header and one line per input row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(BULK_OUTPUT_COLUMNS)
-    writer.writerows(rows)
-    return buffer.getvalue()
+def bulk_output_csv(rows: Sequence[Sequence[object]]) -> str:
+    """Return the results CSV of a bulk check: a header and one line per input row (``csv_text``)."""
+    return csv_text(header=BULK_OUTPUT_COLUMNS, rows=rows)
 
 
 def bulk_check(
@@ -601,7 +589,7 @@ def bulk_check(
     for index, (candidate_id, _secret) in enumerate(rows):
         entry = matched.get(index)
         lines.append(_bulk_row(candidate_id, statuses[index], verified[entry.entry_id] if entry is not None else None))
-    counts = Counter(line[1] for line in lines)
+    counts = Counter(str(line[1]) for line in lines)
     return bulk_output_csv(lines), dict(counts)
 
 

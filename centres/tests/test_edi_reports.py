@@ -69,7 +69,10 @@ def test_files_hold_nothing_at_midnight_and_everything_at_00_01(world: World) ->
     at_midnight = edi_files_build(centre=world.centre, series=world.june, now=MIDNIGHT)
     at_release = edi_files_parse(*edi_files_build(centre=world.centre, series=world.june, now=CENTRE_RELEASE))
 
-    assert at_midnight == (",".join(UNIT_COLUMNS) + "\r\n", ",".join(QUALIFICATION_COLUMNS) + "\r\n")
+    assert at_midnight == (
+        "\ufeff" + ",".join(UNIT_COLUMNS) + "\r\n",
+        "\ufeff" + ",".join(QUALIFICATION_COLUMNS) + "\r\n",
+    )
     assert len(at_release.units) == 3 and len(at_release.qualifications) == 1
 
 
@@ -243,10 +246,10 @@ def test_special_consideration_report(world: World, at: Callable[[dt.datetime], 
     results_import(text=text, now=BEFORE_RESULTS)
 
     at(MIDNIGHT)
-    embargoed = list(csv.reader(io.StringIO(world.client.get(url("special", world)).content.decode())))
+    embargoed = list(csv.reader(io.StringIO(world.client.get(url("special", world)).content.decode("utf-8-sig"))))
     at(RESULTS_WEEK)
     response = world.client.get(url("special", world))
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
     assert embargoed == [SPECIAL_CONSIDERATION_COLUMNS]
     assert response["Content-Disposition"].endswith(f'special-consideration-{world.centre.number}-ANBUS-2026-06.csv"')

@@ -56,7 +56,7 @@ def test_import_entries_writes_the_issued_file_beside_the_input(tmp_path: Path, 
         "Keep this file safe: it holds the secret numbers, which are not stored anywhere else.",
     ]
     assert stderr == ""
-    with issued_path.open(encoding="utf-8", newline="") as handle:
+    with issued_path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         assert reader.fieldnames == list(ISSUED_COLUMNS)
         rows = list(reader)

@@ -27,7 +27,7 @@ def _upload(client: Client, text: str, name: str = "applicants.csv") -> Any:
 
 
 def _rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 def test_mixed_rows_give_one_line_each_in_the_sealed_output(org_client: Client) -> None:

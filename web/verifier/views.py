@@ -31,6 +31,7 @@ from certificates import selectors as document_selectors
 from certificates.models import Document
 from exams.models import Exam
 from results_portal.csvimport import ImportRejected
+from results_portal.downloads import csv_file_response
 from verification import credentials, selectors, services, tasks
 from verification.models import BulkVerification, Verification, VerifierOrganisation
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
@@ -402,8 +403,5 @@ def bulk_download(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     output = services.bulk_output(job=job)
     if output is None:
         raise Http404("These results have been deleted.")
-    response = HttpResponse(output, content_type="text/csv; charset=utf-8")
     name = job.filename.removesuffix(".csv") or "bulk"
-    response["Content-Disposition"] = f'attachment; filename="{name}.verified.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_file_response(text=output, filename=f"{name}.verified.csv")

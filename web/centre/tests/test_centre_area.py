@@ -217,7 +217,7 @@ def test_import_page_imports_and_offers_the_downloads() -> None:
     assert status["finished"] is True and status["percent"] == 100
     page = client.get(f"/centre/imports/{job.public_id}/").content.decode()
     assert "3 entries imported" in page and "<progress" in page
-    csv_text = client.get(f"/centre/imports/{job.public_id}/issued.csv").content.decode()
+    csv_text = client.get(f"/centre/imports/{job.public_id}/issued.csv").content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("candidate_id,secret_number,")
     assert len(csv_text.splitlines()) == 4
     pdf = client.get(f"/centre/imports/{job.public_id}/confirmations.pdf")
@@ -252,7 +252,12 @@ def test_issued_secret_numbers_are_sealed_at_rest_and_purged_after_a_day() -> No
     upload.name = "one.csv"
     client.post("/centre/imports/", {"file": upload})
     job = EntryImport.objects.get()
-    secret = client.get(f"/centre/imports/{job.public_id}/issued.csv").content.decode().splitlines()[1].split(",")[1]
+    secret = (
+        client.get(f"/centre/imports/{job.public_id}/issued.csv")
+        .content.decode("utf-8-sig")
+        .splitlines()[1]
+        .split(",")[1]
+    )
 
     assert secret not in job.issued_sealed and "Ana" not in job.issued_sealed
     EntryImport.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(hours=25))

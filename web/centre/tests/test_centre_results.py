@@ -25,7 +25,7 @@ def _client() -> tuple[Client, Any]:
 def _rows(client: Client, **params: str) -> list[dict[str, str]]:
     response = client.get("/centre/results.csv", params)
     assert response.status_code == 200
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_results_appear_only_from_their_release_instant() -> None:

@@ -40,7 +40,7 @@ from exams.models import ExamSession
 from grading.scale import FIVE_SKILLS as SKILLS
 from results.presentation import grade_display, overall_display, result_view, scale_of
 from results.selectors import entry_is_pending, results_visible_by_entry
-from results_portal.downloads import csv_response
+from results_portal.downloads import csv_file_response, csv_response
 from web.centre.access import centre_staff_required, request_audience, request_centre
 from web.centre.forms import (
     CandidateSearchForm,
@@ -367,9 +367,10 @@ def import_issued_csv(request: HttpRequest, public_id: str) -> HttpResponse:
     job = _own_import(request, public_id)
     if not job.issued_sealed:
         raise Http404("No issued details to download.")
-    response = HttpResponse(issued_csv(tasks.issued_unseal(job.issued_sealed)), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{job.filename.removesuffix(".csv")}.issued.csv"'
-    return response
+    return csv_file_response(
+        text=issued_csv(tasks.issued_unseal(job.issued_sealed)),
+        filename=f"{job.filename.removesuffix('.csv')}.issued.csv",
+    )
 
 
 @centre_staff_required

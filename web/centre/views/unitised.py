@@ -30,7 +30,7 @@ from exams.models import Component, Exam, ExamSession
 from exams.selectors import series_label
 from results import centre_files, centre_reports
 from results.release import centre_opening
-from results_portal.downloads import csv_response
+from results_portal.downloads import csv_file_response, csv_response
 from web.centre.access import centre_staff_required, request_centre, request_restricted
 from web.centre.forms import MissingResultForm, UnitEntriesForm
 
@@ -304,11 +304,8 @@ def unitised_edi_download(request: HttpRequest, series_id: str, kind: str) -> Ht
     stored = centre_files.edi_files_latest(centre=centre, series=series).get(kind)
     if stored is None:
         raise Http404("The file has not been made yet.")
-    response = HttpResponse(centre_files.edi_file_read(stored), content_type="text/csv; charset=utf-8")
     filename = f"edi-{centre.number}-{series.exam.code}-{series.date:%Y-%m}-{kind}-{stored.day.isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_file_response(text=centre_files.edi_file_read(stored), filename=filename)
 
 
 # --- Missing and incomplete results (MIR) -------------------------------------------------------------------

@@ -31,7 +31,7 @@ def test_counts_per_grade_with_small_cells_hidden(client: Client, django_assert_
     assert "fewer than 10" in html and "<td>3</td>" not in html
     assert "not shown" in html  # the total would give the hidden cell away
     assert 'role="img"' in html
-    rows = client.get("/statistics/grade-statistics.csv").content.decode().splitlines()
+    rows = client.get("/statistics/grade-statistics.csv").content.decode("utf-8-sig").splitlines()
     assert rows[0] == "exam_code,exam_name,year,result,cefr_level,candidates"
     assert any(r.endswith(",Grade B,B2,12") for r in rows)
     assert any(r.endswith(",Grade A,C1,<10") for r in rows)
