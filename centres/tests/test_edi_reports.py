@@ -41,6 +41,7 @@ from results.imports import results_import
 from results.models import ComponentScore, Result
 from results.services import result_hold
 from results.tests.factories import UK
+from results_portal.tests.formula_cells import BOM_BYTES, FORMULA_CELLS
 
 pytestmark = pytest.mark.django_db
 
@@ -206,6 +207,30 @@ def test_the_centre_downloads_the_latest_files_never_before_00_01(
     assert default_storage.exists(edi_files_latest(centre=world.centre, series=world.june)["unit"].path)
 
 
+@pytest.mark.parametrize(("surname", "cell"), FORMULA_CELLS)
+def test_the_edi_files_neutralise_a_name_that_is_a_formula(
+    world: World, at: Callable[[dt.datetime], None], surname: str, cell: str
+) -> None:
+    cashed_in(world)
+    world.second.person.last_name = surname
+    world.second.person.save()
+    edi_files_regenerate_all(now=CENTRE_RELEASE)
+    at(RESULTS_WEEK)
+
+    unit = world.client.get(url("edi_unit", world))
+    qualification = world.client.get(url("edi_unit", world).replace("unit.csv", "qualification.csv"))
+
+    assert unit.content.startswith(BOM_BYTES) and qualification.content.startswith(BOM_BYTES)
+    units = list(csv.DictReader(io.StringIO(unit.content.decode("utf-8-sig"), newline="")))
+    qualifications = list(csv.DictReader(io.StringIO(qualification.content.decode("utf-8-sig"), newline="")))
+    assert [(r["unit_code"], r["surname"], r["raw_mark"]) for r in units] == [
+        ("F240", cell, "45"),
+        ("F241", cell, "8"),
+        ("F242", cell, "30"),
+    ]
+    assert [(r["surname"], r["status"]) for r in qualifications] == [(cell, "R")]
+
+
 # --- Reports ------------------------------------------------------------------------------------------------------
 def test_cumulative_report_lists_every_series_and_marks_the_counted_units(
     world: World, at: Callable[[dt.datetime], None]
@@ -261,6 +286,24 @@ def test_special_consideration_report(world: World, at: Callable[[dt.datetime], 
         (other.candidate_id, "F243", "", "0", "yes"),
     ]
     assert {r["series"] for r in rows} == {"June 2026"}
+
+
+@pytest.mark.parametrize(("surname", "cell"), FORMULA_CELLS)
+def test_special_consideration_csv_neutralises_a_name_that_is_a_formula(
+    world: World, at: Callable[[dt.datetime], None], surname: str, cell: str
+) -> None:
+    other = student(world, ["F240"], person__last_name=surname)
+    text = csv_rows([(other, "F240", 30)], extra="consideration_tariff,consideration_marks,absent")
+    results_import(text=text.replace(",F240,30\n", ",F240,30,2.5,1,no\n"), now=BEFORE_RESULTS)
+    at(RESULTS_WEEK)
+
+    response = world.client.get(url("special", world))
+
+    assert response.content.startswith(BOM_BYTES)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert [
+        (r["candidate_id"], r["surname"], r["raw_mark"], r["tariff_percent"], r["marks_awarded"]) for r in rows
+    ] == [(other.candidate_id, cell, "30", "2.5", "1")]
 
 
 def test_grade_boundaries_report(world: World, at: Callable[[dt.datetime], None]) -> None:

@@ -14,6 +14,7 @@ from centres.services import secret_number_matches
 from centres.tests.factories import CentreFactory, ExamSessionFactory, csv_text, entry_row
 from exams.models import Exam, ExamSession
 from exams.selectors import session_results_by
+from results_portal.tests.formula_cells import BOM_BYTES
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,39 @@ def test_import_entries_writes_the_issued_file_beside_the_input(tmp_path: Path, 
         )
     assert rows[0]["first_name"] == "Ana"
     assert stat.S_IMODE(issued_path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("surname", "cell"),
+    [
+        pytest.param('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")', id="equals"),
+        pytest.param("+1", "'+1", id="plus"),
+        pytest.param("-2+3", "'-2+3", id="minus"),
+        pytest.param("@SUM(A1)", "'@SUM(A1)", id="at"),
+        # The import trims the spaces, tabs and line breaks around every value, so these reach the file as "x".
+        pytest.param("\tx", "x", id="tab"),
+        pytest.param("\rx", "x", id="carriage-return"),
+    ],
+)
+def test_import_entries_writes_a_name_that_is_a_formula_neutralised(
+    tmp_path: Path, session: ExamSession, surname: str, cell: str
+) -> None:
+    row = entry_row(candidate_id="SIR094701", first_name="Ana", last_name=surname)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # CRLF line ends, so a carriage return inside a value is quoted
+    writer.writerows([ENTRY_COLUMNS, [row[column] for column in ENTRY_COLUMNS]])
+    source = tmp_path / "entries.csv"
+    source.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+
+    run("import_entries", str(source))
+
+    issued_path = tmp_path / "entries.issued.csv"
+    assert issued_path.read_bytes().startswith(BOM_BYTES)
+    with issued_path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == list(ISSUED_COLUMNS)
+    assert [(row[0], row[2], row[3]) for row in rows[1:]] == [("SIR094701", "Ana", cell)]
+    assert Entry.objects.get().person.last_name == surname.strip()
 
 
 def test_import_entries_reads_an_excel_file_with_bom(tmp_path: Path, session: ExamSession) -> None:

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from centres.tests.factories import DEFAULT_SECRET
+from results_portal.tests.formula_cells import BOM_BYTES, FORMULA_CELLS
 from verification import services, tasks
 from verification.models import BulkVerification, Verification
 from verification.services import BULK_OUTPUT_COLUMNS, bulk_verifications_purge
@@ -197,15 +198,19 @@ def test_results_are_purged_after_seven_days(org_client: Client) -> None:
     assert "were deleted" in org_client.get(f"/verify/organisations/bulk/{job.public_id}/").content.decode()
 
 
-def test_a_name_that_looks_like_a_formula_is_neutralised(org_client: Client) -> None:
-    entry = released_entry()
-    entry.person.first_name = "=HYPERLINK(1)"
-    entry.person.save()
+@pytest.mark.parametrize(("first_name", "cell"), FORMULA_CELLS)
+def test_a_name_that_looks_like_a_formula_is_neutralised(org_client: Client, first_name: str, cell: str) -> None:
+    entry = released_entry(person__first_name=first_name, person__last_name="Smith")
 
     _upload(org_client, f"candidate_id,secret_number\n{entry.candidate_id},{DEFAULT_SECRET}\n")
+    job = BulkVerification.objects.get()
+    download = org_client.get(f"/verify/organisations/bulk/{job.public_id}/results.csv")
 
-    rows = _rows(services.bulk_output(job=BulkVerification.objects.get()) or "")
-    assert rows[0]["name"].startswith("'=HYPERLINK")
+    assert download.content.startswith(BOM_BYTES)
+    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"), newline="")))
+    assert [(r["candidate_id"], r["status"], r["name"]) for r in rows] == [
+        (entry.candidate_id, "verified", cell + " Smith")
+    ]
 
 
 def test_a_failing_task_marks_the_check_failed(org_client: Client, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,8 +1,10 @@
 """The centre area: 2FA on every URL, one centre never sees another's data, reissue, import with progress."""
 
+import csv
 import datetime as dt
 import io
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -15,13 +17,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.guard import GuardFailure, GuardRefusal, guard_check
 from accounts.models import AuditEvent
+from centres.imports import IssuedEntry
 from centres.models import EntryImport, StaffMember
 from centres.selectors import entry_matching_secret
 from centres.services import secret_number_matches, staff_invite
-from centres.tasks import entry_imports_purge
+from centres.tasks import entry_imports_purge, issued_seal
 from centres.tests.factories import DEFAULT_SECRET, CentreFactory, EntryFactory, StaffMemberFactory
 from conftest import CommittingClient, otp_login
 from exams.models import Exam, ExamSession
+from results_portal.tests.formula_cells import BOM_BYTES, FORMULA_CELLS
 
 pytestmark = pytest.mark.django_db
 
@@ -243,6 +247,45 @@ def test_import_page_lists_every_bad_line_and_writes_nothing() -> None:
     assert "line 2, column date_of_birth" in page
     assert "nothing was imported" in page
     assert client.get(f"/centre/imports/{job.public_id}/issued.csv").status_code == 404
+
+
+@pytest.mark.parametrize(("surname", "cell"), FORMULA_CELLS)
+def test_issued_csv_neutralises_a_name_that_is_a_formula(surname: str, cell: str) -> None:
+    client, member = _staff_client()
+    job = _job(member.centre, member.user)
+    issued = IssuedEntry(
+        candidate_id="SIR094701",
+        secret_number="0042",
+        first_name="Ana",
+        last_name=surname,
+        exam_code="PET",
+        session_date=dt.date(2027, 3, 13),
+        mode="paper",
+        centre_number=member.centre.number,
+        results_by=dt.date(2027, 4, 30),
+        exam_name="B1 Preliminary",
+        mode_label="Paper-based",
+        centre_name="A centre",
+        public_id=uuid.UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    EntryImport.objects.filter(pk=job.pk).update(status=EntryImport.Status.DONE, issued_sealed=issued_seal([issued]))
+
+    response = client.get(f"/centre/imports/{job.public_id}/issued.csv")
+
+    assert response.content.startswith(BOM_BYTES)
+    assert response["Content-Disposition"] == 'attachment; filename="x.issued.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert rows[1] == [
+        "SIR094701",
+        "0042",
+        "Ana",
+        cell,
+        "PET",
+        "2027-03-13",
+        "paper",
+        member.centre.number,
+        "2027-04-30",
+    ]
 
 
 def test_issued_secret_numbers_are_sealed_at_rest_and_purged_after_a_day() -> None:

@@ -13,6 +13,7 @@ from centres.tests.factories import EntryFactory, ExamSessionFactory, StaffMembe
 from conftest import otp_login
 from results.models import Result
 from results.tests.factories import result_for
+from results_portal.tests.formula_cells import BOM_BYTES, FORMULA_CELLS
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +80,16 @@ def test_results_page_query_count_is_constant(django_assert_max_num_queries: Any
 
     with django_assert_max_num_queries(10):
         assert client.get("/centre/results/").status_code == 200
+
+
+@pytest.mark.parametrize(("surname", "cell"), FORMULA_CELLS)
+def test_results_csv_neutralises_a_name_that_is_a_formula(surname: str, cell: str) -> None:
+    client, member = _client()
+    entry = EntryFactory(person__centre=member.centre, person__last_name=surname)
+    result_for(entry, released_at=timezone.now() - dt.timedelta(minutes=1))
+
+    response = client.get("/centre/results.csv")
+
+    assert response.content.startswith(BOM_BYTES)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert [(r["candidate_id"], r["last_name"], r["reading"]) for r in rows] == [(entry.candidate_id, cell, "176")]

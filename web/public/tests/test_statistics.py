@@ -1,6 +1,8 @@
 """Public grade statistics: released sessions only, small cells suppressed, chart and CSV."""
 
+import csv
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from django.utils import timezone
 from centres.tests.factories import EntryFactory, ExamSessionFactory
 from results.models import Result
 from results.tests.factories import result_for
+from results_portal.tests.formula_cells import BOM_BYTES, FORMULA_CELLS
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +53,19 @@ def test_sessions_still_releasing_and_held_results_are_left_out(client: Client) 
 
     assert "Grade C" not in html
     assert "<td>10</td>" in html
+
+
+@pytest.mark.parametrize(("exam_name", "cell"), FORMULA_CELLS)
+def test_statistics_csv_neutralises_an_exam_name_that_is_a_formula(client: Client, exam_name: str, cell: str) -> None:
+    closed = ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=90))
+    closed.exam.name = exam_name
+    closed.exam.save()
+    _results(closed, "Grade B", 12)
+
+    response = client.get("/statistics/grade-statistics.csv")
+
+    assert response.content.startswith(BOM_BYTES)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert [(r["exam_code"], r["exam_name"], r["result"], r["candidates"]) for r in rows] == [
+        ("FCE", cell, "Grade B", "12")
+    ]
