@@ -217,8 +217,10 @@ def test_the_same_exam_in_another_month_is_accepted(centre: Centre, session: Exa
 def test_issued_csv_has_the_contract_columns(centre: Centre, session: ExamSession) -> None:
     issued = entries_import(text=entries_text(entry_row(first_name="Ana", candidate_id="SIR094701")))
 
-    rows = list(csv.DictReader(io.StringIO(issued_csv(issued))))
+    text = issued_csv(issued)
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
 
+    assert text.startswith("\ufeffcandidate_id,secret_number,")
     assert list(rows[0]) == list(ISSUED_COLUMNS)
     assert rows == [
         {
