@@ -17,8 +17,10 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parent.parent
 THIS_FILE = Path(__file__).resolve().relative_to(ROOT).as_posix()
 DOMAIN = ROOT / "docs" / "domain.md"
-# Documents that live outside the repository and must never be cited from it.
-OUTSIDE_CITATIONS = (b"DESIGN.md", b"../shared", b"reference/0")
+# Documents that live outside the repository and must never be cited from it: the design notes and public
+# reference pages the project started from (the rules live in docs/domain.md instead). Spelled in pieces so that
+# this file does not cite them either.
+OUTSIDE_CITATIONS = tuple(part.encode() for part in ("DESIGN" + ".md", ".." + "/" + "shared", "reference" + "/0"))
 # ``docs/domain.md`` followed by its citations: ``§5``, ``§5.3``, ``§8 'Unitised qualifications (UMS)'``, joined
 # by commas, "and", "to" or "or".
 CITATION = re.compile(r"docs/domain\.md((?:\s*(?:,|and|to|or)?\s*§\d+(?:\.\d+)?(?: '[^'\n]*')?)+)")
