@@ -149,4 +149,26 @@ def smtp(smtp_server: SMTPServer, worker: WorkerProcess) -> Iterator[SMTPServer]
     """The SMTP server, accepting everything and with nothing received, for each test (the worker running)."""
     smtp_server.handler.reset()
     yield smtp_server
+    # The worker may still be finishing what the test set off (a retry, the next batch): the database is emptied
+    # after the test (TRUNCATE), which would deadlock with a task still holding rows. Wait until it is idle.
+    worker.wait_until(
+        lambda: _worker_idle(worker),
+        timeout=60,
+        what="the worker to finish the test's tasks before the database is emptied",
+    )
     smtp_server.handler.reset()
+
+
+def _worker_idle(worker: WorkerProcess) -> bool:
+    """Return whether no task waits in a queue, nor is held or run by the worker."""
+    queued = redis.Redis.from_url(celery_app.conf.broker_url)
+    try:
+        if any(queued.llen(queue) for queue in worker_queues()):
+            return False
+    finally:
+        queued.close()
+    inspect = celery_app.control.inspect(destination=[worker.hostname], timeout=1.0)
+    for held in (inspect.active(), inspect.reserved(), inspect.scheduled()):
+        if held is None or any(held.values()):
+            return False
+    return True
