@@ -4,16 +4,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address `make run` prints in emails, QR codes, share links and Confirmations of Entry: follows HOST and PORT.
+SITE_URL ?= http://$(HOST):$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The real Celery worker of tests/integration takes its tasks from here (never 0, never the cache's database).
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 
-# Debian packages the PDFs need (WeasyPrint's HarfBuzz subsetting, fonts) and the tests use (pdftoppm, and
+# Debian packages the PDFs need (WeasyPrint's HarfBuzz subsetting, fonts: DejaVu for Latin, Greek, Cyrillic and
+# Arabic, Noto CJK for Chinese names) and the tests use (pdftoppm, and
 # Chromium for the browser tests: Playwright drives Debian's build and never downloads one; zbarimg reads
 # the QR codes printed on certificates; gettext compiles and checks the translations; faketime runs the
 # suite again with the clock moved to a 29 February).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium \
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk poppler-utils chromium \
 	zbar-tools gettext faketime libfaketime
 
 .PHONY: run test test-browser test-integration lint lock python3-venv bench embargo-long services-check system-deps messages clean
@@ -43,10 +46,14 @@ lock: $(VENV)/.installed-dev
 	$(LOCK) -o requirements/run.txt pyproject.toml
 	$(LOCK) --extra dev -o requirements/dev.txt pyproject.toml
 
+# The scheduled jobs (release due, results files, document sweeps…) run beside the server in a process of
+# their own, reading the same table as Celery beat in production; stopping the server stops them too.
 run: $(VENV)/.installed-run
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py load_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	SITE_URL=$(SITE_URL) $(PY) manage.py load_demo
+	SITE_URL=$(SITE_URL) $(PY) manage.py run_schedule & scheduler=$$!; \
+		trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+		SITE_URL=$(SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Installs the Debian packages in $(1) that are missing when we are root on a Debian machine (ours and CI);
 # elsewhere it names them and stops.
