@@ -117,7 +117,9 @@ def _create_staff_users() -> None:
         officer = User.objects.create_user(
             username=DEMO_OFFICER_USERNAME, email=DEMO_OFFICER_USERNAME, password=DEMO_OFFICER_PASSWORD
         )
-        StaffMember.objects.create(user=officer, centre=Centre.objects.get(number="GB901"))
+        StaffMember.objects.create(
+            user=officer, centre=Centre.objects.get(number="GB901"), role=StaffMember.Role.EXAMS_OFFICER
+        )
         TOTPDevice.objects.create(user=officer, name="demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True)
 
 

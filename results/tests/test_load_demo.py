@@ -62,3 +62,14 @@ def test_load_demo_refuses_on_a_real_portal() -> None:
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("load_demo", stdout=StringIO())
     assert Centre.objects.count() == 0
+
+
+@override_settings(DEBUG=True)
+def test_the_demo_exams_officer_is_an_exams_officer() -> None:
+    """The README prints an exams officer: the role that manages staff and sees results before candidates."""
+    from centres.models import StaffMember
+
+    call_command("load_demo", stdout=StringIO())
+
+    officer = StaffMember.objects.get(user__email="officer@riverside.example")
+    assert (officer.centre.number, officer.role) == ("GB901", "exams_officer")
