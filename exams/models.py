@@ -77,6 +77,20 @@ class Component(models.Model):
     )
     mandatory = models.BooleanField(default=True, help_text="Units: every certification entry needs it.")
 
+    class UmsCap(models.TextChoices):
+        NONE = "", _("No cap: full UMS at full raw marks")
+        AS = "as", _("AS rule: full UMS from A + 2 × (A − B)")
+        A2 = "a2", _("A2 rule: full UMS from A* + (A* − A)")
+
+    ums_cap_rule = models.CharField(
+        "UMS cap",
+        max_length=2,
+        choices=UmsCap.choices,
+        default=UmsCap.NONE,
+        blank=True,
+        help_text="Units: the raw mark from which full UMS is given, worked out from the series' two top boundaries.",
+    )
+
     class Meta:
         ordering = ["exam", "order", "code"]
         constraints = [models.UniqueConstraint(fields=["exam", "code"], name="component_unique_code_per_exam")]

@@ -83,8 +83,8 @@ class ScaleExam:
 class ComponentScore:
     """One skill on the Statement of Results.
 
-    ``score`` is the score as imported, ``counted`` the score that enters the overall (capped at the top of
-    the exam's scale) and ``display`` what the candidate sees (a number, or ``below <minimum>``).
+    ``score`` is the score as imported, ``counted`` the score that enters the overall and ``display`` what the
+    candidate sees (a number, or ``below <minimum>``).
     """
 
     skill: str
@@ -235,11 +235,8 @@ def overall_score(*, scores: Mapping[str, int], skills: Sequence[str]) -> int:
 def _component(*, exam: ScaleExam, skill: str, score: int) -> tuple[ComponentScore, str | None]:
     label = SKILL_LABELS[skill]
     if score > exam.reported_max:
-        note = (
-            f"{label}: {score} is above the top of the {exam.name} scale ({exam.reported_max}); "
-            f"shown and counted as {exam.reported_max}"
-        )
-        return ComponentScore(skill, score, exam.reported_max, str(exam.reported_max)), note
+        # Refused, not capped: no public rule caps an impossible score, and a cap can change the result.
+        raise ValueError(f"{label} score {score} is above the top of the {exam.name} scale ({exam.reported_max})")
     if score < exam.reported_min:
         note = (
             f"{label}: {score} is below the reported range ({exam.reported_min}–{exam.reported_max}); "
@@ -280,8 +277,8 @@ def scale_result(*, exam_code: str, scores: Mapping[str, int]) -> ScaleResult:
     the mean of the skill scores rounded half up; the band containing it gives the result and the CEFR level
     on the certificate (compensatory: no skill is passed or failed on its own). Between the bottom of the
     reported range and the lowest band the result is Fail with the score shown; below the reported range no
-    score is reported. A skill score above the exam's maximum is capped at it; one below the minimum is shown
-    as ``below <minimum>`` but counts as it is (docs/decisions/0002-grading-rules.md).
+    score is reported. A skill score above the exam's maximum is refused (ValueError); one below the minimum is
+    shown as ``below <minimum>`` but counts as it is (docs/decisions/0002-grading-rules.md).
     """
     exam = scale_exam(exam_code)
     _check_skills(scores=scores, skills=exam.skills)

@@ -60,8 +60,37 @@ def _knots(*, raw_boundaries: Sequence[int], raw_max: int, ums_boundaries: Seque
     return knots
 
 
+CAP_RULES: dict[str, int] = {"as": 2, "a2": 1}
+
+
+def ums_cap(*, rule: str, raw_boundaries: Sequence[int], raw_max: int) -> int | None:
+    """Return the raw mark from which a unit earns full UMS under a legacy cap rule, or None without one.
+
+    Rule: docs/domain.md §8.3. The two top raw boundaries give the cap: ``top + 2 × (top − next)`` for the "as"
+    rule (AS units: A + 2 × (A − B)), ``top + (top − next)`` for "a2" (A2 units: A* + (A* − A)); never above the
+    raw maximum. An empty rule means no cap (full UMS only at full raw marks), as does a cap that would not be
+    above the top boundary.
+    """
+    if not rule:
+        return None
+    if rule not in CAP_RULES:
+        raise ValueError(f"unknown UMS cap rule {rule!r}: expected one of {', '.join(CAP_RULES)}")
+    raws = _boundaries(field="raw boundaries", values=raw_boundaries, strictly=False)
+    if len(raws) < 2:
+        raise ValueError("a UMS cap needs at least two raw boundaries")
+    top, below = raws[-1], raws[-2]
+    cap = min(top + CAP_RULES[rule] * (top - below), whole_number(field="raw maximum", value=raw_max))
+    return cap if cap > top else None  # top boundary on the maximum, or the two top boundaries equal: no cap
+
+
 def raw_to_ums(
-    *, raw: int, raw_boundaries: Sequence[int], raw_max: int, ums_boundaries: Sequence[int], ums_max: int
+    *,
+    raw: int,
+    raw_boundaries: Sequence[int],
+    raw_max: int,
+    ums_boundaries: Sequence[int],
+    ums_max: int,
+    cap: int | None = None,
 ) -> int:
     """Return the uniform mark for a raw mark: piecewise linear between the grade boundaries.
 
@@ -71,6 +100,9 @@ def raw_to_ums(
     one less than its UMS, so rounding never promotes a grade. Where raw boundaries are equal the higher
     UMS is awarded on reaching them; full raw marks always earn full UMS. Boundaries are ascending
     (pass, merit, distinction, ...), the same number of each; raw ones may repeat, UMS ones may not.
+
+    With a ``cap`` (§8.3, see ``ums_cap``), the last segment runs from the top boundary to (cap, UMS maximum)
+    instead of to the raw maximum, and every raw mark from the cap up earns full UMS.
     """
     raw_max = whole_number(field="raw maximum", value=raw_max)
     ums_max = whole_number(field="UMS maximum", value=ums_max)
@@ -86,6 +118,13 @@ def raw_to_ums(
     if not 0 <= raw <= raw_max:
         raise ValueError(f"raw mark {raw} must be between 0 and the raw maximum {raw_max}")
 
+    if cap is not None:
+        cap = whole_number(field="UMS cap", value=cap)
+        if not raws[-1] < cap <= raw_max:
+            raise ValueError(f"UMS cap {cap} must be above the top raw boundary {raws[-1]} and at most {raw_max}")
+        if raw >= cap:
+            return ums_max
+        raw_max = cap
     knots = _knots(raw_boundaries=raws, raw_max=raw_max, ums_boundaries=umss, ums_max=ums_max)
     for start, end in zip(knots, knots[1:], strict=False):
         if raw == start.raw:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from centres.models import CertificationEntry, Entry
 from exams.models import Component, Exam
 from exams.selectors import series_label
-from grading.ums import UnitResult, qualification_result, raw_to_ums, unit_grade
+from grading.ums import UnitResult, qualification_result, raw_to_ums, ums_cap, unit_grade
 
 from .events import result_event_record
 from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent
@@ -33,13 +33,14 @@ QUALIFICATION_WORKED_OUT_AGAIN = "Qualification result worked out again after a 
 def unit_score_grade(*, unit: Component, raw: int, raw_boundaries: list[int]) -> tuple[int, str]:
     """Return (UMS, unit grade) for a raw mark on a unit, through the grading engine."""
     ums_boundaries = [int(b) for b in unit.ums_boundaries or []]
-    ums_max = int(unit.ums_max or 0)
+    ums_max, raw_max = int(unit.ums_max or 0), int(unit.max_mark or 0)
     ums = raw_to_ums(
         raw=raw,
         raw_boundaries=raw_boundaries,
-        raw_max=int(unit.max_mark or 0),
+        raw_max=raw_max,
         ums_boundaries=ums_boundaries,
         ums_max=ums_max,
+        cap=ums_cap(rule=unit.ums_cap_rule, raw_boundaries=raw_boundaries, raw_max=raw_max),
     )
     return ums, unit_grade(ums=ums, ums_boundaries=ums_boundaries)
 

@@ -222,7 +222,7 @@ def test_extended_certification(code: str, result: str, certification: Certifica
 
 @pytest.mark.parametrize(("schools", "main"), [("KETS", "KET"), ("PETS", "PET"), ("FCES", "FCE")])
 def test_for_schools_gives_the_main_exam_result(schools: str, main: str) -> None:
-    for score in range(0, PLAUSIBLE_MAX + 1):
+    for score in range(0, SCALE_EXAMS[main].reported_max + 1):
         for_schools = scale_result(exam_code=schools, scores=uniform(schools, score))
         main_exam = scale_result(exam_code=main, scores=uniform(main, score))
         assert (for_schools.overall_display, for_schools.result, for_schools.cefr_level, for_schools.band) == (
@@ -343,8 +343,6 @@ def test_exam_code_ignores_case_and_spaces() -> None:
 @pytest.mark.parametrize(
     ("score", "counted", "display"),
     [
-        (250, 190, "190"),
-        (191, 190, "190"),
         (190, 190, "190"),
         (122, 122, "122"),
         (121, 121, "below 122"),
@@ -364,14 +362,12 @@ def test_component_clamping(score: int, counted: int, display: str) -> None:
     assert outcome.overall == overall_score(scores=scores | {"listening": counted}, skills=FIVE_SKILLS)
 
 
-def test_component_above_range_is_counted_at_the_top_of_the_scale() -> None:
-    outcome = scale_result(exam_code="FCE", scores=uniform("FCE", 176) | {"speaking": 230})
-    assert outcome.overall == 179  # (4 × 176 + 190) / 5 = 178.8; uncapped it would be 186.8 → Grade A
-    assert outcome.result == "Grade B"
-    assert (
-        outcome.explanation[0]
-        == "Speaking: 230 is above the top of the B2 First scale (190); shown and counted as 190"
-    )
+@pytest.mark.parametrize("score", [191, 230, 250])
+def test_a_component_above_the_top_of_the_scale_is_refused_not_capped(score: int) -> None:
+    # Capped, 230 would count as 190: (4 × 176 + 190) / 5 = 178.8 → 179, Grade B; as given, 186.8 → Grade A.
+    # No public rule says which: the score is impossible for B2 First, so it is refused.
+    with pytest.raises(ValueError, match=f"^Speaking score {score} is above the top of the B2 First scale \\(190\\)$"):
+        scale_result(exam_code="FCE", scores=uniform("FCE", 176) | {"speaking": score})
 
 
 def test_component_below_range_is_hidden_but_counts() -> None:
@@ -385,7 +381,8 @@ def test_component_below_range_is_hidden_but_counts() -> None:
 def exam_scores(draw: st.DrawFn) -> tuple[str, dict[str, int]]:
     code = draw(st.sampled_from(sorted(SCALE_EXAMS)))
     skills = SCALE_EXAMS[code].skills
-    values = draw(st.lists(st.integers(0, PLAUSIBLE_MAX), min_size=len(skills), max_size=len(skills)))
+    top = SCALE_EXAMS[code].reported_max
+    values = draw(st.lists(st.integers(0, top), min_size=len(skills), max_size=len(skills)))
     return code, dict(zip(skills, values, strict=True))
 
 
@@ -394,7 +391,7 @@ def exam_scores(draw: st.DrawFn) -> tuple[str, dict[str, int]]:
 def test_raising_one_component_never_lowers_the_result(case: tuple[str, dict[str, int]], data: st.DataObject) -> None:
     code, scores = case
     skill = data.draw(st.sampled_from(SCALE_EXAMS[code].skills))
-    higher = data.draw(st.integers(scores[skill], PLAUSIBLE_MAX))
+    higher = data.draw(st.integers(scores[skill], SCALE_EXAMS[code].reported_max))
     before = scale_result(exam_code=code, scores=scores)
     after = scale_result(exam_code=code, scores=scores | {skill: higher})
     assert rank(after) >= rank(before)
@@ -405,7 +402,7 @@ def test_raising_one_component_never_lowers_the_result(case: tuple[str, dict[str
 @SETTINGS
 @given(st.sampled_from(sorted(SCALE_EXAMS)), st.integers(0, PLAUSIBLE_MAX), st.integers(0, PLAUSIBLE_MAX))
 def test_higher_overall_never_gives_a_lower_result(code: str, first: int, second: int) -> None:
-    low, high = sorted((first, second))
+    low, high = sorted(min(value, SCALE_EXAMS[code].reported_max) for value in (first, second))
     lower = scale_result(exam_code=code, scores=uniform(code, low))
     higher = scale_result(exam_code=code, scores=uniform(code, high))
     assert rank(higher) >= rank(lower)

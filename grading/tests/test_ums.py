@@ -17,6 +17,7 @@ from grading.ums import (
     qualification_grade,
     qualification_result,
     raw_to_ums,
+    ums_cap,
     unit_grade,
 )
 
@@ -366,3 +367,62 @@ def test_distinct_boundaries_are_hit_exactly(scheme: Scheme) -> None:
     distinct = [(raw, ums) for raw, ums in pairs if scheme.raw_boundaries.count(raw) == 1 and raw < scheme.raw_max]
     for raw, ums in distinct:
         assert scheme.ums(raw) == ums
+
+
+# AQA's Guide to UMS, worked example: an AS unit of 62 raw marks, 100 UMS, A boundary 39 (80 UMS), B 33 (70 UMS).
+# The cap is A + 2 × (A − B) = 39 + 12 = 51; raw 45 is half-way from A to the cap: 80 + 20 × 6 / 12 = 90 UMS.
+AQA_RAW = [15, 21, 27, 33, 39]  # E, D, C, B, A: 6 marks apart, as in the guide's example
+AQA_UMS = [40, 50, 60, 70, 80]
+
+
+@pytest.mark.parametrize(("raw", "ums"), [(39, 80), (42, 85), (45, 90), (50, 98), (51, 100), (55, 100), (62, 100)])
+def test_aqa_worked_example_with_the_as_cap(raw: int, ums: int) -> None:
+    cap = ums_cap(rule="as", raw_boundaries=AQA_RAW, raw_max=62)
+
+    assert cap == 51
+    assert raw_to_ums(raw=raw, raw_boundaries=AQA_RAW, raw_max=62, ums_boundaries=AQA_UMS, ums_max=100, cap=cap) == ums
+
+
+def test_without_a_cap_full_ums_only_at_full_raw_marks() -> None:
+    # (39, 80) to (62, 100): 45 → 80 + 20 × 6 / 23 = 85.2 → 85; 61 → 99.1 → 99.
+    assert raw_to_ums(raw=45, raw_boundaries=AQA_RAW, raw_max=62, ums_boundaries=AQA_UMS, ums_max=100) == 85
+    assert raw_to_ums(raw=61, raw_boundaries=AQA_RAW, raw_max=62, ums_boundaries=AQA_UMS, ums_max=100) == 99
+    assert ums_cap(rule="", raw_boundaries=AQA_RAW, raw_max=62) is None
+
+
+def test_a2_cap_and_the_raw_maximum_limit() -> None:
+    # A2 rule: A* + (A* − A); here the top two boundaries are 39 and 33 → 45, and never above the raw maximum.
+    assert ums_cap(rule="a2", raw_boundaries=AQA_RAW, raw_max=62) == 45
+    assert ums_cap(rule="as", raw_boundaries=[20, 30], raw_max=40) == 40
+    assert ums_cap(rule="as", raw_boundaries=[20, 40], raw_max=40) is None  # top boundary on the maximum
+    assert ums_cap(rule="a2", raw_boundaries=[30, 30], raw_max=40) is None  # two top boundaries equal
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rule": "gcse", "raw_boundaries": AQA_RAW, "raw_max": 62}, "unknown UMS cap rule 'gcse'"),
+        ({"rule": "as", "raw_boundaries": [39], "raw_max": 62}, "needs at least two raw boundaries"),
+    ],
+)
+def test_bad_cap_rules_are_refused(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ums_cap(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cap", [39, 63])
+def test_a_cap_outside_the_top_boundary_and_the_maximum_is_refused(cap: int) -> None:
+    with pytest.raises(ValueError, match=f"UMS cap {cap} must be above the top raw boundary 39 and at most 62"):
+        raw_to_ums(raw=40, raw_boundaries=AQA_RAW, raw_max=62, ums_boundaries=AQA_UMS, ums_max=100, cap=cap)
+
+
+@SETTINGS
+@given(st.integers(min_value=0, max_value=62), st.sampled_from(["as", "a2"]))
+def test_a_cap_changes_nothing_below_the_top_boundary_and_never_lowers_a_mark(raw: int, rule: str) -> None:
+    cap = ums_cap(rule=rule, raw_boundaries=AQA_RAW, raw_max=62)
+    scheme = {"raw_boundaries": AQA_RAW, "raw_max": 62, "ums_boundaries": AQA_UMS, "ums_max": 100}
+    capped, plain = raw_to_ums(raw=raw, cap=cap, **scheme), raw_to_ums(raw=raw, **scheme)  # type: ignore[arg-type]
+
+    assert capped == plain if raw <= AQA_RAW[-1] else plain <= capped <= 100
+    if raw < 62:
+        assert capped <= raw_to_ums(raw=raw + 1, cap=cap, **scheme)  # type: ignore[arg-type]

@@ -54,6 +54,17 @@ def test_raw_marks_become_ums_and_unit_grades(setup: dict[str, Any]) -> None:
     assert _scores(june) == {"F240": (45, 85, "distinction"), "F241": (8, 80, "distinction"), "F242": (19, 38, "U")}
 
 
+def test_a_unit_with_a_ums_cap_gives_full_ums_from_the_cap(setup: dict[str, Any]) -> None:
+    # F240: 60 raw marks, series boundaries merit 30, distinction 40 (UMS 60, 80). A2 rule: cap 40 + (40 − 30) = 50.
+    setup["exam"].components.filter(code="F240").update(ums_cap_rule="a2")
+    january, june = setup["first"], setup["second"]
+
+    results_import(text=_csv([(june, "F240", 45), (january, "F240", 52)]), now=BEFORE_RESULTS)
+
+    assert _scores(june)["F240"] == (45, 90, "distinction")  # 80 + 20 × 5 / 10; without the cap 85
+    assert _scores(january)["F240"] == (52, 100, "distinction")
+
+
 def test_no_cash_in_gives_unit_results_only(setup: dict[str, Any]) -> None:
     june = setup["second"]
 
