@@ -1,7 +1,7 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from .models import Component, Exam, ExamSession, GradeBoundaryTable
-from .services import boundaries_validate, boundary_table_set
+from .services import boundaries_validate, boundary_table_set, sessions_copy_to_next_year
 
 
 class ComponentInline(admin.TabularInline):
@@ -47,6 +47,14 @@ class ExamSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     list_select_related = ["exam"]
     readonly_fields = ["public_id"]
+    actions = ["copy_to_next_year"]
+    # The list links to the timetable import (results/admin.py: it knows which sessions have released results).
+    change_list_template = "admin/exams/examsession/change_list.html"
+
+    @admin.action(description="Copy the selected sessions to the same dates next year")
+    def copy_to_next_year(self, request: HttpRequest, queryset: QuerySet[ExamSession]) -> None:
+        created, already = sessions_copy_to_next_year(sessions=queryset, actor=request.user)  # type: ignore[arg-type]
+        messages.success(request, f"{created} session(s) created for next year; {already} were already there.")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExamSession]:
         now = timezone.now()

@@ -1,7 +1,7 @@
 """Writes and rules for exams and sessions."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
@@ -114,3 +114,57 @@ def boundary_table_set(
         },
     )
     return table
+
+
+def _next_year(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _shifted(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    local = timezone.localtime(moment)
+    return timezone.make_aware(dt.datetime.combine(_next_year(local.date()), local.time().replace(tzinfo=None)))
+
+
+@transaction.atomic
+def sessions_copy_to_next_year(*, sessions: Iterable[ExamSession], actor: User | None) -> tuple[int, int]:
+    """Copy sessions to the same day next year (28 February for 29 February); return (created, already there).
+
+    The release window is the default for the new date and mode; a restricted release and a late certification
+    closing date move by a year, at the same local time, as a series' dates do.
+    """
+    sessions = list(sessions)
+    wanted = {(s.exam_id, _next_year(s.date), s.mode): s for s in sessions}
+    there = set(
+        ExamSession.objects.filter(
+            exam_id__in={key[0] for key in wanted}, date__in={key[1] for key in wanted}
+        ).values_list("exam_id", "date", "mode")
+    )
+    created = 0
+    for (exam_id, day, mode), source in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0])):
+        if (exam_id, day, mode) in there:
+            continue
+        start, end = release_window_default(exam_date=day, mode=mode)
+        if source.centre_release_at is not None:
+            # A series with a restricted release keeps its shape: both instants move by a year.
+            start, end = _shifted(source.window_start), _shifted(source.window_end)  # type: ignore[assignment]
+        ExamSession.objects.create(
+            exam_id=exam_id,
+            date=day,
+            mode=mode,
+            window_start=start,
+            window_end=end,
+            centre_release_at=_shifted(source.centre_release_at),
+            certification_closing_date=_next_year(source.certification_closing_date)
+            if source.certification_closing_date
+            else None,
+        )
+        created += 1
+    audit_record(
+        actor=actor, action="sessions.copy_to_next_year", detail={"created": created, "selected": len(sessions)}
+    )
+    return created, len(wanted) - created

@@ -3,17 +3,20 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from exams.models import ExamSession
+from results_portal.csvimport import ImportRejected
 
 from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent
 from .selectors import ReleaseProgress, release_progress
 from .services import result_hold, result_unhold
+from .timetable import SESSION_COLUMNS, SESSION_OPTIONAL, timetable_import
 
 
 class ComponentScoreInline(admin.TabularInline):
@@ -45,6 +48,19 @@ class ResultAmendmentInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class TimetableForm(forms.Form):
+    file = forms.FileField(label="Timetable file (CSV, UTF-8)")
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        try:
+            return str(upload.read().decode("utf-8-sig"))
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError(
+                f"The file is not UTF-8 text (byte {error.start + 1}): save it as CSV UTF-8."
+            ) from error
 
 
 class ReasonForm(forms.Form):
@@ -118,8 +134,43 @@ class ResultAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.release_progress_status),
                 name="results_release_progress_status",
             ),
+            path(
+                "timetable-import/",
+                self.admin_site.admin_view(self.timetable_import_view),
+                name="results_timetable_import",
+            ),
         ]
         return extra + super().get_urls()
+
+    def timetable_import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a timetable CSV: every bad line named and nothing written, or the sessions created/updated."""
+        session_admin = self.admin_site._registry[ExamSession]
+        if not (session_admin.has_add_permission(request) and session_admin.has_change_permission(request)):
+            raise PermissionDenied
+        form = TimetableForm(request.POST or None, request.FILES or None)
+        problems: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                summary = timetable_import(text=form.cleaned_data["file"], actor=request.user)  # type: ignore[arg-type]
+            except ImportRejected as rejected:
+                problems = [str(rejected), *(str(problem) for problem in rejected.errors)]
+            else:
+                messages.success(
+                    request,
+                    f"Timetable imported: {summary.created} sessions created, {summary.updated} updated, "
+                    f"{summary.unchanged} unchanged.",
+                )
+                return redirect("admin:exams_examsession_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import a timetable",
+            "form": form,
+            "problems": problems,
+            "columns": SESSION_COLUMNS,
+            "optional": SESSION_OPTIONAL,
+            "opts": ExamSession._meta,
+        }
+        return TemplateResponse(request, "admin/results/timetable_import.html", context)
 
     def release_progress_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
         """Show a session's release live: results visible, emails sent (board staff, 2FA)."""
