@@ -3,20 +3,25 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.safestring import mark_safe
 
 from exams.models import ExamSession
 from results_portal.csvimport import ImportRejected
 
-from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent
+from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent, ResultsUpload
 from .selectors import ReleaseProgress, release_progress
 from .services import result_hold, result_unhold
+from .tasks import results_upload_import_task, results_upload_preview_task, upload_progress_key
 from .timetable import SESSION_COLUMNS, SESSION_OPTIONAL, timetable_import
+from .uploads import distribution_chart_svg
 
 
 class ComponentScoreInline(admin.TabularInline):
@@ -61,6 +66,10 @@ class TimetableForm(forms.Form):
             raise forms.ValidationError(
                 f"The file is not UTF-8 text (byte {error.start + 1}): save it as CSV UTF-8."
             ) from error
+
+
+class ResultsFileForm(TimetableForm):
+    file = forms.FileField(label="Results file (CSV, UTF-8: candidate_id,exam_code,session_date,component,score)")
 
 
 class ReasonForm(forms.Form):
@@ -134,6 +143,18 @@ class ResultAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.release_progress_status),
                 name="results_release_progress_status",
             ),
+            path("upload/", self.admin_site.admin_view(self.upload_new_view), name="results_upload_new"),
+            path("upload/<uuid:public_id>/", self.admin_site.admin_view(self.upload_view), name="results_upload"),
+            path(
+                "upload/<uuid:public_id>/status",
+                self.admin_site.admin_view(self.upload_status),
+                name="results_upload_status",
+            ),
+            path(
+                "upload/<uuid:public_id>/import/",
+                self.admin_site.admin_view(self.upload_import_view),
+                name="results_upload_import",
+            ),
             path(
                 "timetable-import/",
                 self.admin_site.admin_view(self.timetable_import_view),
@@ -141,6 +162,81 @@ class ResultAdmin(admin.ModelAdmin):
             ),
         ]
         return extra + super().get_urls()
+
+    def _may_upload(self, request: HttpRequest) -> None:
+        if not request.user.has_perm("results.add_resultsupload"):
+            raise PermissionDenied
+
+    def upload_new_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a results file: it is checked first (a dry run) and imported only after a second click."""
+        self._may_upload(request)
+        form = ResultsFileForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            text = form.cleaned_data["file"]
+            upload = ResultsUpload.objects.create(
+                uploaded_by=request.user,  # type: ignore[misc]
+                filename=str(getattr(request.FILES.get("file"), "name", "results.csv"))[:200],
+                source=text,
+                lines=max(text.count("\n") - 1, 0),
+            )
+            transaction.on_commit(lambda: results_upload_preview_task.delay(upload_id=upload.pk))
+            return redirect("admin:results_upload", public_id=upload.public_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Upload results",
+            "form": form,
+            "uploads": ResultsUpload.objects.select_related("uploaded_by")[:20],
+            "opts": Result._meta,
+        }
+        return TemplateResponse(request, "admin/results/upload_new.html", context)
+
+    def upload_view(self, request: HttpRequest, public_id: str) -> HttpResponse:
+        """An upload's dry run (progress, then the preview with its chart), then its import and outcome."""
+        self._may_upload(request)
+        upload = get_object_or_404(
+            ResultsUpload.objects.select_related("uploaded_by", "imported_by"), public_id=public_id
+        )
+        sessions = [
+            {**preview, "chart": mark_safe(distribution_chart_svg(preview))}  # noqa: S308 - every text escaped
+            for preview in upload.preview.get("sessions", [])
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Results upload: {upload.filename}",
+            "upload": upload,
+            "sessions": sessions,
+            "progress": self._upload_progress(upload),
+            "running": upload.status in (ResultsUpload.Status.CHECKING, ResultsUpload.Status.IMPORTING),
+            "opts": Result._meta,
+        }
+        return TemplateResponse(request, "admin/results/upload.html", context)
+
+    def _upload_progress(self, upload: ResultsUpload) -> dict[str, Any]:
+        done, total = cache.get(upload_progress_key(upload.pk)) or (0, 0)
+        finished = upload.status not in (ResultsUpload.Status.CHECKING, ResultsUpload.Status.IMPORTING)
+        return {
+            "status_label": upload.get_status_display(),
+            "done": done,
+            "total": total,
+            "percent": round(100 * done / total) if total else 0,
+            "finished": finished,
+            "eta_text": "",
+        }
+
+    def upload_status(self, request: HttpRequest, public_id: str) -> JsonResponse:
+        self._may_upload(request)
+        return JsonResponse(self._upload_progress(get_object_or_404(ResultsUpload, public_id=public_id)))
+
+    def upload_import_view(self, request: HttpRequest, public_id: str) -> HttpResponse:
+        """The second click: import a previewed upload (POST only, once)."""
+        self._may_upload(request)
+        if request.method != "POST":
+            return redirect("admin:results_upload", public_id=public_id)
+        upload = get_object_or_404(ResultsUpload, public_id=public_id, status=ResultsUpload.Status.PREVIEWED)
+        ResultsUpload.objects.filter(pk=upload.pk).update(imported_by=request.user)
+        actor_id = request.user.pk
+        transaction.on_commit(lambda: results_upload_import_task.delay(upload_id=upload.pk, actor_id=actor_id))
+        return redirect("admin:results_upload", public_id=public_id)
 
     def timetable_import_view(self, request: HttpRequest) -> HttpResponse:
         """Upload a timetable CSV: every bad line named and nothing written, or the sessions created/updated."""

@@ -184,3 +184,39 @@ class ResultEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ×{len(self.result_ids)} ({'handled' if self.handled_at else 'open'})"
+
+
+class ResultsUpload(models.Model):
+    """A results file uploaded by board staff: checked and previewed first (a dry run), imported on a second click.
+
+    The file's text is kept only until it is imported or rejected. No candidate data beyond the file itself.
+    """
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking (dry run)")
+        PREVIEWED = "previewed", _("Checked: waiting for confirmation")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        REJECTED = "rejected", _("Rejected: nothing was imported")
+        FAILED = "failed", _("Failed: nothing was imported")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    filename = models.CharField(max_length=200)
+    source = models.TextField(blank=True, help_text="The uploaded CSV; cleared once imported or rejected.")
+    lines = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    preview = models.JSONField(default=dict, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"

@@ -91,3 +91,73 @@ def centre_files_regenerate() -> int:
     from .centre_files import edi_files_regenerate_all
 
     return edi_files_regenerate_all()
+
+
+UPLOAD_PROGRESS_TTL_SECONDS = 3600
+
+
+def upload_progress_key(upload_id: int) -> str:
+    return f"results-upload-progress:{upload_id}"
+
+
+def _upload_step(upload_id: int, *, claim_from: str, claim_to: str) -> Any:
+    """Claim an upload for one step (a redelivered task finds it claimed and does nothing)."""
+    from .models import ResultsUpload
+
+    claimed = ResultsUpload.objects.filter(pk=upload_id, status=claim_from).update(status=claim_to)
+    return ResultsUpload.objects.get(pk=upload_id) if claimed else None
+
+
+@shared_task(acks_late=True)
+def results_upload_preview_task(*, upload_id: int) -> None:
+    """Run an uploaded results file's dry run; progress goes to the cache for the page's progress bar."""
+    from django.core.cache import cache
+
+    from .models import ResultsUpload
+    from .uploads import upload_preview
+
+    upload = ResultsUpload.objects.filter(pk=upload_id, status=ResultsUpload.Status.CHECKING).first()
+    if upload is None:
+        return
+
+    def progress(done: int, total: int) -> None:
+        cache.set(upload_progress_key(upload_id), (done, total), UPLOAD_PROGRESS_TTL_SECONDS)
+
+    try:
+        upload_preview(upload=upload, progress=progress)
+    except Exception:
+        logger.exception("results upload %s: dry run failed", upload_id)
+        ResultsUpload.objects.filter(pk=upload_id).update(
+            status=ResultsUpload.Status.FAILED, errors=["The check failed unexpectedly; nothing was imported."]
+        )
+    cache.delete(upload_progress_key(upload_id))
+
+
+@shared_task(acks_late=True)
+def results_upload_import_task(*, upload_id: int, actor_id: int | None) -> None:
+    """Import a previewed results file for real, once (claimed from PREVIEWED to IMPORTING)."""
+    from django.core.cache import cache
+
+    from accounts.models import User
+
+    from .models import ResultsUpload
+    from .uploads import upload_import
+
+    upload = _upload_step(
+        upload_id, claim_from=ResultsUpload.Status.PREVIEWED, claim_to=ResultsUpload.Status.IMPORTING
+    )
+    if upload is None:
+        return
+
+    def progress(done: int, total: int) -> None:
+        cache.set(upload_progress_key(upload_id), (done, total), UPLOAD_PROGRESS_TTL_SECONDS)
+
+    try:
+        actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+        upload_import(upload=upload, actor=actor, progress=progress)
+    except Exception:
+        logger.exception("results upload %s: import failed", upload_id)
+        ResultsUpload.objects.filter(pk=upload_id).update(
+            status=ResultsUpload.Status.FAILED, errors=["The import failed unexpectedly; nothing was imported."]
+        )
+    cache.delete(upload_progress_key(upload_id))
