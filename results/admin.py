@@ -17,7 +17,7 @@ from exams.models import ExamSession
 from results_portal.csvimport import ImportRejected
 
 from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent, ResultsUpload
-from .selectors import ReleaseProgress, release_progress
+from .selectors import ReleaseProgress, release_preview, release_progress
 from .services import result_hold, result_unhold
 from .tasks import results_upload_import_task, results_upload_preview_task, upload_progress_key
 from .timetable import SESSION_COLUMNS, SESSION_OPTIONAL, timetable_import
@@ -143,6 +143,11 @@ class ResultAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.release_progress_status),
                 name="results_release_progress_status",
             ),
+            path(
+                "release-preview/",
+                self.admin_site.admin_view(self.release_preview_view),
+                name="results_release_preview",
+            ),
             path("upload/", self.admin_site.admin_view(self.upload_new_view), name="results_upload_new"),
             path("upload/<uuid:public_id>/", self.admin_site.admin_view(self.upload_view), name="results_upload"),
             path(
@@ -162,6 +167,18 @@ class ResultAdmin(admin.ModelAdmin):
             ),
         ]
         return extra + super().get_urls()
+
+    def release_preview_view(self, request: HttpRequest) -> HttpResponse:
+        """Every session with results to come: what the next release instant shows, to which centres, what is missing."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Release preview",
+            "previews": release_preview(),
+            "opts": Result._meta,
+        }
+        return TemplateResponse(request, "admin/results/release_preview.html", context)
 
     def _may_upload(self, request: HttpRequest) -> None:
         if not request.user.has_perm("results.add_resultsupload"):

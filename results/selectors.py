@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from centres.models import Centre, Entry
@@ -241,3 +241,104 @@ def release_progress(*, session_id: int, now: dt.datetime | None = None) -> Rele
         emails_waiting=emails["waiting"],
         emails_failed=emails["failed"],
     )
+
+
+@dataclass(frozen=True)
+class CentreRelease:
+    """What one centre's candidates of a session will see at the session's next release instant."""
+
+    centre_number: str
+    centre_name: str
+    results: int
+    emails: int
+
+
+@dataclass(frozen=True)
+class SessionReleasePreview:
+    """A session before (or during) its release, for board staff: counts only, never a result."""
+
+    session_id: int
+    session: str
+    window_start: dt.datetime
+    window_end: dt.datetime
+    next_release: dt.datetime | None
+    at_next_release: int
+    emails_at_next_release: int
+    waiting: int
+    held: int
+    missing: int
+    entries: int
+    centres: tuple[CentreRelease, ...]
+
+
+def release_preview(*, now: dt.datetime | None = None) -> list[SessionReleasePreview]:
+    """Return every session with results still to come: what becomes visible next, to whom, and what is missing.
+
+    A result counts at the next release instant when it is ready and its ``released_at`` is the session's
+    earliest one still ahead; a "results released" email goes with it to each candidate registered for the
+    entry. Five queries whatever the number of sessions and centres.
+    """
+    from exams.models import ExamSession
+
+    moment = now or timezone.now()
+    entered = Q(entry__status=Entry.Status.ENTERED)
+    ahead = Result.objects.filter(entered, status=Result.Status.READY, released_at__gt=moment)
+    first = {
+        row["entry__session_id"]: row["first"]
+        for row in ahead.values("entry__session_id").annotate(first=Min("released_at"))
+    }
+    sessions = list(
+        ExamSession.objects.select_related("exam")
+        .filter(Q(pk__in=list(first)) | Q(window_end__gt=moment))
+        .annotate(
+            n_entries=Count("entries", filter=Q(entries__status=Entry.Status.ENTERED)),
+            n_waiting=Count(
+                "entries",
+                filter=Q(entries__status=Entry.Status.ENTERED)
+                & Q(entries__result__status=Result.Status.READY, entries__result__released_at__gt=moment),
+            ),
+            n_held=Count(
+                "entries",
+                filter=Q(entries__status=Entry.Status.ENTERED, entries__result__status=Result.Status.HELD),
+            ),
+            n_missing=Count("entries", filter=Q(entries__status=Entry.Status.ENTERED, entries__result__isnull=True)),
+        )
+        .order_by("window_start", "exam__code")
+    )
+    next_rows = (
+        ahead.filter(entry__session_id__in=list(first))
+        .values("entry__session_id", "released_at", "entry__centre__number", "entry__centre__name")
+        .annotate(n=Count("pk"), n_emails=Count("entry__account_link"))
+    )
+    by_session: dict[int, list[CentreRelease]] = {}
+    for row in next_rows:
+        if row["released_at"] != first[row["entry__session_id"]]:
+            continue
+        by_session.setdefault(row["entry__session_id"], []).append(
+            CentreRelease(
+                centre_number=row["entry__centre__number"],
+                centre_name=row["entry__centre__name"],
+                results=row["n"],
+                emails=row["n_emails"],
+            )
+        )
+    previews = []
+    for session in sessions:
+        centres = tuple(sorted(by_session.get(session.pk, []), key=lambda c: c.centre_number))
+        previews.append(
+            SessionReleasePreview(
+                session_id=session.pk,
+                session=str(session),
+                window_start=session.window_start,
+                window_end=session.window_end,
+                next_release=first.get(session.pk),
+                at_next_release=sum(c.results for c in centres),
+                emails_at_next_release=sum(c.emails for c in centres),
+                waiting=session.n_waiting,  # type: ignore[attr-defined]
+                held=session.n_held,  # type: ignore[attr-defined]
+                missing=session.n_missing,  # type: ignore[attr-defined]
+                entries=session.n_entries,  # type: ignore[attr-defined]
+                centres=centres,
+            )
+        )
+    return previews
