@@ -169,7 +169,7 @@ class ResultAdmin(admin.ModelAdmin):
         return extra + super().get_urls()
 
     def release_preview_view(self, request: HttpRequest) -> HttpResponse:
-        """Every session with results to come: what the next release instant shows, to which centres, what is missing."""
+        """Sessions with results to come: what the next release instant shows, to which centres, what is missing."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         context = {
