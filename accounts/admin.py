@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from .admin_login import BoardLoginForm
-from .models import AuditEvent, AuthFailure, CredentialLock, User
+from .approvals import approval_decide
+from .models import Approval, AuditEvent, AuthFailure, CredentialLock, User
 from .services import lock_lift
 from .two_step import two_step_remove_by_board
 
@@ -130,3 +131,44 @@ def two_step_remove_action(
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, "admin/accounts/two_step_remove.html", context)
+
+
+@admin.register(Approval)
+class ApprovalAdmin(admin.ModelAdmin):
+    """Changes waiting for a second board user (docs/domain.md §12.7): approve applies them, reject drops them."""
+
+    list_display = ["summary", "status", "requested_by", "requested_at", "reason", "decided_by", "decided_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["requested_by", "decided_by"]
+    readonly_fields = [f.name for f in Approval._meta.fields]
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Approval], *, approve: bool) -> None:
+        from django.contrib import messages
+        from django.core.exceptions import PermissionDenied, ValidationError
+
+        if not request.user.has_perm("accounts.decide_approval"):
+            messages.error(request, "You may not decide approvals.")
+            return
+        for approval in queryset:
+            try:
+                decided = approval_decide(approval=approval, actor=request.user, approve=approve)  # type: ignore[arg-type]
+            except (PermissionDenied, ValidationError) as error:
+                text = error.messages[0] if isinstance(error, ValidationError) else str(error)
+                messages.error(request, f"{approval.summary}: {text}")
+            else:
+                messages.success(request, f"{decided.summary}: {decided.get_status_display()}.")
+
+    @admin.action(description="Approve and apply the selected changes")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Approval]) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Reject the selected changes")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Approval]) -> None:
+        self._decide(request, queryset, approve=False)

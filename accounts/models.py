@@ -161,3 +161,37 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code {self.pk} of user {self.user_id}"
+
+
+class Approval(models.Model):
+    """A change that decides what candidates see, asked by one board user and applied only when another approves.
+
+    ``kind`` names the change and ``payload`` what to apply (ids and values, no personal data); the app that owns
+    the change registers how to apply it (``accounts.approvals``). Rows are never deleted.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a second board user"
+        APPLIED = "applied", "Approved and applied"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Approved, but could not be applied"
+
+    kind = models.CharField(max_length=40)
+    summary = models.CharField(max_length=300, help_text="What the change does, in words.")
+    payload = models.JSONField(default=dict)
+    reason = models.TextField(help_text="Why the change is asked for.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        permissions = [("decide_approval", "Can approve or reject another board user's change")]
+
+    def __str__(self) -> str:
+        return f"{self.summary} ({self.get_status_display()})"

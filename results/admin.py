@@ -1,3 +1,4 @@
+import copy
 from typing import Any
 
 from django import forms
@@ -13,9 +14,19 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.safestring import mark_safe
 
-from exams.models import ExamSession
+from accounts.approvals import approval_request
+from exams.admin import ExamSessionAdmin, GradeBoundaryTableAdmin
+from exams.models import ExamSession, GradeBoundaryTable
 from results_portal.csvimport import ImportRejected
 
+from .approvals import (
+    BOUNDARIES,
+    RELEASE_EARLIER,
+    UNHOLD_BULK,
+    boundaries_need_approval,
+    release_change_needs_approval,
+    release_payload,
+)
 from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent, ResultsUpload
 from .selectors import ReleaseProgress, release_preview, release_progress
 from .services import result_hold, result_unhold
@@ -105,7 +116,21 @@ def hold(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[
 
 @admin.action(description="Release the selected held results again")
 def unhold(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Result]) -> HttpResponse | None:
-    return _with_reason(request, queryset, action="unhold", title="Release held results", apply=result_unhold)
+    if queryset.count() <= 1:
+        return _with_reason(request, queryset, action="unhold", title="Release held results", apply=result_unhold)
+    form = ReasonForm(request.POST if "reason" in request.POST else None)
+    if not form.is_valid():
+        return _with_reason(request, queryset, action="unhold", title="Release held results", apply=None)
+    ids = sorted(queryset.values_list("pk", flat=True))
+    approval_request(
+        kind=UNHOLD_BULK,
+        summary=f"Release {len(ids)} held results again",
+        payload={"result_ids": ids, "reason": form.cleaned_data["reason"]},
+        actor=request.user,  # type: ignore[arg-type]
+        reason=form.cleaned_data["reason"],
+    )
+    messages.warning(request, f"Releasing {len(ids)} held results at once needs a second board user: asked.")
+    return None
 
 
 def _progress_json(progress: ReleaseProgress) -> dict[str, Any]:
@@ -341,3 +366,114 @@ class ResultEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _asked(request: HttpRequest, what: str) -> None:
+    messages.warning(request, f"{what} needs a second board user's approval: the request is waiting under Approvals.")
+
+
+admin.site.unregister(GradeBoundaryTable)
+
+
+@admin.register(GradeBoundaryTable)
+class GuardedBoundaryTableAdmin(GradeBoundaryTableAdmin):
+    """Boundaries as in ``exams``; once the session has results a new version waits for a second board user.
+
+    Registered here, not in ``exams``, because the results app knows where results exist (docs/domain.md §12.7).
+    """
+
+    def save_model(self, request: HttpRequest, obj: GradeBoundaryTable, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if not boundaries_need_approval(data["session"]):
+            return super().save_model(request, obj, form, change)
+        component = data.get("component")
+        request._approval_asked = approval_request(  # type: ignore[attr-defined]
+            kind=BOUNDARIES,
+            summary=f"New {data['kind']} boundaries for {data['session']}"
+            + (f" {component.code}" if component else ""),
+            payload={
+                "session_id": data["session"].pk,
+                "component_id": component.pk if component else None,
+                "kind": data["kind"],
+                "boundaries": [[label, str(minimum)] for label, minimum in data["parsed"]],
+                "reason": data["reason"],
+                "source": data.get("source", ""),
+            },
+            actor=request.user,  # type: ignore[arg-type]
+            reason=data["reason"],
+        )
+        return None
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, "_approval_asked", None):
+            return None
+        return super().log_addition(request, obj, message)
+
+    def response_add(self, request: HttpRequest, obj: GradeBoundaryTable, post_url_continue: str | None = None) -> Any:
+        if getattr(request, "_approval_asked", None):
+            _asked(request, "A boundary change on a session with results")
+            return redirect("admin:accounts_approval_changelist")
+        return super().response_add(request, obj, post_url_continue)
+
+
+class SessionChangeForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when the change moves a release earlier on a session with results (a second board user "
+        "then approves it).",
+    )
+
+    class Meta:
+        model = ExamSession
+        fields = [
+            "exam",
+            "date",
+            "mode",
+            "window_start",
+            "window_end",
+            "centre_release_at",
+            "certification_closing_date",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        stored = ExamSession.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        if stored is not None and cleaned.get("window_start"):
+            after = copy.copy(stored)
+            for name in ("window_start", "window_end", "centre_release_at"):
+                setattr(after, name, cleaned.get(name))
+            needs = release_change_needs_approval(before=stored, after=after)
+            if needs and not cleaned.get("change_reason", "").strip():
+                self.add_error("change_reason", "Say why the release moves earlier: a second board user approves it.")
+        return cleaned
+
+
+admin.site.unregister(ExamSession)
+
+
+@admin.register(ExamSession)
+class GuardedExamSessionAdmin(ExamSessionAdmin):
+    """Sessions as in ``exams``; a release moved earlier on a session with results waits for a second board user."""
+
+    form = SessionChangeForm
+
+    def save_model(self, request: HttpRequest, obj: ExamSession, form: Any, change: bool) -> None:
+        before = ExamSession.objects.filter(pk=obj.pk).first() if change else None
+        if before is None or not release_change_needs_approval(before=before, after=obj):
+            return super().save_model(request, obj, form, change)
+        reason = form.cleaned_data["change_reason"].strip()
+        request._approval_asked = approval_request(  # type: ignore[attr-defined]
+            kind=RELEASE_EARLIER,
+            summary=f"Release of {before} moved earlier",
+            payload=release_payload(obj),
+            actor=request.user,  # type: ignore[arg-type]
+            reason=reason,
+        )
+        return None
+
+    def response_change(self, request: HttpRequest, obj: ExamSession) -> Any:
+        if getattr(request, "_approval_asked", None):
+            _asked(request, "Moving a release earlier on a session with results")
+            return redirect("admin:accounts_approval_changelist")
+        return super().response_change(request, obj)

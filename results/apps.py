@@ -6,4 +6,4 @@ class ResultsConfig(AppConfig):
     verbose_name = "Results"
 
     def ready(self) -> None:
-        from . import receivers, signals  # noqa: F401 - registers the receivers
+        from . import approvals, receivers, signals  # noqa: F401 - registers the receivers and approval kinds

@@ -9,6 +9,7 @@ so the results of a session whose release moved are rescheduled by the one signa
 (``results/signals.py``).
 """
 
+import copy
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from results_portal.csvimport import (
     read_records,
 )
 
+from .approvals import release_moved_earlier
 from .models import Result
 
 SESSION_COLUMNS = ("exam_code", "session_date", "mode")
@@ -49,6 +51,10 @@ RELEASED_WINDOW_FIXED = _(
     "results of this session have already been released, so its release window and restricted release cannot change"
 )
 SESSION_REPEATED = _("this session is already on line %(line)d")
+RELEASE_EARLIER_NEEDS_APPROVAL = _(
+    "this moves the release of a session with results earlier, which needs a second board user: change it on the "
+    "session's admin page, with a reason"
+)
 
 
 @dataclass
@@ -132,6 +138,11 @@ def timetable_import(*, text: str, actor: User | None = None, now: dt.datetime |
         )
     }
     seen = _seen_sessions((s.pk for s in existing.values()), now=moment)
+    with_results = set(
+        Result.objects.filter(entry__session_id__in=[s.pk for s in existing.values()])
+        .values_list("entry__session_id", flat=True)
+        .distinct()
+    )
     summary = TimetableSummary()
     to_save: list[tuple[ExamSession, bool]] = []
     for record, exam, day, mode, given in parsed:
@@ -159,6 +170,13 @@ def timetable_import(*, text: str, actor: User | None = None, now: dt.datetime |
         if not created and session.pk in seen and moved:
             errors.append(RowError(record.line, moved[0], error_text(RELEASED_WINDOW_FIXED)))
             continue
+        if not created and session.pk in with_results and moved:
+            stored = copy.copy(session)
+            for name in INSTANT_COLUMNS:
+                setattr(stored, name, before[name])
+            if release_moved_earlier(before=stored, after=session):
+                errors.append(RowError(record.line, moved[0], error_text(RELEASE_EARLIER_NEEDS_APPROVAL)))
+                continue
         changed = created or any(getattr(session, name) != before[name] for name in SESSION_OPTIONAL)
         if changed:
             to_save.append((session, created))
