@@ -1,7 +1,8 @@
 """Imports of centres and entries from CSV files (docs/domain.md §14 'Files, commands and interface').
 
-Both imports read the whole file, check every line and either write everything in one transaction or
-raise ``ImportRejected`` listing every bad line as ``line N, column X: what is wrong``. Line numbers are
+Both imports read the file line by line (``results_portal.csvimport``, with its limits), check every line and
+either write everything in one transaction or raise ``ImportRejected`` listing the bad lines as
+``line N, column X: what is wrong`` (the first ``CSV_MAX_PROBLEMS``, and how many more). Line numbers are
 the ones a spreadsheet shows: the header is line 1. Lookups are set-based (a few queries per file, not
 per row) and rows are written with ``bulk_create`` in batches, so files of 10 000+ rows are fine.
 """
