@@ -1,7 +1,8 @@
 """Imports of centres and entries from CSV files (docs/domain.md §14 'Files, commands and interface').
 
-Both imports read the whole file, check every line and either write everything in one transaction or
-raise ``ImportRejected`` listing every bad line as ``line N, column X: what is wrong``. Line numbers are
+Both imports read the file line by line (``results_portal.csvimport``, with its limits), check every line and
+either write everything in one transaction or raise ``ImportRejected`` listing the bad lines as
+``line N, column X: what is wrong`` (the first ``CSV_MAX_PROBLEMS``, and how many more). Line numbers are
 the ones a spreadsheet shows: the header is line 1. Lookups are set-based (a few queries per file, not
 per row) and rows are written with ``bulk_create`` in batches, so files of 10 000+ rows are fine.
 """
@@ -25,6 +26,7 @@ from exams.models import Exam, ExamSession
 from exams.selectors import session_results_by
 from results_portal.csvimport import (
     ImportRejected,
+    Problems,
     Progress,
     Record,
     RowError,
@@ -158,7 +160,7 @@ def _person_key(
     return (centre_id, first_name.casefold(), last_name.casefold(), date_of_birth)
 
 
-def _check_email(*, record: Record, column: str, errors: list[RowError]) -> str | None:
+def _check_email(*, record: Record, column: str, errors: Problems | list[RowError]) -> str | None:
     value = check_text(record=record, column=column, required=False, max_length=254, errors=errors)
     if value:
         try:
@@ -191,7 +193,7 @@ def centres_import(*, text: str) -> int:
     Raise ``ImportRejected`` listing every bad line if any line is bad; nothing is written then.
     """
     records = read_records(text=text, columns=CENTRE_COLUMNS)
-    errors: list[RowError] = []
+    errors = Problems()
     rows: dict[str, tuple[str, str, str]] = {}
     first_line: dict[str, int] = {}
     for record in records:
@@ -258,7 +260,7 @@ def entries_import(
     """
     records = read_records(text=text, columns=ENTRY_COLUMNS)
     tracker = Progress(progress, 2 * len(records))
-    errors: list[RowError] = []
+    errors = Problems()
 
     rows = _entry_rows_parse(records=records, only_centre=only_centre, errors=errors, tracker=tracker)
     _entry_sessions_attach(rows=rows, errors=errors)
@@ -267,12 +269,12 @@ def entries_import(
     _entry_rules_check(rows=rows, errors=errors)
     tracker.advance(0, force=True)
     if errors:
-        raise ImportRejected(sorted(errors, key=lambda error: error.line))
+        raise ImportRejected(errors)
     return _entries_write(rows=rows, tracker=tracker)
 
 
 def _entry_rows_parse(
-    *, records: list[Record], only_centre: Centre | None, errors: list[RowError], tracker: Progress
+    *, records: list[Record], only_centre: Centre | None, errors: Problems, tracker: Progress
 ) -> list[_EntryRow]:
     """Return the rows whose values are each valid on their own; record the problems of the others."""
     if only_centre is not None:
@@ -351,7 +353,7 @@ def _entry_rows_parse(
     return rows
 
 
-def _entry_sessions_attach(*, rows: list[_EntryRow], errors: list[RowError]) -> None:
+def _entry_sessions_attach(*, rows: list[_EntryRow], errors: Problems) -> None:
     """Set each row's exam session; record an error for a row whose session does not exist."""
     exam_ids = {row.exam.pk for row in rows}
     dates = sorted({row.session_date for row in rows})
@@ -372,7 +374,7 @@ def _entry_sessions_attach(*, rows: list[_EntryRow], errors: list[RowError]) -> 
         row.session = found
 
 
-def _entry_candidate_ids_check(*, rows: list[_EntryRow], errors: list[RowError]) -> None:
+def _entry_candidate_ids_check(*, rows: list[_EntryRow], errors: Problems) -> None:
     """Record an error for each given Candidate ID that is in use or given twice in the file."""
     first_line: dict[str, int] = {}
     for row in rows:
@@ -404,7 +406,7 @@ def _exam_family(exam_id: int, certificate_exam_id: int | None) -> int:
     return certificate_exam_id if certificate_exam_id is not None else exam_id
 
 
-def _entry_rules_check(*, rows: list[_EntryRow], errors: list[RowError]) -> None:
+def _entry_rules_check(*, rows: list[_EntryRow], errors: Problems) -> None:
     """Find each row's existing candidate, and record rows that break the entry rules.
 
     A row breaks them when its candidate has the same session on an earlier line or in the database, or

@@ -139,7 +139,10 @@ class EntryImport(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="The first problems of a rejected file (at most CSV_MAX_PROBLEMS)."
+    )
+    errors_more = models.PositiveIntegerField(default=0, help_text="How many more problems the file had.")
     issued_count = models.PositiveIntegerField(default=0)
     issued_sealed = models.TextField(blank=True)
     issued_purged_at = models.DateTimeField(null=True, blank=True)
@@ -152,6 +155,11 @@ class EntryImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.centre.number} {self.filename} ({self.status})"
+
+    @property
+    def problem_count(self) -> int:
+        """How many problems the file had: those listed and those only counted."""
+        return len(self.errors) + self.errors_more
 
 
 class UnitEntry(models.Model):

@@ -79,6 +79,7 @@ def entry_import_run(*, import_id: int) -> None:
     except ImportRejected as rejected:
         job.status = EntryImport.Status.REJECTED
         job.errors = [str(error) for error in rejected.errors]
+        job.errors_more = rejected.more
     except Exception:
         logger.exception("entry import %s failed", import_id)
         job.status = EntryImport.Status.FAILED

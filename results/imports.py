@@ -37,6 +37,7 @@ from exams.selectors import series_label, unit_boundaries
 from grading.scale import scale_exam, scale_result
 from results_portal.csvimport import (
     ImportRejected,
+    Problems,
     Progress,
     Record,
     RowError,
@@ -45,6 +46,7 @@ from results_portal.csvimport import (
     chunks,
     error_text,
     read_records,
+    results_limits,
 )
 
 from .events import result_event_record
@@ -184,7 +186,7 @@ def results_import(
     Raise ``ImportRejected`` listing every bad line and write nothing if anything is wrong.
     """
     moment = now or timezone.now()
-    records = read_records(text=text, columns=RESULT_COLUMNS, optional=OPTIONAL_COLUMNS)
+    records = read_records(text=text, columns=RESULT_COLUMNS, optional=OPTIONAL_COLUMNS, limits=results_limits())
     tracker = Progress(progress, total=2 * len(records))
     graded = _parse_and_check(records=records, tracker=tracker)
     for item in graded:
@@ -196,7 +198,7 @@ def results_import(
 
 
 def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Graded]:
-    errors: list[RowError] = []
+    errors = Problems()
     entries = _entries_by_candidate_id({r.values["candidate_id"].strip().upper() for r in records})
     exams = {e.code: e for e in Exam.objects.all()}
     components = _components_by_exam()
@@ -281,7 +283,7 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
             )
             errors.append(RowError(item.first_line, "component", message))
     if errors:
-        raise ImportRejected(sorted(errors, key=lambda e: e.line))
+        raise ImportRejected(errors)
     return list(by_entry.values())
 
 
@@ -357,7 +359,7 @@ def _entry_problem(*, entry: _Entry, exam: Exam, session_date: dt.date, candidat
     return None
 
 
-def _score(*, record: Record, raw: str, exam: Exam, unit: Component | None, errors: list[RowError]) -> int | None:
+def _score(*, record: Record, raw: str, exam: Exam, unit: Component | None, errors: Problems) -> int | None:
     try:
         value = int(raw)
     except ValueError:
@@ -388,7 +390,7 @@ def _unit_score(
     raw: int,
     session: ExamSession,
     boundaries: dict[tuple[int, int], list[int]],
-    errors: list[RowError],
+    errors: Problems,
 ) -> _UnitScore | None:
     """Return the unit's UMS and grade with any special consideration, or None after recording why not."""
     raw_boundaries = boundaries.get((session.pk, unit.pk))

@@ -183,9 +183,12 @@ def test_import_entries_rejects_a_file_that_is_not_utf8(tmp_path: Path, session:
     source = tmp_path / "latin1.csv"
     source.write_bytes(csv_text([entry_row()], columns=list(ENTRY_COLUMNS)).encode("latin-1"))
 
-    message, _ = run_failing("import_entries", str(source))
+    message, stderr = run_failing("import_entries", str(source))
 
-    assert message == f'{source}: not a UTF-8 text file (from a spreadsheet, save it as "CSV UTF-8").'
+    assert message == "1 problem found; nothing was written."
+    assert stderr == (
+        "line 2: the file is not UTF-8 text from this line on: from a spreadsheet, save it as 'CSV UTF-8'\n"
+    )
     assert not (tmp_path / "latin1.issued.csv").exists()
     assert Entry.objects.count() == 0
 

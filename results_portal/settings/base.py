@@ -211,6 +211,17 @@ VERIFICATION_ORGANISATION_ALLOWANCE = env.int("VERIFICATION_ORGANISATION_ALLOWAN
 VERIFICATION_BULK_MAX_ROWS = env.int("VERIFICATION_BULK_MAX_ROWS", default=5000)
 VERIFICATION_BULK_KEPT_DAYS = env.int("VERIFICATION_BULK_KEPT_DAYS", default=7)
 
+# --- CSV uploads and imports (results_portal/csvimport.py, docs/domain.md §14.2)
+# Every CSV file read (centre imports, entries, bulk verification) is refused above these: bytes, lines below the
+# header, and values on one line. The board's results import has its own, larger size and line limits. A rejected
+# file lists its first CSV_MAX_PROBLEMS problems and says how many more there were.
+CSV_MAX_BYTES = env.int("CSV_MAX_BYTES", default=10 * 1024 * 1024)
+CSV_MAX_LINES = env.int("CSV_MAX_LINES", default=50_000)
+CSV_MAX_COLUMNS = env.int("CSV_MAX_COLUMNS", default=50)
+CSV_MAX_PROBLEMS = env.int("CSV_MAX_PROBLEMS", default=100)
+RESULTS_CSV_MAX_BYTES = env.int("RESULTS_CSV_MAX_BYTES", default=100 * 1024 * 1024)
+RESULTS_CSV_MAX_LINES = env.int("RESULTS_CSV_MAX_LINES", default=1_000_000)
+
 # --- Internationalisation ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [

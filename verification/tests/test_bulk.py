@@ -122,7 +122,10 @@ def test_too_many_rows_is_refused(org_client: Client, settings: Any) -> None:
 
     response = _upload(org_client, text)
 
-    assert "line 5: the file has 4 rows; a bulk check takes at most 3" in response.content.decode()
+    assert "line 5: the file has more than 3 lines below the header: split it into smaller files" in (
+        response.content.decode()
+    )
+    assert not BulkVerification.objects.exists()
 
 
 def test_a_file_that_is_not_utf8_is_refused(org_client: Client) -> None:

@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from centres.models import StaffMember
 from certificates.models import CertificateAmendment, CertifyingStatementOrder
 from exams.models import Component
+from results_portal.csvimport import upload_limits
 from web.common.forms import PasswordsMatchMixin, PortalForm
+from web.common.uploads import csv_upload_text
 
 TOTP_HELP = _("The 6-digit code your authenticator app shows now.")
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 def totp_field() -> forms.CharField:
@@ -100,14 +101,7 @@ class EntryImportForm(PortalForm):
 
     def clean_file(self) -> str:
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 10 MB. Split it into smaller files."))
-        try:
-            text: str = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise forms.ValidationError(
-                _("The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")
-            ) from error
+        text = csv_upload_text(upload, limits=upload_limits())
         self.filename = upload.name
         return text
 

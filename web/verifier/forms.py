@@ -5,14 +5,13 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from verification.services import bulk_limits
 from web.common.forms import PasswordsMatchMixin, PortalForm
+from web.common.uploads import csv_upload_text
 
 VERIFIER_CANDIDATE_ID_HELP = _("Letters and numbers, as the candidate gave them to you (for example SIR094701).")
 VERIFIER_SECRET_NUMBER_HELP = _("The candidate's 4-digit secret number (for example 8482).")
 SECRET_NUMBER_DIGITS = _("The secret number has exactly 4 digits.")
-MAX_BULK_UPLOAD_BYTES = 1024 * 1024
-BULK_FILE_TOO_LARGE = _("The file is larger than 1 MB. A bulk check takes at most 5,000 rows.")
-BULK_FILE_NOT_UTF8 = _("The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")
 
 
 class VerifyForm(PortalForm):
@@ -89,11 +88,6 @@ class BulkUploadForm(PortalForm):
 
     def clean_file(self) -> str:
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_BULK_UPLOAD_BYTES:
-            raise ValidationError(BULK_FILE_TOO_LARGE, code="too_large")
-        try:
-            text: str = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise ValidationError(BULK_FILE_NOT_UTF8, code="not_utf8") from error
+        text = csv_upload_text(upload, limits=bulk_limits())
         self.filename = upload.name or "upload.csv"
         return text

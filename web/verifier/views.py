@@ -30,7 +30,7 @@ from accounts.sealing import seal, unseal
 from certificates import selectors as document_selectors
 from certificates.models import Document
 from exams.models import Exam
-from results_portal.csvimport import ImportRejected
+from results_portal.csvimport import ImportRejected, more_problems_text
 from results_portal.downloads import csv_file_response
 from verification import credentials, selectors, services, tasks
 from verification.models import BulkVerification, Verification, VerifierOrganisation
@@ -323,6 +323,7 @@ def bulk_new(request: HttpRequest) -> HttpResponse:
     organisation = request_organisation(request)
     form = BulkUploadForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
+    problem_count, problems_more = 0, ""
     if request.method == "POST" and form.is_valid():
         try:
             job = services.bulk_create(
@@ -333,12 +334,16 @@ def bulk_new(request: HttpRequest) -> HttpResponse:
             )
         except ImportRejected as rejected:
             problems = [str(error) for error in rejected.errors]
+            problem_count = rejected.total
+            problems_more = more_problems_text(rejected.more) if rejected.more else ""
         else:
             return redirect("verification:bulk_detail", job_id=job.public_id)
     context = {
         "organisation": organisation,
         "form": form,
         "problems": problems,
+        "problem_count": problem_count,
+        "problems_more": problems_more,
         "max_rows": services.bulk_max_rows(),
         "kept_days": services.bulk_kept_days(),
         "recent": selectors.organisation_bulk_checks(organisation=organisation)[:20],

@@ -9,8 +9,7 @@ from django.db import transaction
 from django.utils.translation import ngettext
 
 from centres.imports import ENTRY_COLUMNS, ImportRejected, entries_import, issued_csv
-
-from .import_centres import csv_text_read, problems_report
+from results_portal.csvimport import command_problems, command_text_read
 
 
 def issued_path(path: Path) -> Path:
@@ -30,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         source: Path = options["file"]
         target = issued_path(source)
-        text = csv_text_read(source)
+        text = command_text_read(self, source)
         if target.exists():
             raise CommandError(
                 f"{target} already exists: it may hold secret numbers issued before, so it is never overwritten. "
@@ -50,7 +49,7 @@ class Command(BaseCommand):
                 os.fsync(output.fileno())
         except ImportRejected as rejected:
             target.unlink(missing_ok=True)
-            raise problems_report(self, rejected) from None
+            raise command_problems(self, rejected) from None
         except BaseException:
             # The entries were rolled back: a file of secret numbers that do not exist must not stay behind.
             target.unlink(missing_ok=True)

@@ -2,9 +2,10 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from results.imports import ImportRejected, results_import
+from results_portal.csvimport import command_problems, command_text_read, results_limits
 
 
 class Command(BaseCommand):
@@ -21,18 +22,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError as error:
-            raise CommandError(f"{path}: no such file") from error
-        except (OSError, UnicodeDecodeError) as error:
-            raise CommandError(f"{path}: cannot be read as UTF-8 text ({error})") from error
+        text = command_text_read(self, path, limits=results_limits())
         try:
             summary = results_import(text=text, reason=options["reason"])
         except ImportRejected as rejected:
-            for problem in rejected.errors:
-                self.stderr.write(str(problem))
-            raise CommandError(str(rejected)) from rejected
+            raise command_problems(self, rejected) from None
         self.stdout.write(
             f"{summary.created} results created, {summary.replaced} replaced before release, "
             f"{summary.amended} amended after release, {summary.unchanged} unchanged."

@@ -40,6 +40,7 @@ from exams.models import ExamSession
 from grading.scale import FIVE_SKILLS as SKILLS
 from results.presentation import grade_display, overall_display, result_view, scale_of
 from results.selectors import entry_is_pending, results_visible_by_entry
+from results_portal.csvimport import more_problems_text
 from results_portal.downloads import csv_file_response, csv_response
 from web.centre.access import centre_staff_required, request_audience, request_centre
 from web.centre.forms import (
@@ -328,7 +329,12 @@ def _own_import(request: HttpRequest, public_id: str) -> EntryImport:
 def import_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """Show an import's progress (live), its errors, or its downloads."""
     job = _own_import(request, public_id)
-    return render(request, "centres/import_detail.html", {"job": job, "progress": _progress(job)})
+    context = {
+        "job": job,
+        "progress": _progress(job),
+        "problems_more": more_problems_text(job.errors_more) if job.errors_more else "",
+    }
+    return render(request, "centres/import_detail.html", context)
 
 
 def _progress(job: EntryImport) -> dict[str, Any]:
@@ -347,7 +353,7 @@ def _progress(job: EntryImport) -> dict[str, Any]:
         "seconds_left": seconds_left,
         "eta_text": "" if seconds_left is None else _("about %(seconds)s seconds left") % {"seconds": seconds_left},
         "finished": finished,
-        "errors": len(job.errors),
+        "errors": job.problem_count,
     }
 
 
