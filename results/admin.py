@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 from accounts.approvals import approval_request
 from exams.admin import ExamSessionAdmin, GradeBoundaryTableAdmin
 from exams.models import ExamSession, GradeBoundaryTable
-from results_portal.csvimport import ImportRejected
+from results_portal.csvimport import CsvLimits, ImportRejected, results_limits, stream_read, upload_limits
 
 from .approvals import (
     BOUNDARIES,
@@ -70,17 +70,22 @@ class TimetableForm(forms.Form):
     file = forms.FileField(label="Timetable file (CSV, UTF-8)")
 
     def clean_file(self) -> str:
+        """The upload as text, with the same limits and checks as every CSV upload (``csvimport.stream_read``)."""
         upload = self.cleaned_data["file"]
         try:
-            return str(upload.read().decode("utf-8-sig"))
-        except UnicodeDecodeError as error:
-            raise forms.ValidationError(
-                f"The file is not UTF-8 text (byte {error.start + 1}): save it as CSV UTF-8."
-            ) from error
+            return stream_read(upload, limits=self.limits(), size=upload.size)
+        except ImportRejected as rejected:
+            raise forms.ValidationError(rejected.messages()) from rejected
+
+    def limits(self) -> CsvLimits:
+        return upload_limits()
 
 
 class ResultsFileForm(TimetableForm):
     file = forms.FileField(label="Results file (CSV, UTF-8: candidate_id,exam_code,session_date,component,score)")
+
+    def limits(self) -> CsvLimits:
+        return results_limits()
 
 
 class ReasonForm(forms.Form):
@@ -291,7 +296,7 @@ class ResultAdmin(admin.ModelAdmin):
             try:
                 summary = timetable_import(text=form.cleaned_data["file"], actor=request.user)  # type: ignore[arg-type]
             except ImportRejected as rejected:
-                problems = [str(rejected), *(str(problem) for problem in rejected.errors)]
+                problems = [str(rejected), *rejected.messages()]
             else:
                 messages.success(
                     request,

@@ -27,7 +27,6 @@ from .models import Result, ResultsUpload
 
 SHARE_MOVED_POINTS = 10  # a grade's share that moved by more than this many points since last year is flagged
 MISSING_SHOWN = 20
-ERRORS_KEPT = 100
 
 
 class _DryRun(Exception):
@@ -146,11 +145,11 @@ def results_dry_run(*, text: str, progress: Callable[[int, int], None] | None = 
 
 def _candidate_ids(text: str) -> set[str]:
     """Return the Candidate IDs of a results file already known to be well formed (the dry run read it)."""
-    from results_portal.csvimport import read_records
+    from results_portal.csvimport import read_records, results_limits
 
     from .imports import OPTIONAL_COLUMNS, RESULT_COLUMNS
 
-    records = read_records(text=text, columns=RESULT_COLUMNS, optional=OPTIONAL_COLUMNS)
+    records = read_records(text=text, columns=RESULT_COLUMNS, optional=OPTIONAL_COLUMNS, limits=results_limits())
     return {record.values["candidate_id"].strip().upper() for record in records}
 
 
@@ -160,9 +159,7 @@ def upload_preview(*, upload: ResultsUpload, progress: Callable[[int, int], None
         upload.preview = results_dry_run(text=upload.source, progress=progress)
     except ImportRejected as rejected:
         upload.status = ResultsUpload.Status.REJECTED
-        upload.errors = [str(rejected), *(str(error) for error in rejected.errors[:ERRORS_KEPT])]
-        if len(rejected.errors) > ERRORS_KEPT:
-            upload.errors.append(f"… and {len(rejected.errors) - ERRORS_KEPT} more problems")
+        upload.errors = [str(rejected), *rejected.messages()]
         upload.source = ""
         upload.finished_at = timezone.now()
     else:
@@ -178,7 +175,7 @@ def upload_import(
         summary = results_import(text=upload.source, actor=actor, progress=progress)
     except ImportRejected as rejected:
         upload.status = ResultsUpload.Status.REJECTED
-        upload.errors = [str(rejected), *(str(error) for error in rejected.errors[:ERRORS_KEPT])]
+        upload.errors = [str(rejected), *rejected.messages()]
     else:
         upload.status = ResultsUpload.Status.DONE
         upload.summary = {

@@ -2,10 +2,10 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from results.timetable import timetable_import
-from results_portal.csvimport import ImportRejected
+from results_portal.csvimport import ImportRejected, command_problems, command_text_read
 
 
 class Command(BaseCommand):
@@ -19,19 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path: Path = options["file"]
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError as error:
-            raise CommandError(f"{path}: no such file") from error
-        except (OSError, UnicodeDecodeError) as error:
-            raise CommandError(f"{path}: cannot be read as UTF-8 text ({error})") from error
+        text = command_text_read(self, options["file"])
         try:
             summary = timetable_import(text=text)
         except ImportRejected as rejected:
-            for problem in rejected.errors:
-                self.stderr.write(str(problem))
-            raise CommandError(str(rejected)) from rejected
+            raise command_problems(self, rejected) from None
         self.stdout.write(
             f"{summary.created} sessions created, {summary.updated} updated, {summary.unchanged} unchanged."
         )
