@@ -199,7 +199,7 @@ def distribution_chart_svg(preview: dict[str, Any]) -> str:
 
     rows = preview["rows"]
     bar, gap, label_width, width = 14, 10, 150, 560
-    height = 40 + len(rows) * (2 * bar + gap)
+    height = 40 + len(rows) * ((2 if preview["last"] else 1) * bar + gap)
     scale = (width - label_width - 60) / 100
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
@@ -218,7 +218,8 @@ def distribution_chart_svg(preview: dict[str, Any]) -> str:
     y = 32
     for row in rows:
         parts.append(f'<text x="0" y="{y + bar + 4}" font-size="12">{escape(row["grade"])}</text>')
-        for share, colour in ((row["share"], "#0b3d6e"), (row["last_share"], "#9bb4cc")):
+        bars = [(row["share"], "#0b3d6e")] + ([(row["last_share"], "#9bb4cc")] if preview["last"] else [])
+        for share, colour in bars:
             length = max(share * scale, 0.5)
             parts.append(f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar}" fill="{colour}"/>')
             parts.append(f'<text x="{label_width + length + 4:.1f}" y="{y + bar - 3}" font-size="11">{share}%</text>')
