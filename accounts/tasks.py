@@ -75,3 +75,20 @@ def two_step_notice_send(*, user_id: int, event: str, detail: dict[str, Any], la
     message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email])
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+@shared_task(**RETRY)
+def board_setup_send(*, user_id: int) -> None:
+    """Email a board staff member their one-time set-up link (password and authenticator)."""
+    from .services import board_setup_path
+
+    user = User.objects.get(pk=user_id)
+    link = settings.SITE_URL + board_setup_path(user=user)
+    body = (
+        "You have a board staff account on the Results Portal.\n\n"
+        f"Set it up (choose a password and pair an authenticator app) with this one-time link:\n{link}\n\n"
+        "The link works until the set-up is finished. If you did not expect this, tell the board's results team."
+    )
+    EmailMultiAlternatives(
+        subject="Set up your board staff account", body=body, to=[user.email], from_email=settings.DEFAULT_FROM_EMAIL
+    ).send()
