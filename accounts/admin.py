@@ -10,6 +10,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from .admin_export import export_csv
 from .admin_login import BoardLoginForm
 from .approvals import approval_decide
 from .models import Approval, AuditEvent, AuthFailure, CredentialLock, User
@@ -25,6 +26,7 @@ LIFTED_IN_ADMIN = "Lifted by board staff in the admin."
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
+    actions = [export_csv]
     list_display = ["at", "action", "subject", "actor", "reason"]
     list_filter = ["action"]
     search_fields = ["subject", "reason"]

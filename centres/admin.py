@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.admin_export import export_csv
 from accounts.models import User
 
 from . import admin_mir  # noqa: F401 - registers the missing/incomplete results admin
@@ -92,6 +93,7 @@ class CandidateAdmin(admin.ModelAdmin):
 
 @admin.register(Entry)
 class EntryAdmin(admin.ModelAdmin):
+    actions = [export_csv]
     list_display = ["candidate_id", "person", "session", "centre", "status"]
     list_select_related = ["person", "session__exam", "centre"]
     search_fields = ["candidate_id", "person__last_name"]

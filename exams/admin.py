@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from .models import Component, Exam, ExamSession, GradeBoundaryTable
 from .services import boundaries_validate, boundary_table_set, sessions_copy_to_next_year
@@ -150,10 +150,23 @@ class GradeBoundaryTableAdmin(admin.ModelAdmin):
     """Boundary versions are added, never edited: saving a change creates the next version and audits it."""
 
     form = GradeBoundaryTableForm
-    list_display = ["session", "component", "kind", "version", "boundaries", "created_by", "created_at"]
+    list_display = ["session", "component", "kind", "version", "boundaries_table", "created_by", "created_at"]
     list_filter = ["kind", "session__exam"]
     list_select_related = ["session__exam", "component", "created_by"]
-    raw_id_fields = ["session", "component"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """Sessions and components as selects that name them (newest sessions first), not raw ids."""
+        if db_field.name == "session":
+            kwargs["queryset"] = ExamSession.objects.select_related("exam").order_by("-date", "exam__code")
+        elif db_field.name == "component":
+            kwargs["queryset"] = Component.objects.select_related("exam").order_by("exam__code", "order")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="boundaries")
+    def boundaries_table(self, obj: GradeBoundaryTable) -> str:
+        """The boundaries as a small table (grade, minimum), highest first."""
+        rows = format_html_join("", "<tr><th scope='row'>{}</th><td>{}</td></tr>", obj.boundaries or [])
+        return format_html("<table><tbody>{}</tbody></table>", rows)
 
     def has_change_permission(self, request: HttpRequest, obj: GradeBoundaryTable | None = None) -> bool:
         return False

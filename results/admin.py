@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.safestring import mark_safe
 
+from accounts.admin_export import export_csv
 from accounts.approvals import approval_request
 from exams.admin import ExamSessionAdmin, GradeBoundaryTableAdmin
 from exams.models import ExamSession, GradeBoundaryTable
@@ -338,7 +339,7 @@ class ResultAdmin(admin.ModelAdmin):
     search_fields = ["entry__candidate_id"]
     readonly_fields = [f.name for f in Result._meta.fields]
     inlines = [ComponentScoreInline, ResultAmendmentInline]
-    actions = [hold, unhold]
+    actions = [hold, unhold, export_csv]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

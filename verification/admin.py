@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from accounts.admin import two_step_remove_action
+from accounts.admin_export import export_csv
 
 from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
 from .services import organisation_vet
@@ -91,6 +92,7 @@ class VerificationAdmin(admin.ModelAdmin):
     """The audit of who verified what: read-only."""
 
     list_display = ["at", "entry", "channel", "organisation_name"]
+    actions = [export_csv]
     list_filter = ["channel"]
     list_select_related = ["entry"]
     search_fields = ["entry__candidate_id", "organisation_name"]

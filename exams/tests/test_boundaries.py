@@ -122,3 +122,21 @@ def test_admin_without_2fa_is_sent_to_the_login_page(admin_client: Client) -> No
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_the_boundary_list_shows_a_table_and_the_form_names_sessions(board_client: Client) -> None:
+    session = ExamSessionFactory()
+    boundary_table_set(
+        session=session,
+        kind=GradeBoundaryTable.Kind.PROFILE,
+        boundaries=[("exceptional", 80), ("good", 65), ("borderline", 50)],
+        actor=None,
+        reason="first",
+    )
+
+    listing = board_client.get("/admin/exams/gradeboundarytable/").content.decode()
+    form = board_client.get("/admin/exams/gradeboundarytable/add/").content.decode()
+
+    assert "<tr><th scope='row'>exceptional</th><td>80</td></tr>" in listing
+    assert f'<option value="{session.pk}">{session}</option>' in form
+    assert 'name="session"' in form and "vForeignKeyRawIdAdminField" not in form
