@@ -86,3 +86,13 @@ def test_the_language_cookie_is_http_only_and_same_site_lax(client: Client) -> N
     cookie = response.cookies["django_language"]
     assert cookie.value == "es"
     assert cookie["httponly"] is True and cookie["samesite"] == "Lax"
+
+
+@pytest.mark.django_db
+def test_the_plain_500_page_links_a_stylesheet_that_is_served(client: Client) -> None:
+    html = (ROOT / "templates" / "500.html").read_text(encoding="utf-8")
+    [href] = re.findall(r'<link rel="stylesheet" href="([^"]+)">', html)
+
+    response = client.get(href)
+    assert href == "/static/css/error.css" and response.status_code == 200
+    assert b"font-family" in b"".join(response.streaming_content)  # type: ignore[attr-defined]
