@@ -274,6 +274,7 @@ def test_issued_csv_neutralises_a_name_that_is_a_formula(surname: str, cell: str
 
     assert response.content.startswith(BOM_BYTES)
     assert response["Content-Disposition"] == 'attachment; filename="x.issued.csv"'
+    assert response["Cache-Control"] == "private, no-store"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert rows[1] == [
         "SIR094701",
