@@ -1,4 +1,5 @@
-"""CSV files the portal writes for people: the one writer of every CSV download and file (docs/domain.md §12.6).
+"""Downloads: the one writer of every CSV download and file (docs/domain.md §12.6), and the one decorator every
+download view wears (``download_no_store``).
 
 Every CSV goes through ``csv_text``:
 
@@ -14,10 +15,13 @@ Every CSV goes through ``csv_text``:
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from functools import wraps
+from typing import Any, TypeVar
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 BOM = "\ufeff"
 # Characters a spreadsheet reads as the start of a formula (CSV injection, OWASP).
@@ -43,7 +47,9 @@ def csv_text(*, header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def csv_file_response(*, text: str | bytes, filename: str) -> HttpResponse:
-    """Return CSV text made by ``csv_text`` (or stored from it) as an attachment named ``filename``, never cached.
+    """Return CSV text made by ``csv_text`` (or stored from it) as an attachment named ``filename``.
+
+    The view that returns it wears ``download_no_store``, which keeps it out of every cache.
 
     A file stored before the writer added the byte-order mark gets it here, so every download starts with it.
     """
@@ -52,10 +58,37 @@ def csv_file_response(*, text: str | bytes, filename: str) -> HttpResponse:
         data = BOM.encode("utf-8") + data
     response = HttpResponse(data, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
     return response
 
 
 def csv_response(*, header: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> HttpResponse:
-    """Return ``rows`` under ``header`` as a CSV attachment named ``filename``, never cached."""
+    """Return ``rows`` under ``header`` as a CSV attachment named ``filename`` (for a ``download_no_store`` view)."""
     return csv_file_response(text=csv_text(header=header, rows=rows), filename=filename)
+
+
+# What every download answers: only the person's own browser holds it, and only while it saves the file. Not kept
+# in its cache either: a result held after it was downloaded must not come back from the browser's cache.
+DOWNLOAD_CACHE_CONTROL = "private, no-store"
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def download_no_store(view: _View) -> _View:
+    """Decorate a view that serves a download (PDF, CSV, credential, report, results file): never cached, anywhere.
+
+    Every response of the view (the file, or the page saying it is being prepared) gets ``Cache-Control:
+    private, no-store`` and no ``ETag``, ``Last-Modified`` or ``Expires``, so no browser or proxy keeps a copy and
+    no request is answered "304 Not Modified" from one. ``tests/test_download_routes.py`` walks every URL
+    pattern and fails for a download view without this decorator.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response: HttpResponseBase = view(request, *args, **kwargs)
+        response["Cache-Control"] = DOWNLOAD_CACHE_CONTROL
+        for header in ("ETag", "Last-Modified", "Expires"):
+            if header in response:
+                del response[header]
+        return response
+
+    wrapped.download_no_store = True  # type: ignore[attr-defined]
+    return wrapped  # type: ignore[return-value]

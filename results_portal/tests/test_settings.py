@@ -111,3 +111,23 @@ def test_production_passes_check_deploy_without_warnings() -> None:
     assert out.returncode == 0, out.stderr
     assert "System check identified no issues" in out.stdout
     assert "WARNING" not in out.stderr + out.stdout
+
+
+def test_production_cookies_are_secure_http_only_and_same_site() -> None:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="results_portal.settings.production",
+        SECRET_KEY="a-real-secret-" + "x7Kq9Lm2Vb8Nc4Zr6Tw1Ys5Pd3Hf0Gj" * 2,
+        ALLOWED_HOSTS="results.example.org",
+        BOARD_SIGNING_KEY=_signing_key_pem(),
+    )
+    probe = (
+        "import json, django; django.setup(); from django.conf import settings as s; print(json.dumps([["
+        "getattr(s, f'{c}_COOKIE_{f}') for f in ('SECURE', 'HTTPONLY', 'SAMESITE')]"
+        " for c in ('LANGUAGE', 'SESSION')]))"
+    )
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [[True, True, "Lax"], [True, True, "Lax"]]

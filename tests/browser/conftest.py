@@ -3,16 +3,19 @@
 Run with ``make test-browser`` (``make test`` runs it after the main suite). Chromium is Debian's
 (``apt-get install chromium``, done by ``make system-deps``); Playwright never downloads a browser, and without
 Chromium the run stops with an error, never a skip. axe-core comes from ``node_modules`` (``npm ci``).
-Screenshots go to ``test-artifacts/screenshots/<test name>/NN-step.png``.
+Screenshots go to ``test-artifacts/screenshots/<test name>/NN-step.png``. Every test fails if the browser refused
+anything under the portal's Content-Security-Policy (``CspRefusals``): an inline script or style, a handler
+attribute, a resource from elsewhere.
 """
 
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from pytest_django.live_server_helper import LiveServer
 
@@ -66,24 +69,65 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _context(browser: Browser, live_server: LiveServer, **options: object) -> BrowserContext:
+# Reports each refusal of the Content-Security-Policy to the test (the page's own event, from every document).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+    window.__cspRefused(`${event.effectiveDirective} refused ${event.blockedURI || "an inline script or style"}` +
+        ` on ${event.documentURI} (${event.sourceFile || "the page"}:${event.lineNumber})`);
+});
+"""
+
+
+@dataclass
+class CspRefusals:
+    """What the browser refused under the portal's Content-Security-Policy during one test.
+
+    Each test fails if anything was refused (``pytest_runtest_call``): a page that relies on an inline script
+    or style works only where no policy is sent, so it is a bug however the page looks.
+    """
+
+    refused: list[str] = field(default_factory=list)
+
+    def watch(self, context: BrowserContext) -> None:
+        context.expose_binding("__cspRefused", lambda _source, text: self.refused.append(str(text)))
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", self._console)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.refused.append(f"console: {message.text}")
+
+    def report(self) -> str:
+        return "The Content-Security-Policy refused:\n" + "\n".join(
+            f"- {line}" for line in dict.fromkeys(self.refused)
+        )
+
+
+@pytest.fixture
+def csp_refusals() -> CspRefusals:
+    """Return the test's record of CSP refusals (every context of the page fixtures is watched)."""
+    return CspRefusals()
+
+
+def _context(browser: Browser, live_server: LiveServer, csp: CspRefusals, **options: object) -> BrowserContext:
     context = browser.new_context(base_url=live_server.url, locale="en-GB", accept_downloads=True, **options)  # type: ignore[arg-type]
     context.set_default_timeout(TIMEOUT_MS)
+    csp.watch(context)
     return context
 
 
 @pytest.fixture
-def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+def page(browser: Browser, live_server: LiveServer, csp_refusals: CspRefusals) -> Iterator[Page]:
     """Return a desktop page (1280×900) whose relative URLs go to the live server."""
-    context = _context(browser, live_server, viewport=DESKTOP)
+    context = _context(browser, live_server, csp_refusals, viewport=DESKTOP)
     yield context.new_page()
     context.close()
 
 
 @pytest.fixture
-def mobile_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+def mobile_page(browser: Browser, live_server: LiveServer, csp_refusals: CspRefusals) -> Iterator[Page]:
     """Return a phone-sized page (360×740, touch, mobile viewport rules) on the live server."""
-    context = _context(browser, live_server, viewport=MOBILE, is_mobile=True, has_touch=True)
+    context = _context(browser, live_server, csp_refusals, viewport=MOBILE, is_mobile=True, has_touch=True)
     yield context.new_page()
     context.close()
 
@@ -114,18 +158,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Fail a journey that met serious or critical accessibility violations on any step.
+    """Fail a journey that met serious or critical accessibility violations on any step, or any CSP refusal.
 
-    A journey that failed for another reason gets the violations added to its report.
+    A journey that failed for another reason gets the violations and refusals added to its report.
     """
     funcargs = getattr(item, "funcargs", {})
     journey = funcargs.get("journey")
+    csp = funcargs.get("csp_refusals")
     try:
         result = yield
     except BaseException as error:
         if isinstance(journey, Journey) and journey.violations:
             error.add_note("\nAccessibility violations met on the way:\n" + journey.report())
+        if isinstance(csp, CspRefusals) and csp.refused:
+            error.add_note("\n" + csp.report())
         raise
+    problems = []
     if isinstance(journey, Journey) and journey.violations:
-        pytest.fail(journey.report(), pytrace=False)
+        problems.append(journey.report())
+    if isinstance(csp, CspRefusals) and csp.refused:
+        problems.append(csp.report())
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
     return result

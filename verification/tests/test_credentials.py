@@ -25,6 +25,7 @@ def downloaded(client: Client) -> tuple[Any, dict[str, Any]]:
     response = client.get(f"/results/{entry.public_id}/share/credential.json")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/ld+json")
+    assert response["Cache-Control"] == "private, no-store"
     return entry, json.loads(response.content)
 
 

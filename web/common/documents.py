@@ -1,14 +1,9 @@
 """Serving a stored PDF document (statement, certificate, certifying statement): to a candidate or a centre."""
 
-from django.http import FileResponse, HttpRequest, HttpResponseBase
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.http import http_date, quote_etag
+from django.http import FileResponse
 
 from certificates.models import Document
 
-# A stored PDF changes only when a new document replaces it; an hour of private caching is safe, and the
-# ETag lets the browser revalidate cheaply after that.
-PDF_MAX_AGE = 3600
 FILENAMES = {
     Document.Kind.STATEMENT: "statement-of-results",
     Document.Kind.CERTIFICATE: "certificate",
@@ -16,22 +11,14 @@ FILENAMES = {
 }
 
 
-def document_response(request: HttpRequest, document: Document) -> HttpResponseBase:
-    """Return the stored PDF as a download, privately cacheable, with an ETag and Last-Modified."""
-    etag = quote_etag(f"{document.uuid.hex}-{int(document.rendered_at.timestamp()) if document.rendered_at else 0}")
-    last_modified = int(document.rendered_at.timestamp()) if document.rendered_at else None
-    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if not_modified is not None:
-        response: HttpResponseBase = not_modified
-    else:
-        exam = document.result.entry.session.exam.code
-        filename = f"{FILENAMES[Document.Kind(document.kind)]}-{exam}-{document.result.entry.candidate_id}.pdf"
-        response = FileResponse(
-            document.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
-        )
-    response["ETag"] = etag
-    if last_modified is not None:
-        response["Last-Modified"] = http_date(last_modified)
-    patch_cache_control(response, private=True, max_age=PDF_MAX_AGE)
-    patch_vary_headers(response, ["Cookie"])
-    return response
+def document_response(document: Document) -> FileResponse:
+    """Return the stored PDF as a download.
+
+    No ETag or Last-Modified, and never "304 Not Modified": the view wears ``download_no_store``, so the browser
+    keeps no copy that could outlive a hold or an amendment and asks for the document again each time.
+    """
+    exam = document.result.entry.session.exam.code
+    filename = f"{FILENAMES[Document.Kind(document.kind)]}-{exam}-{document.result.entry.candidate_id}.pdf"
+    return FileResponse(
+        document.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+    )

@@ -17,7 +17,7 @@ from grading.standardised import CONVERTER_TABLES, convert_standardised
 from results.charts import result_name
 from results.selectors import grade_statistics
 from results.statistics import SMALL_CELL, statistics_chart_svg, statistics_tables
-from results_portal.downloads import csv_response
+from results_portal.downloads import csv_response, download_no_store
 from web.public.forms import ScoreConverterForm
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
     return render(request, "results/statistics.html", context)
 
 
+@download_no_store
 @require_GET
 def statistics_csv(request: HttpRequest) -> HttpResponse:
     """Download the grade statistics as CSV (suppressed cells are written as '<10')."""

@@ -31,7 +31,7 @@ from certificates import selectors as document_selectors
 from certificates.models import Document
 from exams.models import Exam
 from results_portal.csvimport import ImportRejected, more_problems_text
-from results_portal.downloads import csv_file_response
+from results_portal.downloads import csv_file_response, download_no_store
 from verification import credentials, selectors, services, tasks
 from verification.models import BulkVerification, Verification, VerifierOrganisation
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
@@ -400,7 +400,7 @@ def bulk_status(request: HttpRequest, job_id: uuid.UUID) -> JsonResponse:
 
 
 @organisation_required
-@never_cache
+@download_no_store
 @require_GET
 def bulk_download(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     """Download the results CSV of a finished bulk check (kept ``VERIFICATION_BULK_KEPT_DAYS`` days)."""

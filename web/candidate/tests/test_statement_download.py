@@ -14,6 +14,7 @@ from certificates.models import Document
 from certificates.tests.conftest import _site_url  # noqa: F401 - autouse: SITE_URL as in the documents tests
 from certificates.tests.factories import pdf_text, released_entry
 from results.models import Result
+from results.services import result_hold
 from results.tests.factories import account_for
 
 pytestmark = pytest.mark.django_db
@@ -48,24 +49,27 @@ def test_the_candidate_downloads_their_statement() -> None:
     assert (
         response["Content-Disposition"] == f'attachment; filename="statement-of-results-FCE-{entry.candidate_id}.pdf"'
     )
-    cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
-    assert {"private", "max-age=3600"} <= cache_control
-    assert response["ETag"] and response["Last-Modified"]
-    assert "Cookie" in response["Vary"]
+    assert response["Cache-Control"] == "private, no-store"
+    assert "ETag" not in response and "Last-Modified" not in response
     text = pdf_text(b"".join(response.streaming_content))  # type: ignore[arg-type]
     assert "Wei Chen" in text and entry.candidate_id in text
 
 
-def test_an_unchanged_statement_is_not_sent_again(fake_pdf: list[tuple[str, str]]) -> None:
-    entry, _result = released_entry()
+def test_a_statement_is_never_kept_by_the_browser_so_a_hold_takes_it_back(fake_pdf: list[tuple[str, str]]) -> None:
+    entry, result = released_entry()
     client = _logged_in(entry)
     first = client.get(_url(entry))
     b"".join(first.streaming_content)  # type: ignore[arg-type]
 
-    again = client.get(_url(entry), headers={"if-none-match": first["ETag"]})
+    # A browser that kept anything could only revalidate it: it is never told "304 Not Modified".
+    again = client.get(
+        _url(entry), headers={"if-none-match": "*", "if-modified-since": "Sat, 01 Jan 2000 00:00:00 GMT"}
+    )
+    assert again.status_code == 200 and again["Cache-Control"] == "private, no-store"
+    b"".join(again.streaming_content)  # type: ignore[arg-type]
+    result_hold(result=result, actor=None, reason="Malpractice investigation")
 
-    assert again.status_code == 304
-    assert again["ETag"] == first["ETag"]
+    assert client.get(_url(entry)).status_code == 404
 
 
 def test_served_from_storage_without_rendering_when_the_file_exists(fake_pdf: list[tuple[str, str]]) -> None:

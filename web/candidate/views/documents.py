@@ -8,11 +8,11 @@ import uuid
 
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
 
 from certificates import selectors, services
 from certificates.models import Document
+from results_portal.downloads import download_no_store
 from web.candidate.access import candidate_required, request_account
 from web.common.documents import document_response
 
@@ -20,6 +20,7 @@ PREPARING_RETRY_SECONDS = 15
 
 
 @candidate_required
+@download_no_store
 @require_GET
 def statement_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     """Download the Statement of Results PDF of one of the candidate's released results.
@@ -43,6 +44,5 @@ def statement_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBas
             status=202,
         )
         response["Retry-After"] = str(PREPARING_RETRY_SECONDS)
-        add_never_cache_headers(response)
         return response
-    return document_response(request, document)
+    return document_response(document)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.sealing import seal, unseal
 from candidates.models import CandidateAccount
 from results.selectors import Audience, results_visible
+from results_portal.downloads import download_no_store
 from verification import credentials, selectors, services
 from verification.models import ShareLink
 from web.candidate.access import candidate_required, request_account
@@ -85,7 +86,7 @@ def share_revoke(request: HttpRequest, public_id: uuid.UUID, link_id: uuid.UUID)
 
 
 @candidate_required
-@never_cache
+@download_no_store
 @require_GET
 def credential_download(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Download the released result as an Open Badges 3.0 credential signed by the board."""
@@ -95,5 +96,4 @@ def credential_download(request: HttpRequest, public_id: uuid.UUID) -> HttpRespo
     )
     response["Content-Type"] = "application/ld+json; charset=utf-8"
     response["Content-Disposition"] = f'attachment; filename="{result.entry.session.exam.code}-credential.json"'
-    response["Cache-Control"] = "no-store"
     return response

@@ -66,6 +66,8 @@ def test_the_centre_lists_and_downloads_its_own_documents(fake_pdf: list[tuple[s
     assert entry.candidate_id in listing  # type: ignore[attr-defined]
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
     assert download["Content-Disposition"].startswith('attachment; filename="certificate-FCE-')
+    assert download["Cache-Control"] == "private, no-store"
+    assert "ETag" not in download and "Last-Modified" not in download
     b"".join(download.streaming_content)  # type: ignore[arg-type]
 
 

@@ -150,7 +150,7 @@ def test_reissue_kills_the_old_secret_at_once_and_is_audited() -> None:
 
     pdf = client.get(f"/centre/entries/{entry.public_id}/confirmation.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
-    assert "no-store" in pdf["Cache-Control"]
+    assert pdf["Cache-Control"] == "private, no-store"
 
 
 def test_reissue_lifts_a_lockout_of_the_secret_number() -> None:
@@ -274,6 +274,7 @@ def test_issued_csv_neutralises_a_name_that_is_a_formula(surname: str, cell: str
 
     assert response.content.startswith(BOM_BYTES)
     assert response["Content-Disposition"] == 'attachment; filename="x.issued.csv"'
+    assert response["Cache-Control"] == "private, no-store"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert rows[1] == [
         "SIR094701",

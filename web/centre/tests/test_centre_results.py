@@ -91,5 +91,6 @@ def test_results_csv_neutralises_a_name_that_is_a_formula(surname: str, cell: st
     response = client.get("/centre/results.csv")
 
     assert response.content.startswith(BOM_BYTES)
+    assert response["Cache-Control"] == "private, no-store" and "ETag" not in response
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert [(r["candidate_id"], r["last_name"], r["reading"]) for r in rows] == [(entry.candidate_id, cell, "176")]

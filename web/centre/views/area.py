@@ -41,7 +41,7 @@ from grading.scale import FIVE_SKILLS as SKILLS
 from results.presentation import grade_display, overall_display, result_view, scale_of
 from results.selectors import entry_is_pending, results_visible_by_entry
 from results_portal.csvimport import more_problems_text
-from results_portal.downloads import csv_file_response, csv_response
+from results_portal.downloads import csv_file_response, csv_response, download_no_store
 from web.centre.access import centre_staff_required, request_audience, request_centre
 from web.centre.forms import (
     CandidateSearchForm,
@@ -275,7 +275,7 @@ def _reissued_secret(request: HttpRequest, entry: Entry) -> str | None:
 
 
 @centre_staff_required
-@never_cache
+@download_no_store
 @require_GET
 def entry_confirmation_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     """Download the Confirmation of Entry with the secret number just reissued (15 minutes after reissue)."""
@@ -366,7 +366,7 @@ def import_status(request: HttpRequest, public_id: str) -> JsonResponse:
 
 
 @centre_staff_required
-@never_cache
+@download_no_store
 @require_GET
 def import_issued_csv(request: HttpRequest, public_id: str) -> HttpResponse:
     """Download the issued Candidate IDs and secret numbers of a finished import (first 24 hours only)."""
@@ -380,7 +380,7 @@ def import_issued_csv(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @centre_staff_required
-@never_cache
+@download_no_store
 @require_GET
 def import_confirmations_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     """Download the Confirmations of Entry of a finished import, one page per candidate (first 24 hours)."""
@@ -394,7 +394,6 @@ def import_confirmations_pdf(request: HttpRequest, public_id: str) -> HttpRespon
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -460,7 +459,7 @@ def results_list(request: HttpRequest) -> HttpResponse:
 
 
 @centre_staff_required
-@never_cache
+@download_no_store
 @require_GET
 def results_csv(request: HttpRequest) -> HttpResponse:
     """Download the centre's released results as CSV (one row per entry; scores only once released)."""

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from certificates import selectors, services
 from certificates.models import CertificateAmendment, Document
+from results_portal.downloads import download_no_store
 from web.centre.access import centre_staff_required, request_audience
 from web.centre.forms import (
     AmendmentRequestForm,
@@ -101,7 +102,7 @@ def _entry_page(
 
 
 @centre_staff_required
-@never_cache
+@download_no_store
 @require_GET
 def centre_document_pdf(request: HttpRequest, document_uuid: uuid.UUID) -> HttpResponse:
     """Download one of the centre's documents (statement, certificate or certifying statement) from storage."""
@@ -113,7 +114,7 @@ def centre_document_pdf(request: HttpRequest, document_uuid: uuid.UUID) -> HttpR
     elif not document.file:
         raise Http404("This document was never rendered.")
     # A FileResponse streams; ``centre_staff_required`` is typed for plain responses but passes any through.
-    return cast(HttpResponse, document_response(request, document))
+    return cast(HttpResponse, document_response(document))
 
 
 @centre_staff_required

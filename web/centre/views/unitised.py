@@ -30,7 +30,7 @@ from exams.models import Component, Exam, ExamSession
 from exams.selectors import series_label
 from results import centre_files, centre_reports
 from results.release import centre_opening
-from results_portal.downloads import csv_file_response, csv_response
+from results_portal.downloads import csv_file_response, csv_response, download_no_store
 from web.centre.access import centre_staff_required, request_centre, request_restricted
 from web.centre.forms import MissingResultForm, UnitEntriesForm
 
@@ -221,7 +221,7 @@ def unitised_slip(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @centre_staff_required
-@never_cache
+@download_no_store
 @require_GET
 def unitised_cumulative_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     """Download a cash-in student's cumulative specification results report (PDF)."""
@@ -235,7 +235,6 @@ def unitised_cumulative_pdf(request: HttpRequest, public_id: str) -> HttpRespons
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"cumulative-{entry.candidate_id}-{entry.session.exam.code}-{entry.session.date:%Y-%m}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -255,7 +254,7 @@ def unitised_boundaries(request: HttpRequest, series_id: str) -> HttpResponse:
 
 
 @centre_staff_required
-@never_cache
+@download_no_store
 @require_GET
 def unitised_special_consideration_csv(request: HttpRequest, series_id: str) -> HttpResponse:
     """Download the special consideration report (CSV): tariff, marks awarded, results calculated for absence."""
@@ -291,7 +290,7 @@ def unitised_edi(request: HttpRequest, series_id: str) -> HttpResponse:
 
 
 @centre_staff_required
-@never_cache
+@download_no_store
 @require_GET
 def unitised_edi_download(request: HttpRequest, series_id: str, kind: str) -> HttpResponse:
     """Download the latest stored EDI file of one kind (never before this member's release instant)."""
