@@ -1177,3 +1177,5 @@ EmbargoMachine.TestCase.settings = settings(
     derandomize=not os.environ.get("EMBARGO_RANDOM"),
 )
 TestEmbargo = EmbargoMachine.TestCase
+# About two minutes on an idle two-core machine: its own limit, above the suite's 120 s for a single test.
+TestEmbargo.pytestmark = [pytest.mark.timeout(600)]  # type: ignore[attr-defined]
