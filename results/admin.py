@@ -28,8 +28,9 @@ from .approvals import (
     release_change_needs_approval,
     release_payload,
 )
+from .charts import release_timeline_svg
 from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent, ResultsUpload
-from .selectors import ReleaseProgress, release_preview, release_progress
+from .selectors import ReleaseProgress, release_failures, release_preview, release_progress, release_timeline
 from .services import result_hold, result_unhold
 from .tasks import results_upload_import_task, results_upload_preview_task, upload_progress_key
 from .timetable import SESSION_COLUMNS, SESSION_OPTIONAL, timetable_import
@@ -319,11 +320,15 @@ class ResultAdmin(admin.ModelAdmin):
     def release_progress_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
         """Show a session's release live: results visible, emails sent (board staff, 2FA)."""
         session = get_object_or_404(ExamSession.objects.select_related("exam"), pk=session_id)
+        points = release_timeline(session_id=session.pk)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Release of {session}",
             "session": session,
             "progress": _progress_json(release_progress(session_id=session.pk)),
+            "timeline": mark_safe(release_timeline_svg(points, title=f"Release of {session}")),  # noqa: S308 - escaped
+            "last": points[-1] if points else None,
+            "failures": release_failures(session_id=session.pk),
             "opts": Result._meta,
         }
         return TemplateResponse(request, "admin/results/release_progress.html", context)

@@ -6,8 +6,10 @@ in it is escaped here. Screen readers get its ``<title>`` and ``<desc>`` (the sc
 shows the same scores in a table, so the chart never carries information on its own.
 """
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from django.utils.functional import Promise
 from django.utils.html import escape
@@ -15,6 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from grading.scale import RESULT_FAIL, RESULT_NO_RESULT, ScaleExam, scale_exam
+
+if TYPE_CHECKING:
+    from .selectors import TimelinePoint
 
 # The results as grading/scale.py prints them, so the candidate reads them in their own language.
 RESULT_NAMES: Mapping[str, Promise] = MappingProxyType(
@@ -237,3 +242,65 @@ def component_chart_svg(*, exam_code: str, components: Sequence[tuple[str, int]]
     parts.append(_text(PLOT_LEFT, axis_y + 37, _("Cambridge English Scale"), size=12))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def release_timeline_svg(points: Sequence["TimelinePoint"], *, title: str) -> str:
+    """Return the cumulative release of a session as two step lines: results visible and emails sent (SVG).
+
+    ``points`` are ``results.selectors.TimelinePoint``; the page shows the same totals in words beside it.
+    """
+    if not points:
+        return ""
+    width, height, left, right, top, bottom = 640, 220, 48, 12, 28, 30
+    first, last = points[0].at, points[-1].at
+    span = max((last - first).total_seconds(), 1.0)
+    peak = max(max(p.visible, p.emails_sent) for p in points) or 1
+
+    def x(at: dt.datetime) -> float:
+        return left + (width - left - right) * (at - first).total_seconds() / span
+
+    def y(value: int) -> float:
+        return height - bottom - (height - top - bottom) * value / peak
+
+    def steps(attribute: str) -> str:
+        path: list[str] = []
+        previous = None
+        for point in points:
+            value = getattr(point, attribute)
+            if previous is not None:
+                path.append(f"{x(point.at):.1f},{y(previous):.1f}")
+            path.append(f"{x(point.at):.1f},{y(value):.1f}")
+            previous = value
+        return " ".join(path)
+
+    last_point = points[-1]
+    return "".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-labelledby="timeline-title" class="timeline">',
+            f'<title id="timeline-title">{escape(title)}: {last_point.visible} results visible, '
+            f"{last_point.emails_sent} emails sent</title>",
+            f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="{MUTED}"/>',
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="{MUTED}"/>',
+            f'<text x="{left - 6}" y="{top + 4}" font-size="11" text-anchor="end" fill="{INK}">{peak}</text>',
+            f'<text x="{left - 6}" y="{height - bottom}" font-size="11" text-anchor="end" fill="{INK}">0</text>',
+            f'<text x="{left}" y="{height - 10}" font-size="11" fill="{INK}">{escape(_time(first))}</text>',
+            f'<text x="{width - right}" y="{height - 10}" font-size="11" text-anchor="end" fill="{INK}">'
+            f"{escape(_time(last))}</text>",
+            f'<polyline points="{steps("visible")}" fill="none" stroke="{BAR}" stroke-width="2.5"/>',
+            f'<polyline points="{steps("emails_sent")}" fill="none" stroke="#b35900" stroke-width="2" '
+            'stroke-dasharray="6 3"/>',
+            f'<line x1="{left + 8}" y1="12" x2="{left + 32}" y2="12" stroke="{BAR}" stroke-width="2.5"/>',
+            f'<text x="{left + 38}" y="16" font-size="12" fill="{INK}">results visible</text>',
+            f'<line x1="{left + 160}" y1="12" x2="{left + 184}" y2="12" stroke="#b35900" stroke-width="2" '
+            'stroke-dasharray="6 3"/>',
+            f'<text x="{left + 190}" y="16" font-size="12" fill="{INK}">emails sent</text>',
+            "</svg>",
+        ]
+    )
+
+
+def _time(moment: dt.datetime) -> str:
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%d %b %H:%M")

@@ -342,3 +342,80 @@ def release_preview(*, now: dt.datetime | None = None) -> list[SessionReleasePre
             )
         )
     return previews
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    """Results that became visible and "results released" emails sent up to the end of one interval."""
+
+    at: dt.datetime
+    visible: int
+    emails_sent: int
+
+
+TIMELINE_POINTS = 120
+
+
+def release_timeline(*, session_id: int, now: dt.datetime | None = None) -> list[TimelinePoint]:
+    """Return a session's release over time, cumulative, in at most ``TIMELINE_POINTS`` intervals (two queries).
+
+    One point per interval in which something happened, and one for now: each counts the results visible and the
+    emails sent by the end of it. The interval is a minute, an hour or a day, the smallest that keeps the
+    release's span under the limit.
+    """
+    from django.db.models.functions import Trunc
+
+    from .models import OutgoingEmail
+
+    moment = now or timezone.now()
+    results = Result.objects.filter(
+        entry__session_id=session_id, entry__status=Entry.Status.ENTERED, released_at__lte=moment
+    ).exclude(status=Result.Status.HELD)
+    emails = OutgoingEmail.objects.filter(result__entry__session_id=session_id, state=OutgoingEmail.State.SENT)
+    first = results.aggregate(first=Min("released_at"))["first"]
+    if first is None:
+        return []
+    span = moment - first
+    kind, _step = next(
+        (kind, step)
+        for kind, step in (
+            ("minute", dt.timedelta(minutes=1)),
+            ("hour", dt.timedelta(hours=1)),
+            ("day", dt.timedelta(days=1)),
+        )
+        if span / step < TIMELINE_POINTS or kind == "day"
+    )
+    tz = timezone.get_current_timezone()
+    visible = dict(
+        results.annotate(at=Trunc("released_at", kind, tzinfo=tz))
+        .values("at")
+        .annotate(n=Count("pk"))
+        .values_list("at", "n")
+    )
+    sent = dict(
+        emails.annotate(at=Trunc("sent_at", kind, tzinfo=tz))
+        .values("at")
+        .annotate(n=Count("pk"))
+        .values_list("at", "n")
+    )
+    points: list[TimelinePoint] = []
+    total_visible = total_sent = 0
+    for at in sorted({*visible, *sent}):
+        total_visible += visible.get(at, 0)
+        total_sent += sent.get(at, 0)
+        points.append(TimelinePoint(at=at, visible=total_visible, emails_sent=total_sent))
+    if points and points[-1].at < moment:
+        points.append(TimelinePoint(at=moment, visible=total_visible, emails_sent=total_sent))
+    return points
+
+
+def release_failures(*, session_id: int, limit: int = 20) -> list[tuple[str, str, int]]:
+    """Return the session's failed "results released" emails to look at: (Candidate ID, last error, attempts)."""
+    from .models import OutgoingEmail
+
+    failed = (
+        OutgoingEmail.objects.filter(result__entry__session_id=session_id, state=OutgoingEmail.State.FAILED)
+        .order_by("result__entry__candidate_id")
+        .values_list("result__entry__candidate_id", "last_error", "attempts")[:limit]
+    )
+    return [(candidate_id, error[:200], attempts) for candidate_id, error, attempts in failed]

@@ -61,3 +61,52 @@ def test_board_staff_see_the_release_preview(board_client: Client) -> None:
 
     assert str(session) in page and "GB300 Hill School" in page
     assert f'href="/admin/results/result/release-progress/{session.pk}/"' in page
+
+
+def test_the_release_timeline_is_cumulative_per_minute(django_assert_max_num_queries: Any) -> None:
+    from results.models import OutgoingEmail
+    from results.selectors import release_timeline
+
+    session = ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=40), mode="paper")
+    start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=30)
+    for minute in (0, 0, 1, 5):
+        entry = EntryFactory(session=session)
+        result = result_for(entry, released_at=start + dt.timedelta(minutes=minute, seconds=20))
+        if minute < 5:
+            OutgoingEmail.objects.create(
+                account=account_for(entry),
+                result=result,
+                kind="released",
+                state="sent",
+                sent_at=start + dt.timedelta(minutes=minute + 1, seconds=5),
+            )
+    held = result_for(EntryFactory(session=session), released_at=start, status=Result.Status.HELD)
+    assert held.status == "held"
+    now = start + dt.timedelta(minutes=30)
+
+    with django_assert_max_num_queries(3):
+        points = release_timeline(session_id=session.pk, now=now)
+
+    minutes = [(round((p.at - start).total_seconds() / 60), p.visible, p.emails_sent) for p in points]
+    assert minutes == [(0, 2, 0), (1, 3, 2), (2, 3, 3), (5, 4, 3), (30, 4, 3)]
+
+
+def test_the_release_page_draws_the_timeline_and_lists_failures(board_client: Client) -> None:
+    from results.models import OutgoingEmail
+
+    session = ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=40), mode="paper")
+    entry = EntryFactory(session=session)
+    result = result_for(entry, released_at=timezone.now() - dt.timedelta(hours=2))
+    OutgoingEmail.objects.create(
+        account=account_for(entry),
+        result=result,
+        kind="released",
+        state="failed",
+        attempts=5,
+        last_error="550 mailbox unavailable",
+    )
+
+    page = board_client.get(f"/admin/results/result/release-progress/{session.pk}/").content.decode()
+
+    assert 'class="timeline"' in page and "1 results visible, 0 emails sent" in page
+    assert f"<td>{entry.candidate_id}</td><td>5</td><td>550 mailbox unavailable</td>" in page
