@@ -4,7 +4,8 @@ A credential is a JSON-LD ``OpenBadgeCredential`` (W3C Verifiable Credentials Da
 3.0 contexts) secured with a ``DataIntegrityProof`` of cryptosuite ``eddsa-jcs-2022``:
 
 1. the proof options (type, cryptosuite, created, verificationMethod, proofPurpose, and the credential's
-   ``@context``) and the credential without its proof are each canonicalised with JCS (RFC 8785);
+   ``@context``, which the emitted proof carries too) and the credential without its proof are each
+   canonicalised with JCS (RFC 8785);
 2. each is hashed with SHA-256, and the two hashes (options first) are concatenated;
 3. the board's Ed25519 key signs the 64 bytes; ``proofValue`` is the signature in multibase base58-btc.
 
@@ -283,22 +284,44 @@ def credential_build(*, result: Result) -> dict[str, Any]:
 
 
 def _proof_hash(*, document: dict[str, Any], options: dict[str, Any]) -> bytes:
-    config = {**options, "@context": document["@context"]}
-    return hashlib.sha256(jcs(config)).digest() + hashlib.sha256(jcs(document)).digest()
+    """Return the 64 bytes an eddsa-jcs-2022 proof signs: SHA-256 of the JCS proof options, then of the document.
+
+    The options carry the ``@context`` they are signed with (vc-di-eddsa §3.3.1 step 2), and the emitted proof
+    carries it too, so a verifier hashes exactly what the proof shows (§3.3.2, §3.3.5).
+    """
+    return hashlib.sha256(jcs(options)).digest() + hashlib.sha256(jcs(document)).digest()
 
 
-def credential_sign(credential: dict[str, Any], *, created: dt.datetime | None = None) -> dict[str, Any]:
-    """Return the credential with a ``DataIntegrityProof`` (eddsa-jcs-2022) made with the board's key."""
-    unsecured = {key: value for key, value in credential.items() if key != "proof"}
+def proof_create(
+    document: dict[str, Any], *, private_key: Ed25519PrivateKey, verification_method: str, created: dt.datetime
+) -> dict[str, Any]:
+    """Return an eddsa-jcs-2022 ``DataIntegrityProof`` of ``document`` (without a proof) by ``private_key``."""
     options = {
         "type": "DataIntegrityProof",
         "cryptosuite": CRYPTOSUITE,
-        "created": _utc(created or dt.datetime.now(dt.UTC)),
-        "verificationMethod": verification_method_id(),
+        "created": _utc(created),
+        "verificationMethod": verification_method,
         "proofPurpose": "assertionMethod",
+        "@context": document["@context"],
     }
-    signature = board_private_key().sign(_proof_hash(document=unsecured, options=options))
-    return {**unsecured, "proof": {**options, "proofValue": "z" + base58btc(signature)}}
+    signature = private_key.sign(_proof_hash(document=document, options=options))
+    return {**options, "proofValue": "z" + base58btc(signature)}
+
+
+def credential_sign(credential: dict[str, Any], *, created: dt.datetime | None = None) -> dict[str, Any]:
+    """Return the credential with a ``DataIntegrityProof`` (eddsa-jcs-2022) made with the board's key.
+
+    ``proof`` is a list of one proof: VC 2.0 allows a proof or a set of them, and the 1EdTech JSON Schema for
+    Open Badges 3.0 accepts only the list.
+    """
+    unsecured = {key: value for key, value in credential.items() if key != "proof"}
+    proof = proof_create(
+        unsecured,
+        private_key=board_private_key(),
+        verification_method=verification_method_id(),
+        created=created or dt.datetime.now(dt.UTC),
+    )
+    return {**unsecured, "proof": [proof]}
 
 
 def credential_for_result(*, result: Result) -> dict[str, Any]:
@@ -315,6 +338,43 @@ def credential_for_result(*, result: Result) -> dict[str, Any]:
     )
 
 
+def credential_proof(credential: Any) -> dict[str, Any] | None:
+    """Return a credential's one proof, whether it is given alone or as a list of one; else None."""
+    proof = credential.get("proof") if isinstance(credential, dict) else None
+    if isinstance(proof, list) and len(proof) == 1:
+        proof = proof[0]
+    return proof if isinstance(proof, dict) else None
+
+
+def proof_verify(document: Any, *, public_key: Ed25519PublicKey) -> bool:
+    """Return whether a document's eddsa-jcs-2022 proof verifies with ``public_key`` (vc-di-eddsa §3.3.2).
+
+    The proof's ``@context``, when present, must be the document's (in the same order); the proof options are
+    the proof as given without ``proofValue``.
+    """
+    proof = credential_proof(document)
+    if proof is None:
+        return False
+    options = dict(proof)
+    proof_value = options.pop("proofValue", None)
+    if (
+        options.get("type") != "DataIntegrityProof"
+        or options.get("cryptosuite") != CRYPTOSUITE
+        or not isinstance(proof_value, str)
+        or not proof_value.startswith("z")
+        or "@context" not in document
+        or ("@context" in options and options["@context"] != document["@context"])
+    ):
+        return False
+    unsecured = {key: value for key, value in document.items() if key != "proof"}
+    try:
+        signature = base58btc_decode(proof_value[1:])
+        public_key.verify(signature, _proof_hash(document=unsecured, options=options))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
 def credential_verify(credential: Any, *, public_key: Ed25519PublicKey | None = None) -> bool:
     """Return whether a credential's eddsa-jcs-2022 proof is valid for the board's key (or ``public_key``).
 
@@ -322,22 +382,4 @@ def credential_verify(credential: Any, *, public_key: Ed25519PublicKey | None = 
     the signature) makes it fail; so does a proof of another type or cryptosuite. This is the signature only:
     ``verification.status_lists.credential_check`` adds whether the credential is revoked or suspended.
     """
-    if not isinstance(credential, dict) or not isinstance(credential.get("proof"), dict):
-        return False
-    proof = dict(credential["proof"])
-    proof_value = proof.pop("proofValue", None)
-    if (
-        proof.get("type") != "DataIntegrityProof"
-        or proof.get("cryptosuite") != CRYPTOSUITE
-        or not isinstance(proof_value, str)
-        or not proof_value.startswith("z")
-        or "@context" not in credential
-    ):
-        return False
-    unsecured = {key: value for key, value in credential.items() if key != "proof"}
-    try:
-        signature = base58btc_decode(proof_value[1:])
-        (public_key or board_public_key()).verify(signature, _proof_hash(document=unsecured, options=proof))
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return True
+    return proof_verify(credential, public_key=public_key or board_public_key())

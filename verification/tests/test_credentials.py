@@ -53,7 +53,7 @@ def test_the_credential_is_an_open_badge_with_the_result(downloaded: tuple[Any, 
         "speaking": "180",
     }
     assert subject["activityEndDate"].startswith(entry.session.date.isoformat())
-    proof = credential["proof"]
+    [proof] = credential["proof"]
     assert (proof["type"], proof["cryptosuite"], proof["proofPurpose"]) == (
         "DataIntegrityProof",
         "eddsa-jcs-2022",
@@ -75,9 +75,9 @@ def test_the_signature_verifies(downloaded: tuple[Any, dict[str, Any]]) -> None:
         lambda c: c["credentialSubject"]["achievement"].update(name="C2 Proficiency"),
         lambda c: c.update(validFrom="2020-01-01T00:00:00Z"),
         lambda c: c["issuer"].update(id="did:web:evil.example"),
-        lambda c: c["proof"].update(created="2020-01-01T00:00:00Z"),
-        lambda c: c["proof"].update(proofValue=c["proof"]["proofValue"][:-2] + "zz"),
-        lambda c: c["proof"].update(cryptosuite="eddsa-rdfc-2022"),
+        lambda c: c["proof"][0].update(created="2020-01-01T00:00:00Z"),
+        lambda c: c["proof"][0].update(proofValue=c["proof"][0]["proofValue"][:-2] + "zz"),
+        lambda c: c["proof"][0].update(cryptosuite="eddsa-rdfc-2022"),
         lambda c: c.pop("proof"),
         lambda c: c["credentialSubject"].update(extra=1),
     ],
