@@ -20,10 +20,10 @@ rotating ``SECRET_KEY`` invalidates every credential issued. The first signature
 
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 import logging
 import urllib.parse
-from base64 import urlsafe_b64encode
 from functools import lru_cache
 from typing import Any
 
@@ -93,10 +93,6 @@ def base58btc_decode(text: str) -> bytes:
     return b"\0" * (len(text) - len(text.lstrip("1"))) + body
 
 
-def _b64url(data: bytes) -> str:
-    return urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 # --- The board's key and identity --------------------------------------------------------------------
 @lru_cache(maxsize=4)
 def _private_key(pem: str, secret_key: str) -> Ed25519PrivateKey:
@@ -133,13 +129,40 @@ def _public_bytes(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw)
 
 
-def board_issuer_id() -> str:
-    """Return the board's identifier as issuer: ``BOARD_ISSUER_ID``, else ``did:web`` of ``SITE_URL``'s host."""
+def did_web_for(site_url: str) -> str | None:
+    """Return the ``did:web`` identifier of a site, or None when it cannot have one.
+
+    The did:web method resolves ``did:web:<host>[%3A<port>][:<path>…]`` to ``https://<host>[:<port>]/<path>/did.json``
+    (``/.well-known/did.json`` without a path), so only an https address with a domain name can have one: plain
+    http and IP addresses cannot (a development server then names its key by URL instead).
+    """
+    parts = urllib.parse.urlsplit(site_url)
+    host = parts.hostname or ""
+    if parts.scheme != "https" or not host:
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    did = "did:web:" + host + (f"%3A{parts.port}" if parts.port else "")
+    path = [urllib.parse.quote(urllib.parse.unquote(part), safe="") for part in parts.path.split("/") if part]
+    return ":".join([did, *path])
+
+
+def board_did() -> str | None:
+    """Return the board's DID: ``BOARD_ISSUER_ID`` when it is a DID, else ``did:web`` of ``SITE_URL`` (or None)."""
     configured: str = settings.BOARD_ISSUER_ID or ""
     if configured:
-        return configured
-    host = urllib.parse.urlsplit(settings.SITE_URL).netloc or "localhost"
-    return "did:web:" + host.replace(":", "%3A")
+        return configured if configured.startswith("did:") else None
+    return did_web_for(settings.SITE_URL)
+
+
+def board_issuer_id() -> str:
+    """Return the board's identifier as issuer: ``BOARD_ISSUER_ID``, else its did:web, else ``SITE_URL/``."""
+    configured: str = settings.BOARD_ISSUER_ID or ""
+    return configured or board_did() or settings.SITE_URL + "/"
 
 
 def board_name() -> str:
@@ -153,8 +176,13 @@ def _absolute(view: str, **kwargs: Any) -> str:
 
 
 def verification_method_id() -> str:
-    """Return the URL of the published public key, which every proof names as its verification method."""
-    return _absolute("verification:board_key")
+    """Return the id of the board's key that every proof names as its verification method.
+
+    With a DID it is a DID URL (``<did>#board-signing-key``), found in the DID document's ``assertionMethod``
+    by the controlled-identifier procedure; without one it is the URL of the published key document.
+    """
+    did = board_did()
+    return f"{did}#{KEY_FRAGMENT}" if did else _absolute("verification:board_key")
 
 
 def public_key_multibase(key: Ed25519PublicKey | None = None) -> str:
@@ -163,23 +191,21 @@ def public_key_multibase(key: Ed25519PublicKey | None = None) -> str:
 
 
 def public_key_document() -> dict[str, Any]:
-    """Return the board's public key as a Multikey document, with the same key as a JWK."""
-    key = board_public_key()
+    """Return the board's public key as a Multikey document (one form of the key only: CID 1.0 §2.2.1)."""
     return {
         "@context": [MULTIKEY_CONTEXT],
         "id": verification_method_id(),
         "type": "Multikey",
         "controller": board_issuer_id(),
-        "publicKeyMultibase": public_key_multibase(key),
-        "publicKeyJwk": {"kty": "OKP", "crv": "Ed25519", "x": _b64url(_public_bytes(key)), "use": "sig"},
+        "publicKeyMultibase": public_key_multibase(),
     }
 
 
 def did_document() -> dict[str, Any]:
-    """Return a DID document for ``did:web`` naming the board's key for assertions (credentials)."""
-    did = board_issuer_id()
+    """Return the DID document naming the board's key for assertions (credentials), its id a DID URL."""
+    did = board_did() or board_issuer_id()
     method = {
-        "id": verification_method_id(),
+        "id": f"{did}#{KEY_FRAGMENT}",
         "type": "Multikey",
         "controller": did,
         "publicKeyMultibase": public_key_multibase(),

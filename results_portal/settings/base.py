@@ -175,7 +175,7 @@ DOCUMENT_SIGNING_KEY = env.str("DOCUMENT_SIGNING_KEY", default="")
 # separated); empty means SECRET_KEY_FALLBACKS.
 DOCUMENT_SIGNING_KEY_FALLBACKS: list[str] = env.list("DOCUMENT_SIGNING_KEY_FALLBACKS", default=[])
 BOARD_NAME = env.str("BOARD_NAME", default="Results Portal")
-# The issuer id in Open Badges credentials; empty means did:web of SITE_URL's host.
+# The issuer id in Open Badges credentials; empty means did:web of SITE_URL (https and a domain only).
 BOARD_ISSUER_ID = env.str("BOARD_ISSUER_ID", default="")
 # The address verifiers are told to write to; empty means the address of DEFAULT_FROM_EMAIL.
 BOARD_CONTACT_EMAIL = env.str("BOARD_CONTACT_EMAIL", default="")

@@ -118,6 +118,7 @@ NOT_PAGES: dict[str, str] = {
     "healthz": "health check for the load balancer (text)",
     "livez": "liveness check (text)",
     "did_document": "JSON document (the board's DID)",
+    "did_document_path": "JSON document (the board's DID, for a did:web with a path)",
     "set_language": "POST of the language switcher; tests/browser/test_language.py",
     "verification_api:verifications": "JSON API",
     "verification_api:schema": "OpenAPI document (JSON)",

@@ -37,7 +37,7 @@ def test_the_credential_is_an_open_badge_with_the_result(downloaded: tuple[Any, 
         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
     ]
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
-    assert credential["issuer"]["id"] == "did:web:127.0.0.1%3A8000"
+    assert credential["issuer"]["id"] == "http://127.0.0.1:8000/"  # plain http and an IP address: no did:web
     subject = credential["credentialSubject"]
     assert subject["achievement"]["name"] == "B2 First"
     assert subject["identifier"][0]["identityHash"] == entry.person.full_name
@@ -102,9 +102,54 @@ def test_the_published_key_verifies_the_credential(client: Client, downloaded: t
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     assert credential_verify(downloaded[1], public_key=Ed25519PublicKey.from_public_bytes(raw[2:])) is True
-    assert document["publicKeyJwk"]["crv"] == "Ed25519"
-    did = client.get("/verify/keys/did.json").json()
-    assert did["assertionMethod"] == [document["id"]]
+    assert set(document) == {"@context", "id", "type", "controller", "publicKeyMultibase"}  # one form of the key
+    assert (
+        document["id"]
+        == downloaded[1]["proof"][0]["verificationMethod"]
+        == "http://127.0.0.1:8000/verify/keys/board.json"
+    )
+    assert client.get("/verify/keys/board.json")["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("site_url", "did"),
+    [
+        ("https://results.example.org", "did:web:results.example.org"),
+        ("https://results.example.org:8443", "did:web:results.example.org%3A8443"),
+        ("https://example.org/portal/", "did:web:example.org:portal"),
+        ("https://example.org/exam%20results", "did:web:example.org:exam%20results"),
+        ("http://results.example.org", None),
+        ("https://192.0.2.10", None),
+        ("https://[2001:db8::1]", None),
+    ],
+)
+def test_did_web_only_for_an_https_domain_and_it_keeps_the_path(site_url: str, did: str | None) -> None:
+    assert credentials.did_web_for(site_url) == did
+
+
+def test_with_a_did_the_proof_names_a_did_url_found_in_the_did_documents_assertion_method(
+    client: Client, settings: Any
+) -> None:
+    settings.SITE_URL = "https://results.example.org"
+    entry = released_entry()
+    client.force_login(account_for(entry).user)
+    credential = client.get(f"/results/{entry.public_id}/share/credential.json").json()
+    did = client.get("/.well-known/did.json")
+
+    method = credential["proof"][0]["verificationMethod"]
+    assert credential["issuer"]["id"] == "did:web:results.example.org"
+    assert method == "did:web:results.example.org#board-signing-key"
+    document = did.json()
+    assert document["id"] == "did:web:results.example.org" and did["Access-Control-Allow-Origin"] == "*"
+    assert document["assertionMethod"] == [method]
+    [key] = document["verificationMethod"]
+    assert (key["id"], key["controller"]) == (method, "did:web:results.example.org")
+    assert set(key) == {"id", "type", "controller", "publicKeyMultibase"}
+    raw = base58btc_decode(key["publicKeyMultibase"][1:])
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    assert credential_verify(credential, public_key=Ed25519PublicKey.from_public_bytes(raw[2:])) is True
+    assert client.get("/did.json").json() == document  # did:web with a path resolves to <path>/did.json
 
 
 def test_a_configured_pem_key_is_used(settings: Any, downloaded: tuple[Any, dict[str, Any]]) -> None:

@@ -12,4 +12,5 @@ def did_document(request: HttpRequest) -> JsonResponse:
     """Publish the board's DID document (``did:web``), naming its signing key."""
     response = JsonResponse(credentials.did_document())
     response["Cache-Control"] = "public, max-age=3600"
+    response["Access-Control-Allow-Origin"] = "*"  # browser-based verifiers fetch it from other origins
     return response

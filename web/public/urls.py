@@ -20,6 +20,8 @@ site_patterns = [
     path("healthz", views.healthz, name="healthz"),
     path("livez", views.livez, name="livez"),
     path(".well-known/did.json", common_views.did_document, name="did_document"),
+    # did:web with a path (a portal at https://host/portal is did:web:host:portal) resolves to <path>/did.json.
+    path("did.json", common_views.did_document, name="did_document_path"),
 ]
 
 urlpatterns = [

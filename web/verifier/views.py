@@ -126,9 +126,10 @@ def document_verify(request: HttpRequest, token: str) -> HttpResponse:
 # --- The board's key and achievements (public, for checking credentials) -----------------------------
 @require_GET
 def board_key(request: HttpRequest) -> JsonResponse:
-    """Publish the board's public signing key (Multikey, with the same key as a JWK)."""
+    """Publish the board's public signing key (a Multikey document)."""
     response = JsonResponse(credentials.public_key_document())
     response["Cache-Control"] = "public, max-age=3600"
+    response["Access-Control-Allow-Origin"] = "*"  # browser-based verifiers fetch it from other origins
     return response
 
 
@@ -136,7 +137,7 @@ def board_key(request: HttpRequest) -> JsonResponse:
 def achievement(request: HttpRequest, exam_code: str) -> JsonResponse:
     """Describe an exam as an Open Badges 3.0 achievement (what the credentials' achievement ids name)."""
     exam = get_object_or_404(Exam, code=exam_code)
-    return JsonResponse(
+    response = JsonResponse(
         {
             "@context": [credentials.VC_CONTEXT, credentials.OB_CONTEXT],
             "id": request.build_absolute_uri(),
@@ -146,6 +147,8 @@ def achievement(request: HttpRequest, exam_code: str) -> JsonResponse:
             "creator": {"id": credentials.board_issuer_id(), "type": ["Profile"], "name": credentials.board_name()},
         }
     )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 # --- Verifier organisations --------------------------------------------------------------------------
