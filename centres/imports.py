@@ -91,6 +91,9 @@ SESSION_UNKNOWN = _("no %(exam)s %(mode)s session on %(date)s")
 CANDIDATE_ID_INVALID = _("'%(value)s' is not a Candidate ID: letters then digits, 5 to 16 characters (e.g. SIR094701)")
 CANDIDATE_ID_IN_USE = _("Candidate ID %(candidate_id)s is already in use")
 CANDIDATE_ID_REPEATED = _("Candidate ID %(candidate_id)s is also on line %(line)d")
+# The centre's upload: the portal issues every Candidate ID. One answer for any value, so that the upload never
+# tells whether an ID exists, at this centre or at another (docs/domain.md §1.2).
+CANDIDATE_ID_GIVEN = _("leave the Candidate ID empty: the portal issues a new one for every entry")
 ENTRY_REPEATED = _("duplicate row: %(name)s is entered for this session on line %(line)d too")
 ENTRY_EXISTS = _("%(name)s is already entered for this session (Candidate ID %(candidate_id)s)")
 MONTH_TAKEN_IN_FILE = _(
@@ -250,7 +253,8 @@ def entries_import(
     Schools' variant (``Exam.certificate_exam``) count as the same exam for it. Withdrawn entries do not
     count for the monthly rule, but they still hold their session.
 
-    ``only_centre`` (the centre web page) makes every row for another centre an error. ``progress(done,
+    ``only_centre`` (the centre web page) makes every row for another centre an error, and every given
+    ``candidate_id`` too, with one answer whatever the value (the portal issues them). ``progress(done,
     total)`` is called every few hundred rows: ``total`` is twice the number of rows (checking, then writing).
 
     Raise ``ImportRejected`` listing every bad line if any line is bad; nothing is written then. The
@@ -301,7 +305,10 @@ def _entry_rows_parse(
                 centre = centres[number]
 
         candidate_id = record.values["candidate_id"].upper()
-        if candidate_id and not (
+        if only_centre is not None and record.values["candidate_id"]:
+            # Checked before anything else about the value, and never looked up.
+            row_errors.append(RowError(line, "candidate_id", error_text(CANDIDATE_ID_GIVEN)))
+        elif candidate_id and not (
             CANDIDATE_ID_MIN_LENGTH <= len(candidate_id) <= CANDIDATE_ID_MAX_LENGTH
             and CANDIDATE_ID_PATTERN.fullmatch(candidate_id)
         ):

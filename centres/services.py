@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes
+from django.utils.formats import date_format
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -21,7 +22,7 @@ from accounts.guard import guard_reset
 from accounts.models import User
 from accounts.services import audit_record
 from accounts.sessions import sessions_end_everywhere
-from exams.models import Exam
+from exams.models import Exam, ExamSession
 from exams.selectors import series_label
 
 from .models import Centre, CertificationEntry, Entry, EntryImport, StaffMember, UnitEntry
@@ -70,12 +71,12 @@ def candidate_id_generate() -> str:
     return letters + digits
 
 
-REISSUE_REASON_REQUIRED = "Say why the login details are reissued: it is recorded in the audit trail."
-STAFF_EXISTS = "{email} already has an account. Ask the board to move it to another centre if needed."
+REISSUE_REASON_REQUIRED = _("Say why the login details are reissued: it is recorded in the audit trail.")
+STAFF_EXISTS = _("{email} already has an account. Ask the board to move it to another centre if needed.")
 
 
-SETUP_LINK_REASON_REQUIRED = "Say why a new set-up link is sent: it is recorded in the audit trail."
-STAFF_ROLE_UNKNOWN = "Unknown role {role!r}: use exams_officer, head_of_centre or staff."
+SETUP_LINK_REASON_REQUIRED = _("Say why a new set-up link is sent: it is recorded in the audit trail.")
+STAFF_ROLE_UNKNOWN = _("Unknown role {role!r}: use exams_officer, head_of_centre or staff.")
 STAFF_LAST_OFFICER = _(
     "The centre must keep at least one active exams officer: make someone else an exams officer first."
 )
@@ -358,21 +359,36 @@ def entry_import_create(*, centre: Centre, user: User, filename: str, text: str)
     return job
 
 
-UNIT_NOT_IN_QUALIFICATION = "{unit} is not a unit of {qualification}."
-NOT_UNITISED = "{exam} is not a unitised qualification: it has no unit or certification entries."
-# Neutral on purpose: before the restricted release it must not tell whether a result exists.
-UNIT_HAS_RESULT = "Unit {unit} can no longer be withdrawn from this series. Contact the board if it must be."
-CASH_IN_UNITS_MISSING = (
+UNIT_NOT_IN_QUALIFICATION = _("{unit} is not a unit of {qualification}.")
+NOT_UNITISED = _("{exam} is not a unitised qualification: it has no unit or certification entries.")
+# Decided by the date alone, never by whether a unit has a result: before the restricted release the answer must
+# not tell whether an embargoed result exists (docs/domain.md §8.1).
+UNIT_WITHDRAWAL_CLOSED = _(
+    "Unit {unit} can no longer be withdrawn: withdrawals from the {series} series closed on {date}, the day "
+    "before the exam. Contact the board if it must be withdrawn."
+)
+CASH_IN_UNITS_MISSING = _(
     "A certification entry for {qualification} needs entries for every mandatory unit ({mandatory}) and {optional} "
     "optional unit(s) from {choices}. Missing: {missing}."
 )
-CASH_IN_CLOSED = "Late certification requests for the {series} series closed on {date}."
-CASH_IN_EXISTS = "{candidate_id} already has a certification entry in this series."
+CASH_IN_CLOSED = _("Late certification requests for the {series} series closed on {date}.")
+CASH_IN_EXISTS = _("{candidate_id} already has a certification entry in this series.")
+
+
+def unit_withdrawal_last_day(*, series: ExamSession) -> dt.date:
+    """Return the last day a unit can be withdrawn from a series: the day before its exam date (§8.1)."""
+    return series.date - dt.timedelta(days=1)
 
 
 @transaction.atomic
-def unit_entries_set(*, entry: Entry, unit_codes: Iterable[str], actor: User | None) -> list[UnitEntry]:
-    """Make the entry's unit entries for its series exactly ``unit_codes`` (units with results stay)."""
+def unit_entries_set(
+    *, entry: Entry, unit_codes: Iterable[str], actor: User | None, now: dt.datetime | None = None
+) -> list[UnitEntry]:
+    """Make the entry's unit entries for its series exactly ``unit_codes``.
+
+    A unit is added at any time; one is withdrawn only until ``unit_withdrawal_last_day``, whether or not it has
+    a result (docs/domain.md §8.1).
+    """
     exam = entry.session.exam
     if exam.family != Exam.Family.UNITISED:
         raise ValidationError(NOT_UNITISED.format(exam=exam.name))
@@ -382,13 +398,16 @@ def unit_entries_set(*, entry: Entry, unit_codes: Iterable[str], actor: User | N
     if unknown:
         raise ValidationError(UNIT_NOT_IN_QUALIFICATION.format(unit=", ".join(unknown), qualification=exam.name))
     current = {u.unit.code: u for u in UnitEntry.objects.filter(entry=entry).select_related("unit")}
-    with_results = set(
-        entry.result.component_scores.values_list("component__code", flat=True) if hasattr(entry, "result") else []
-    )
     dropped = sorted(set(current) - wanted)
-    blocked = [code for code in dropped if code in with_results]
-    if blocked:
-        raise ValidationError(UNIT_HAS_RESULT.format(unit=", ".join(blocked)))
+    last_day = unit_withdrawal_last_day(series=entry.session)
+    if dropped and timezone.localtime(now or timezone.now()).date() > last_day:
+        raise ValidationError(
+            UNIT_WITHDRAWAL_CLOSED.format(
+                unit=", ".join(dropped),
+                series=series_label(entry.session),
+                date=date_format(last_day, "DATE_FORMAT"),
+            )
+        )
     UnitEntry.objects.filter(entry=entry, unit__code__in=dropped).delete()
     UnitEntry.objects.bulk_create([UnitEntry(entry=entry, unit=units[code]) for code in sorted(wanted - set(current))])
     audit_record(

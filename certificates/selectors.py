@@ -17,7 +17,7 @@ from django.utils import timezone
 from centres.models import Entry
 from results.charts import component_chart_svg
 from results.models import Result
-from results.presentation import ComponentView, ResultView, result_view
+from results.presentation import ComponentView, ResultView, grade_display, result_view
 from results.selectors import Audience, results_visible
 
 from .models import CertificateAmendment, CertifyingStatementOrder, Document
@@ -153,12 +153,21 @@ def centre_documents_overview(*, audience: Audience, query: str = "") -> QuerySe
     return results.prefetch_related(Prefetch("documents", queryset=current, to_attr="current_documents"))
 
 
+def overview_grade(result: Result) -> str:
+    """Return the result as the centre's certificate desk shows it: as every output does (results.presentation),
+    so never a blank for a unitised entry."""
+    return grade_display(
+        family=result.entry.session.exam.family, grade=result.grade, qualification=result.qualification
+    )
+
+
 def overview_row(result: Result) -> dict[str, Any]:
     """Return what the centre's list shows for one result from ``centre_documents_overview``."""
     current = {document.kind: document for document in result.current_documents}  # type: ignore[attr-defined]
     return {
         "result": result,
         "entry": result.entry,
+        "grade": overview_grade(result),
         "certificate": current.get(Document.Kind.CERTIFICATE),
         "statement": current.get(Document.Kind.STATEMENT),
         "certifying": current.get(Document.Kind.CERTIFYING_STATEMENT),

@@ -134,6 +134,16 @@ def _hold_reasons(*, centre: Centre, entry_ids: Sequence[int]) -> dict[int, str]
     return {entry_id: reason for entry_id, reason in rows.values_list("entry_id", "hold_reason")}
 
 
+def unitised_hold_reasons(*, centre: Centre, entries: Iterable[Entry]) -> dict[int, str]:
+    """Return why each of these unitised entries' results is held, for the centre's 'Q' (docs/domain.md §4.1).
+
+    Only the reason, never the result, and only for unitised entries: the centre is told why a unitised result is
+    pending. The caller shows it only once the entry is pending for the member (``entry_is_pending``).
+    """
+    ids = [e.pk for e in entries if e.session.exam.family == Exam.Family.UNITISED]
+    return _hold_reasons(centre=centre, entry_ids=ids) if ids else {}
+
+
 def series_results(
     *,
     centre: Centre,

@@ -4,11 +4,14 @@ Pages, PDFs, the QR page, the verification form and API, credentials and centre 
 ``result_view`` (a plain dataclass built from a result read through ``results.selectors.results_visible``) or, on
 the lean hot paths that read columns rather than models, through the same small functions it is made of
 (``component_label``, ``component_display``, ``overall_display``, ``grade_display``). So a missing score reads
-``MISSING`` everywhere, a unit reads "85 of 100 UMS" everywhere, and a skill reads "below 160" everywhere.
+``MISSING`` everywhere, a unit reads "85 of 100 UMS" everywhere, a skill reads "below 160" everywhere, and a
+unitised qualification result still incomplete reads "Q — incomplete: …" everywhere (files: ``grade_as_awarded``).
 """
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -21,6 +24,10 @@ from .charts import result_name, score_display
 from .models import Result
 
 LISTENING, SPEAKING, WRITING = "listening", "speaking", "writing"
+# A result pending or currently unavailable (docs/domain.md §4.1), and a unitised result without a certification
+# entry, as files write them.
+PENDING = "Q"
+UNIT_RESULTS_ONLY = "Unit results only"
 # What a page shows where there is no value (an overall score below the range of a non-scale exam, a unit not
 # yet converted to UMS…).
 MISSING = "—"
@@ -76,13 +83,36 @@ def overall_display(*, family: str, scale: ScaleExam | None, overall: int | None
     return MISSING if overall is None else str(overall)
 
 
-def grade_display(*, family: str, grade: str) -> str:
-    """Return the result as printed, in the reader's language; a unitised result without cash-in says so."""
+def _qualification_missing(qualification: Mapping[str, Any] | None) -> str:
+    return ", ".join(str(unit) for unit in (qualification or {}).get("missing") or [])
+
+
+def grade_display(*, family: str, grade: str, qualification: Mapping[str, Any] | None = None) -> str:
+    """Return the result as printed, in the reader's language.
+
+    A unitised result without a grade is one of two things, told apart by ``qualification`` (the stored outcome
+    of a certification entry, ``Result.qualification``): without a certification entry, unit results only; with
+    one, a qualification result not complete yet, shown as 'Q' with the units it waits for (docs/domain.md §4.1,
+    §8.6), as the centre's unitised pages show it. Never a blank.
+    """
     if grade:
         return result_name(grade)
     if family == Exam.Family.UNITISED:
+        if qualification is not None:
+            missing = _qualification_missing(qualification)
+            if missing:
+                return f"{PENDING} — " + _("incomplete: no result yet for %(units)s") % {"units": missing}
+            return f"{PENDING} — " + _("Result pending or currently unavailable")
         return _("Unit results only (no certification entry)")
     return MISSING
+
+
+def grade_as_awarded(*, family: str, grade: str, qualification: Mapping[str, Any] | None = None) -> str:
+    """Return the result as files write it, in no reader's language: the grade, 'Q' for a unitised qualification
+    result not complete yet, 'Unit results only' without a certification entry (``grade_display`` in words)."""
+    if grade or family != Exam.Family.UNITISED:
+        return grade
+    return PENDING if qualification is not None else UNIT_RESULTS_ONLY
 
 
 def certification_of(*, scale: ScaleExam | None, grade: str, overall: int | None) -> str:
@@ -173,7 +203,7 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
         exam_date=entry.session.date,
         family=exam.family,
         grade=result.grade,
-        result=grade_display(family=exam.family, grade=result.grade),
+        result=grade_display(family=exam.family, grade=result.grade, qualification=result.qualification),
         overall_score=result.overall_score,
         overall_display=overall_display(
             family=exam.family, scale=scale, overall=result.overall_score, ums_max_total=exam.ums_max_total

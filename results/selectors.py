@@ -16,9 +16,11 @@ from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from centres.models import Centre, Entry
+from exams.models import Exam
 from results_portal.prepared import PreparedQuery
 
 from .models import ComponentScore, Result
+from .release import centre_opening
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,17 @@ def results_visible_by_entry(
     return {r.entry_id: r for r in visible}
 
 
-def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None) -> bool:
-    """Return whether an entry without a visible result is past its window's end: 'Q', result pending."""
-    return (now or timezone.now()) > entry.session.window_end
+def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None, audience: Audience | None = None) -> bool:
+    """Return whether an entry without a visible result is 'Q', result pending (docs/domain.md §4.1).
+
+    Past its window's end; for a centre's unitised results, from the centre's own release instant (the
+    restricted release for its exams officers and head of centre), as the centre's unitised pages show them.
+    """
+    moment = now or timezone.now()
+    session = entry.session
+    if audience is not None and audience.centre_id is not None and session.exam.family == Exam.Family.UNITISED:
+        return moment >= centre_opening(session, restricted=audience.centre_restricted)
+    return moment > session.window_end
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Public grade statistics (docs/domain.md §15: candidates ask how many get each grade each year).
 
-Cells under ``SMALL_CELL`` are suppressed — shown as "fewer than 10" and left out of the chart — so that no
-figure can point at a few identifiable people (a centre's only candidate in a year, say).
+``statistics_tables`` is the one place that decides what is published, for the page and the CSV alike
+(docs/domain.md §15.3): an exam and year with fewer than ``SMALL_CELL`` results shows no breakdown at all; within
+an exam and year, a result given to fewer than ``SMALL_CELL`` candidates is never named, but counted in an
+"Other results" row together with at least one other result, so that no figure points at a few identifiable
+people (a centre's only candidate in a year, say) and no hidden figure can be worked out by subtraction.
 """
 
 from dataclasses import dataclass
@@ -11,28 +14,53 @@ from django.utils.html import escape
 from .selectors import GradeCount
 
 SMALL_CELL = 10
+# How the merged row and the total are named in the CSV (the page names them in the reader's language).
+OTHER_RESULTS = "Other results"
+TOTAL = "Total"
 
 
 @dataclass(frozen=True)
 class StatisticsRow:
-    """One line of the public table: a result with its count, or None where the cell is suppressed."""
+    """One line of the public table: a result with its count, or the merged 'Other results' row."""
 
     grade: str
     cefr_level: str
-    count: int | None
+    count: int
+    other: bool = False
 
 
 @dataclass(frozen=True)
 class StatisticsTable:
+    """One exam and year as published. ``suppressed``: fewer than ``SMALL_CELL`` results, so no rows, no total."""
+
     exam_code: str
     exam_name: str
     year: int
     rows: tuple[StatisticsRow, ...]
     total: int | None
 
+    @property
+    def suppressed(self) -> bool:
+        return self.total is None
+
+
+def _published_rows(items: list[GradeCount]) -> tuple[StatisticsRow, ...]:
+    """Return the rows of one exam and year whose total is at least ``SMALL_CELL`` (docs/domain.md §15.3)."""
+    ordered = sorted(items, key=lambda c: (-c.count, c.grade))
+    shown = [c for c in ordered if c.count >= SMALL_CELL]
+    merged = [c for c in ordered if c.count < SMALL_CELL]
+    # Secondary suppression: a merged row of one result would name it, and one under SMALL_CELL would point at
+    # few people; the smallest result still shown joins it until neither is true.
+    while merged and shown and (len(merged) < 2 or sum(c.count for c in merged) < SMALL_CELL):
+        merged.append(shown.pop())
+    rows = [StatisticsRow(c.grade, c.cefr_level, c.count) for c in shown]
+    if merged:
+        rows.append(StatisticsRow("", "", sum(c.count for c in merged), other=True))
+    return tuple(rows)
+
 
 def statistics_tables(counts: list[GradeCount]) -> list[StatisticsTable]:
-    """Group the counts per exam and year, suppressing small cells (and the total if any cell is hidden)."""
+    """Return the published tables, one per exam and year (in the order of ``counts``), small cells merged."""
     grouped: dict[tuple[str, int], list[GradeCount]] = {}
     names: dict[str, str] = {}
     for count in counts:
@@ -40,35 +68,43 @@ def statistics_tables(counts: list[GradeCount]) -> list[StatisticsTable]:
         names[count.exam_code] = count.exam_name
     tables = []
     for (code, year), items in grouped.items():
-        rows = tuple(StatisticsRow(c.grade, c.cefr_level, c.count if c.count >= SMALL_CELL else None) for c in items)
-        # A total next to hidden cells would let the hidden ones be worked out by subtraction.
-        total = sum(c.count for c in items) if all(r.count is not None for r in rows) else None
-        tables.append(StatisticsTable(code, names[code], year, rows, total))
+        total = sum(c.count for c in items)
+        if total < SMALL_CELL:
+            tables.append(StatisticsTable(code, names[code], year, (), None))
+        else:
+            tables.append(StatisticsTable(code, names[code], year, _published_rows(items), total))
     return tables
 
 
-def statistics_chart_svg(table: StatisticsTable, *, title: str, suppressed_label: str) -> str:
-    """Return a horizontal bar chart (SVG, escaped text, role img) of one table's visible counts."""
-    shown = [r for r in table.rows if r.count is not None]
-    top = max((r.count or 0 for r in shown), default=1)
+def statistics_csv_rows(tables: list[StatisticsTable]) -> list[list[object]]:
+    """Return the CSV lines of the published tables: the same rows as the page, then a Total line each."""
+    lines: list[list[object]] = []
+    for table in tables:
+        head = [table.exam_code, table.exam_name, table.year]
+        for row in table.rows:
+            lines.append([*head, OTHER_RESULTS if row.other else row.grade, row.cefr_level, row.count])
+        lines.append([*head, TOTAL, "", f"<{SMALL_CELL}" if table.total is None else table.total])
+    return lines
+
+
+def statistics_chart_svg(table: StatisticsTable, *, title: str, other_label: str) -> str:
+    """Return a horizontal bar chart (SVG, escaped text, role img) of one published table."""
+    top = max((r.count for r in table.rows), default=1)
     row_height, label_width, width = 28, 170, 440
     height = row_height * max(len(table.rows), 1) + 10
+
+    def name(row: StatisticsRow) -> str:
+        return other_label if row.other else row.grade
+
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" class="stats-chart">',
         f"<title>{escape(title)}</title>",
-        "<desc>"
-        + escape(", ".join(f"{r.grade}: {r.count if r.count is not None else suppressed_label}" for r in table.rows))
-        + "</desc>",
+        "<desc>" + escape(", ".join(f"{name(r)}: {r.count}" for r in table.rows)) + "</desc>",
     ]
     for index, row in enumerate(table.rows):
         y = 5 + index * row_height
-        label = f"{row.grade} ({row.cefr_level})" if row.cefr_level else row.grade
+        label = f"{row.grade} ({row.cefr_level})" if row.cefr_level else name(row)
         parts.append(f'<text x="0" y="{y + 18}" font-size="13" fill="#1b1b1b">{escape(label)}</text>')
-        if row.count is None:
-            parts.append(
-                f'<text x="{label_width}" y="{y + 18}" font-size="13" fill="#4a4a4a">{escape(suppressed_label)}</text>'
-            )
-            continue
         bar = max(2, round((width - label_width - 60) * row.count / top))
         parts.append(f'<rect x="{label_width}" y="{y + 4}" width="{bar}" height="18" fill="#0b3d6e"/>')
         parts.append(

@@ -9,6 +9,7 @@ plain values, their SQL compiled once per process (``results_portal.prepared``).
 """
 
 import datetime as dt
+import json
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,7 +26,13 @@ from centres.services import secret_number_hash, secret_number_matches
 from exams.models import Exam
 from grading.scale import SCALE_EXAMS
 from results.models import Result
-from results.presentation import component_display, component_label, grade_display, overall_display
+from results.presentation import (
+    component_display,
+    component_label,
+    grade_as_awarded,
+    grade_display,
+    overall_display,
+)
 from results.selectors import Audience, results_visible
 from results_portal.prepared import PreparedQuery
 
@@ -215,6 +222,7 @@ class _VisibleResult:
     overall_score: int | None
     cefr_level: str
     amended_at: dt.datetime | None
+    qualification: dict[str, Any] | None
     scores: list[tuple[str, str, int, int | None, int | None]] = field(default_factory=list)
 
 
@@ -234,6 +242,7 @@ def _visible_scores(*, entry_ids: tuple[int, ...], now: dt.datetime) -> QuerySet
             "overall_score",
             "cefr_level",
             "amended_at",
+            "qualification",
             "component_scores__component__code",
             "component_scores__component__name",
             "component_scores__score",
@@ -256,10 +265,13 @@ def _visible_results(*, entry_ids: Sequence[int], now: dt.datetime) -> dict[int,
     else:
         rows = _visible_scores(entry_ids=tuple(entry_ids), now=now)
     visible: dict[int, _VisibleResult] = {}
-    for entry_id, grade, overall, cefr, amended_at, code, name, score, ums, ums_max in rows:
+    for entry_id, grade, overall, cefr, amended_at, qualification, code, name, score, ums, ums_max in rows:
         result = visible.get(entry_id)
         if result is None:
-            result = visible[entry_id] = _VisibleResult(grade, overall, cefr, amended_at)
+            # The compiled query returns the JSON column as the database sends it (text), without Django's converter.
+            if isinstance(qualification, str):
+                qualification = json.loads(qualification)
+            result = visible[entry_id] = _VisibleResult(grade, overall, cefr, amended_at, qualification)
         if code is not None:
             result.scores.append((code, name, score, ums, ums_max))
     return visible
@@ -286,8 +298,8 @@ def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
         session_date=entry.session_date,
         status=RELEASED,
         results_by=entry.results_by,
-        result=result.grade,
-        result_display=grade_display(family=entry.family, grade=result.grade),
+        result=grade_as_awarded(family=entry.family, grade=result.grade, qualification=result.qualification),
+        result_display=grade_display(family=entry.family, grade=result.grade, qualification=result.qualification),
         overall_score=result.overall_score,
         overall_display=overall,
         cefr_level=result.cefr_level or None,

@@ -429,6 +429,18 @@ def test_only_centre_rejects_rows_for_other_centres(centre: Centre, session: Exa
     ]
 
 
+@pytest.mark.parametrize("given", ["SIR094701", "OWN234567", "NEW234567", "sir094701", "not an id"])
+def test_only_centre_refuses_any_given_candidate_id_with_one_answer(
+    centre: Centre, session: ExamSession, given: str
+) -> None:
+    EntryFactory.create(candidate_id="SIR094701")  # another centre's
+    EntryFactory.create(candidate_id="OWN234567", person__centre=centre)
+
+    assert entries_rejected(entry_row(), entry_row(candidate_id=given), only_centre=centre) == [
+        "line 3, column candidate_id: leave the Candidate ID empty: the portal issues a new one for every entry"
+    ]
+
+
 def test_every_bad_line_is_reported_in_line_order(centre: Centre, session: ExamSession) -> None:
     EntryFactory.create(candidate_id="SIR094701")
     rows = [

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -19,7 +20,7 @@ from centres.models import CertificationEntry, Entry, MissingResultRequest, Unit
 from centres.services import (
     CASH_IN_CLOSED,
     CASH_IN_UNITS_MISSING,
-    UNIT_HAS_RESULT,
+    UNIT_WITHDRAWAL_CLOSED,
     certification_entry_create,
     unit_entries_set,
 )
@@ -31,9 +32,11 @@ from results.imports import RESULT_COLUMNS, results_import
 from results.models import Result
 from results.services import result_hold
 from results.tests.factories import UK, unitised_qualification, unitised_series
+from results_portal.tests.same_answer import same_but_tokens
 
 pytestmark = pytest.mark.django_db
 
+BEFORE_EXAM = dt.datetime(2026, 6, 9, 23, 0, tzinfo=UK)  # the June series' exam is on the 10th
 BEFORE_RESULTS = dt.datetime(2026, 8, 1, 9, 0, tzinfo=UK)
 MIDNIGHT = dt.datetime(2026, 8, 12, 0, 0, tzinfo=UK)
 CENTRE_RELEASE = dt.datetime(2026, 8, 12, 0, 1, tzinfo=UK)
@@ -176,7 +179,7 @@ def test_entries_page_lists_students_with_their_units(world: World, at: Callable
 
 
 def test_unit_entries_are_set_through_the_page(world: World, at: Callable[[dt.datetime], None]) -> None:
-    at(BEFORE_RESULTS)
+    at(BEFORE_EXAM)
     prefix = world.second.candidate_id.lower()
 
     response = world.client.post(url("units", world), {f"{prefix}-units": ["F240", "F241", "F243"], "page": "1"})
@@ -200,8 +203,48 @@ def test_unit_entries_are_refused_with_the_reason(world: World, at: Callable[[dt
     unknown = world.client.post(url("units", world), {f"{prefix}-units": ["F240", "F241", "F242", "X999"]})
 
     assert withdrawn.status_code == 400
-    assert UNIT_HAS_RESULT.format(unit="F242") in text_of(withdrawn)
+    closed = UNIT_WITHDRAWAL_CLOSED.format(unit="F242", series="June 2026", date=date_format(dt.date(2026, 6, 9)))
+    assert closed in text_of(withdrawn)
     assert unknown.status_code == 400 and "X999 is not one of the available choices" in text_of(unknown)
+    assert UnitEntry.objects.filter(entry=world.second).count() == 3
+
+
+def test_units_are_withdrawn_until_the_day_before_the_exam_whatever_their_results(
+    world: World, at: Callable[[dt.datetime], None]
+) -> None:
+    other = student(world, ["F240", "F241", "F242"])
+
+    unit_entries_set(entry=world.second, unit_codes=["F240", "F241"], actor=None, now=BEFORE_EXAM)
+    with pytest.raises(ValidationError) as refused:
+        unit_entries_set(entry=other, unit_codes=["F240", "F241"], actor=None, now=BEFORE_EXAM + dt.timedelta(hours=1))
+
+    assert set(UnitEntry.objects.filter(entry=world.second).values_list("unit__code", flat=True)) == {"F240", "F241"}
+    assert refused.value.messages == [
+        UNIT_WITHDRAWAL_CLOSED.format(unit="F242", series="June 2026", date=date_format(dt.date(2026, 6, 9)))
+    ]
+    # Adding a unit stays open.
+    unit_entries_set(entry=other, unit_codes=["F240", "F241", "F242", "F243"], actor=None, now=RESULTS_WEEK)
+    assert UnitEntry.objects.filter(entry=other).count() == 4
+
+
+def test_a_withdrawal_before_the_restricted_release_does_not_tell_whether_a_result_exists(
+    world: World, at: Callable[[dt.datetime], None]
+) -> None:
+    at(BEFORE_RESULTS)  # after the exam, before the restricted release: results may be in, embargoed
+    prefix = world.second.candidate_id.lower()
+
+    def answers() -> tuple[int, bytes, bytes]:
+        withdrawn = world.client.post(url("units", world), {f"{prefix}-units": ["F240", "F241"], "page": "1"})
+        page = world.client.get(url("entries", world))
+        return withdrawn.status_code, same_but_tokens(withdrawn.content), same_but_tokens(page.content)
+
+    without_result = answers()
+    results_in(world)  # F242 now has an embargoed result
+    assert Result.objects.filter(entry=world.second, component_scores__component__code="F242").exists()
+    with_result = answers()
+
+    assert without_result == with_result
+    assert without_result[0] == 400
     assert UnitEntry.objects.filter(entry=world.second).count() == 3
 
 

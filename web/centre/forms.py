@@ -1,12 +1,14 @@
 """Forms of the centre area (/centre/…): staff login and setup, entries and imports, unitised entries and MIR
 requests, the certificate desk, and the exams officer's staff page."""
 
+import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -117,12 +119,15 @@ class UnitEntriesForm(PortalForm):
         label=_("Units entered in this series"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("A unit that already has a result in this series cannot be withdrawn."),
     )
 
-    def __init__(self, *args: Any, units: Sequence[Component], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: Sequence[Component], withdrawal_last_day: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.MultipleChoiceField, self.fields["units"]).choices = [(u.code, _unit_label(u)) for u in units]
+        field = cast(forms.MultipleChoiceField, self.fields["units"])
+        field.choices = [(u.code, _unit_label(u)) for u in units]
+        field.help_text = gettext(
+            "Units can be added at any time and withdrawn until %(date)s, the day before the exam."
+        ) % {"date": date_format(withdrawal_last_day, "DATE_FORMAT")}
 
 
 class MissingResultForm(PortalForm):

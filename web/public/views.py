@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from grading.standardised import CONVERTER_TABLES, convert_standardised
 from results.charts import result_name
 from results.selectors import grade_statistics
-from results.statistics import SMALL_CELL, statistics_chart_svg, statistics_tables
+from results.statistics import SMALL_CELL, statistics_chart_svg, statistics_csv_rows, statistics_tables
 from results_portal.downloads import csv_response, download_no_store
 from web.public.forms import ScoreConverterForm
 
@@ -86,17 +86,17 @@ def score_converter(request: HttpRequest) -> HttpResponse:
 # --- Grade statistics (/statistics/) ---------------------------------------------------------------------
 @require_GET
 def statistics(request: HttpRequest) -> HttpResponse:
-    """Show how many candidates got each result per exam and year (released sessions, small cells hidden)."""
+    """Show how many candidates got each result per exam and year (released sessions, small cells merged)."""
     exam_code = request.GET.get("exam", "")
     every = grade_statistics()
     counts = [replace(c, grade=result_name(c.grade)) for c in every if not exam_code or c.exam_code == exam_code]
     tables = statistics_tables(counts)
-    suppressed = _("fewer than %(n)d") % {"n": SMALL_CELL}
+    other = _("Other results")
     charts = [
         # Safe: statistics_chart_svg escapes every piece of text it writes.
-        mark_safe(  # noqa: S308
-            statistics_chart_svg(table, title=f"{table.exam_name} {table.year}", suppressed_label=suppressed)
-        )
+        mark_safe(statistics_chart_svg(table, title=f"{table.exam_name} {table.year}", other_label=other))  # noqa: S308
+        if not table.suppressed
+        else ""
         for table in tables
     ]
     exams = sorted({(c.exam_code, c.exam_name) for c in every})
@@ -104,7 +104,6 @@ def statistics(request: HttpRequest) -> HttpResponse:
         "tables": list(zip(tables, charts, strict=True)),
         "exams": exams,
         "chosen": exam_code,
-        "suppressed": suppressed,
         "small_cell": SMALL_CELL,
     }
     return render(request, "results/statistics.html", context)
@@ -113,11 +112,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 @download_no_store
 @require_GET
 def statistics_csv(request: HttpRequest) -> HttpResponse:
-    """Download the grade statistics as CSV (suppressed cells are written as '<10')."""
-    rows = [
-        [table.exam_code, table.exam_name, table.year, row.grade, row.cefr_level, row.count or f"<{SMALL_CELL}"]
-        for table in statistics_tables(grade_statistics())
-        for row in table.rows
-    ]
+    """Download the grade statistics as CSV: the page's rows, then a Total line per exam and year."""
+    rows = statistics_csv_rows(statistics_tables(grade_statistics()))
     header = ["exam_code", "exam_name", "year", "result", "cefr_level", "candidates"]
     return csv_response(header=header, rows=rows, filename="grade-statistics.csv")

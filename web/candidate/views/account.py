@@ -235,7 +235,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             overall = overall_display(
                 family=exam.family, scale=scale, overall=result.overall_score, ums_max_total=exam.ums_max_total
             )
-            grade = grade_display(family=exam.family, grade=result.grade)
+            grade = grade_display(family=exam.family, grade=result.grade, qualification=result.qualification)
         rows.append(
             {
                 "entry": entry,

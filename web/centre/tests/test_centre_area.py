@@ -26,6 +26,7 @@ from centres.tests.factories import DEFAULT_SECRET, CentreFactory, EntryFactory,
 from conftest import CommittingClient, otp_login
 from exams.models import Exam, ExamSession
 from results_portal.tests.formula_cells import BOM_BYTES, FORMULA_CELLS
+from results_portal.tests.same_answer import same_but_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -247,6 +248,35 @@ def test_import_page_lists_every_bad_line_and_writes_nothing() -> None:
     assert "line 2, column date_of_birth" in page
     assert "nothing was imported" in page
     assert client.get(f"/centre/imports/{job.public_id}/issued.csv").status_code == 404
+
+
+def _import_answer(client: Client, centre_number: str, session: ExamSession, candidate_id: str) -> bytes:
+    """Upload a one-line entries file giving ``candidate_id``; return the import's page without its own address."""
+    text = _entries_csv(centre_number, session, ["Ana"]).replace(b",,Ana,", f",{candidate_id},Ana,".encode())
+    upload = io.BytesIO(text)
+    upload.name = "given.csv"
+    client.post("/centre/imports/", {"file": upload})
+    job = EntryImport.objects.latest("created_at")
+    assert job.status == EntryImport.Status.REJECTED
+    page = client.get(f"/centre/imports/{job.public_id}/").content
+    return same_but_tokens(page.replace(str(job.public_id).encode(), b"<import>"))
+
+
+def test_import_page_answers_a_given_candidate_id_the_same_whether_it_exists_or_not() -> None:
+    client, member = _staff_client()
+    session = ExamSession.objects.create(exam=Exam.objects.get(code="PET"), date=dt.date(2027, 3, 13), mode="paper")
+    EntryFactory(candidate_id="SIR094701")  # another centre's candidate
+    EntryFactory(candidate_id="OWN234567", person__centre=member.centre)  # this centre's own
+
+    answers = {
+        given: _import_answer(client, member.centre.number, session, given)
+        for given in ["SIR094701", "OWN234567", "NEW234567"]
+    }
+
+    assert answers["SIR094701"] == answers["NEW234567"] == answers["OWN234567"]
+    page = answers["NEW234567"].decode()
+    assert "line 2, column candidate_id: leave the Candidate ID empty: the portal issues a new one" in page
+    assert "in use" not in page and "SIR094701" not in page
 
 
 @pytest.mark.parametrize(("surname", "cell"), FORMULA_CELLS)

@@ -38,7 +38,8 @@ from centres.pdf import confirmation_of_entry_pdf
 from centres.selectors import entries_with_details
 from exams.models import ExamSession
 from grading.scale import FIVE_SKILLS as SKILLS
-from results.presentation import grade_display, overall_display, result_view, scale_of
+from results.centre_reports import unitised_hold_reasons
+from results.presentation import PENDING, grade_as_awarded, grade_display, overall_display, result_view, scale_of
 from results.selectors import entry_is_pending, results_visible_by_entry
 from results_portal.csvimport import more_problems_text
 from results_portal.downloads import csv_file_response, csv_response, download_no_store
@@ -421,22 +422,39 @@ def _results_rows(request: HttpRequest, session_id: str | None) -> tuple[Any, li
     if session_id:
         entries = entries.filter(session__public_id=session_id)
     entries_list = list(entries)
-    results = results_visible_by_entry(audience=request_audience(request), entries=entries_list)
+    audience = request_audience(request)
     now = timezone.now()
+    results = results_visible_by_entry(audience=audience, entries=entries_list, now=now)
+    pending = [
+        e for e in entries_list if e.pk not in results and entry_is_pending(entry=e, now=now, audience=audience)
+    ]
+    pending_ids = {e.pk for e in pending}
+    reasons = unitised_hold_reasons(centre=centre, entries=pending)
     rows = []
     for entry in entries_list:
         result = results.get(entry.pk)
         if result is not None:
             status = "released"
-        elif entry_is_pending(entry=entry, now=now):
+        elif entry.pk in pending_ids:
             status = "pending"
         else:
             status = "not_yet_released"
         scores = {s.component.code: s.score for s in result.component_scores.all()} if result else {}
-        row = {"entry": entry, "result": result, "status": status, "scores": scores, "grade": "", "overall": ""}
+        row = {
+            "entry": entry,
+            "result": result,
+            "status": status,
+            "reason": reasons.get(entry.pk, ""),
+            "scores": scores,
+            "grade": "",
+            "overall": "",
+        }
         if result is not None:  # shown as every output shows a result (results.presentation)
             exam = entry.session.exam
-            row["grade"] = grade_display(family=exam.family, grade=result.grade)
+            row["grade"] = grade_display(family=exam.family, grade=result.grade, qualification=result.qualification)
+            row["awarded"] = grade_as_awarded(
+                family=exam.family, grade=result.grade, qualification=result.qualification
+            )
             row["overall"] = overall_display(
                 family=exam.family,
                 scale=scale_of(exam.code),
@@ -476,7 +494,7 @@ def results_csv(request: HttpRequest) -> HttpResponse:
                 entry.session.date.isoformat(),
                 entry.session.mode,
                 row["status"],
-                result.grade if result else ("Q" if row["status"] == "pending" else ""),
+                row["awarded"] if result else (PENDING if row["status"] == "pending" else ""),
                 result.overall_score if result and result.overall_score is not None else "",
                 result.cefr_level if result else "",
                 *[row["scores"].get(skill, "") for skill in SKILLS],

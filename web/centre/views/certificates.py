@@ -83,6 +83,7 @@ def _entry_page(
     context = {
         "result": result,
         "entry": result.entry,
+        "grade": selectors.overview_grade(result),
         "certificate": certificate,
         "amendment_form": amendment_form or AmendmentRequestForm(),
         "order_form": order_form or CertifyingStatementOrderForm(),

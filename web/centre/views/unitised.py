@@ -111,12 +111,14 @@ def _entries_page(
         centre=centre, restricted=request_restricted(request), series=series, now=now, entries=list(page.object_list)
     )
     units = _units(series)
+    last_day = services.unit_withdrawal_last_day(series=series)
     earlier = centre_reports.earlier_unit_entries(students=[s.entry for s in students], series=series)
     rows = []
     for student in students:
         entry = student.entry
         form = (bound or {}).get(entry.pk) or UnitEntriesForm(
             units=units,
+            withdrawal_last_day=last_day,
             prefix=_prefix(entry),
             initial={"units": [line.unit.code for line in student.units if line.entered]},
         )
@@ -150,7 +152,12 @@ def unitised_entries(request: HttpRequest, series_id: str) -> HttpResponse:
 def unitised_units_set(request: HttpRequest, public_id: str) -> HttpResponse:
     """Set a student's unit entries in the series to the ticked units."""
     entry = _own_entry(request, public_id)
-    form = UnitEntriesForm(request.POST, units=_units(entry.session), prefix=_prefix(entry))
+    form = UnitEntriesForm(
+        request.POST,
+        units=_units(entry.session),
+        withdrawal_last_day=services.unit_withdrawal_last_day(series=entry.session),
+        prefix=_prefix(entry),
+    )
     if form.is_valid():
         try:
             services.unit_entries_set(
