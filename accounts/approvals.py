@@ -3,7 +3,7 @@
 The app that owns a change decides when it needs approval and registers how to apply it
 (``approval_kind``); here one board user asks (``approval_request``) and another decides
 (``approval_decide``). The one who asked can never approve, and every step is audited: who asked, who decided,
-when and why. Which changes: docs/domain.md §12.9.
+when and why. Which changes: docs/domain.md §12.7.
 """
 
 from collections.abc import Callable
