@@ -23,6 +23,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import secrets
 import urllib.parse
 from functools import lru_cache
 from typing import Any
@@ -36,7 +37,7 @@ from django.utils import translation
 
 from exams.models import Exam
 from results.models import Result
-from results.presentation import result_view
+from results.presentation import component_label, result_view
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -223,56 +224,120 @@ def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _result_lines(result: Result) -> list[tuple[str, str, str, str]]:
-    """Return (key, value, name, OB 3.0 resultType) for each part of a result the credential states.
+OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 
-    Read from the one presentation of a result (``results.presentation``): a unitised qualification states its
-    total on the uniform mark scale and its units' raw marks, a scale-score exam its Cambridge English Scale scores.
+
+def _descriptions(exam: Exam) -> list[tuple[str, str, str]]:
+    """Return (key, name, OB 3.0 resultType) of every part of a result of ``exam`` a credential may state.
+
+    From the exam alone, so the achievement published at its id and the one inside each credential are the same
+    document: a unitised qualification's total on the uniform mark scale and its units' raw marks and UMS, a
+    scale-score exam's Cambridge English Scale scores and CEFR level.
     """
-    view = result_view(result=result)
-    unitised = view.family == Exam.Family.UNITISED
-    lines = [("result", view.grade, "Result", "LetterGrade")]  # as awarded, in no reader's language
-    if view.overall_score is not None:
-        if view.scale:
-            overall = ("Overall score (Cambridge English Scale)", "ScaledScore")
-        elif unitised:
-            overall = ("Total uniform mark (UMS)", "ScaledScore")
+    unitised = exam.family == Exam.Family.UNITISED
+    lines = [("result", "Result", "LetterGrade")]
+    if unitised:
+        lines.append(("overall_score", "Total uniform mark (UMS)", "ScaledScore"))
+    elif exam.family == Exam.Family.SCALE:
+        lines.append(("overall_score", "Overall score (Cambridge English Scale)", "ScaledScore"))
+        lines.append(("cefr_level", "CEFR level", "PerformanceLevel"))
+    else:
+        lines.append(("overall_score", "Overall score", "RawScore"))
+    for component in exam.components.order_by("order", "code"):
+        label = component_label(family=exam.family, code=component.code, name=component.name)
+        if unitised:
+            lines.append((component.code, f"{label} (raw mark)", "RawScore"))
+            lines.append((f"{component.code}_ums", f"{label} (UMS)", "ScaledScore"))
         else:
-            overall = ("Overall score", "RawScore")
-        lines.append(("overall_score", str(view.overall_score), *overall))
-    if view.cefr_level:
-        lines.append(("cefr_level", view.cefr_level, "CEFR level", "PerformanceLevel"))
-    for line in view.components:
-        lines.append((line.code, str(line.score), line.label, "ScaledScore" if view.scale else "RawScore"))
-        if line.ums is not None:
-            lines.append((f"{line.code}_ums", str(line.ums), f"{line.label} (UMS)", "ScaledScore"))
+            kind = "ScaledScore" if exam.family == Exam.Family.SCALE else "RawScore"
+            lines.append((component.code, label, kind))
     return lines
+
+
+def achievement_document(exam: Exam) -> dict[str, Any]:
+    """Return the Open Badges 3.0 Achievement of an exam, as published at its id and embedded in credentials."""
+    achievement_id = _absolute("verification:achievement", exam_code=exam.code)
+    unitised = exam.family == Exam.Family.UNITISED
+    if unitised:
+        description = f"{exam.certificate_name}, a unitised qualification graded on the uniform mark scale (UMS)."
+        criteria = (
+            "Awarded on the total uniform mark (UMS) of the units that count for certification, against the "
+            "qualification's fixed grade boundaries; each unit's raw mark is converted to UMS."
+        )
+    else:
+        description = f"{exam.certificate_name}, an English language qualification" + (
+            f" targeted at CEFR level {exam.cefr_target}." if exam.cefr_target else "."
+        )
+        criteria = "Awarded on the overall score, the mean of the skill scores on the Cambridge English Scale."
+    return {
+        "id": achievement_id,
+        "type": ["Achievement"],
+        "achievementType": "Certificate",
+        "name": exam.certificate_name,
+        "description": description,
+        "criteria": {"narrative": criteria},
+        "creator": {"id": board_issuer_id(), "type": ["Profile"], "name": board_name()},
+        "resultDescription": [
+            {"id": f"{achievement_id}#{key}", "type": ["ResultDescription"], "name": name, "resultType": kind}
+            for key, name, kind in _descriptions(exam)
+        ],
+    }
+
+
+def _result_values(result: Result) -> list[tuple[str, str]]:
+    """Return (key, value) for each part of a result the credential states, from the one presentation of it."""
+    view = result_view(result=result)
+    values = [("result", view.grade)]  # as awarded, in no reader's language
+    if view.overall_score is not None:
+        values.append(("overall_score", str(view.overall_score)))
+    if view.cefr_level:
+        values.append(("cefr_level", view.cefr_level))
+    for line in view.components:
+        values.append((line.code, str(line.score)))
+        if line.ums is not None:
+            values.append((f"{line.code}_ums", str(line.ums)))
+    return values
+
+
+def name_identity(name: str, *, salt: str | None = None) -> dict[str, Any]:
+    """Return the Open Badges identity object of a person's name, hashed with a salt (``sha256$`` + hex).
+
+    A verifier who is told the name checks it by hashing the name followed by the salt.
+    """
+    salt = salt or secrets.token_hex(16)
+    return {
+        "type": "IdentityObject",
+        "identityHash": "sha256$" + hashlib.sha256((name + salt).encode()).hexdigest(),
+        "identityType": "name",
+        "hashed": True,
+        "salt": salt,
+    }
 
 
 def credential_build(*, result: Result) -> dict[str, Any]:
     """Return the unsigned Open Badges 3.0 credential of a released result (read through the visibility selector).
 
-    The credential holds the candidate's name, the exam, the result, the overall score, the CEFR level, the
-    component scores and the exam date; no Candidate ID and no secret number.
+    The credential states the exam, the result, the overall score, the CEFR level, the component scores and the
+    exam date, and identifies the candidate by their name, hashed with a salt; no Candidate ID and no secret
+    number. ``awardedDate`` is the first release and stays across amendments; ``validFrom`` moves with them.
     """
     entry = result.entry
     exam = entry.session.exam
-    achievement_id = _absolute("verification:achievement", exam_code=exam.code)
-    lines = _result_lines(result)
-    descriptions = [
-        {"id": f"{achievement_id}#{key}", "type": ["ResultDescription"], "name": name, "resultType": kind}
-        for key, _value, name, kind in lines
-    ]
+    achievement = achievement_document(exam)
+    values = _result_values(result)
+    known = {description["id"] for description in achievement["resultDescription"]}
     results = [
-        {"type": ["Result"], "resultDescription": f"{achievement_id}#{key}", "value": value}
-        for key, value, _name, _kind in lines
+        {"type": ["Result"], "resultDescription": f"{achievement['id']}#{key}", "value": value}
+        for key, value in values
+        if f"{achievement['id']}#{key}" in known
     ]
     issued = result.amended_at or result.released_at or result.ready_at
+    awarded = result.released_at or result.ready_at
     return {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": f"urn:uuid:{result.public_id}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": f"{exam.certificate_name}: {result.grade}",
+        "name": f"{exam.certificate_name}: {values[0][1]}",
         "issuer": {
             "id": board_issuer_id(),
             "type": ["Profile"],
@@ -280,30 +345,13 @@ def credential_build(*, result: Result) -> dict[str, Any]:
             "url": settings.SITE_URL + "/",
         },
         "validFrom": _utc(issued),
+        "awardedDate": _utc(awarded),
+        "credentialSchema": [{"id": OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
         "credentialSubject": {
             "type": ["AchievementSubject"],
-            "identifier": [
-                {
-                    "type": "IdentityObject",
-                    "identityHash": entry.person.full_name,
-                    "identityType": "name",
-                    "hashed": False,
-                }
-            ],
+            "identifier": [name_identity(entry.person.full_name)],
             "activityEndDate": f"{entry.session.date.isoformat()}T00:00:00Z",
-            "achievement": {
-                "id": achievement_id,
-                "type": ["Achievement"],
-                "achievementType": "Certificate",
-                "name": exam.certificate_name,
-                "description": f"{exam.certificate_name}, an English language qualification"
-                + (f" targeted at CEFR level {exam.cefr_target}." if exam.cefr_target else "."),
-                "criteria": {
-                    "narrative": "Awarded on the overall score, the mean of the skill scores on the Cambridge "
-                    "English Scale."
-                },
-                "resultDescription": descriptions,
-            },
+            "achievement": achievement,
             "result": results,
         },
     }

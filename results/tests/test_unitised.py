@@ -201,3 +201,22 @@ def test_the_candidate_statement_is_the_results_slip(setup: dict[str, Any], clie
 
     assert "Distinction" in html and "225 of 300 UMS" in html
     assert "85 of 100 UMS" in html and "distinction" in html
+
+
+def test_the_open_badge_of_a_unitised_qualification_states_ums_and_raw_marks(setup: dict[str, Any]) -> None:
+    from verification.credentials import credential_build
+
+    second = setup["second"]
+    results_import(text=_csv([(second, "F240", 45), (second, "F241", 8), (second, "F242", 30)]), now=BEFORE_RESULTS)
+    certification_entry_create(entry=second, actor=None, now=BEFORE_RESULTS)
+
+    credential = credential_build(result=Result.objects.get(entry=second))
+
+    achievement = credential["credentialSubject"]["achievement"]
+    kinds = {d["id"].rsplit("#", 1)[1]: (d["name"], d["resultType"]) for d in achievement["resultDescription"]}
+    values = {r["resultDescription"].rsplit("#", 1)[1]: r["value"] for r in credential["credentialSubject"]["result"]}
+    assert credential["name"] == "Advanced National in Business: Distinction"
+    assert kinds["overall_score"] == ("Total uniform mark (UMS)", "ScaledScore")
+    assert kinds["F240"] == ("F240 Unit F240 (raw mark)", "RawScore") and kinds["F240_ums"][1] == "ScaledScore"
+    assert (values["overall_score"], values["F240"], values["F240_ums"]) == ("225", "45", "85")
+    assert "uniform mark scale" in achievement["description"] and "Cambridge English" not in str(achievement)

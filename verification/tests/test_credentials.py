@@ -1,6 +1,7 @@
 """Open Badges 3.0 credentials: signed with the board's Ed25519 key (eddsa-jcs-2022), tamper-evident."""
 
 import copy
+import hashlib
 import json
 from typing import Any
 
@@ -40,7 +41,17 @@ def test_the_credential_is_an_open_badge_with_the_result(downloaded: tuple[Any, 
     assert credential["issuer"]["id"] == "http://127.0.0.1:8000/"  # plain http and an IP address: no did:web
     subject = credential["credentialSubject"]
     assert subject["achievement"]["name"] == "B2 First"
-    assert subject["identifier"][0]["identityHash"] == entry.person.full_name
+    [identity] = subject["identifier"]
+    salted = (entry.person.full_name + identity["salt"]).encode()
+    assert identity["identityHash"] == "sha256$" + hashlib.sha256(salted).hexdigest()  # as a verifier checks it
+    assert (identity["hashed"], identity["identityType"]) == (True, "name")
+    assert entry.person.last_name not in json.dumps(credential)  # the name itself is not in the credential
+    assert credential["credentialSchema"] == [
+        {
+            "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+            "type": "1EdTechJsonSchemaValidator2019",
+        }
+    ]
     values = {r["resultDescription"].rsplit("#", 1)[1]: r["value"] for r in subject["result"]}
     assert values == {
         "result": "Grade B",
@@ -194,3 +205,37 @@ def test_base58_round_trip(data: bytes) -> None:
 def test_an_unknown_exam_achievement_is_a_404(client: Client) -> None:
     assert client.get("/verify/achievements/FCE").json()["name"] == "B2 First"
     assert client.get("/verify/achievements/NOPE").status_code == 404
+
+
+def test_the_achievement_published_at_its_id_is_the_one_in_the_credential(
+    client: Client, downloaded: tuple[Any, dict[str, Any]]
+) -> None:
+    _entry, credential = downloaded
+    embedded = credential["credentialSubject"]["achievement"]
+    path = embedded["id"].removeprefix("http://127.0.0.1:8000")
+
+    published = client.get(path)
+
+    assert published["Access-Control-Allow-Origin"] == "*"
+    assert {k: v for k, v in published.json().items() if k != "@context"} == embedded
+    described = {d["id"] for d in embedded["resultDescription"]}
+    assert {r["resultDescription"] for r in credential["credentialSubject"]["result"]} <= described
+    assert embedded["criteria"]["narrative"] and embedded["description"]
+
+
+def test_an_amended_result_keeps_its_awarded_date(downloaded: tuple[Any, dict[str, Any]]) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from results.models import Result
+
+    entry, first = downloaded
+    result = Result.objects.get(entry=entry)
+    Result.objects.filter(pk=result.pk).update(amended_at=timezone.now() + dt.timedelta(minutes=5))
+    result.refresh_from_db()
+
+    again = credentials.credential_build(result=result)
+
+    assert again["awardedDate"] == first["awardedDate"]
+    assert again["validFrom"] != first["validFrom"]

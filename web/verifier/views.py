@@ -138,14 +138,7 @@ def achievement(request: HttpRequest, exam_code: str) -> JsonResponse:
     """Describe an exam as an Open Badges 3.0 achievement (what the credentials' achievement ids name)."""
     exam = get_object_or_404(Exam, code=exam_code)
     response = JsonResponse(
-        {
-            "@context": [credentials.VC_CONTEXT, credentials.OB_CONTEXT],
-            "id": request.build_absolute_uri(),
-            "type": ["Achievement"],
-            "achievementType": "Certificate",
-            "name": exam.certificate_name,
-            "creator": {"id": credentials.board_issuer_id(), "type": ["Profile"], "name": credentials.board_name()},
-        }
+        {"@context": [credentials.VC_CONTEXT, credentials.OB_CONTEXT], **credentials.achievement_document(exam)}
     )
     response["Access-Control-Allow-Origin"] = "*"
     return response
