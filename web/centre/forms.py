@@ -151,11 +151,11 @@ class MissingResultForm(PortalForm):
 
 
 # --- The certificate desk (plain Django forms: their labels end with a colon) ------------------------------
-class SearchForm(forms.Form):
+class SearchForm(PortalForm):
     q = forms.CharField(label=_("Candidate ID or name"), required=False, max_length=100)
 
 
-class AmendmentRequestForm(forms.Form):
+class AmendmentRequestForm(PortalForm):
     reason = forms.ChoiceField(
         label=_("Why is the name wrong?"),
         choices=CertificateAmendment.Reason.choices,
@@ -171,11 +171,11 @@ class AmendmentRequestForm(forms.Form):
     )
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(PortalForm):
     """A POST with a CSRF token and nothing else: the button is the whole form."""
 
 
-class CertifyingStatementOrderForm(forms.Form):
+class CertifyingStatementOrderForm(PortalForm):
     payment_method = forms.ChoiceField(
         label=_("Payment method"), choices=CertifyingStatementOrder.PaymentMethod.choices
     )
@@ -188,7 +188,7 @@ class CertifyingStatementOrderForm(forms.Form):
     )
 
 
-class MarkPaidForm(forms.Form):
+class MarkPaidForm(PortalForm):
     payment_reference = forms.CharField(
         label=_("Payment reference"),
         required=False,

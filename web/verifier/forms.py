@@ -5,11 +5,10 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from web.common.forms import PasswordsMatchMixin, PortalForm
+from web.common.forms import SECRET_NUMBER_DIGITS, SECRET_NUMBER_LENGTH_MESSAGES, PasswordsMatchMixin, PortalForm
 
 VERIFIER_CANDIDATE_ID_HELP = _("Letters and numbers, as the candidate gave them to you (for example SIR094701).")
 VERIFIER_SECRET_NUMBER_HELP = _("The candidate's 4-digit secret number (for example 8482).")
-SECRET_NUMBER_DIGITS = _("The secret number has exactly 4 digits.")
 MAX_BULK_UPLOAD_BYTES = 1024 * 1024
 BULK_FILE_TOO_LARGE = _("The file is larger than 1 MB. A bulk check takes at most 5,000 rows.")
 BULK_FILE_NOT_UTF8 = _("The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")
@@ -27,6 +26,7 @@ class VerifyForm(PortalForm):
         min_length=4,
         max_length=4,
         help_text=VERIFIER_SECRET_NUMBER_HELP,
+        error_messages=SECRET_NUMBER_LENGTH_MESSAGES,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}"}),
     )
 
