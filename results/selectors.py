@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from centres.models import Centre, Entry
@@ -146,6 +146,52 @@ def results_visible_by_entry(
 def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None) -> bool:
     """Return whether an entry without a visible result is past its window's end: 'Q', result pending."""
     return (now or timezone.now()) > entry.session.window_end
+
+
+class ResultState:
+    """Where an entry's result stands for an audience: what a centre's list shows and filters by."""
+
+    RELEASED = "released"  # a result this audience may see now
+    PENDING = "pending"  # none it may see, and the window has closed: 'Q' (entry_is_pending)
+    NOT_RELEASED = "not_released"  # none it may see yet, the window still to close
+
+
+def entries_with_result_visible(
+    entries: QuerySet[Entry], *, audience: Audience, now: dt.datetime | None = None
+) -> QuerySet[Entry]:
+    """Annotate each entry with ``result_visible``: whether ``results_visible`` gives this audience its result.
+
+    One subquery in the list's own query, so a page of entries costs the same whatever its size.
+    """
+    visible = (
+        results_visible(audience=audience, now=now)
+        .select_related(None)
+        .prefetch_related(None)
+        .order_by()
+        .filter(entry_id=OuterRef("pk"))
+    )
+    return entries.annotate(result_visible=Exists(visible))
+
+
+def entries_in_result_state(
+    entries: QuerySet[Entry], *, state: str, now: dt.datetime | None = None
+) -> QuerySet[Entry]:
+    """Return the entries (annotated by ``entries_with_result_visible``) whose result is in ``state``."""
+    moment = now or timezone.now()
+    if state == ResultState.RELEASED:
+        return entries.filter(Q(result_visible=True))  # the annotation, as Q: the type stubs know only fields
+    if state == ResultState.PENDING:  # the rule of entry_is_pending, in SQL
+        return entries.filter(Q(result_visible=False), session__window_end__lt=moment)
+    if state == ResultState.NOT_RELEASED:
+        return entries.filter(Q(result_visible=False), session__window_end__gte=moment)
+    raise ValueError(f"unknown result state {state!r}")
+
+
+def entry_result_state(*, entry: Entry, now: dt.datetime | None = None) -> str:
+    """Return the state of an entry annotated by ``entries_with_result_visible`` (no query)."""
+    if getattr(entry, "result_visible", False):
+        return ResultState.RELEASED
+    return ResultState.PENDING if entry_is_pending(entry=entry, now=now) else ResultState.NOT_RELEASED
 
 
 @dataclass(frozen=True)

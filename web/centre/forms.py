@@ -7,12 +7,14 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from centres.models import StaffMember
 from certificates.models import CertificateAmendment, CertifyingStatementOrder
-from exams.models import Component
+from exams.models import Component, ExamSession
+from results.selectors import ResultState
 from web.common.forms import PasswordsMatchMixin, PortalForm
 
 TOTP_HELP = _("The 6-digit code your authenticator app shows now.")
@@ -51,12 +53,57 @@ class StaffSetupForm(PasswordsMatchMixin, PortalForm):
 
 
 class CandidateSearchForm(PortalForm):
+    """The centre's candidate list: a search, filters and a sort order, all GET parameters (a page can be shared)."""
+
+    SORTS = {
+        "session": ("-session__date", "person__last_name", "person__first_name", "candidate_id"),
+        "name": ("person__last_name", "person__first_name", "-session__date", "candidate_id"),
+        "candidate_id": ("candidate_id",),
+        "exam": ("session__exam__name", "-session__date", "person__last_name", "person__first_name", "candidate_id"),
+    }
+
     q = forms.CharField(
         label=_("Search candidates"),
         required=False,
         max_length=100,
-        help_text=_("Candidate ID, or part of a first or last name."),
+        help_text=_("A Candidate ID, or a name: first, last or both, in any order (accents are not needed)."),
     )
+    session = forms.TypedChoiceField(label=_("Exam session"), required=False, coerce=int, empty_value=None)
+    exam = forms.ChoiceField(label=_("Exam"), required=False)
+    result = forms.ChoiceField(
+        label=_("Result"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            (ResultState.RELEASED, _("Released")),
+            (ResultState.PENDING, _("Q — pending")),
+            (ResultState.NOT_RELEASED, _("Not yet released")),
+        ],
+    )
+    registered = forms.ChoiceField(
+        label=_("Results Online"),
+        required=False,
+        choices=[("", _("Any")), ("yes", _("Registered")), ("no", _("Not registered"))],
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("session", _("Exam date, newest first")),
+            ("name", _("Name")),
+            ("candidate_id", _("Candidate ID")),
+            ("exam", _("Exam")),
+        ],
+    )
+
+    def __init__(self, *args: Any, sessions: Sequence[ExamSession] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        session_field = cast(forms.TypedChoiceField, self.fields["session"])
+        session_field.choices = [("", gettext("All sessions"))] + [
+            (str(s.pk), f"{s.exam.name} — {date_format(s.date, 'DATE_FORMAT')}") for s in sessions
+        ]
+        exams = sorted({(s.exam.code, s.exam.name) for s in sessions}, key=lambda exam: exam[1])
+        cast(forms.ChoiceField, self.fields["exam"]).choices = [("", gettext("All exams")), *exams]
 
 
 class ReissueForm(PortalForm):
