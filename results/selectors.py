@@ -74,11 +74,20 @@ class Audience:
         raise ValueError("an audience must name an account, a centre or entries")
 
 
+def results_out(*, audience: Audience, now: dt.datetime | None = None) -> QuerySet[Result]:
+    """Return the results of this audience's entries whose release instant for it has passed, held or not.
+
+    The embargo, withdrawal and ownership of ``results_visible``, without its last condition: a hold. Never shown
+    as they are; ``entries_under_review`` uses them to say that a result is held, not "not yet released".
+    """
+    moment = now or timezone.now()
+    return Result.objects.filter(audience.ownership(), audience.embargo(moment), entry__status=Entry.Status.ENTERED)
+
+
 def results_visible(*, audience: Audience, now: dt.datetime | None = None) -> QuerySet[Result]:
     """Return the results this audience may see now, with their entry details and component scores."""
-    moment = now or timezone.now()
     return (
-        Result.objects.filter(audience.ownership(), audience.embargo(moment), entry__status=Entry.Status.ENTERED)
+        results_out(audience=audience, now=now)
         .exclude(status=Result.Status.HELD)
         .select_related("entry__session__exam", "entry__person", "entry__centre")
         .prefetch_related(
@@ -141,6 +150,20 @@ def results_visible_by_entry(
     if not with_scores:
         visible = visible.select_related(None).prefetch_related(None)
     return {r.entry_id: r for r in visible}
+
+
+def entries_under_review(*, audience: Audience, entry_ids: Iterable[int], now: dt.datetime | None = None) -> set[int]:
+    """Return which of these entries have a result under review: out for this audience, then held by the board.
+
+    Such a result is shown nowhere (``results_visible``), but it is not "not yet released" nor 'Q' because the
+    window closed without one: it was out, and the board is reviewing it. A result held before its release
+    instant is still under embargo and is not named here. One query; none when ``entry_ids`` is empty.
+    """
+    ids = list(entry_ids)
+    if not ids:
+        return set()
+    held = results_out(audience=audience, now=now).filter(status=Result.Status.HELD, entry_id__in=ids)
+    return set(held.values_list("entry_id", flat=True))
 
 
 def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None) -> bool:
