@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import segno
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,6 +26,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from results_portal.qr import qr_svg
 
 from . import passkeys
 from .guard import guard_check, guard_reset
@@ -128,7 +129,7 @@ def totp_config_url(*, device: TOTPDevice, label: str) -> str:
 
 def totp_qr_svg(*, url: str, title: str) -> str:
     """Return the QR code of an authenticator's set-up URL as inline SVG with an accessible title."""
-    return str(segno.make(url, error="m").svg_inline(scale=5, title=title))
+    return qr_svg(url=url, title=title)
 
 
 @transaction.atomic

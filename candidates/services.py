@@ -4,7 +4,6 @@ Every try of a secret number or a password goes through ``accounts.guard`` (lock
 """
 
 import datetime as dt
-import unicodedata
 import uuid
 from typing import Any
 
@@ -19,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.guard import guard_check, guard_reset
 from accounts.models import User
 from accounts.services import audit_record
-from centres.models import Candidate, Entry
+from centres.models import Candidate, Entry, name_fold
 from centres.selectors import entry_matching_secret
 
 from . import tasks
@@ -51,11 +50,7 @@ LAST_ENTRY = _("This is the only entry in your account, so it cannot be removed.
 def person_key(person: Candidate) -> tuple[str, str, dt.date]:
     """Return who a centre's record is of: the name folded for case, accents and spacing, and the date of birth."""
 
-    def fold(text: str) -> str:
-        decomposed = unicodedata.normalize("NFKD", text.casefold())
-        return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-    return fold(person.first_name), fold(person.last_name), person.date_of_birth
+    return name_fold(person.first_name), name_fold(person.last_name), person.date_of_birth
 
 
 def _secret_check(*, candidate_id: str, secret_number: str, date_of_birth: dt.date, ip: str, purpose: str) -> Entry:

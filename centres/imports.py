@@ -38,7 +38,7 @@ from results_portal.csvimport import (
 )
 from results_portal.downloads import csv_text
 
-from .models import Candidate, Centre, Entry
+from .models import Candidate, Centre, Entry, search_name
 from .services import candidate_id_generate, secret_number_generate, secret_number_hash
 
 T = TypeVar("T")
@@ -530,6 +530,7 @@ def _entries_write(*, rows: list[_EntryRow], tracker: Progress) -> list[IssuedEn
                     centre=row.centre,
                     first_name=row.first_name,
                     last_name=row.last_name,
+                    search_name=search_name(first_name=row.first_name, last_name=row.last_name),
                     date_of_birth=row.date_of_birth,
                     email=row.email,
                 ),

@@ -1,4 +1,6 @@
+import unicodedata
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -57,15 +59,28 @@ class StaffMember(models.Model):
         return self.role == self.Role.EXAMS_OFFICER
 
 
+def name_fold(text: str) -> str:
+    """Return a name as searches and comparisons read it: case, accents and spacing ignored ("Zoë " → "zoe")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def search_name(*, first_name: str, last_name: str) -> str:
+    """Return what the centre's candidate search looks in: the first and last name, folded by ``name_fold``."""
+    return name_fold(f"{first_name} {last_name}")
+
+
 class Candidate(models.Model):
     """A person entered by a centre. Holds personal data: name, date of birth, email address.
 
-    The name is the name at the time of the exam; it is what certificates print.
+    The name is the name at the time of the exam; it is what certificates print. ``search_name`` is the name
+    folded for the centre's search (``search_name()``): kept by ``save()``, and set by every bulk write.
     """
 
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="candidates")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
+    search_name = models.CharField(max_length=201, blank=True, default="", editable=False)
     date_of_birth = models.DateField()
     email = models.EmailField(blank=True)
 
@@ -75,6 +90,13 @@ class Candidate(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_name = search_name(first_name=self.first_name, last_name=self.last_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from centres.models import Entry
+from centres.selectors import entry_search
 from results.charts import component_chart_svg
 from results.models import Result
 from results.presentation import ComponentView, ResultView, grade_display, result_view
@@ -144,11 +145,7 @@ def centre_documents_overview(*, audience: Audience, query: str = "") -> QuerySe
     current documents in ``current_documents``."""
     results = centre_results(audience=audience)
     if query:
-        results = results.filter(
-            Q(entry__candidate_id__iexact=query)
-            | Q(entry__person__last_name__icontains=query)
-            | Q(entry__person__first_name__icontains=query)
-        )
+        results = results.filter(entry_search(query, prefix="entry__"))
     current = Document.objects.filter(status=Document.Status.CURRENT)
     return results.prefetch_related(Prefetch("documents", queryset=current, to_attr="current_documents"))
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from centres.models import Centre, Entry
@@ -76,11 +76,20 @@ class Audience:
         raise ValueError("an audience must name an account, a centre or entries")
 
 
+def results_out(*, audience: Audience, now: dt.datetime | None = None) -> QuerySet[Result]:
+    """Return the results of this audience's entries whose release instant for it has passed, held or not.
+
+    The embargo, withdrawal and ownership of ``results_visible``, without its last condition: a hold. Never shown
+    as they are; ``entries_under_review`` uses them to say that a result is held, not "not yet released".
+    """
+    moment = now or timezone.now()
+    return Result.objects.filter(audience.ownership(), audience.embargo(moment), entry__status=Entry.Status.ENTERED)
+
+
 def results_visible(*, audience: Audience, now: dt.datetime | None = None) -> QuerySet[Result]:
     """Return the results this audience may see now, with their entry details and component scores."""
-    moment = now or timezone.now()
     return (
-        Result.objects.filter(audience.ownership(), audience.embargo(moment), entry__status=Entry.Status.ENTERED)
+        results_out(audience=audience, now=now)
         .exclude(status=Result.Status.HELD)
         .select_related("entry__session__exam", "entry__person", "entry__centre")
         .prefetch_related(
@@ -145,6 +154,20 @@ def results_visible_by_entry(
     return {r.entry_id: r for r in visible}
 
 
+def entries_under_review(*, audience: Audience, entry_ids: Iterable[int], now: dt.datetime | None = None) -> set[int]:
+    """Return which of these entries have a result under review: out for this audience, then held by the board.
+
+    Such a result is shown nowhere (``results_visible``), but it is not "not yet released" nor 'Q' because the
+    window closed without one: it was out, and the board is reviewing it. A result held before its release
+    instant is still under embargo and is not named here. One query; none when ``entry_ids`` is empty.
+    """
+    ids = list(entry_ids)
+    if not ids:
+        return set()
+    held = results_out(audience=audience, now=now).filter(status=Result.Status.HELD, entry_id__in=ids)
+    return set(held.values_list("entry_id", flat=True))
+
+
 def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None, audience: Audience | None = None) -> bool:
     """Return whether an entry without a visible result is 'Q', result pending (docs/domain.md §4.1).
 
@@ -156,6 +179,52 @@ def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None, audience: 
     if audience is not None and audience.centre_id is not None and session.exam.family == Exam.Family.UNITISED:
         return moment >= centre_opening(session, restricted=audience.centre_restricted)
     return moment > session.window_end
+
+
+class ResultState:
+    """Where an entry's result stands for an audience: what a centre's list shows and filters by."""
+
+    RELEASED = "released"  # a result this audience may see now
+    PENDING = "pending"  # none it may see, and the window has closed: 'Q' (entry_is_pending)
+    NOT_RELEASED = "not_released"  # none it may see yet, the window still to close
+
+
+def entries_with_result_visible(
+    entries: QuerySet[Entry], *, audience: Audience, now: dt.datetime | None = None
+) -> QuerySet[Entry]:
+    """Annotate each entry with ``result_visible``: whether ``results_visible`` gives this audience its result.
+
+    One subquery in the list's own query, so a page of entries costs the same whatever its size.
+    """
+    visible = (
+        results_visible(audience=audience, now=now)
+        .select_related(None)
+        .prefetch_related(None)
+        .order_by()
+        .filter(entry_id=OuterRef("pk"))
+    )
+    return entries.annotate(result_visible=Exists(visible))
+
+
+def entries_in_result_state(
+    entries: QuerySet[Entry], *, state: str, now: dt.datetime | None = None
+) -> QuerySet[Entry]:
+    """Return the entries (annotated by ``entries_with_result_visible``) whose result is in ``state``."""
+    moment = now or timezone.now()
+    if state == ResultState.RELEASED:
+        return entries.filter(Q(result_visible=True))  # the annotation, as Q: the type stubs know only fields
+    if state == ResultState.PENDING:  # the rule of entry_is_pending, in SQL
+        return entries.filter(Q(result_visible=False), session__window_end__lt=moment)
+    if state == ResultState.NOT_RELEASED:
+        return entries.filter(Q(result_visible=False), session__window_end__gte=moment)
+    raise ValueError(f"unknown result state {state!r}")
+
+
+def entry_result_state(*, entry: Entry, now: dt.datetime | None = None) -> str:
+    """Return the state of an entry annotated by ``entries_with_result_visible`` (no query)."""
+    if getattr(entry, "result_visible", False):
+        return ResultState.RELEASED
+    return ResultState.PENDING if entry_is_pending(entry=entry, now=now) else ResultState.NOT_RELEASED
 
 
 @dataclass(frozen=True)

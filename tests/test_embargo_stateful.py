@@ -190,6 +190,9 @@ class MResult:
     amended: bool = False
     seen: bool = False  # visible to someone (centre or candidate) at some step
     missing: tuple[str, ...] = ()  # a cash-in's required units without a result (incomplete: 'Q')
+    # Held after the centre or the candidate could see it: the candidate instant the hold kept. Once it has passed,
+    # candidates and verifiers read "under review" instead of 'Q' or "not yet released".
+    held_out_at: dt.datetime | None = None
 
 
 @dataclass(repr=False)
@@ -233,6 +236,10 @@ class Model:
     def candidate_sees(self, entry: MEntry) -> bool:
         r = entry.result
         return r is not None and r.status != "held" and r.released_at is not None and r.released_at <= self.now
+
+    def under_review(self, entry: MEntry) -> bool:
+        r = entry.result
+        return r is not None and r.status == "held" and r.held_out_at is not None and r.held_out_at <= self.now
 
     def centre_sees(self, entry: MEntry) -> bool:
         r = entry.result
@@ -528,6 +535,9 @@ class EmbargoMachine(RuleBasedStateMachine):
         with DjangoTestCase.captureOnCommitCallbacks(execute=True):
             result_hold(result=self._result(entry), actor=None, reason="malpractice investigation")
         assert entry.result is not None
+        instants = [i for i in (entry.result.released_at, entry.result.centre_released_at) if i is not None]
+        out = bool(instants) and min(instants) <= self.model.now  # the hold keeps the instants of a result seen
+        entry.result.held_out_at = entry.result.released_at if out else None
         entry.result.status = "held"
         entry.result.released_at = entry.result.centre_released_at = None
 
@@ -541,6 +551,7 @@ class EmbargoMachine(RuleBasedStateMachine):
             result_unhold(result=self._result(entry), actor=None, reason="investigation closed", now=self.model.now)
         assert entry.result is not None
         entry.result.status = "ready"
+        entry.result.held_out_at = None
         entry.result.released_at, entry.result.centre_released_at = self.model.new_instants(entry.session)
 
     # --- reschedule -------------------------------------------------------------------------------------
@@ -859,6 +870,8 @@ class EmbargoMachine(RuleBasedStateMachine):
                 overall = "—" if result.overall is None else f"{result.overall} of 300 UMS"
                 return ("released", self._grade_text(entry), overall)
             return ("released", result.grade, str(result.overall))
+        if self.model.under_review(entry):
+            return ("under_review",)
         if self.model.now > entry.session.window_end:
             return ("pending",)
         return ("not_yet_released",)
@@ -898,8 +911,12 @@ class EmbargoMachine(RuleBasedStateMachine):
             assert shown == wanted, f"API {where}: {shown} != {wanted}"
             self._remember(entry, "api", shown[1:])
         else:
+            # The API's status has no "under review": it says pending or not yet released, as for any result not out.
+            status = expected[0]
+            if status == "under_review":
+                status = "pending" if self.model.now > entry.session.window_end else "not_yet_released"
             shown = (api["status"], api["result"], api["overall_score"], api["components"])
-            wanted = (expected[0], "Q" if expected[0] == "pending" else None, None, None)
+            wanted = (status, "Q" if status == "pending" else None, None, None)
             assert shown == wanted, f"API {where}: {shown} != {wanted}"
 
     def _verified(self, page: str) -> tuple[Any, ...]:
@@ -910,6 +927,8 @@ class EmbargoMachine(RuleBasedStateMachine):
             return ("not_yet_released",)
         if outcome == "Q — pending":
             return ("pending",)
+        if outcome == "Under review":
+            return ("under_review",)
         return ("released", outcome, _dd(box.group(1), "Overall score"))
 
     def _share_links(self) -> None:

@@ -33,7 +33,7 @@ from results.presentation import (
     grade_display,
     overall_display,
 )
-from results.selectors import Audience, results_visible
+from results.selectors import Audience, entries_under_review, results_visible
 from results_portal.prepared import PreparedQuery
 
 from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
@@ -74,6 +74,9 @@ class ResultFacts:
     cefr_level: str | None = None
     components: tuple[ComponentFact, ...] = ()
     amended_at: dt.datetime | None = None
+    # Not released now because the board holds a result that was out (results.selectors.entries_under_review):
+    # the pages say it is under review. The API's ``status`` stays ``pending``/``not_yet_released``.
+    under_review: bool = False
 
     @property
     def is_released(self) -> bool:
@@ -139,6 +142,11 @@ class VerifiedEntry:
     centre_name: str
     verifiable: bool
     results: tuple[ResultFacts, ...]
+
+    @property
+    def has_released(self) -> bool:
+        """Whether a result of the entry is released now: only then do the pages speak of a verified result."""
+        return any(facts.is_released for facts in self.results)
 
 
 _ENTRY_COLUMNS = (
@@ -308,7 +316,7 @@ def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
     )
 
 
-def _unreleased_facts(entry: EntryFacts, *, now: dt.datetime) -> ResultFacts:
+def _unreleased_facts(entry: EntryFacts, *, now: dt.datetime, under_review: bool = False) -> ResultFacts:
     # The rule of results.selectors.entry_is_pending (which takes a loaded Entry): past the window's end
     # without a visible result is a Q. verification/tests/test_lookup.py holds the two to the same answers.
     pending = now > entry.results_by
@@ -320,23 +328,33 @@ def _unreleased_facts(entry: EntryFacts, *, now: dt.datetime) -> ResultFacts:
         results_by=entry.results_by,
         result=PENDING_GRADE if pending else None,
         result_display=PENDING_GRADE if pending else "",
+        under_review=under_review,
     )
 
 
 def entries_verified(*, entries: Sequence[EntryFacts], now: dt.datetime | None = None) -> dict[int, VerifiedEntry]:
     """Return what a verifier may see of each of these entries now, keyed by entry id, in one query.
 
-    The caller has proved it holds the entries. No query when none of them can be verified online.
+    The caller has proved it holds the entries. No query when none of them can be verified online, and one more
+    only when some have no result to show (to tell a result under review from one not out).
     """
     moment = now or timezone.now()
     verifiable = [entry.entry_id for entry in entries if entry.verifiable]
     visible = _visible_results(entry_ids=verifiable, now=moment) if verifiable else {}
+    without = tuple(entry_id for entry_id in verifiable if entry_id not in visible)
+    under_review = (
+        entries_under_review(audience=Audience(entry_ids=without), entry_ids=without, now=moment) if without else set()
+    )
     answer: dict[int, VerifiedEntry] = {}
     for entry in entries:
         results: tuple[ResultFacts, ...] = ()
         if entry.verifiable:
             result = visible.get(entry.entry_id)
-            results = (_released_facts(entry, result) if result is not None else _unreleased_facts(entry, now=moment),)
+            results = (
+                _released_facts(entry, result)
+                if result is not None
+                else _unreleased_facts(entry, now=moment, under_review=entry.entry_id in under_review),
+            )
         answer[entry.entry_id] = VerifiedEntry(
             entry_id=entry.entry_id,
             candidate_id=entry.candidate_id,

@@ -11,10 +11,12 @@ django.setup()
 
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from candidates.models import CandidateAccount  # noqa: E402
-from centres.models import Entry  # noqa: E402
+from centres.models import Entry, StaffMember  # noqa: E402
 from results.demo import demo_load  # noqa: E402
 from results.models import Result  # noqa: E402
 from results.services import results_release_due  # noqa: E402
@@ -57,6 +59,20 @@ def main() -> None:
         page = client.get(f"/results/{entry.public_id}/")
         _step(f"statement ({visit} visit)", page.status_code == 200 and entry.candidate_id in page.content.decode())
     _step("release job", isinstance(results_release_due(), int))
+
+    # The centre's candidate search on SQLite: a full name backwards, without its accents, with filters and a sort.
+    person = entry.person
+    member = StaffMember.objects.filter(centre=entry.centre).select_related("user").first()
+    _step("demo centre staff", member is not None)
+    staff = Client(HTTP_HOST="127.0.0.1")
+    staff.force_login(member.user)  # type: ignore[union-attr]
+    session = staff.session
+    device = TOTPDevice.objects.filter(user=member.user).first()  # type: ignore[union-attr]
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # type: ignore[union-attr]
+    session.save()
+    query = f"{person.last_name} {person.first_name}".upper()
+    found = staff.get("/centre/", {"q": query, "result": "released", "registered": "yes", "sort": "exam"})
+    _step("centre search by full name", found.status_code == 200 and entry.candidate_id in found.content.decode())
 
 
 if __name__ == "__main__":

@@ -136,6 +136,9 @@ def test_several_entries_are_read_in_one_query(django_assert_num_queries: Any) -
     facts = [EntryFacts.of(entry) for entry in entries_with_details().filter(pk__in=[e.pk for e in entries])]
 
     with django_assert_num_queries(1):
+        selectors.entries_verified(entries=[f for f in facts if f.entry_id != entries[2].pk])  # the released two
+    # An entry without a visible result costs one query more for all of them (is it a result under review?).
+    with django_assert_num_queries(2):
         verified = selectors.entries_verified(entries=facts)
 
     assert sorted(v.results[0].status for v in verified.values()) == [PENDING, "released", "released"]

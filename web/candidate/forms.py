@@ -1,12 +1,13 @@
 """Forms of the candidate area (/results/…)."""
 
 from django import forms
-from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from verification.models import ShareLink
-from web.common.forms import PasswordsMatchMixin, PortalForm
+from web.common.forms import SECRET_NUMBER_DIGITS, SECRET_NUMBER_LENGTH_MESSAGES, PasswordsMatchMixin, PortalForm
 
 CANDIDATE_ID_HELP = _("Letters and numbers, as on your Confirmation of Entry (for example SIR094701).")
 SECRET_NUMBER_HELP = _("The 4-digit number on your Confirmation of Entry (for example 8482).")
@@ -29,6 +30,7 @@ def secret_number_field() -> forms.CharField:
         min_length=4,
         max_length=4,
         help_text=SECRET_NUMBER_HELP,
+        error_messages=SECRET_NUMBER_LENGTH_MESSAGES,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}"}),
     )
 
@@ -70,9 +72,25 @@ class RegisterForm(PasswordsMatchMixin, PortalForm):
 
     def clean_secret_number(self) -> str:
         value: str = self.cleaned_data["secret_number"].strip()
-        if not value.isdigit():
-            raise ValidationError(SECRET_NUMBER_HELP, code="not_digits")
+        if not (value.isascii() and value.isdigit()):
+            raise ValidationError(SECRET_NUMBER_DIGITS, code="not_digits")
         return value
+
+    def clean(self) -> dict[str, object]:
+        """Check the password with every other field, so one submission reports every problem at once.
+
+        The service checks it again (``account_register``); without this the password's problems showed only
+        once everything else was right.
+        """
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if isinstance(password, str) and password:
+            user = User(username="candidate", email=str(cleaned.get("email") or ""))
+            try:
+                validate_password(password, user)
+            except ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
 
 
 class LoginForm(PortalForm):

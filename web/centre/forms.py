@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from centres.models import StaffMember
 from certificates.models import CertificateAmendment, CertifyingStatementOrder
-from exams.models import Component
+from exams.models import Component, ExamSession
+from results.selectors import ResultState
 from results_portal.csvimport import upload_limits
 from web.common.forms import PasswordsMatchMixin, PortalForm
 from web.common.uploads import csv_upload_text
@@ -54,12 +55,57 @@ class StaffSetupForm(PasswordsMatchMixin, PortalForm):
 
 
 class CandidateSearchForm(PortalForm):
+    """The centre's candidate list: a search, filters and a sort order, all GET parameters (a page can be shared)."""
+
+    SORTS = {
+        "session": ("-session__date", "person__last_name", "person__first_name", "candidate_id"),
+        "name": ("person__last_name", "person__first_name", "-session__date", "candidate_id"),
+        "candidate_id": ("candidate_id",),
+        "exam": ("session__exam__name", "-session__date", "person__last_name", "person__first_name", "candidate_id"),
+    }
+
     q = forms.CharField(
         label=_("Search candidates"),
         required=False,
         max_length=100,
-        help_text=_("Candidate ID, or part of a first or last name."),
+        help_text=_("A Candidate ID, or a name: first, last or both, in any order (accents are not needed)."),
     )
+    session = forms.TypedChoiceField(label=_("Exam session"), required=False, coerce=int, empty_value=None)
+    exam = forms.ChoiceField(label=_("Exam"), required=False)
+    result = forms.ChoiceField(
+        label=_("Result"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            (ResultState.RELEASED, _("Released")),
+            (ResultState.PENDING, _("Q — pending")),
+            (ResultState.NOT_RELEASED, _("Not yet released")),
+        ],
+    )
+    registered = forms.ChoiceField(
+        label=_("Results Online"),
+        required=False,
+        choices=[("", _("Any")), ("yes", _("Registered")), ("no", _("Not registered"))],
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("session", _("Exam date, newest first")),
+            ("name", _("Name")),
+            ("candidate_id", _("Candidate ID")),
+            ("exam", _("Exam")),
+        ],
+    )
+
+    def __init__(self, *args: Any, sessions: Sequence[ExamSession] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        session_field = cast(forms.TypedChoiceField, self.fields["session"])
+        session_field.choices = [("", gettext("All sessions"))] + [
+            (str(s.pk), f"{s.exam.name} — {date_format(s.date, 'DATE_FORMAT')}") for s in sessions
+        ]
+        exams = sorted({(s.exam.code, s.exam.name) for s in sessions}, key=lambda exam: exam[1])
+        cast(forms.ChoiceField, self.fields["exam"]).choices = [("", gettext("All exams")), *exams]
 
 
 class ReissueForm(PortalForm):
@@ -150,11 +196,11 @@ class MissingResultForm(PortalForm):
 
 
 # --- The certificate desk (plain Django forms: their labels end with a colon) ------------------------------
-class SearchForm(forms.Form):
+class SearchForm(PortalForm):
     q = forms.CharField(label=_("Candidate ID or name"), required=False, max_length=100)
 
 
-class AmendmentRequestForm(forms.Form):
+class AmendmentRequestForm(PortalForm):
     reason = forms.ChoiceField(
         label=_("Why is the name wrong?"),
         choices=CertificateAmendment.Reason.choices,
@@ -170,11 +216,11 @@ class AmendmentRequestForm(forms.Form):
     )
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(PortalForm):
     """A POST with a CSRF token and nothing else: the button is the whole form."""
 
 
-class CertifyingStatementOrderForm(forms.Form):
+class CertifyingStatementOrderForm(PortalForm):
     payment_method = forms.ChoiceField(
         label=_("Payment method"), choices=CertifyingStatementOrder.PaymentMethod.choices
     )
@@ -187,7 +233,7 @@ class CertifyingStatementOrderForm(forms.Form):
     )
 
 
-class MarkPaidForm(forms.Form):
+class MarkPaidForm(PortalForm):
     payment_reference = forms.CharField(
         label=_("Payment reference"),
         required=False,

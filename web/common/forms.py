@@ -4,6 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 PASSWORDS_DIFFER = _("The two passwords are not the same.")
+# Every wrong secret number (too short, too long, not digits) gets the one message, naming the field.
+SECRET_NUMBER_DIGITS = _("The secret number has exactly 4 digits.")
+SECRET_NUMBER_LENGTH_MESSAGES = {"min_length": SECRET_NUMBER_DIGITS, "max_length": SECRET_NUMBER_DIGITS}
 
 
 class PortalForm(forms.Form):

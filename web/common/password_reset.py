@@ -31,6 +31,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def locks_lift(self, user: User) -> None:
         """Lift the login lockouts of ``user`` (their password has just been reset from their mailbox)."""
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["label_suffix"] = ""  # labels read as written, as on every PortalForm ("New password", no colon)
+        return kwargs
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(base_template=self.base_template, new_link_url=reverse(self.new_link_url_name))

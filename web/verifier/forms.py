@@ -6,12 +6,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from verification.services import bulk_limits
-from web.common.forms import PasswordsMatchMixin, PortalForm
+from web.common.forms import SECRET_NUMBER_DIGITS, SECRET_NUMBER_LENGTH_MESSAGES, PasswordsMatchMixin, PortalForm
 from web.common.uploads import csv_upload_text
 
 VERIFIER_CANDIDATE_ID_HELP = _("Letters and numbers, as the candidate gave them to you (for example SIR094701).")
 VERIFIER_SECRET_NUMBER_HELP = _("The candidate's 4-digit secret number (for example 8482).")
-SECRET_NUMBER_DIGITS = _("The secret number has exactly 4 digits.")
 
 
 class VerifyForm(PortalForm):
@@ -26,6 +25,7 @@ class VerifyForm(PortalForm):
         min_length=4,
         max_length=4,
         help_text=VERIFIER_SECRET_NUMBER_HELP,
+        error_messages=SECRET_NUMBER_LENGTH_MESSAGES,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}"}),
     )
 

@@ -96,7 +96,7 @@ def _without_csrf(response: object) -> str:
 
 def _error_block(response: object) -> str:
     html = response.content.decode()
-    start = html.index('class="form-errors"')
+    start = html.index('class="form-errors')
     return html[start : html.index("</div>", start)]
 
 

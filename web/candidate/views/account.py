@@ -28,7 +28,7 @@ from candidates.models import CandidateAccount
 from centres.models import Entry
 from grading.scale import SCALE_EXAMS
 from results.presentation import grade_display, overall_display
-from results.selectors import Audience, entry_is_pending, results_visible_by_entry
+from results.selectors import Audience, entries_under_review, entry_is_pending, results_visible_by_entry
 from results_portal.pages import cached_page, page_key
 from verification.selectors import verifications_by_entry
 from web.candidate.access import candidate_required, request_account
@@ -192,7 +192,15 @@ def _dashboard_shown(rows: list[dict[str, Any]], verifications: dict[int, list[A
             (
                 (entry.pk, entry.public_id, entry.candidate_id, entry.status, entry.centre.name),
                 (session.date, session.window_start, session.window_end, session.exam.name),
-                (row["grade"], row["overall"], row["withdrawn"], row["pending"], row["window_open"]),
+                (
+                    row["grade"],
+                    row["overall"],
+                    row["withdrawn"],
+                    row["pending"],
+                    row["window_open"],
+                    row["under_review"],
+                ),
+                entry.person.first_name,
                 (result.pk, result.version, result.ready_at, result.cefr_level, result.amended_at) if result else None,
                 tuple(
                     (
@@ -224,6 +232,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     results = results_visible_by_entry(
         audience=Audience.candidate(account.pk), entries=entries, now=now, with_scores=False
     )
+    # Results out to the candidate and then held: "under review" (one query, only for entries without a result).
+    under_review = entries_under_review(
+        audience=Audience.candidate(account.pk), entry_ids=[e.pk for e in entries if e.pk not in results], now=now
+    )
     rows = []
     for entry in entries:
         result = results.get(entry.pk)
@@ -243,13 +255,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "grade": grade,
                 "overall": overall,
                 "withdrawn": entry.status == Entry.Status.WITHDRAWN,
+                "under_review": entry.pk in under_review,
                 "pending": result is None and entry_is_pending(entry=entry, now=now),
                 "window_open": entry.session.window_start <= now,
             }
         )
     verifications = verifications_by_entry(entries=entries)
     key = page_key("dashboard", account.pk, _dashboard_shown(rows, verifications), DASHBOARD_SOURCES)
-    context = {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications}
+    # Greeted by the name the centre recorded (on the newest entry: a corrected spelling shows at once).
+    name = entries[0].person.first_name if entries else ""
+    context = {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications, "name": name}
     return cached_page(request, key=key, template="candidates/dashboard.html", context=lambda: context)
 
 

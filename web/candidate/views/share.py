@@ -18,6 +18,7 @@ from accounts.sealing import seal, unseal
 from candidates.models import CandidateAccount
 from results.selectors import Audience, results_visible
 from results_portal.downloads import download_no_store
+from results_portal.qr import qr_svg
 from verification import credentials, selectors, services
 from verification.models import ShareLink
 from web.candidate.access import candidate_required, request_account
@@ -61,14 +62,14 @@ def share_manage(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return redirect("verification_share:manage", public_id=public_id)
     new_link = request.session.pop(NEW_SHARE_LINK_SESSION_KEY, None)
     links = list(selectors.share_links_for_entry(account_id=account.pk, entry=result.entry))
+    new_link_url = unseal(new_link["url"]).decode() if new_link and new_link.get("entry") == str(public_id) else None
     context = {
         "entry": result.entry,
         "result": result,
         "form": form,
         "links": [(link, selectors.share_link_is_live(link)) for link in links],
-        "new_link_url": unseal(new_link["url"]).decode()
-        if new_link and new_link.get("entry") == str(public_id)
-        else None,
+        "new_link_url": new_link_url,
+        "new_link_qr": qr_svg(url=new_link_url, title=_("QR code of your share link")) if new_link_url else "",
     }
     return render(request, "verification/share_manage.html", context)
 

@@ -31,16 +31,24 @@ from accounts.guard import GuardRefusal, client_ip, guard_check, guard_locked_un
 from accounts.models import User
 from accounts.sealing import seal, unseal
 from accounts.services import LOCK_LIFT_REASON_REQUIRED, lock_lift
+from candidates.selectors import entries_with_registered
 from centres import services, tasks
 from centres.imports import issued_csv
 from centres.models import Entry, EntryImport
 from centres.pdf import confirmation_of_entry_pdf
-from centres.selectors import entries_with_details
+from centres.selectors import entries_matching_search, entries_with_details
 from exams.models import ExamSession
 from grading.scale import FIVE_SKILLS as SKILLS
 from results.centre_reports import unitised_hold_reasons
 from results.presentation import PENDING, grade_as_awarded, grade_display, overall_display, result_view, scale_of
-from results.selectors import entry_is_pending, results_visible_by_entry
+from results.selectors import (
+    ResultState,
+    entries_in_result_state,
+    entries_with_result_visible,
+    entry_is_pending,
+    entry_result_state,
+    results_visible_by_entry,
+)
 from results_portal.csvimport import more_problems_text
 from results_portal.downloads import csv_file_response, csv_response, download_no_store
 from web.centre.access import centre_staff_required, request_audience, request_centre
@@ -191,20 +199,42 @@ def staff_setup(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """List and search the centre's entries (Candidate ID or name), newest session first."""
-    form = CandidateSearchForm(request.GET or None)
-    entries = (
-        entries_with_details().filter(centre=request_centre(request)).order_by("-session__date", "person__last_name")
+    """List the centre's entries: search (Candidate ID or name), filters, sort order and pages, all by GET.
+
+    A constant number of queries whatever the page holds: the sessions for the filters, the count, the page
+    (with whether each result is visible to this member and each entry registered, as subqueries).
+    """
+    centre = request_centre(request)
+    audience = request_audience(request)
+    now = timezone.now()
+    sessions = list(
+        ExamSession.objects.filter(entries__centre=centre)
+        .select_related("exam")
+        .distinct()
+        .order_by("-date", "exam__name")
     )
-    if form.is_valid() and form.cleaned_data["q"]:
-        query = form.cleaned_data["q"].strip()
-        entries = entries.filter(
-            Q(candidate_id__iexact=query)
-            | Q(person__last_name__icontains=query)
-            | Q(person__first_name__icontains=query)
-        )
+    form = CandidateSearchForm(request.GET or None, sessions=sessions)
+    entries = entries_with_registered(
+        entries_with_result_visible(entries_with_details().filter(centre=centre), audience=audience, now=now)
+    )
+    sort = "session"
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"].strip():
+            entries = entries_matching_search(entries, query=data["q"])
+        if data["session"]:
+            entries = entries.filter(session_id=data["session"])
+        if data["exam"]:
+            entries = entries.filter(session__exam__code=data["exam"])
+        if data["result"]:
+            entries = entries_in_result_state(entries, state=data["result"], now=now)
+        if data["registered"]:
+            entries = entries.filter(Q(registered=data["registered"] == "yes"))
+        sort = data["sort"] or sort
+    entries = entries.order_by(*CandidateSearchForm.SORTS[sort])
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "centre": request_centre(request)}
+    rows = [(entry, entry_result_state(entry=entry, now=now)) for entry in page]
+    context = {"form": form, "page": page, "rows": rows, "centre": centre, "states": ResultState}
     return render(request, "centres/home.html", context)
 
 
