@@ -3,15 +3,20 @@ checks (/healthz, /livez). Nobody logs in here: there is no gate."""
 
 import logging
 from dataclasses import replace
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from grading.standardised import CONVERTER_TABLES, convert_standardised
 from results.charts import result_name
@@ -120,3 +125,24 @@ def statistics_csv(request: HttpRequest) -> HttpResponse:
     ]
     header = ["exam_code", "exam_name", "year", "result", "cefr_level", "candidates"]
     return csv_response(header=header, rows=rows, filename="grade-statistics.csv")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the language and go back to the same page in it, from any language to any other.
+
+    Django's ``set_language`` translates ``next`` by resolving it under the *active* language, which for this
+    unprefixed URL comes from the cookie or the browser, not from the page the visitor was on: from ``/es/…`` it
+    resolved nothing and sent the visitor back to the Spanish page. The page's own language is in its path
+    prefix (none: the default language), so ``next`` is resolved under that one.
+    """
+    next_url = "/"
+    for candidate in (request.POST.get("next"), request.META.get("HTTP_REFERER")):
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = candidate  # the page Django's view goes back to
+            break
+    page_language = translation.get_language_from_path(urlsplit(next_url).path) or settings.LANGUAGE_CODE
+    with translation.override(page_language):
+        return i18n.set_language(request)
