@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes
+from django.utils.formats import date_format
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -448,7 +449,7 @@ def certification_entry_create(
     results_out = session.centre_release_at or session.window_start
     closing = session.certification_closing_date
     if closing is not None and timezone.localtime(moment).date() > closing:
-        raise ValidationError(CASH_IN_CLOSED.format(series=series_label(session), date=closing.isoformat()))
+        raise ValidationError(CASH_IN_CLOSED.format(series=series_label(session), date=date_format(closing)))
     cash_in = CertificationEntry.objects.create(entry=entry, late=moment >= results_out, requested_by=actor)
     audit_record(actor=actor, action="entry.certification", subject=entry.candidate_id, detail={"late": cash_in.late})
     certification_entry_made.send(

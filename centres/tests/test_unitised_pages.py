@@ -252,7 +252,7 @@ def test_late_certification_until_the_closing_date_then_closed(
     assert f"Late certification requests for this series closed on {CLOSING}." in closed_page
     assert "Make certification entry (cash-in)" not in closed_page
     assert refused.status_code == 400
-    assert CASH_IN_CLOSED.format(series="June 2026", date="2026-09-24") in text_of(refused)
+    assert CASH_IN_CLOSED.format(series="June 2026", date="24 September 2026") in text_of(refused)
 
 
 def test_hint_for_unit_results_without_a_certification_entry(world: World, at: Callable[[dt.datetime], None]) -> None:
