@@ -18,11 +18,14 @@ from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from centres.tasks import ISSUED_KEPT_HOURS
 from grading.standardised import CONVERTER_TABLES, convert_standardised
 from results.charts import result_name
 from results.selectors import grade_statistics
 from results.statistics import SMALL_CELL, statistics_chart_svg, statistics_tables
 from results_portal.downloads import csv_response
+from verification.models import ShareLink
+from verification.selectors import board_contact_email
 from web.public.forms import ScoreConverterForm
 
 logger = logging.getLogger(__name__)
@@ -146,3 +149,33 @@ def set_language(request: HttpRequest) -> HttpResponse:
     page_language = translation.get_language_from_path(urlsplit(next_url).path) or settings.LANGUAGE_CODE
     with translation.override(page_language):
         return i18n.set_language(request)
+
+
+# --- Help, privacy notice, accessibility statement (linked from every page's footer) ----------------------
+@require_GET
+def help_page(request: HttpRequest) -> HttpResponse:
+    """Help and contact: registering, lost details, who to ask, how organisations check a result."""
+    return render(request, "help.html", {"board_contact": board_contact_email()})
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy notice, with the retention periods the portal actually applies (from its settings)."""
+    context = {
+        "board_contact": board_contact_email(),
+        "issued_kept_hours": ISSUED_KEPT_HOURS,
+        "guard_days": settings.GUARD_AUDIT_RETENTION_DAYS,
+        "lock_days": settings.GUARD_LOCK_MEMORY_DAYS,
+        "ip_window_minutes": settings.GUARD_IP_WINDOW_SECONDS // 60,
+        "bulk_days": settings.VERIFICATION_BULK_KEPT_DAYS,
+        "share_days": max(int(value) for value in ShareLink.Expiry.values),
+        "reset_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        "staff_idle_minutes": settings.STAFF_SESSION_IDLE_SECONDS // 60,
+    }
+    return render(request, "privacy.html", context)
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement: the standard, how the portal is tested, the gaps known today."""
+    return render(request, "accessibility.html", {"board_contact": board_contact_email()})

@@ -268,6 +268,11 @@ def test_import_page_lists_every_bad_line_and_writes_nothing() -> None:
     assert "line 2, column date_of_birth" in page
     assert "nothing was imported" in page
     assert client.get(f"/centre/imports/{job.public_id}/issued.csv").status_code == 404
+    # Every line was read and none imported: no "100 %", no full bar.
+    status = client.get(f"/centre/imports/{job.public_id}/status").json()
+    assert status["finished"] is True and status["succeeded"] is False and status["percent"] < 100
+    assert "<progress" not in page
+    assert '<p class="progress-outcome">Rejected: nothing was imported</p>' in page
 
 
 @pytest.mark.parametrize(("surname", "cell"), FORMULA_CELLS)
