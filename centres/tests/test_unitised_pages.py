@@ -308,8 +308,8 @@ def test_results_show_units_ums_and_the_qualification_grade(world: World, at: Ca
     result = Result.objects.get(entry=world.second)
     assert (result.grade, result.overall_score) == ("Distinction", 225)
     assert "Qualification grade</dt><dd>Distinction</dd>" in page and "225 / 300" in page
-    assert "<td>85 / 100</td><td>distinction</td>" in slip
-    assert "<td>225 / 300</td><td>Distinction</td>" in slip
+    assert '<td class="figure">85 / 100</td><td>distinction</td>' in slip
+    assert '<td class="figure">225 / 300</td><td>Distinction</td>' in slip
 
 
 def test_q_for_units_without_a_result_and_the_hold_reason(world: World, at: Callable[[dt.datetime], None]) -> None:
