@@ -77,6 +77,7 @@ def test_the_privacy_notice_states_the_retention_the_portal_applies(client: Clie
     assert "from one network last 10 minutes" in html
     assert "The answers of an organisation's bulk check: 7 days." in html
     assert "A share link works for at most 365 days" in html
+    assert "the portal writes its logs out and keeps none itself" in html
     assert "logged out after 30 minutes" in html
     assert 'href="mailto:privacy@board.example"' in html
 
