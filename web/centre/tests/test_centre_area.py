@@ -272,7 +272,7 @@ def test_import_page_lists_every_bad_line_and_writes_nothing() -> None:
     status = client.get(f"/centre/imports/{job.public_id}/status").json()
     assert status["finished"] is True and status["succeeded"] is False and status["percent"] < 100
     assert "<progress" not in page
-    assert '<p class="progress-outcome">Rejected: nothing was imported</p>' in page
+    assert page.count("Rejected: nothing was imported") == 1
 
 
 @pytest.mark.parametrize(("surname", "cell"), FORMULA_CELLS)
