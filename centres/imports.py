@@ -458,7 +458,7 @@ def _entry_rules_check(*, rows: list[_EntryRow], errors: Problems) -> None:
                 MONTH_TAKEN_IN_FILE,
                 name=row.full_name,
                 exam=row.exam.name,
-                month=date_format(row.session_date, "F Y"),
+                month=date_format(row.session_date, "YEAR_MONTH_FORMAT"),
                 line=lines_by_month[month],
             )
             errors.append(RowError(row.line, "session_date", message))

@@ -467,7 +467,7 @@ def certification_entry_create(
     results_out = session.centre_release_at or session.window_start
     closing = session.certification_closing_date
     if closing is not None and timezone.localtime(moment).date() > closing:
-        raise ValidationError(CASH_IN_CLOSED.format(series=series_label(session), date=closing.isoformat()))
+        raise ValidationError(CASH_IN_CLOSED.format(series=series_label(session), date=date_format(closing)))
     cash_in = CertificationEntry.objects.create(entry=entry, late=moment >= results_out, requested_by=actor)
     audit_record(actor=actor, action="entry.certification", subject=entry.candidate_id, detail={"late": cash_in.late})
     certification_entry_made.send(

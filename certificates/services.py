@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
 from accounts.services import audit_record
@@ -277,7 +278,7 @@ def amendment_last_day(*, exam_date: dt.date) -> dt.date:
 def _too_late(result: Result, today: dt.date) -> str:
     last_day = amendment_last_day(exam_date=result.entry.session.date)
     if today > last_day:
-        return AMENDMENT_TOO_LATE % {"last_day": f"{last_day:%-d %B %Y}"}
+        return AMENDMENT_TOO_LATE % {"last_day": date_format(last_day)}
     return ""
 
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from centres.models import Centre, CertificationEntry, Entry, UnitEntry
 from centres.selectors import entries_with_details
@@ -209,7 +210,7 @@ def earlier_unit_entries(*, students: Iterable[Entry], series: ExamSession) -> d
     )
     earlier: dict[int, list[str]] = defaultdict(list)
     for person_id, code, date in rows:
-        earlier[person_id].append(f"{code} ({date:%B %Y})")
+        earlier[person_id].append(f"{code} ({date_format(date, 'YEAR_MONTH_FORMAT')})")
     return earlier
 
 

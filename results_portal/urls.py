@@ -15,6 +15,7 @@ from web.api import urls as api_urls
 from web.candidate import urls as candidate_urls
 from web.centre import urls as centre_urls
 from web.public import urls as public_urls
+from web.public import views as public_views
 from web.verifier import urls as verifier_urls
 
 # Board staff always log in to the admin with a TOTP code (docs/domain.md §12 'Security rules').
@@ -29,7 +30,7 @@ certificates_patterns = [
 
 urlpatterns = [
     *public_urls.site_patterns,
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", public_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("credentials/status/", include((verifier_urls.status_patterns, "credential_status"))),

@@ -14,9 +14,11 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -432,3 +434,8 @@ def share_links_for_entry(*, account_id: int, entry: Entry) -> QuerySet[ShareLin
 def share_link_is_live(link: ShareLink, *, now: dt.datetime | None = None) -> bool:
     """Return whether a share link still opens: not revoked and not expired."""
     return link.revoked_at is None and link.expires_at > (now or timezone.now())
+
+
+def board_contact_email() -> str:
+    """Return the address people are told to write to: ``BOARD_CONTACT_EMAIL``, else the sender address."""
+    return str(settings.BOARD_CONTACT_EMAIL or parseaddr(settings.DEFAULT_FROM_EMAIL)[1])

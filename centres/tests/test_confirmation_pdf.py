@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from django.test import override_settings
+from django.utils import translation
 from pypdf import PdfReader
 
 from centres.imports import IssuedEntry, entries_import
@@ -78,3 +79,35 @@ def test_a_centre_batch_is_one_pdf() -> None:
 
     assert len(pages) == 12
     assert all(f"SIR{n:06d}" in page and f"Number {n}" in page for n, page in enumerate(pages, start=1))
+
+
+@pytest.mark.parametrize(
+    ("language", "session", "results_by"),
+    [
+        ("en", "6 October 2026", "Your results will be available by 24 November 2026."),
+        ("es", "6 de octubre de 2026", "24 de noviembre de 2026"),
+        ("zh-hans", "2026年10月6日", "2026年11月24日"),
+    ],
+)
+def test_dates_are_written_the_one_way_of_each_language(language: str, session: str, results_by: str) -> None:
+    issued = IssuedEntry(
+        candidate_id="SIR000001",
+        secret_number="1234",
+        first_name="Ana",
+        last_name="López",
+        exam_code="FCE",
+        session_date=dt.date(2026, 10, 6),
+        mode="paper",
+        centre_number="GB900",
+        results_by=dt.date(2026, 11, 24),
+        exam_name="B2 First",
+        mode_label="Paper-based",
+        centre_name="Colegio Británico",
+        public_id=uuid.uuid4(),
+    )
+
+    with translation.override(language):
+        (text,) = pages_text(confirmation_of_entry_pdf(issued=[issued]))
+
+    assert session in text
+    assert results_by in text

@@ -295,7 +295,7 @@ def test_late_certification_until_the_closing_date_then_closed(
     assert f"Late certification requests for this series closed on {CLOSING}." in closed_page
     assert "Make certification entry (cash-in)" not in closed_page
     assert refused.status_code == 400
-    assert CASH_IN_CLOSED.format(series="June 2026", date="2026-09-24") in text_of(refused)
+    assert CASH_IN_CLOSED.format(series="June 2026", date="24 September 2026") in text_of(refused)
 
 
 def test_hint_for_unit_results_without_a_certification_entry(world: World, at: Callable[[dt.datetime], None]) -> None:
@@ -351,8 +351,8 @@ def test_results_show_units_ums_and_the_qualification_grade(world: World, at: Ca
     result = Result.objects.get(entry=world.second)
     assert (result.grade, result.overall_score) == ("Distinction", 225)
     assert "Qualification grade</dt><dd>Distinction</dd>" in page and "225 / 300" in page
-    assert "<td>85 / 100</td><td>distinction</td>" in slip
-    assert "<td>225 / 300</td><td>Distinction</td>" in slip
+    assert '<td class="figure">85 / 100</td><td>distinction</td>' in slip
+    assert '<td class="figure">225 / 300</td><td>Distinction</td>' in slip
 
 
 def test_q_for_units_without_a_result_and_the_hold_reason(world: World, at: Callable[[dt.datetime], None]) -> None:

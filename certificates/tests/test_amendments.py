@@ -129,7 +129,7 @@ def test_the_whole_journey_in_the_centre_area(client: Client) -> None:
     page_url = f"/centre/certificates/entries/{entry.public_id}/"
 
     page = staff.get(page_url).content.decode()
-    assert "June 13, 2027" in page  # the last day for an amended certificate is shown
+    assert "13 June 2027" in page  # the last day for an amended certificate is shown
 
     response = staff.post(
         f"{page_url}amend/",

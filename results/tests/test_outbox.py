@@ -392,6 +392,19 @@ def test_the_email_says_where_to_log_in_and_holds_no_result() -> None:
     assert _message_id(message) == f"<results-email-{email_id}@example.org>"
 
 
+@pytest.mark.parametrize(
+    ("language", "date"), [("en", "6 October 2026"), ("es", "6 de octubre de 2026"), ("zh-hans", "2026年10月6日")]
+)
+def test_the_email_writes_the_exam_date_the_one_way_of_its_language(language: str, date: str) -> None:
+    session = ExamSessionFactory(date=dt.date(2026, 10, 6))
+
+    _release([_result(_account(language=language), session=session)])
+
+    (message,) = mail.outbox
+    assert f"B2 First ({date})" in message.body or f"B2 First（{date}）" in message.body
+    assert date in message.alternatives[0].content
+
+
 def test_the_email_is_in_the_account_language() -> None:
     result = _result(_account(language="es"))
 

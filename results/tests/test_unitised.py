@@ -115,7 +115,7 @@ def test_late_certification_until_the_closing_date_only(setup: dict[str, Any]) -
 
     late = certification_entry_create(entry=second, actor=None, now=dt.datetime(2026, 9, 24, 23, 0, tzinfo=UK))
     assert late.late is True
-    with pytest.raises(ValidationError, match="closed on 2026-09-24"):
+    with pytest.raises(ValidationError, match="closed on 24 September 2026"):
         certification_entry_create(entry=other, actor=None, now=dt.datetime(2026, 9, 25, 0, 0, tzinfo=UK))
 
 

@@ -233,6 +233,8 @@ LANGUAGES = [
     ("zh-hans", "简体中文"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language for pages, PDFs and emails; English is British (6 October 2026, 06/10/2026).
+FORMAT_MODULE_PATH = ["results_portal.formats"]
 # The board is in the UK: embargo instants such as "00:01 on 12 August" are UK local time.
 TIME_ZONE = "Europe/London"
 USE_I18N = True

@@ -162,6 +162,7 @@ def test_progress_json_has_the_shape_progress_js_reads(org_client: Client) -> No
         "seconds_left",
         "eta_text",
         "finished",
+        "succeeded",
         "errors",
     }
     page = org_client.get(f"/verify/organisations/bulk/{job.public_id}/").content.decode()

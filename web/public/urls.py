@@ -26,6 +26,9 @@ site_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("help/", views.help_page, name="help"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("tools/", include((exams_patterns, "exams"))),
     path("statistics/", include((statistics_patterns, "statistics"))),
 ]

@@ -6,10 +6,8 @@ Views are thin: the guard, the visibility selector and the audit are behind ``se
 """
 
 import uuid
-from email.utils import parseaddr
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.cache import cache
@@ -35,6 +33,7 @@ from results_portal.downloads import csv_file_response, download_no_store
 from verification import credentials, selectors, services, tasks
 from verification.models import BulkVerification, Verification, VerifierOrganisation
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
+from web.common.progress import progress_percent
 from web.common.two_step import second_step_begin
 from web.verifier import security_views
 from web.verifier.access import organisation_required, request_organisation
@@ -54,7 +53,7 @@ HISTORY_PAGE_SIZE = 50
 
 def _board_contact() -> str:
     """Return the board's contact address for verifiers: ``BOARD_CONTACT_EMAIL``, else the sender address."""
-    return str(settings.BOARD_CONTACT_EMAIL or parseaddr(settings.DEFAULT_FROM_EMAIL)[1])
+    return selectors.board_contact_email()
 
 
 # --- The verification form ---------------------------------------------------------------------------
@@ -103,8 +102,14 @@ def share_view(request: HttpRequest, token: str) -> HttpResponse:
     """Show the result a candidate shared with this link (no secret number needed); anything else is a 404."""
     verified = services.share_link_open(token=token, organisation=selectors.organisation_for_request(request))
     if verified is None:
-        raise Http404("This link does not work: it may have expired or been withdrawn by the candidate.")
-    response = render(request, "verification/share_view.html", {"verified": verified})
+        # The portal's 404 page, with what a verifier needs to know: the link itself is no longer valid.
+        explanation = _(
+            "This link has expired or was withdrawn by the candidate who shared it. Ask the candidate for a new "
+            "link, or check the result with their Candidate ID and secret number on this site."
+        )
+        response = render(request, "404.html", {"explanation": explanation}, status=404)
+    else:
+        response = render(request, "verification/share_view.html", {"verified": verified})
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -363,10 +368,11 @@ def _progress(job: BulkVerification) -> dict[str, Any]:
         "status_label": job.get_status_display(),
         "done": done,
         "total": total,
-        "percent": 100 if finished else (round(100 * done / total) if total else 0),
+        "percent": progress_percent(done=done, total=total, succeeded=job.status == BulkVerification.Status.DONE),
         "seconds_left": seconds_left,
         "eta_text": "" if seconds_left is None else _("about %(seconds)s seconds left") % {"seconds": seconds_left},
         "finished": finished,
+        "succeeded": job.status == BulkVerification.Status.DONE,
         "errors": 1 if job.status == BulkVerification.Status.FAILED else 0,
     }
 

@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from centres.tests.factories import DEFAULT_SECRET
@@ -144,3 +144,23 @@ def test_share_pages_need_a_confirmed_candidate(db: None) -> None:
 
     assert Client().get(f"/results/{entry.public_id}/share/").status_code == 302
     assert unconfirmed.get(f"/results/{entry.public_id}/share/").status_code == 302
+
+
+@override_settings(DEBUG=False)
+@pytest.mark.parametrize("prefix", ["", "/es", "/zh-hans"])
+def test_a_withdrawn_link_explains_itself_in_the_portal_page(client: Client, candidate: Any, prefix: str) -> None:
+    path = _make_link(client, candidate)
+    link = ShareLink.objects.get()
+    client.post(f"/results/{candidate.public_id}/share/{link.public_id}/revoke/")
+
+    response = Client().get(prefix + path)
+
+    assert response.status_code == 404
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    html = response.content.decode()
+    assert f'<html lang="{prefix.strip("/") or "en"}">' in html
+    assert '<header class="site-header">' in html
+    assert f'href="{prefix}/help/"' in html  # the portal's footer
+    if not prefix:
+        assert "This link has expired or was withdrawn by the candidate who shared it." in html
+        assert "<h1>Page not found</h1>" in html

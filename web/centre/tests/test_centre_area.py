@@ -131,6 +131,27 @@ def test_candidate_list_search_and_query_count(django_assert_max_num_queries: An
     assert entries[5].candidate_id in by_id
 
 
+@pytest.mark.parametrize(
+    ("prefix", "short", "long"),
+    [
+        ("", "06/10/2026", "6 October 2026"),
+        ("/es", "06/10/2026", "6 de octubre de 2026"),
+        ("/zh-hans", "2026年10月6日", "2026年10月6日"),
+    ],
+)
+def test_centre_pages_write_dates_the_one_way_of_each_language(prefix: str, short: str, long: str) -> None:
+    client, member = _staff_client()
+    session = ExamSession.objects.create(exam=Exam.objects.get(code="FCE"), date=dt.date(2026, 10, 6))
+    entry = EntryFactory(person__centre=member.centre, session=session, person__date_of_birth=dt.date(2008, 10, 6))
+
+    home = client.get(f"{prefix}/centre/").content.decode()
+    detail = client.get(f"{prefix}/centre/entries/{entry.public_id}/").content.decode()
+
+    assert f"<td>{short}</td>" in home
+    assert long in detail
+    assert long.replace("2026", "2008") in detail  # the date of birth
+
+
 def test_reissue_kills_the_old_secret_at_once_and_is_audited() -> None:
     client, member = _staff_client()
     entry = EntryFactory(person__centre=member.centre)
@@ -248,6 +269,11 @@ def test_import_page_lists_every_bad_line_and_writes_nothing() -> None:
     assert "line 2, column date_of_birth" in page
     assert "nothing was imported" in page
     assert client.get(f"/centre/imports/{job.public_id}/issued.csv").status_code == 404
+    # Every line was read and none imported: no "100 %", no full bar.
+    status = client.get(f"/centre/imports/{job.public_id}/status").json()
+    assert status["finished"] is True and status["succeeded"] is False and status["percent"] < 100
+    assert "<progress" not in page
+    assert page.count("Rejected: nothing was imported") == 1
 
 
 def _import_answer(client: Client, centre_number: str, session: ExamSession, candidate_id: str) -> bytes:

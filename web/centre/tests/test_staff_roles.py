@@ -113,8 +113,8 @@ def test_a_teacher_is_told_when_results_open_to_them(at: Callable[[dt.datetime],
 
     assert "45 / 60" not in page
     # The candidates' instant is the teacher's; the restricted release is named as the officers'.
-    assert "You see this series' results from Aug. 13, 2026, 8 a.m., with the students." in page
-    assert "(restricted release at Aug. 12, 2026, 12:01 a.m.)" in page
+    assert "You see this series' results from 13 August 2026, 08:00, with the students." in page
+    assert "(restricted release at 12 August 2026, 00:01)" in page
 
 
 # --- The staff page ----------------------------------------------------------------------------------------

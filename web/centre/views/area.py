@@ -62,6 +62,7 @@ from web.centre.forms import (
     StaffSetupForm,
 )
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
+from web.common.progress import progress_percent
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 PAGE_SIZE = 50
@@ -380,10 +381,11 @@ def _progress(job: EntryImport) -> dict[str, Any]:
         "status_label": job.get_status_display(),
         "done": done,
         "total": total,
-        "percent": 100 if finished else (round(100 * done / total) if total else 0),
+        "percent": progress_percent(done=done, total=total, succeeded=job.status == EntryImport.Status.DONE),
         "seconds_left": seconds_left,
         "eta_text": "" if seconds_left is None else _("about %(seconds)s seconds left") % {"seconds": seconds_left},
         "finished": finished,
+        "succeeded": job.status == EntryImport.Status.DONE,
         "errors": job.problem_count,
     }
 

@@ -135,6 +135,8 @@ def test_lockout_after_five_failures_answers_429_with_retry_after(client: Client
         and "check the details with the candidate" in html
     )
     assert "Grade B" not in html
+    # A 429 is the portal's own form page with the guard's explanation, never a bare error (no 429.html needed).
+    assert '<header class="site-header">' in html and 'href="/help/"' in html
     # A lock on one ID does not stop the verifier of another.
     other = released_entry()
     assert "Grade B" in _verify(client, other.candidate_id).content.decode()
