@@ -59,6 +59,9 @@ Kwargs = Callable[[Demo], dict[str, Any]]
 NONE: Kwargs = lambda demo: {}  # noqa: E731
 PAGES: dict[str, tuple[str, Kwargs]] = {
     "home": ("anyone", NONE),
+    "help": ("anyone", NONE),
+    "privacy": ("anyone", NONE),
+    "accessibility": ("anyone", NONE),
     "exams:score_converter": ("anyone", NONE),
     "statistics:index": ("anyone", NONE),
     "candidates:register": ("anyone", NONE),
