@@ -73,6 +73,7 @@ PAGES: dict[str, tuple[str, Kwargs]] = {
     "centres:password_reset_confirm": ("anyone", lambda d: {"uidb64": "MQ", "token": "expired-token"}),
     "centres:staff_setup": ("anyone", lambda d: {"uidb64": "MQ", "token": "expired-token"}),
     "verification:verify": ("anyone", NONE),
+    "verification:credential_check": ("anyone", NONE),
     "verification:share_view": ("anyone", lambda d: {"token": d.share_token}),
     "certificates:verify": ("anyone", lambda d: {"token": d.document_token}),
     "verification:organisation_register": ("anyone", NONE),

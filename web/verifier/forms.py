@@ -1,5 +1,8 @@
 """Forms of the verifier area (/verify/…): the verification form and the organisations' pages."""
 
+import json
+from typing import Any
+
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
@@ -91,3 +94,40 @@ class BulkUploadForm(PortalForm):
         text = csv_upload_text(upload, limits=bulk_limits())
         self.filename = upload.name or "upload.csv"
         return text
+
+
+CREDENTIAL_MAX_BYTES = 256 * 1024
+CREDENTIAL_NOT_JSON = _("This is not a credential file: paste or upload the JSON of an Open Badges credential.")
+CREDENTIAL_TOO_LARGE = _("A credential file is at most 256 KB.")
+CREDENTIAL_MISSING = _("Paste the credential, or choose its file.")
+
+
+class CredentialCheckForm(PortalForm):
+    """A credential to check, pasted or uploaded (``credential.json`` as candidates download it)."""
+
+    text = forms.CharField(
+        label=_("Credential (JSON)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text=_("Paste the whole file, from the first { to the last }."),
+    )
+    file = forms.FileField(label=_("Or choose the file"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        upload = cleaned.get("file")
+        if upload is not None and upload.size > CREDENTIAL_MAX_BYTES:
+            raise forms.ValidationError(CREDENTIAL_TOO_LARGE)
+        raw = upload.read() if upload is not None else (cleaned.get("text") or "").encode()
+        if not raw.strip():
+            raise forms.ValidationError(CREDENTIAL_MISSING)
+        if len(raw) > CREDENTIAL_MAX_BYTES:
+            raise forms.ValidationError(CREDENTIAL_TOO_LARGE)
+        try:
+            credential = json.loads(raw.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise forms.ValidationError(CREDENTIAL_NOT_JSON) from error
+        if not isinstance(credential, dict):
+            raise forms.ValidationError(CREDENTIAL_NOT_JSON)
+        cleaned["credential"] = credential
+        return cleaned

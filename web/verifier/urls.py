@@ -14,6 +14,7 @@ from web.verifier import security_views, status_views, views
 verification_patterns = [
     path("", views.verify, name="verify"),
     path("s/<str:token>", views.share_view, name="share_view"),
+    path("credential/", views.credential_checker, name="credential_check"),
     path("keys/board.json", views.board_key, name="board_key"),
     path("keys/did.json", common_views.did_document, name="did_document"),
     path("achievements/<str:exam_code>", views.achievement, name="achievement"),

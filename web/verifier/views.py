@@ -32,6 +32,7 @@ from results_portal.csvimport import ImportRejected, more_problems_text
 from results_portal.downloads import csv_file_response, download_no_store
 from verification import credentials, selectors, services, tasks
 from verification.models import BulkVerification, Verification, VerifierOrganisation
+from verification.status_lists import credential_check
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
 from web.common.progress import progress_percent
 from web.common.two_step import second_step_begin
@@ -40,6 +41,7 @@ from web.verifier.access import organisation_required, request_organisation
 from web.verifier.forms import (
     ApiKeyForm,
     BulkUploadForm,
+    CredentialCheckForm,
     OrganisationLoginForm,
     OrganisationPasswordResetForm,
     OrganisationRegisterForm,
@@ -412,3 +414,47 @@ def bulk_download(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         raise Http404("These results have been deleted.")
     name = job.filename.removesuffix(".csv") or "bulk"
     return csv_file_response(text=output, filename=f"{name}.verified.csv")
+
+
+# --- Checking a credential (Open Badges JSON) ---------------------------------------------------------
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _credential_summary(credential: dict[str, Any]) -> dict[str, Any]:
+    """Return what a verified credential says, for the page: issuer, achievement, results, dates (as text)."""
+    subject = _object(credential.get("credentialSubject"))
+    achievement = _object(subject.get("achievement"))
+    descriptions = [_object(d) for d in achievement.get("resultDescription", []) or []]
+    names = {d.get("id"): d.get("name") for d in descriptions}
+    issuer = _object(credential.get("issuer"))
+    results = [_object(r) for r in subject.get("result", []) or []]
+    return {
+        "issuer_name": str(issuer.get("name", "")),
+        "issuer_id": str(issuer.get("id", "")),
+        "achievement": str(achievement.get("name", "")),
+        "results": [
+            (str(names.get(r.get("resultDescription")) or r.get("resultDescription", "")), str(r.get("value", "")))
+            for r in results
+        ],
+        "valid_from": str(credential.get("validFrom", "")),
+        "awarded": str(credential.get("awardedDate", "")),
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def credential_checker(request: HttpRequest) -> HttpResponse:
+    """Check an Open Badges credential anyone was given: the board's signature, its status, what it states."""
+    form = CredentialCheckForm(request.POST or None, request.FILES or None)
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        credential = form.cleaned_data["credential"]
+        check = credential_check(credential)
+        outcome = {
+            "check": check,
+            "status": check.status,
+            "summary": _credential_summary(credential) if check.signature_valid else None,
+        }
+    context = {"form": form, "outcome": outcome, "board_key": reverse("verification:board_key")}
+    return render(request, "verification/credential_check.html", context)
