@@ -110,6 +110,7 @@ class AuthFailure(models.Model):
     caused_lock = models.BooleanField(default=False, help_text="This failure locked the identifier.")
 
     class Meta:
+        verbose_name, verbose_name_plural = "failed login", "failed logins"
         ordering = ["-at"]
         indexes = [
             models.Index(fields=["identifier", "-at"], name="authfailure_identifier_at"),

@@ -192,6 +192,7 @@ class UnitEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = "unit entry", "unit entries"
         ordering = ["entry", "unit__order"]
         constraints = [models.UniqueConstraint(fields=["entry", "unit"], name="unit_entry_once_per_series")]
 

@@ -77,6 +77,7 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = "API key", "API keys"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -215,6 +216,7 @@ class CredentialStatus(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = "credential status", "credential statuses"
         ordering = ["list_number", "index"]
         constraints = [
             models.UniqueConstraint(fields=["list_number", "index"], name="credential_status_index_unique"),
