@@ -19,6 +19,7 @@ from accounts.approvals import approval_request
 from exams.admin import ExamSessionAdmin, GradeBoundaryTableAdmin
 from exams.models import ExamSession, GradeBoundaryTable
 from results_portal.csvimport import CsvLimits, ImportRejected, results_limits, stream_read, upload_limits
+from results_portal.traffic import traffic_last
 
 from .approvals import (
     BOUNDARIES,
@@ -28,7 +29,7 @@ from .approvals import (
     release_change_needs_approval,
     release_payload,
 )
-from .charts import release_timeline_svg
+from .charts import release_timeline_svg, traffic_chart_svg
 from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent, ResultsUpload
 from .selectors import ReleaseProgress, release_failures, release_preview, release_progress, release_timeline
 from .services import result_hold, result_unhold
@@ -321,6 +322,7 @@ class ResultAdmin(admin.ModelAdmin):
         """Show a session's release live: results visible, emails sent (board staff, 2FA)."""
         session = get_object_or_404(ExamSession.objects.select_related("exam"), pk=session_id)
         points = release_timeline(session_id=session.pk)
+        traffic = traffic_last(minutes=60)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Release of {session}",
@@ -329,6 +331,9 @@ class ResultAdmin(admin.ModelAdmin):
             "timeline": mark_safe(release_timeline_svg(points, title=f"Release of {session}")),  # noqa: S308 - escaped
             "last": points[-1] if points else None,
             "failures": release_failures(session_id=session.pk),
+            "traffic": mark_safe(traffic_chart_svg(traffic, title="The portal, last hour")),  # noqa: S308 - escaped
+            "traffic_now": traffic[-1],
+            "traffic_errors": sum(minute.errors for minute in traffic),
             "opts": Result._meta,
         }
         return TemplateResponse(request, "admin/results/release_progress.html", context)

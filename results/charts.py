@@ -19,6 +19,8 @@ from django.utils.translation import pgettext_lazy
 from grading.scale import RESULT_FAIL, RESULT_NO_RESULT, ScaleExam, scale_exam
 
 if TYPE_CHECKING:
+    from results_portal.traffic import TrafficMinute
+
     from .selectors import TimelinePoint
 
 # The results as grading/scale.py prints them, so the candidate reads them in their own language.
@@ -304,3 +306,43 @@ def _time(moment: dt.datetime) -> str:
     from django.utils import timezone
 
     return timezone.localtime(moment).strftime("%d %b %H:%M")
+
+
+def traffic_chart_svg(minutes: Sequence["TrafficMinute"], *, title: str) -> str:
+    """Return pages served per minute as bars, the server errors among them in a second colour (SVG)."""
+    if not minutes:
+        return ""
+    width, height, left, bottom, top = 640, 160, 48, 24, 24
+    peak = max(m.pages for m in minutes) or 1
+    step = (width - left - 8) / len(minutes)
+    bars = []
+    for index, minute in enumerate(minutes):
+        x = left + index * step
+        for value, colour in ((minute.pages, BAR), (minute.errors, "#a4161a")):
+            if value:
+                h = (height - top - bottom) * value / peak
+                bars.append(
+                    f'<rect x="{x:.1f}" y="{height - bottom - h:.1f}" width="{max(step - 1, 1):.1f}" '
+                    f'height="{h:.1f}" fill="{colour}"/>'
+                )
+    total, errors = sum(m.pages for m in minutes), sum(m.errors for m in minutes)
+    return "".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+            'aria-labelledby="traffic-title" class="timeline">',
+            f'<title id="traffic-title">{escape(title)}: {total} pages, {errors} server errors, '
+            f"at most {peak} pages a minute</title>",
+            f'<text x="{left - 6}" y="{top + 4}" font-size="11" text-anchor="end" fill="{INK}">{peak}</text>',
+            f'<text x="{left - 6}" y="{height - bottom}" font-size="11" text-anchor="end" fill="{INK}">0</text>',
+            f'<line x1="{left}" y1="{height - bottom}" x2="{width - 8}" y2="{height - bottom}" stroke="{MUTED}"/>',
+            *bars,
+            f'<text x="{left}" y="{height - 6}" font-size="11" fill="{INK}">{escape(_time(minutes[0].at))}</text>',
+            f'<text x="{width - 8}" y="{height - 6}" font-size="11" text-anchor="end" fill="{INK}">'
+            f"{escape(_time(minutes[-1].at))}</text>",
+            f'<rect x="{left + 8}" y="6" width="12" height="12" fill="{BAR}"/>',
+            f'<text x="{left + 26}" y="16" font-size="12" fill="{INK}">pages served</text>',
+            f'<rect x="{left + 140}" y="6" width="12" height="12" fill="#a4161a"/>',
+            f'<text x="{left + 158}" y="16" font-size="12" fill="{INK}">server errors</text>',
+            "</svg>",
+        ]
+    )

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and server errors per minute for the results-day dashboard (static files are served above it).
+    "results_portal.traffic.TrafficMiddleware",
     "csp.middleware.CSPMiddleware",
     "results_portal.db_router.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

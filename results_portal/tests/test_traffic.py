@@ -1,0 +1,60 @@
+"""Pages served and server errors per minute (results_portal/traffic.py), in Redis and in local memory."""
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, override_settings
+
+from results_portal.traffic import TrafficMiddleware, traffic_count, traffic_last
+
+NOW = 1_900_000_000.0  # a fixed instant: minute 31 666 666 (the counts are keyed by it, not by today)
+
+
+def test_counts_per_minute_with_the_errors_among_them() -> None:
+    cache.clear()
+    for _ in range(3):
+        traffic_count(error=False, now=NOW - 60)
+    traffic_count(error=True, now=NOW)
+    traffic_count(error=False, now=NOW + 1)
+
+    minutes = traffic_last(minutes=3, now=NOW)
+
+    assert [(m.pages, m.errors) for m in minutes] == [(0, 0), (3, 0), (2, 1)]
+    assert minutes[-1].at.timestamp() == NOW // 60 * 60
+
+
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+def test_the_embedded_cache_counts_too() -> None:
+    traffic_count(error=True, now=NOW)
+    traffic_count(error=False, now=NOW)
+
+    assert [(m.pages, m.errors) for m in traffic_last(minutes=1, now=NOW)] == [(2, 1)]
+
+
+def test_the_middleware_counts_each_response_and_5xx_as_errors() -> None:
+    cache.clear()
+    responses = iter([HttpResponse(), HttpResponse(status=404), HttpResponse(status=503)])
+    middleware = TrafficMiddleware(lambda request: next(responses))
+
+    for _ in range(3):
+        middleware(HttpRequest())
+
+    assert [(m.pages, m.errors) for m in traffic_last(minutes=1)] == [(3, 1)]
+
+
+@pytest.mark.django_db
+def test_pages_are_counted_and_shown_to_the_board(board_client: Client) -> None:
+    from centres.tests.factories import ExamSessionFactory
+
+    cache.clear()
+    session: Any = ExamSessionFactory()
+    Client().get("/")
+    Client().get("/verify/")
+
+    page = board_client.get(f"/admin/results/result/release-progress/{session.pk}/").content.decode()
+
+    assert "pages served this minute" in page
+    assert 'aria-labelledby="traffic-title"' in page
+    assert sum(m.pages for m in traffic_last(minutes=2)) >= 3  # the two pages and the board's own
