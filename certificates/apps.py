@@ -5,4 +5,4 @@ class CertificatesConfig(AppConfig):
     name = "certificates"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401 - registers the receivers
+        from . import receivers, selectors  # noqa: F401 - registers the receivers and the release page figures

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from centres.models import Entry
@@ -19,7 +19,7 @@ from centres.selectors import entry_search
 from results.charts import component_chart_svg
 from results.models import Result
 from results.presentation import ComponentView, ResultView, grade_display, result_view
-from results.selectors import Audience, results_visible
+from results.selectors import Audience, release_figures_register, results_visible
 
 from .models import CertificateAmendment, CertifyingStatementOrder, Document
 from .tokens import document_token_uuid
@@ -244,3 +244,11 @@ def results_missing_documents(*, limit: int = 1000) -> list[int]:
         .order_by("released_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+@release_figures_register
+def documents_rendered(session_id: int) -> list[tuple[str, str]]:
+    """The release page's line on PDFs: current statements and certificates rendered, of those made (one query)."""
+    current = Document.objects.filter(result__entry__session_id=session_id, status=Document.Status.CURRENT)
+    counts = current.aggregate(total=Count("pk"), rendered=Count("pk", filter=Q(rendered_at__isnull=False)))
+    return [("PDFs rendered (current statements and certificates)", f"{counts['rendered']} of {counts['total']}")]

@@ -31,7 +31,14 @@ from .approvals import (
 )
 from .charts import release_timeline_svg, traffic_chart_svg
 from .models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent, ResultsUpload
-from .selectors import ReleaseProgress, release_failures, release_preview, release_progress, release_timeline
+from .selectors import (
+    ReleaseProgress,
+    release_failures,
+    release_figures,
+    release_preview,
+    release_progress,
+    release_timeline,
+)
 from .services import result_hold, result_unhold
 from .tasks import results_upload_import_task, results_upload_preview_task, upload_progress_key
 from .timetable import SESSION_COLUMNS, SESSION_OPTIONAL, timetable_import
@@ -331,6 +338,7 @@ class ResultAdmin(admin.ModelAdmin):
             "timeline": mark_safe(release_timeline_svg(points, title=f"Release of {session}")),  # noqa: S308 - escaped
             "last": points[-1] if points else None,
             "failures": release_failures(session_id=session.pk),
+            "figures": release_figures(session_id=session.pk),
             "traffic": mark_safe(traffic_chart_svg(traffic, title="The portal, last hour")),  # noqa: S308 - escaped
             "traffic_now": traffic[-1],
             "traffic_errors": sum(minute.errors for minute in traffic),

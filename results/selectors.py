@@ -9,7 +9,7 @@ withdrawn, and the entry belongs to the audience.
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
@@ -498,3 +498,20 @@ def release_failures(*, session_id: int, limit: int = 20) -> list[tuple[str, str
         .values_list("result__entry__candidate_id", "last_error", "attempts")[:limit]
     )
     return [(candidate_id, error[:200], attempts) for candidate_id, error, attempts in failed]
+
+
+# Figures that apps after ``results`` add to a session's release page (the PDFs rendered, by ``certificates``):
+# each is called with the session's id and returns (label, value) lines. Registered in their AppConfig.ready.
+ReleaseFigures = Callable[[int], list[tuple[str, str]]]
+_RELEASE_FIGURES: list[ReleaseFigures] = []
+
+
+def release_figures_register(figures: ReleaseFigures) -> ReleaseFigures:
+    if figures not in _RELEASE_FIGURES:
+        _RELEASE_FIGURES.append(figures)
+    return figures
+
+
+def release_figures(*, session_id: int) -> list[tuple[str, str]]:
+    """Return the registered figures of a session's release, in the order they were registered."""
+    return [line for figures in _RELEASE_FIGURES for line in figures(session_id)]

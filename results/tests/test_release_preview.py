@@ -110,3 +110,23 @@ def test_the_release_page_draws_the_timeline_and_lists_failures(board_client: Cl
 
     assert 'class="timeline"' in page and "1 results visible, 0 emails sent" in page
     assert f"<td>{entry.candidate_id}</td><td>5</td><td>550 mailbox unavailable</td>" in page
+
+
+def test_the_release_page_counts_the_pdfs_rendered(board_client: Client) -> None:
+    from certificates.models import Document
+
+    session = ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=40), mode="paper")
+    results = [result_for(EntryFactory(session=session), released_at=timezone.now()) for _ in range(3)]
+    Document.objects.all().delete()  # whatever the release rendered on its own: the count below is ours
+    for result, rendered in zip(results, (True, True, False), strict=True):
+        Document.objects.create(
+            result=result,
+            kind="statement",
+            result_version=1,
+            name_printed="A B",
+            rendered_at=timezone.now() if rendered else None,
+        )
+
+    page = board_client.get(f"/admin/results/result/release-progress/{session.pk}/").content.decode()
+
+    assert "<dt>PDFs rendered (current statements and certificates)</dt><dd>2 of 3</dd>" in page
