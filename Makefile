@@ -84,7 +84,8 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-# axe-core for the browser tests' accessibility checks; reinstalled only when package.json or its lock changes.
+# axe-core for the browser tests' accessibility checks and Digital Bazaar's Data Integrity libraries for the
+# credential interop test (verification/tests/test_interop.py); reinstalled only when package.json or its lock changes.
 node_modules/.installed: package.json $(wildcard package-lock.json)
 	@command -v npm >/dev/null || { echo "npm is needed for the browser tests (Debian: apt-get install npm)"; exit 1; }
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; \
