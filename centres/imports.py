@@ -74,8 +74,7 @@ WRITE_BATCH_SIZE = 1000
 LOOKUP_CHUNK_SIZE = 5000
 
 CANDIDATE_ID_PATTERN = re.compile(r"[A-Z]+[0-9]+")
-CANDIDATE_ID_MIN_LENGTH = 5
-CANDIDATE_ID_MAX_LENGTH = 16
+CANDIDATE_ID_LENGTH = 9  # three letters and six digits as the board issues them, e.g. SIR094701
 CENTRE_NUMBER_PATTERN = re.compile(r"[A-Z0-9]+")
 
 # Error texts (tests reuse them). Each is formatted with ``%`` and a dict of named values.
@@ -88,7 +87,7 @@ CENTRE_UNKNOWN = _("unknown centre %(number)s")
 CENTRE_NOT_YOURS = _("centre %(number)s is not your centre")
 EXAM_UNKNOWN = _("unknown exam %(code)s")
 SESSION_UNKNOWN = _("no %(exam)s %(mode)s session on %(date)s")
-CANDIDATE_ID_INVALID = _("'%(value)s' is not a Candidate ID: letters then digits, 5 to 16 characters (e.g. SIR094701)")
+CANDIDATE_ID_INVALID = _("'%(value)s' is not a Candidate ID: nine letters and digits, letters first (e.g. SIR094701)")
 CANDIDATE_ID_IN_USE = _("Candidate ID %(candidate_id)s is already in use")
 CANDIDATE_ID_REPEATED = _("Candidate ID %(candidate_id)s is also on line %(line)d")
 # The centre's upload: the portal issues every Candidate ID. One answer for any value, so that the upload never
@@ -309,8 +308,7 @@ def _entry_rows_parse(
             # Checked before anything else about the value, and never looked up.
             row_errors.append(RowError(line, "candidate_id", error_text(CANDIDATE_ID_GIVEN)))
         elif candidate_id and not (
-            CANDIDATE_ID_MIN_LENGTH <= len(candidate_id) <= CANDIDATE_ID_MAX_LENGTH
-            and CANDIDATE_ID_PATTERN.fullmatch(candidate_id)
+            len(candidate_id) == CANDIDATE_ID_LENGTH and CANDIDATE_ID_PATTERN.fullmatch(candidate_id)
         ):
             message = error_text(CANDIDATE_ID_INVALID, value=record.values["candidate_id"])
             row_errors.append(RowError(line, "candidate_id", message))

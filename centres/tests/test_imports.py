@@ -299,21 +299,14 @@ def test_line_with_the_wrong_number_of_values(centre: Centre, session: ExamSessi
         ({"email": "ana.example.org"}, "line 2, column email: 'ana.example.org' is not a valid email address"),
         ({"mode": "online"}, "line 2, column mode: 'online' is not a mode: use paper or computer"),
         ({"mode": ""}, "line 2, column mode: this value must not be empty"),
-        (
-            {"candidate_id": "094701SIR"},
-            "line 2, column candidate_id: '094701SIR' is not a Candidate ID: letters then digits, 5 to 16 "
-            "characters (e.g. SIR094701)",
-        ),
-        (
-            {"candidate_id": "AB12"},
-            "line 2, column candidate_id: 'AB12' is not a Candidate ID: letters then digits, 5 to 16 characters "
-            "(e.g. SIR094701)",
-        ),
-        (
-            {"candidate_id": "ABCDEFGH123456789"},
-            "line 2, column candidate_id: 'ABCDEFGH123456789' is not a Candidate ID: letters then digits, 5 to 16 "
-            "characters (e.g. SIR094701)",
-        ),
+        *[
+            (
+                {"candidate_id": value},
+                f"line 2, column candidate_id: '{value}' is not a Candidate ID: nine letters and digits, letters "
+                "first (e.g. SIR094701)",
+            )
+            for value in ("094701SIR", "AB12", "SIR09470", "SIR0947011", "ABCDEFGH123456789", "SIR09470O")
+        ],
         ({"session_date": "2027-06-13"}, "line 2, column session_date: no B2 First paper-based session on 2027-06-13"),
         ({"mode": "computer"}, "line 2, column session_date: no B2 First computer-based session on 2027-06-12"),
     ],
