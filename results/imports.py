@@ -104,6 +104,7 @@ class ResultsImportSummary:
     amended: int = 0
     unchanged: int = 0
     amended_result_ids: list[int] = field(default_factory=list)
+    session_ids: set[int] = field(default_factory=set)  # the sessions the file's lines belong to
 
 
 @dataclass(frozen=True)
@@ -441,7 +442,7 @@ def _snapshot(*, overall: int | None, grade: str, cefr_level: str, scores: dict[
 def _write(
     *, graded: list[_Graded], actor: User | None, reason: str, now: dt.datetime, tracker: Progress
 ) -> ResultsImportSummary:
-    summary = ResultsImportSummary()
+    summary = ResultsImportSummary(session_ids={g.entry.session.pk for g in graded})
     locked = Result.objects.select_for_update().order_by("pk")
     existing = {
         result.entry_id: result

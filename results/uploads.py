@@ -117,8 +117,9 @@ def results_dry_run(*, text: str, progress: Callable[[int, int], None] | None = 
     try:
         with transaction.atomic():
             summary = results_import(text=text, progress=progress)
-            touched = Entry.objects.filter(candidate_id__in=_candidate_ids(text)).values("session_id")
-            sessions = list(ExamSession.objects.select_related("exam").filter(pk__in=touched).order_by("date"))
+            sessions = list(
+                ExamSession.objects.select_related("exam").filter(pk__in=summary.session_ids).order_by("date")
+            )
             last = {session.pk: _last_year(session) for session in sessions}
             grades = _grades([s.pk for s in sessions] + [s.pk for s in last.values() if s is not None])
             previews = []
@@ -141,16 +142,6 @@ def results_dry_run(*, text: str, progress: Callable[[int, int], None] | None = 
     except _DryRun as dry:
         dry.preview["seconds"] = round(time.monotonic() - started, 2)
         return dry.preview
-
-
-def _candidate_ids(text: str) -> set[str]:
-    """Return the Candidate IDs of a results file already known to be well formed (the dry run read it)."""
-    from results_portal.csvimport import read_records, results_limits
-
-    from .imports import OPTIONAL_COLUMNS, RESULT_COLUMNS
-
-    records = read_records(text=text, columns=RESULT_COLUMNS, optional=OPTIONAL_COLUMNS, limits=results_limits())
-    return {record.values["candidate_id"].strip().upper() for record in records}
 
 
 def upload_preview(*, upload: ResultsUpload, progress: Callable[[int, int], None] | None = None) -> None:
