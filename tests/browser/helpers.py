@@ -149,3 +149,14 @@ def focused(page: Page) -> dict[str, str]:
         }"""
     )
     return info
+
+
+def centre_log_in(page: Page, *, email: str, password: str, device: Any) -> None:
+    """Log a centre staff member in on the login page with their password and their authenticator's code."""
+    from django_otp.oath import totp
+
+    page.goto("/centre/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Authentication code").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Log in").click()

@@ -4,7 +4,6 @@ import datetime as dt
 import re
 
 from django.utils import timezone
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
@@ -13,7 +12,7 @@ from centres.tests.factories import EntryFactory, ExamSessionFactory, StaffMembe
 from exams.models import Exam
 from results.tests.factories import account_for
 
-from .helpers import BROWSER_DB, Journey
+from .helpers import BROWSER_DB, Journey, centre_log_in
 
 pytestmark = [BROWSER_DB]
 
@@ -33,11 +32,7 @@ def test_a_full_name_search_with_filters_by_keyboard(page: Page, journey: Journe
     )
     EntryFactory(person__centre=staff.centre, person__first_name="Amelia", person__last_name="Hughes")
 
-    page.goto("/centre/login/")
-    page.get_by_label("Email").fill(staff.user.email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_label("Authentication code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Log in").click()
+    centre_log_in(page, email=staff.user.email, password=DEFAULT_PASSWORD, device=device)
     expect(page.get_by_role("table")).to_contain_text("3 entries")
 
     search = page.get_by_role("search", name="Search and filter candidates")

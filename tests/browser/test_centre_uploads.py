@@ -3,7 +3,6 @@
 import re
 from pathlib import Path
 
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -12,7 +11,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD
 from centres.models import EntryImport
 from centres.tests.factories import CentreFactory, StaffMemberFactory
 
-from .helpers import BROWSER_DB, Journey
+from .helpers import BROWSER_DB, Journey, centre_log_in
 
 pytestmark = [BROWSER_DB]
 
@@ -29,11 +28,7 @@ def test_a_nul_byte_and_a_thousand_bad_lines_are_explained(
 ) -> None:
     staff = StaffMemberFactory(centre=CentreFactory(number="GB900"))
     device = TOTPDevice.objects.create(user=staff.user, name="phone", key=TOTP_KEY, confirmed=True)
-    page.goto("/centre/login/")
-    page.get_by_label("Email").fill(staff.user.email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_label("Authentication code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Log in").click()
+    centre_log_in(page, email=staff.user.email, password=DEFAULT_PASSWORD, device=device)
     expect(page).to_have_url(re.compile(r"/centre/(#.*)?$"))
 
     nul_file = tmp_path / "with-nul.csv"

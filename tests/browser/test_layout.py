@@ -8,7 +8,6 @@ from typing import Any
 
 from django.test import override_settings
 from django.utils import timezone
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from playwright.sync_api import Page, expect
@@ -21,7 +20,7 @@ from centres.tests.factories import EntryFactory, StaffMemberFactory
 from results.imports import RESULT_COLUMNS, results_import
 from results.tests.factories import UK, unitised_qualification, unitised_series
 
-from .helpers import BROWSER_DB, Journey, overflowing_elements
+from .helpers import BROWSER_DB, Journey, centre_log_in, overflowing_elements
 
 pytestmark = [BROWSER_DB]
 
@@ -32,11 +31,7 @@ BRAND = (0x0B, 0x3D, 0x6E)  # --brand in static/css/portal.css
 def _centre_login(page: Page, *, role: str = StaffMember.Role.EXAMS_OFFICER) -> Any:
     staff = StaffMemberFactory(role=role)
     device = TOTPDevice.objects.create(user=staff.user, name="phone", confirmed=True)
-    page.goto("/centre/login/")
-    page.get_by_label("Email").fill(staff.user.email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_label("Authentication code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Log in").click()
+    centre_log_in(page, email=staff.user.email, password=DEFAULT_PASSWORD, device=device)
     expect(page.get_by_role("link", name="Staff")).to_be_visible()
     return staff
 

@@ -11,7 +11,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD
 from centres.tests.factories import EntryFactory, ExamSessionFactory, StaffMemberFactory
 from results.tests.factories import account_for, result_for
 
-from .helpers import BROWSER_DB, Journey
+from .helpers import BROWSER_DB, Journey, centre_log_in
 
 pytestmark = [BROWSER_DB]
 
@@ -55,7 +55,6 @@ def test_candidate_pages(page: Page, journey: Journey, live_server: LiveServer) 
 
 
 def test_centre_pages(page: Page, journey: Journey, live_server: LiveServer) -> None:
-    from django_otp.oath import totp
 
     staff = StaffMemberFactory()
     device = TOTPDevice.objects.create(user=staff.user, name="phone", confirmed=True)
@@ -63,11 +62,7 @@ def test_centre_pages(page: Page, journey: Journey, live_server: LiveServer) -> 
         person__centre=staff.centre, session=ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=40))
     )
     result_for(entry, released_at=timezone.now() - dt.timedelta(hours=1))
-    page.goto("/centre/login/")
-    page.get_by_label("Email").fill(staff.user.email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_label("Authentication code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Log in").click()
+    centre_log_in(page, email=staff.user.email, password=DEFAULT_PASSWORD, device=device)
     expect(page.get_by_role("table")).to_contain_text(entry.candidate_id)
 
     for url, name in [

@@ -20,7 +20,7 @@ from conftest import wait_until
 from results.tests.factories import result_for
 
 from .conftest import CspRefusals
-from .helpers import BROWSER_DB, Journey, axe_violations
+from .helpers import BROWSER_DB, Journey, axe_violations, centre_log_in
 
 pytestmark = [BROWSER_DB]
 
@@ -98,11 +98,7 @@ def test_the_centre_print_buttons_print(page: Page, journey: Journey, live_serve
         person__centre=staff.centre, session=ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=40))
     )
     result_for(entry, released_at=timezone.now() - dt.timedelta(hours=1))
-    page.goto("/centre/login/")
-    page.get_by_label("Email").fill(staff.user.email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_label("Authentication code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Log in").click()
+    centre_log_in(page, email=staff.user.email, password=DEFAULT_PASSWORD, device=device)
     expect(page.get_by_role("table")).to_contain_text(entry.candidate_id)
 
     page.goto(f"/centre/entries/{entry.public_id}/results/")

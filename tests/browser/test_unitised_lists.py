@@ -3,7 +3,6 @@
 import datetime as dt
 from collections.abc import Callable
 
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -14,7 +13,7 @@ from centres.tests.factories import EntryFactory, StaffMemberFactory
 from results.imports import RESULT_COLUMNS, results_import
 from results.tests.factories import UK, unitised_qualification, unitised_series
 
-from .helpers import BROWSER_DB, Journey
+from .helpers import BROWSER_DB, Journey, centre_log_in
 
 pytestmark = [BROWSER_DB]
 
@@ -33,11 +32,7 @@ def test_the_centre_lists_show_an_incomplete_qualification_as_q_with_its_reason(
     marks = [f"{entry.candidate_id},ANBUS,{june.date},{unit},{raw}" for unit, raw in (("F240", 45), ("F241", 8))]
     results_import(text="\n".join([",".join(RESULT_COLUMNS), *marks]) + "\n", now=BEFORE_RESULTS)
     certification_entry_create(entry=entry, actor=None, now=BEFORE_RESULTS)
-    page.goto("/centre/login/")
-    page.get_by_label("Email").fill(staff.user.email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_label("Authentication code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Log in").click()
+    centre_log_in(page, email=staff.user.email, password=DEFAULT_PASSWORD, device=device)
     expect(page.get_by_role("table")).to_contain_text(entry.candidate_id)
     at(RESULTS_WEEK)
 
