@@ -254,14 +254,12 @@ class BoardUserAdmin(UserAdmin):
     def setup_view(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         """Set up an invited board account: choose a password and pair an authenticator app (single-use link)."""
         from django.contrib.auth import login
-        from django.contrib.auth.password_validation import validate_password
-        from django.core.exceptions import ValidationError
         from django.shortcuts import redirect
         from django.utils.http import urlsafe_base64_decode
         from django_otp import login as otp_login
 
         from . import two_step
-        from .services import board_setup_complete, board_setup_tokens
+        from .services import board_setup_tokens, staff_setup_check, staff_setup_finish
 
         try:
             user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode(), is_active=True, is_staff=True)
@@ -272,20 +270,16 @@ class BoardUserAdmin(UserAdmin):
             return TemplateResponse(request, "admin/accounts/board_setup_invalid.html", context, status=400)
         device = two_step.totp_device_pending(user=user)
         form = BoardSetupForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                validate_password(form.cleaned_data["password"], user)
-            except ValidationError as error:
-                form.add_error("password", error)
-            else:
-                if device.verify_token(form.cleaned_data["otp_token"].strip()):
-                    board_setup_complete(user=user, device=device, password=form.cleaned_data["password"])
-                    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                    otp_login(request, device)
-                    return redirect("admin:index")
-                form.add_error(
-                    "otp_token", "That code is not right. Check the time on your phone and try the new code."
-                )
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and staff_setup_check(form=form, user=user, device=device, wrong_code=WRONG_SETUP_CODE)
+        ):
+            password = form.cleaned_data["password"]
+            staff_setup_finish(user=user, device=device, password=password, action="board_staff.setup")
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            otp_login(request, device)
+            return redirect("admin:index")
         url = two_step.totp_config_url(device=device, label=user.email)
         context.update(
             {

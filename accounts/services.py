@@ -86,9 +86,27 @@ def board_setup_link_renew(*, user: User, actor: User, reason: str) -> None:
     audit_record(actor=actor, action="board_staff.setup_link", subject=user.email, reason=reason.strip())
 
 
+def staff_setup_check(*, form: Any, user: User, device: Any, wrong_code: str) -> bool:
+    """Check a set-up form's new password (the validators) and the authenticator's code, adding any error to it.
+
+    Shared by the centre staff and the board staff set-up pages (``password`` and ``otp_token`` fields).
+    """
+    from django.contrib.auth.password_validation import validate_password
+
+    try:
+        validate_password(form.cleaned_data["password"], user)
+    except ValidationError as error:
+        form.add_error("password", error)
+        return False
+    if not device.verify_token(form.cleaned_data["otp_token"].strip()):
+        form.add_error("otp_token", wrong_code)
+        return False
+    return True
+
+
 @transaction.atomic
-def board_setup_complete(*, user: User, device: Any, password: str) -> None:
-    """Finish a board staff set-up: confirm the paired authenticator (replacing others) and set the password."""
+def staff_setup_finish(*, user: User, device: Any, password: str, action: str) -> None:
+    """Finish a staff set-up: confirm the paired authenticator (replacing any other), set the password, audit."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -96,4 +114,4 @@ def board_setup_complete(*, user: User, device: Any, password: str) -> None:
     device.save(update_fields=["confirmed"])
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(actor=user, action="board_staff.setup", subject=user.email)
+    audit_record(actor=user, action=action, subject=user.email)

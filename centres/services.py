@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.guard import guard_reset
 from accounts.models import User
-from accounts.services import audit_record
+from accounts.services import audit_record, staff_setup_finish
 from accounts.sessions import sessions_end_everywhere
 from exams.models import Exam, ExamSession
 from exams.selectors import series_label
@@ -340,12 +340,7 @@ def staff_setup_path(*, user: User) -> str:
 @transaction.atomic
 def staff_setup_complete(*, user: User, device: TOTPDevice, password: str) -> None:
     """Finish a staff member's set-up: confirm the paired authenticator and set the password."""
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    audit_record(actor=user, action="staff.setup", subject=user.email)
+    staff_setup_finish(user=user, device=device, password=password, action="staff.setup")
 
 
 @transaction.atomic

@@ -10,7 +10,6 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -30,7 +29,7 @@ from accounts import two_step
 from accounts.guard import GuardRefusal, client_ip, guard_check, guard_locked_until, password_matches
 from accounts.models import User
 from accounts.sealing import seal, unseal
-from accounts.services import LOCK_LIFT_REASON_REQUIRED, lock_lift
+from accounts.services import LOCK_LIFT_REASON_REQUIRED, lock_lift, staff_setup_check
 from candidates.selectors import entries_with_registered
 from centres import services, tasks
 from centres.imports import issued_csv
@@ -172,23 +171,17 @@ def staff_setup(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         return render(request, "centres/setup_invalid.html", status=400)
     device, _created = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "authenticator"})
     form = StaffSetupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        from django.contrib.auth.password_validation import validate_password
-
-        try:
-            validate_password(form.cleaned_data["password"], user)
-        except ValidationError as error:
-            form.add_error("password", error)
-        else:
-            if device.verify_token(form.cleaned_data["otp_token"].strip()):
-                services.staff_setup_complete(user=user, device=device, password=form.cleaned_data["password"])
-                login(request, user, backend=BACKEND)
-                otp_login(request, device)
-                messages.success(request, _("Your centre account is ready."))
-                return redirect("centres:home")
-            form.add_error(
-                "otp_token", _("That code is not right. Check the time on your phone and try the new code.")
-            )
+    wrong_code = _("That code is not right. Check the time on your phone and try the new code.")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and staff_setup_check(form=form, user=user, device=device, wrong_code=wrong_code)
+    ):
+        services.staff_setup_complete(user=user, device=device, password=form.cleaned_data["password"])
+        login(request, user, backend=BACKEND)
+        otp_login(request, device)
+        messages.success(request, _("Your centre account is ready."))
+        return redirect("centres:home")
     url = two_step.totp_config_url(device=device, label=user.email)
     qr_svg = two_step.totp_qr_svg(url=url, title=_("Authenticator set-up code"))
     context = {"form": form, "qr_svg": qr_svg, "secret": two_step.totp_secret_base32(device=device), "user": user}
