@@ -45,10 +45,6 @@ MAX_ATTEMPTS = MAX_RETRIES + 1
 # Back-off between attempts: 30 s, 1, 2, 4, 8, 16 min; never more than the cap.
 RETRY_COUNTDOWN_BASE = 30
 RETRY_COUNTDOWN_MAX = dt.timedelta(minutes=30)
-# Emails the server has accepted are marked SENT this many at a time, in one committed UPDATE: one per email
-# cost more than building and sending it. A worker that dies between the two sends at most this many emails
-# again (docs/decisions/0005-results-email-outbox.md).
-MARK_SENT_EVERY = 10
 # A send task is killed after SEND_TIME_LIMIT, so a row SENDING for longer than SENDING_STUCK_AFTER belongs
 # to a worker that died: the recovery job never takes a row from a worker that is still alive.
 SEND_SOFT_TIME_LIMIT = dt.timedelta(minutes=4)
@@ -169,9 +165,9 @@ def outgoing_emails_claim(*, email_ids: Sequence[int]) -> list[int]:
 def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
     """Send the SENDING emails among these over one connection; mark them SENT once the server has accepted them.
 
-    Each distinct content (kind, language, exam, session date) is rendered once for the batch, and the
-    accepted emails are marked SENT ``MARK_SENT_EVERY`` at a time: a worker that dies in between sends at most
-    that many again (docs/decisions/0005-results-email-outbox.md).
+    Each distinct content (kind, language, exam, session date) is rendered once for the batch, and each email
+    the server accepted is marked SENT at once, before the next is sent: a worker killed in between sends that
+    one email again (docs/decisions/0005-results-email-outbox.md).
 
     An address the server refuses for good (5xx), or an account that can no longer receive emails, marks that
     email FAILED and the others go on. Any other error of the mail server or the network (``OSError``, which
@@ -186,25 +182,20 @@ def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
     ]
     if not emails:
         return
-    accepted = _AcceptedEmails()
     with get_connection() as connection:
         sender = _EmailSender(connection=connection)
-        try:
-            for email in emails:
-                if not email.user_is_active or not email.address:
-                    _outgoing_email_fail(email_id=email.pk, error=ERROR_ACCOUNT_CLOSED)
+        for email in emails:
+            if not email.user_is_active or not email.address:
+                _outgoing_email_fail(email_id=email.pk, error=ERROR_ACCOUNT_CLOSED)
+                continue
+            try:
+                sender.send(email=email)
+            except smtplib.SMTPRecipientsRefused as exc:
+                if all(code >= 500 for code, _ in exc.recipients.values()):
+                    _outgoing_email_fail(email_id=email.pk, error=f"Address refused: {exc.recipients}")
                     continue
-                try:
-                    sender.send(email=email)
-                except smtplib.SMTPRecipientsRefused as exc:
-                    if all(code >= 500 for code, _ in exc.recipients.values()):
-                        _outgoing_email_fail(email_id=email.pk, error=f"Address refused: {exc.recipients}")
-                        continue
-                    raise
-                accepted.add(email_id=email.pk)
-        finally:
-            # Whatever stopped the batch, what the server accepted is SENT: the caller requeues the rest.
-            accepted.mark_sent()
+                raise
+            _outgoing_email_mark_sent(email_id=email.pk)
 
 
 @transaction.atomic
@@ -443,27 +434,31 @@ class _EmailSender:
             raise smtplib.SMTPException(ERROR_NOT_ACCEPTED)
 
 
-class _AcceptedEmails:
-    """The emails the server has accepted and that are not marked SENT yet: marked MARK_SENT_EVERY at a time."""
-
-    def __init__(self) -> None:
-        self.email_ids: list[int] = []
-
-    def add(self, *, email_id: int) -> None:
-        self.email_ids.append(email_id)
-        if len(self.email_ids) >= MARK_SENT_EVERY:
-            self.mark_sent()
-
-    def mark_sent(self) -> None:
-        email_ids, self.email_ids = self.email_ids, []
-        if email_ids:
-            _outgoing_emails_mark_sent(email_ids=email_ids)
+# One statement, so one round trip and its own transaction: ``set_config(…, true)`` turns synchronous commit
+# off for that transaction only (safe behind PgBouncer's transaction pooling), so the commit does not wait for
+# the WAL flush. A killed worker process loses nothing committed; only a crash of the database server itself
+# can lose the last fraction of a second of marks, and those emails are then sent again with the same
+# Message-ID by the recovery job (docs/decisions/0005-results-email-outbox.md).
+_MARK_SENT_POSTGRESQL = (
+    "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true) AS setting) "
+    "UPDATE {table} SET state = %s, sent_at = %s "
+    "WHERE id = %s AND state = %s AND EXISTS (SELECT 1 FROM quick)"
+)
 
 
-def _outgoing_emails_mark_sent(*, email_ids: Sequence[int]) -> None:
-    # Committed at once. A worker that dies before this has sent these emails and will send them again.
-    OutgoingEmail.objects.filter(pk__in=email_ids, state=OutgoingEmail.State.SENDING).update(
-        state=OutgoingEmail.State.SENT, sent_at=timezone.now()
+def _outgoing_email_mark_sent(*, email_id: int) -> None:
+    """Mark one email the server accepted SENT, committed before the next email is sent."""
+    now = timezone.now()
+    if db_connection.vendor == "postgresql" and db_connection.get_autocommit():
+        table = db_connection.ops.quote_name(OutgoingEmail._meta.db_table)
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                _MARK_SENT_POSTGRESQL.format(table=table),
+                [OutgoingEmail.State.SENT.value, now, email_id, OutgoingEmail.State.SENDING.value],
+            )
+        return
+    OutgoingEmail.objects.filter(pk=email_id, state=OutgoingEmail.State.SENDING).update(
+        state=OutgoingEmail.State.SENT, sent_at=now
     )
 
 

@@ -1,4 +1,4 @@
-"""The send task's batches: each content rendered once, the SMTP bytes Django would send, SENT marks in groups."""
+"""The send task's batches: each content rendered once, the SMTP bytes Django would send, SENT at once."""
 
 import datetime as dt
 import re
@@ -7,11 +7,13 @@ from email import message_from_bytes
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import psycopg
 import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends import smtp
 from django.core.mail.message import sanitize_address
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -153,21 +155,34 @@ def test_over_smtp_an_email_whose_headers_cannot_be_put_in_place_is_built_by_dja
     assert _comparable(data) == _comparable(expected)
 
 
-def test_accepted_emails_are_marked_sent_a_group_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_each_accepted_email_is_committed_sent_before_the_next_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed at any moment has at most one email accepted by the server and not yet marked SENT."""
     session = ExamSessionFactory()
-    ids = _emails(*[(session, "en")] * (2 * emails.MARK_SENT_EVERY + 3))
-    groups = []
-    mark_sent = emails._outgoing_emails_mark_sent
+    ids = _emails(*[(session, "en")] * 4)
+    table = OutgoingEmail._meta.db_table
+    seen: list[list[str]] = []
+    send = emails._EmailSender.send
 
-    def recording_mark_sent(*, email_ids: Sequence[int]) -> None:
-        groups.append(list(email_ids))
-        mark_sent(email_ids=email_ids)
+    def send_after_looking_from_another_connection(self: Any, *, email: Any) -> None:
+        # What a recovery job on another connection sees at this moment: what has been committed.
+        settings = connection.settings_dict
+        with psycopg.connect(
+            host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"]
+        ) as other:
+            states = other.execute(f"SELECT state FROM {table} WHERE id = ANY(%s) ORDER BY id", [ids])  # noqa: S608
+            seen.append([state for (state,) in states])
+        send(self, email=email)
 
-    monkeypatch.setattr(emails, "_outgoing_emails_mark_sent", recording_mark_sent)
+    monkeypatch.setattr(emails._EmailSender, "send", send_after_looking_from_another_connection)
 
     outgoing_emails_send.delay(email_ids=ids)
 
-    assert [len(group) for group in groups] == [emails.MARK_SENT_EVERY, emails.MARK_SENT_EVERY, 3]
-    assert [email_id for group in groups for email_id in group] == ids
+    assert seen == [
+        ["sending", "sending", "sending", "sending"],
+        ["sent", "sending", "sending", "sending"],
+        ["sent", "sent", "sending", "sending"],
+        ["sent", "sent", "sent", "sending"],
+    ]
     assert len(mail.outbox) == len(ids)
     assert set(OutgoingEmail.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"sent"}

@@ -219,30 +219,29 @@ def test_send_task_skips_rows_another_worker_is_sending() -> None:
 # --- failures and recovery ------------------------------------------------------------------------------
 
 
-def test_worker_dying_between_send_and_mark_sends_at_most_one_mark_group_again_with_the_same_message_ids(
+def test_worker_dying_between_send_and_mark_sends_that_one_email_again_with_the_same_message_id(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(emails, "MARK_SENT_EVERY", 2)
     ids = outgoing_emails_create(result_ids=[_result(_account()).pk for _ in range(5)], kind=RELEASED)
-    mark_sent = emails._outgoing_emails_mark_sent
+    mark_sent = emails._outgoing_email_mark_sent
     marks = 0
 
-    def killed_at_the_second_mark(*, email_ids: Sequence[int]) -> None:
+    def killed_at_the_third_mark(*, email_id: int) -> None:
         nonlocal marks
         marks += 1
-        if marks == 2:
-            raise RuntimeError("worker killed after the server accepted the messages")
-        mark_sent(email_ids=email_ids)
+        if marks == 3:
+            raise RuntimeError("worker killed after the server accepted the message")
+        mark_sent(email_id=email_id)
 
     with monkeypatch.context() as patch:
-        patch.setattr(emails, "_outgoing_emails_mark_sent", killed_at_the_second_mark)
+        patch.setattr(emails, "_outgoing_email_mark_sent", killed_at_the_third_mark)
         with pytest.raises(RuntimeError):
             outgoing_emails_send.delay(email_ids=ids)
 
-    assert len(mail.outbox) == 4
+    assert len(mail.outbox) == 3
     assert _states(ids) == [State.SENT, State.SENT, State.SENDING, State.SENDING, State.SENDING]
     _recover()
-    assert len(mail.outbox) == 4, "a row SENDING for less than 10 minutes may belong to a live worker"
+    assert len(mail.outbox) == 3, "a row SENDING for less than 10 minutes may belong to a live worker"
 
     _age(ids, sending_since=dt.timedelta(minutes=11))
     _recover()
@@ -250,8 +249,8 @@ def test_worker_dying_between_send_and_mark_sends_at_most_one_mark_group_again_w
 
     sent = [_message_id(m) for m in mail.outbox]
     assert sorted(sent) == sorted(
-        [f"<results-email-{i}@example.org>" for i in ids] + [f"<results-email-{i}@example.org>" for i in ids[2:4]]
-    ), "the two emails of the group whose mark was lost are sent again, with the same Message-ID; none other"
+        [f"<results-email-{i}@example.org>" for i in ids] + [f"<results-email-{ids[2]}@example.org>"]
+    ), "only the email whose mark was lost is sent again, with the same Message-ID"
     rows = list(OutgoingEmail.objects.filter(pk__in=ids).order_by("pk"))
     assert [(r.state, r.attempts) for r in rows] == [(State.SENT, 1)] * 2 + [(State.SENT, 2)] * 3
     assert {r.last_error for r in rows[2:]} == {ERROR_WORKER_STOPPED}
