@@ -6,9 +6,12 @@ Celery broker, the cache and the session cache.
 """
 
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -252,6 +255,44 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+
+def object_storage(url: str) -> dict[str, Any]:
+    """The ``default`` storage an ``s3://`` STORAGE_URL names: rendered PDFs and centre results files.
+
+    ``s3://bucket/optional/prefix?endpoint_url=…&region_name=…&addressing_style=path&server_side_encryption=AES256``;
+    credentials as ``s3://KEY:SECRET@bucket`` or, when the URL has none, boto3's own chain (the ``AWS_…``
+    variables, an instance role). Objects stay private: every file is served through the portal's own checks.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.hostname:
+        raise ImproperlyConfigured(f"STORAGE_URL must look like s3://bucket/prefix, not {parts.scheme}://…")
+    query = dict(parse_qsl(parts.query))
+    unknown = set(query) - {"endpoint_url", "region_name", "addressing_style", "server_side_encryption"}
+    if unknown:
+        raise ImproperlyConfigured(f"STORAGE_URL: unknown option(s) {', '.join(sorted(unknown))}")
+    options: dict[str, Any] = {
+        "bucket_name": parts.hostname,
+        "location": parts.path.strip("/"),
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,  # as on disk: a name in use gets a suffix, nothing is replaced unasked
+        "endpoint_url": query.get("endpoint_url"),
+        "region_name": query.get("region_name"),
+        "addressing_style": query.get("addressing_style"),
+    }
+    if parts.username:
+        options["access_key"] = unquote(parts.username)
+        options["secret_key"] = unquote(parts.password or "")
+    if query.get("server_side_encryption"):
+        options["object_parameters"] = {"ServerSideEncryption": query["server_side_encryption"]}
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+# Empty: files under MEDIA_ROOT (make run, one machine). Several web and worker machines share an object store.
+STORAGE_URL = env.str("STORAGE_URL", default="")
+if STORAGE_URL:
+    STORAGES["default"] = object_storage(STORAGE_URL)
 
 # --- Security defaults that hold everywhere ---------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

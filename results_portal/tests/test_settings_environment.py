@@ -85,6 +85,8 @@ BASELINE = {
 
 def _sample(row: Documented) -> str:
     """Return a value of the setting's kind that differs from its default and is easy to find in the settings."""
+    if row.name == "STORAGE_URL":
+        return f"s3://{MARKER}-bucket/files"
     if row.name.endswith("_URL"):
         if "DATABASE" in row.name:
             return f"postgres://user:pw@{MARKER}-db.example:5432/{MARKER}db"
