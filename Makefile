@@ -15,9 +15,10 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 # Arabic, Noto CJK for Chinese names) and the tests use (pdftoppm, and
 # Chromium for the browser tests: Playwright drives Debian's build and never downloads one; zbarimg reads
 # the QR codes printed on certificates; gettext compiles and checks the translations; faketime runs the
-# suite again with the clock moved to a 29 February).
+# suite again with the clock moved to a 29 February; pgbouncer stands in front of the database as production's
+# transaction pooler in tests/test_pgbouncer.py and `make bench`).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk poppler-utils chromium \
-	zbar-tools gettext faketime libfaketime
+	zbar-tools gettext faketime libfaketime pgbouncer
 
 .PHONY: run test test-browser test-integration lint lock python3-venv bench embargo-long services-check system-deps messages clean
 

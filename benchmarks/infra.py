@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", str(2 * CORES + 1)))
 # Celery's default: one pool process per core.
 TASK_WORKERS = int(os.environ.get("BENCH_TASK_WORKERS", str(CORES)))
 SECRET_KEY = "benchmark-only-secret-key-" + "x" * 40  # noqa: S105 - a throwaway key for local benchmark servers
+# The web tier reaches PostgreSQL through PgBouncer in transaction pooling mode, as in production (docs/scaling.md);
+# BENCH_PGBOUNCER=0 connects gunicorn straight to the database instead.
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+POOLED = os.environ.get("BENCH_PGBOUNCER", "1") != "0"
 
 
 def scaled(count: int, *, minimum: int = 1) -> int:
@@ -285,11 +290,54 @@ def portal_env(
     return env
 
 
+def pgbouncer_config(*, port: int, pool_size: int) -> Path:
+    """Write a PgBouncer config: transaction pooling on 127.0.0.1:``port`` in front of the benchmark's server."""
+    server = urllib.parse.urlsplit(PG_SERVER)
+    folder = RUN_DIR / f"pgbouncer-{port}"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)
+    users = folder / "users.txt"
+    users.write_text(f'"{server.username or "postgres"}" ""\n')
+    config = folder / "pgbouncer.ini"
+    config.write_text(
+        "[databases]\n"
+        f"* = host={server.hostname or '127.0.0.1'} port={server.port or 5432}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {users}\npool_mode = transaction\n"
+        f"default_pool_size = {pool_size}\nmax_client_conn = 2000\n"
+        "ignore_startup_parameters = extra_float_digits\n"
+    )
+    for path in (users, config):
+        path.chmod(0o644)
+    return config
+
+
+def _pooled(env: Mapping[str, str], *, workers: int) -> tuple[dict[str, str], list[str]]:
+    """The web tier's environment and command prefix to reach PostgreSQL through a PgBouncer of its own."""
+    url = urllib.parse.urlsplit(env["DATABASE_URL"])
+    if not POOLED or url.port not in (None, 5432) or not shutil.which(PGBOUNCER):
+        return dict(env), []
+    port = free_port()
+    config = pgbouncer_config(port=port, pool_size=workers + 2)
+    # PgBouncer refuses to run as root; started by root it drops to the database's system user.
+    user = ["-u", "postgres"] if os.geteuid() == 0 else []
+    pooled_url = url._replace(netloc=f"{url.username or 'postgres'}@127.0.0.1:{port}").geturl()
+    # One process group: PgBouncer starts first, then the shell becomes gunicorn; stopping the service stops both.
+    prefix = ["sh", "-c", f'{PGBOUNCER} {" ".join(user)} {config} & exec "$0" "$@"']
+    return {**env, "DATABASE_URL": pooled_url, "DATABASE_TRANSACTION_POOLING": "true"}, prefix
+
+
 def gunicorn(*, env: Mapping[str, str], port: int, workers: int = WEB_WORKERS, name: str = "gunicorn") -> Service:
-    """Start the web app as production does (``gunicorn results_portal.wsgi``, sync workers) and wait for it."""
+    """Start the web app as production does (``gunicorn results_portal.wsgi``, sync workers) and wait for it.
+
+    Behind PgBouncer in transaction pooling mode unless BENCH_PGBOUNCER=0 (one per gunicorn, in its process group).
+    """
+    env, prefix = _pooled(env, workers=workers)
     service = Service(
         name,
         [
+            *prefix,
             str(BIN / "gunicorn"),
             "results_portal.wsgi:application",
             "--bind",

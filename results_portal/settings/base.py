@@ -92,6 +92,25 @@ if env.str("DATABASE_REPLICA_URL", default=""):
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"MIRROR": "default"},
     }
+
+
+def transaction_pooled(database: dict[str, Any]) -> dict[str, Any]:
+    """A database's settings for PgBouncer in transaction pooling mode (docs/scaling.md).
+
+    Each transaction may run on another server connection, so nothing may outlive a transaction on one: no
+    server-side cursors (``QuerySet.iterator()`` would otherwise declare a ``WITH HOLD`` cursor and fetch from
+    it in later transactions) and no prepared statements (psycopg prepares a query it has run five times on
+    a connection). The portal keeps no other session state: its locks are ``pg_advisory_xact_lock`` and its
+    settings ``SET LOCAL``/``set_config(…, true)``, all ending with their transaction; the time zone Django
+    sets on connecting is a parameter PgBouncer tracks for each client.
+    """
+    options = {**database.get("OPTIONS", {}), "prepare_threshold": None}
+    return {**database, "DISABLE_SERVER_SIDE_CURSORS": True, "OPTIONS": options}
+
+
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES = {alias: transaction_pooled(database) for alias, database in DATABASES.items()}
 DATABASE_ROUTERS = ["results_portal.db_router.ResultsDayRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
