@@ -3,8 +3,10 @@
 The file has one line per skill score (``candidate_id,exam_code,session_date,component,score``): 100 000 lines
 are 20 000 B2 First candidates × 5 skills. Ours is ``results.imports.results_import`` on the text, as
 ``manage.py import_results`` calls it (reading the file aside): parse, check every line against the entries,
-grade through ``grading/``, write results and component scores in one transaction. The floor is psycopg's
-COPY of the same text into a scratch table with the same five columns, committed.
+grade through ``grading/``, write results and component scores in one transaction. The floor is the physical
+floor of that write: the rows the import wrote (results and component scores), taken out and written back into
+the same tables, with their indexes, constraints and foreign keys, by one binary COPY each, committed. A COPY of
+the text into an unindexed scratch table (the earlier floor) is printed beside it.
 """
 
 import csv
@@ -16,8 +18,8 @@ from .core import Figure
 from .data import FCE_SCORES, IMPORT_COUNT, candidate_id
 from .infra import say
 
-TARGET = 3.0  # ours ≤ 3 × COPY
-DRY_RUN_TARGET = 4.0  # the dry run is the import rolled back, plus the preview's few queries
+TARGET = 2.0  # ours ≤ 2 × COPY of the same rows into the same tables
+DRY_RUN_TARGET = 3.0  # the dry run is the import rolled back, plus the preview's few queries
 
 
 def results_csv(*, count: int, session_date: str, seed: int = 7) -> str:
@@ -52,6 +54,34 @@ def copy_floor(text: str) -> float:
     return time.perf_counter() - started
 
 
+def copy_floor_same_tables(*, session_id: int) -> float:
+    """Return the seconds binary COPY takes to write the session's results and scores back into their tables.
+
+    The rows are read out with COPY TO, deleted and vacuumed away, then written back in one transaction, so the
+    timed part is what the import's writing cannot do faster: the same rows, tables, indexes and checks.
+    """
+    from django.db import connection, transaction
+
+    results = "SELECT r.* FROM results_result r JOIN centres_entry e ON e.id = r.entry_id WHERE e.session_id = %s"
+    scores = f"SELECT s.* FROM results_componentscore s WHERE s.result_id IN (SELECT id FROM ({results}) r)"  # noqa: S608
+    dumps: dict[str, bytes] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        raw = cursor.cursor
+        for table, query in (("results_result", results), ("results_componentscore", scores)):
+            with raw.copy(f"COPY ({query}) TO STDOUT (FORMAT binary)", [session_id]) as copy:  # type: ignore[call-overload]
+                dumps[table] = b"".join(bytes(block) for block in copy)
+        cursor.execute(f"DELETE FROM results_componentscore WHERE id IN (SELECT id FROM ({scores}) s)", [session_id])  # noqa: S608
+        cursor.execute(f"DELETE FROM results_result WHERE id IN (SELECT id FROM ({results}) r)", [session_id])  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE results_result, results_componentscore")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in ("results_result", "results_componentscore"):
+            with cursor.cursor.copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy:
+                copy.write(dumps[table])
+    return time.perf_counter() - started
+
+
 def run() -> list[Figure]:
     """Import 100 000 result lines with grading, against COPY of the same lines."""
     from exams.models import ExamSession
@@ -61,8 +91,8 @@ def run() -> list[Figure]:
     session = ExamSession.objects.get(entries__candidate_id=candidate_id("IMP", 0))
     text = results_csv(count=IMPORT_COUNT, session_date=session.date.isoformat())
     rows = text.count("\n") - 1
-    floor = copy_floor(text)
-    say(f"import: COPY of {rows:,} lines took {floor:.2f} s")
+    scratch = copy_floor(text)
+    say(f"import: COPY of {rows:,} lines into an unindexed scratch table took {scratch:.2f} s")
     from results.uploads import results_dry_run
 
     started = time.perf_counter()
@@ -79,6 +109,13 @@ def run() -> list[Figure]:
     scores = ComponentScore.objects.filter(result__entry__session=session).count()
     if created != IMPORT_COUNT or scores != rows:
         raise RuntimeError(f"the import wrote {created} results and {scores} scores, not {IMPORT_COUNT} and {rows}")
+    floor = copy_floor_same_tables(session_id=session.pk)
+    say(
+        f"import: COPY of the {created:,} results and {scores:,} scores it wrote, back into the same tables with "
+        f"their indexes and constraints, took {floor:.2f} s (ours {ours / floor:.1f} ×)"
+    )
+    if Result.objects.filter(entry__session=session).count() != created:
+        raise RuntimeError("the floor did not write the results back")
     return [
         Figure(
             f"dry run of {rows:,} result lines: checked, graded, counted, rolled back (results upload preview)",
@@ -86,7 +123,7 @@ def run() -> list[Figure]:
             dry,
             floor,
             higher_is_better=False,
-            target=f"≤ {DRY_RUN_TARGET:g} × COPY",
+            target=f"≤ {DRY_RUN_TARGET:g} × COPY of the rows into the tables",
             met=dry <= DRY_RUN_TARGET * floor,
         ),
         Figure(
@@ -95,7 +132,7 @@ def run() -> list[Figure]:
             ours,
             floor,
             higher_is_better=False,
-            target=f"≤ {TARGET:g} × COPY",
+            target=f"≤ {TARGET:g} × COPY of the rows into the tables",
             met=ours <= TARGET * floor,
         ),
     ]
