@@ -1,5 +1,8 @@
 """The release instant: 500 logged-in candidates ask for their statement as the window opens.
 
+``check_release_soak`` runs the same scenario with 2 000 candidates, the web tier (5 sync workers) far past
+its limit: it must still answer everyone, with no error and nothing early (no time goal).
+
 Each simulated candidate logs in through the real login page beforehand. The session's window is then moved
 to open a few seconds ahead, on a whole second (``results_reschedule``, as the admin does when a window is
 edited). From one second before the instant, every candidate asks for their statement and asks again at once
@@ -31,6 +34,7 @@ EARLY_START = 1.0
 PATIENCE = 20.0
 LOGIN_CONCURRENCY = 8
 MARGIN = 0.005  # a request sent within 5 ms after the instant may have been read by the server before it
+GOAL_SECONDS = 2.0  # 99 % of the candidates see their statement within this long after the instant
 
 
 async def _login_all(port: int, count: int) -> dict[str, str]:
@@ -81,7 +85,12 @@ def _date(answer: Answer) -> float:
 
 
 def run() -> list[Check]:
-    """Run the release-instant scenario and return what was observed."""
+    """Run the release-instant scenario for 500 candidates: no error, nothing early, 99 % within 2 s."""
+    return release_instant(count=INSTANT_COUNT, goal_seconds=GOAL_SECONDS, name="release instant")
+
+
+def release_instant(*, count: int, goal_seconds: float | None, name: str) -> list[Check]:
+    """Run the release-instant scenario for ``count`` candidates and return what was observed."""
     from centres.models import Entry
     from exams.models import ExamSession
     from results.services import results_reschedule
@@ -91,15 +100,15 @@ def run() -> list[Check]:
     entries = dict(Entry.objects.filter(candidate_id__startswith="INS").values_list("candidate_id", "public_id"))
     with running(gunicorn(env=portal_env(database=database), port=port)):
         began = time.time()
-        cookies = asyncio.run(_login_all(port, INSTANT_COUNT))
+        cookies = asyncio.run(_login_all(port, count))
         logins = len(cookies) / (time.time() - began)
-        say(f"release instant: {len(cookies)} candidates logged in through the login page ({logins:.1f}/s)")
+        say(f"{name}: {len(cookies)} candidates logged in through the login page ({logins:.1f}/s)")
         instant = math.ceil(time.time() + LEAD_SECONDS)
         session = ExamSession.objects.get(entries__candidate_id=candidate_id("INS", 0))
         session.window_start = dt_from(instant)
         session.save(update_fields=["window_start"])
         moved = results_reschedule(session=session)
-        say(f"release instant: {moved} results now visible from {time.strftime('%H:%M:%S', time.localtime(instant))}")
+        say(f"{name}: {moved} results now visible from {time.strftime('%H:%M:%S', time.localtime(instant))}")
 
         async def everyone() -> list[list[Answer]]:
             return await asyncio.gather(
@@ -131,12 +140,18 @@ def run() -> list[Check]:
         f"{served}/{len(cookies)} saw their statement, 99% within {p99_wait:.2f} s of the instant "
         "(server time = this machine's clock, shared by client and server; Date header checked too)"
     )
-    say(f"release instant: {detail}")
+    say(f"{name}: {detail}")
     if failures:
-        say(f"release instant: first failure: {failures[0].status} {failures[0].error} {failures[0].body[:300]}")
-    passed = not failures and not early and not hidden_late and not leaked and served == len(cookies)
+        say(f"{name}: first failure: {failures[0].status} {failures[0].error} {failures[0].body[:300]}")
+    on_time = goal_seconds is None or p99_wait <= goal_seconds
+    passed = not failures and not early and not hidden_late and not leaked and served == len(cookies) and on_time
+    goal = f"99 % within {goal_seconds:g} s, " if goal_seconds is not None else ""
     return [
-        Check(f"release instant ({INSTANT_COUNT} candidates, 1 s early to {PATIENCE:.0f} s after)", passed, detail)
+        Check(
+            f"{name} ({count:,} candidates, 1 s early to {PATIENCE:.0f} s after; {goal}0 errors, 0 early)",
+            passed,
+            detail,
+        )
     ]
 
 

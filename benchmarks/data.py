@@ -9,8 +9,9 @@ for B2 First (FCE) sessions of the catalogue, with counts × BENCH_SCALE:
   the page benchmarks (the statement page needs the scores);
 - ``IMP`` entries (20 000): a session whose window opens in 30 days, no result: the import benchmark writes
   100 000 result rows (5 skills each) for them;
-- ``INS`` entries (500): a session whose window opens far in the future, READY results with scores and
-  confirmed accounts: the release-instant load test moves the window to a few seconds ahead.
+- ``INS`` entries (2 000): a session whose window opens far in the future, READY results with scores and
+  confirmed accounts: the release-instant load test (the first 500) and the soak (all 2 000) move the window
+  to a few seconds ahead.
 
 Every account has the password ``PASSWORD`` (one Argon2id hash made by the portal's hasher, shared) and
 every entry the secret number ``SECRET_NUMBER``. Rows are written with COPY through the models' fields (``_Copier``).
@@ -30,6 +31,7 @@ SECRET_NUMBER = "4821"  # noqa: S105 - every benchmark entry's secret number
 RELEASE_COUNT = scaled(100_000)
 IMPORT_COUNT = scaled(20_000)
 INSTANT_COUNT = scaled(500, minimum=50)
+SOAK_COUNT = scaled(2_000, minimum=200)
 PAGE_USERS = min(RELEASE_COUNT, scaled(2_000, minimum=100))
 CENTRES = 50
 BATCH = 5_000
@@ -177,7 +179,7 @@ def build() -> None:
     password_hash = make_password(PASSWORD)
     secret_hash = secret_number_hash(secret_number=SECRET_NUMBER)
     copier = _Copier()
-    groups = {"REL": RELEASE_COUNT, "IMP": IMPORT_COUNT, "INS": INSTANT_COUNT}
+    groups = {"REL": RELEASE_COUNT, "IMP": IMPORT_COUNT, "INS": max(INSTANT_COUNT, SOAK_COUNT)}
     with transaction.atomic():
         for prefix, count in groups.items():
             session = sessions[prefix]
