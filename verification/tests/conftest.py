@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from centres.tests.factories import EntryFactory, ExamSessionFactory
-from results.models import Result
-from results.tests.factories import result_for
+from results.models import ComponentScore, Result
+from results.tests.factories import result_for, unitised_qualification
 from verification.models import VerifierOrganisation
 
 PASSWORD = "lantern-orchard-5521"
@@ -31,6 +31,27 @@ def released_entry(**kwargs: Any) -> Any:
     """Return an entry whose result was released an hour ago (window open)."""
     entry = EntryFactory(session=session_with_window(opened_days_ago=2), **kwargs)
     result_for(entry, released_at=timezone.now() - dt.timedelta(hours=1))
+    return entry
+
+
+def released_unitised_entry(**kwargs: Any) -> Any:
+    """Return an entry of a unitised qualification whose result (Merit, 206 UMS) was released an hour ago.
+
+    Three units: F240 (45 raw, 78 UMS), F241 (8 raw, 62 UMS) and the optional F242 (40 raw, 66 UMS).
+    """
+    exam = unitised_qualification()
+    entry = EntryFactory(session=session_with_window(opened_days_ago=2, exam=exam), **kwargs)
+    marks = {"F240": (45, 78, "merit"), "F241": (8, 62, "merit"), "F242": (40, 66, "merit")}
+    result = result_for(
+        entry,
+        released_at=timezone.now() - dt.timedelta(hours=1),
+        scores={unit: raw for unit, (raw, _ums, _grade) in marks.items()},
+        grade="Merit",
+        overall=206,
+        cefr="",
+    )
+    for unit, (_raw, ums, grade) in marks.items():
+        ComponentScore.objects.filter(result=result, component__code=unit).update(ums=ums, unit_grade=grade)
     return entry
 
 
