@@ -30,8 +30,8 @@ import json
 import logging
 import secrets
 import urllib.parse
-from functools import lru_cache
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature

@@ -23,13 +23,17 @@ from verification.tests.conftest import released_entry, released_unitised_entry
 
 pytestmark = pytest.mark.django_db
 
-KEPT: dict[str, Any] = json.loads((Path(__file__).parent / "data" / "1edtech-ob-v3p0-achievementcredential-schema.json").read_text())
+KEPT: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "data" / "1edtech-ob-v3p0-achievementcredential-schema.json").read_text()
+)
 SCHEMA = KEPT["schema"]
 VALIDATOR = Draft201909Validator(SCHEMA, format_checker=Draft201909Validator.FORMAT_CHECKER)
 
 
 def _errors(credential: dict[str, Any]) -> list[str]:
-    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in VALIDATOR.iter_errors(credential)]
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in VALIDATOR.iter_errors(credential)
+    ]
 
 
 def _download(client: Client, make_entry: Callable[[], Any]) -> dict[str, Any]:

@@ -120,7 +120,11 @@ def test_the_status_list_is_a_signed_16_kb_bitstring_served_to_any_site(client: 
     assert listed["credentialSubject"]["type"] == "BitstringStatusList"
     assert listed["credentialSubject"]["statusPurpose"] == "revocation"
     suites = ["eddsa-rdfc-2022", "eddsa-jcs-2022"]  # signed like the credentials
-    assert [proof["cryptosuite"] for proof in listed["proof"]] == [p["cryptosuite"] for p in credential["proof"]] == suites
+    assert (
+        [proof["cryptosuite"] for proof in listed["proof"]]
+        == [p["cryptosuite"] for p in credential["proof"]]
+        == suites
+    )
     assert credential_verify(listed) is True
     assert len(_bitstring(client, url)) * 8 == 131_072
     assert _bits(client, credential) == (False, False)

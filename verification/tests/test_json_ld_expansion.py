@@ -70,7 +70,9 @@ def _plain_expansion(document: dict[str, Any]) -> list[Any]:
 
 
 @pytest.mark.parametrize("make_entry", [released_entry, released_unitised_entry], ids=["scale-score", "unitised"])
-def test_every_value_of_a_downloaded_credential_survives_expansion(client: Client, make_entry: Callable[[], Any]) -> None:
+def test_every_value_of_a_downloaded_credential_survives_expansion(
+    client: Client, make_entry: Callable[[], Any]
+) -> None:
     credential = _download(client, make_entry)
     unsecured = {key: value for key, value in credential.items() if key != "proof"}
 
@@ -91,7 +93,9 @@ def test_every_value_of_a_downloaded_credential_survives_expansion(client: Clien
 
 def test_the_proofs_and_the_status_lists_expand_too(client: Client) -> None:
     credential = _download(client, released_entry)
-    listed = client.get(credential["credentialStatus"][0]["statusListCredential"].removeprefix("http://127.0.0.1:8000"))
+    listed = client.get(
+        credential["credentialStatus"][0]["statusListCredential"].removeprefix("http://127.0.0.1:8000")
+    )
 
     for document in (credential, listed.json()):
         linked_data.expand(document)
