@@ -3,8 +3,8 @@ canonicalisation (RDFC-1.0, the algorithm pyld names URDNA2015) for ``eddsa-rdfc
 
 Contexts are never fetched from the network: the document loader serves only the context documents kept in
 ``verification/contexts/`` (``index.json`` names each one's URL, file, source and SHA-256, checked on loading),
-and fails for any other URL. The contexts pyld resolves are cached in a cache of this module's own, so that
-nothing another caller of pyld loaded can stand in for them.
+and fails for any other URL. The contexts pyld resolves are cached in caches of this module's own (one per
+thread), so that nothing another caller of pyld loaded can stand in for them.
 
 A term no context defines would be dropped silently by JSON-LD processing, and a signature over the canonical
 form would then not cover it. ``expand`` refuses such a document instead (like the "safe mode" of Digital
@@ -15,6 +15,7 @@ IRI, a relative ``id``.
 import copy
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +26,7 @@ from pyld import jsonld
 from pyld.context_resolver import ContextResolver
 
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
-_RESOLVED: LRUCache[str, Any] = LRUCache(maxsize=16)
+_RESOLVED = threading.local()  # each thread its own cache of resolved contexts (an LRUCache is not thread-safe)
 
 
 class UndefinedTermError(ValueError):
@@ -75,7 +76,9 @@ def _options(extra_contexts: Mapping[str, Any] | None) -> dict[str, Any]:
         resolver = ContextResolver(LRUCache(maxsize=16), loader)  # not shared: the extras go with this call
     else:
         loader = _loader(vendored_contexts())
-        resolver = ContextResolver(_RESOLVED, loader)
+        if not hasattr(_RESOLVED, "cache"):
+            _RESOLVED.cache = LRUCache(maxsize=16)
+        resolver = ContextResolver(_RESOLVED.cache, loader)
     return {"documentLoader": loader, "contextResolver": resolver, "base": None}
 
 
@@ -141,5 +144,8 @@ def canonical_nquads(document: Any, *, extra_contexts: Mapping[str, Any] | None 
     """
     expanded = expand(document, extra_contexts=extra_contexts)
     options = {**_options(extra_contexts), "algorithm": "URDNA2015", "format": "application/n-quads"}
-    nquads: str = jsonld.normalize(expanded, options)
+    try:
+        nquads: str = jsonld.normalize(expanded, options)
+    except jsonld.JsonLdError as error:
+        raise ValueError(f"cannot canonicalise the document: {_root_cause(error)}") from error
     return nquads
