@@ -1,6 +1,7 @@
 """Fixtures for the verification tests: entries in each state of their result, organisations."""
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from centres.tests.factories import EntryFactory, ExamSessionFactory
 from results.models import ComponentScore, Result
-from results.tests.factories import result_for, unitised_qualification
+from results.tests.factories import account_for, result_for, unitised_qualification
 from verification.models import VerifierOrganisation
 
 PASSWORD = "lantern-orchard-5521"
@@ -53,6 +54,15 @@ def released_unitised_entry(**kwargs: Any) -> Any:
     for unit, (_raw, ums, grade) in marks.items():
         ComponentScore.objects.filter(result=result, component__code=unit).update(ums=ums, unit_grade=grade)
     return entry
+
+
+def credential_download(client: Client, entry: Any) -> dict[str, Any]:
+    """Return the credential of ``entry`` downloaded as its candidate downloads it (logged in, from the share page)."""
+    client.force_login(account_for(entry).user)
+    response = client.get(f"/results/{entry.public_id}/share/credential.json")
+    assert response.status_code == 200
+    downloaded: dict[str, Any] = json.loads(response.content)
+    return downloaded
 
 
 def pending_entry(**kwargs: Any) -> Any:

@@ -18,8 +18,7 @@ import pytest
 from django.test import Client
 from jsonschema import Draft201909Validator
 
-from results.tests.factories import account_for
-from verification.tests.conftest import released_entry, released_unitised_entry
+from verification.tests.conftest import credential_download, released_entry, released_unitised_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -36,15 +35,6 @@ def _errors(credential: dict[str, Any]) -> list[str]:
     ]
 
 
-def _download(client: Client, make_entry: Callable[[], Any]) -> dict[str, Any]:
-    entry = make_entry()
-    client.force_login(account_for(entry).user)
-    response = client.get(f"/results/{entry.public_id}/share/credential.json")
-    assert response.status_code == 200
-    downloaded: dict[str, Any] = json.loads(response.content)
-    return downloaded
-
-
 def test_the_kept_schema_is_the_vc_2_0_version() -> None:
     Draft201909Validator.check_schema(SCHEMA)
     assert "validFrom" in SCHEMA["required"] and "issuanceDate" not in SCHEMA["properties"]
@@ -56,7 +46,7 @@ def test_the_kept_schema_is_the_vc_2_0_version() -> None:
 def test_a_downloaded_credential_validates_but_for_its_two_status_entries(
     client: Client, make_entry: Callable[[], Any]
 ) -> None:
-    credential = _download(client, make_entry)
+    credential = credential_download(client, make_entry())
 
     revocation, suspension = credential["credentialStatus"]
     assert _errors({**credential, "credentialStatus": revocation}) == []
@@ -78,7 +68,7 @@ def test_a_downloaded_credential_validates_but_for_its_two_status_entries(
     ],
 )
 def test_the_schema_refuses_what_1edtech_does_not_allow(client: Client, alter: Any, path: str) -> None:
-    credential = copy.deepcopy(_download(client, released_entry))
+    credential = copy.deepcopy(credential_download(client, released_entry()))
     credential["credentialStatus"] = credential["credentialStatus"][0]  # the one documented difference aside
 
     alter(credential)

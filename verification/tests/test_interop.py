@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from results.tests.factories import account_for
-from verification.tests.conftest import released_entry, released_unitised_entry
+from verification.tests.conftest import credential_download, released_entry, released_unitised_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -45,15 +44,6 @@ def _digital_bazaar(tmp_path: Path, credential: dict[str, Any], published: dict[
     return outcome
 
 
-def _download(client: Client, make_entry: Callable[[], Any]) -> dict[str, Any]:
-    entry = make_entry()
-    client.force_login(account_for(entry).user)
-    response = client.get(f"/results/{entry.public_id}/share/credential.json")
-    assert response.status_code == 200
-    downloaded: dict[str, Any] = json.loads(response.content)
-    return downloaded
-
-
 def _proof(credential: dict[str, Any], cryptosuite: str) -> dict[str, Any]:
     [proof] = [proof for proof in credential["proof"] if proof["cryptosuite"] == cryptosuite]
     return proof
@@ -63,7 +53,7 @@ def _proof(credential: dict[str, Any], cryptosuite: str) -> dict[str, Any]:
 def test_digital_bazaar_verifies_both_proofs_of_a_downloaded_credential_with_the_published_key(
     client: Client, tmp_path: Path, make_entry: Callable[[], Any]
 ) -> None:
-    credential = _download(client, make_entry)
+    credential = credential_download(client, make_entry())
     key = client.get("/verify/keys/board.json").json()
 
     outcome = _digital_bazaar(tmp_path, credential, key)
@@ -80,7 +70,7 @@ def test_digital_bazaar_verifies_both_proofs_of_a_downloaded_credential_with_the
 
 
 def test_each_proof_is_checked_on_its_own(client: Client, tmp_path: Path) -> None:
-    credential = _download(client, released_entry)
+    credential = credential_download(client, released_entry())
     key = client.get("/verify/keys/board.json").json()
 
     forged = copy.deepcopy(credential)
@@ -97,7 +87,7 @@ def test_each_proof_is_checked_on_its_own(client: Client, tmp_path: Path) -> Non
 
 
 def test_an_undefined_term_fails_the_safe_mode_expansion(client: Client, tmp_path: Path) -> None:
-    credential = _download(client, released_entry)
+    credential = credential_download(client, released_entry())
     key = client.get("/verify/keys/board.json").json()
     credential["@context"] = credential["@context"][:2]  # without the context that defines the schema's type
 
@@ -111,7 +101,7 @@ def test_digital_bazaar_finds_the_key_through_the_did_document(
     client: Client, tmp_path: Path, settings: Any, make_entry: Callable[[], Any]
 ) -> None:
     settings.SITE_URL = "https://results.example.org"
-    credential = _download(client, make_entry)
+    credential = credential_download(client, make_entry())
     did = client.get("/.well-known/did.json").json()
 
     assert {proof["verificationMethod"] for proof in credential["proof"]} == {

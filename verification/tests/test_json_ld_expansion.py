@@ -6,7 +6,6 @@ defines would vanish, an undefined type or a relative identifier would stay rela
 The status lists are expanded too. Nothing is fetched: a context that is not kept here fails."""
 
 import copy
-import json
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
@@ -15,22 +14,12 @@ import pytest
 from django.test import Client
 from pyld import jsonld
 
-from results.tests.factories import account_for
 from verification import linked_data
-from verification.tests.conftest import released_entry, released_unitised_entry
+from verification.tests.conftest import credential_download, released_entry, released_unitised_entry
 
 pytestmark = pytest.mark.django_db
 
 OB = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"
-
-
-def _download(client: Client, make_entry: Callable[[], Any]) -> dict[str, Any]:
-    entry = make_entry()
-    client.force_login(account_for(entry).user)
-    response = client.get(f"/results/{entry.public_id}/share/credential.json")
-    assert response.status_code == 200
-    downloaded: dict[str, Any] = json.loads(response.content)
-    return downloaded
 
 
 def _compact_scalars(node: Any) -> int:
@@ -73,7 +62,7 @@ def _plain_expansion(document: dict[str, Any]) -> list[Any]:
 def test_every_value_of_a_downloaded_credential_survives_expansion(
     client: Client, make_entry: Callable[[], Any]
 ) -> None:
-    credential = _download(client, make_entry)
+    credential = credential_download(client, make_entry())
     unsecured = {key: value for key, value in credential.items() if key != "proof"}
 
     expanded = linked_data.expand(unsecured)  # raises on any undefined term
@@ -92,7 +81,7 @@ def test_every_value_of_a_downloaded_credential_survives_expansion(
 
 
 def test_the_proofs_and_the_status_lists_expand_too(client: Client) -> None:
-    credential = _download(client, released_entry)
+    credential = credential_download(client, released_entry())
     listed = client.get(
         credential["credentialStatus"][0]["statusListCredential"].removeprefix("http://127.0.0.1:8000")
     )
@@ -112,7 +101,7 @@ def test_the_proofs_and_the_status_lists_expand_too(client: Client) -> None:
     ],
 )
 def test_an_undefined_term_is_refused_not_dropped(client: Client, alter: Any, message: str) -> None:
-    credential = copy.deepcopy(_download(client, released_entry))
+    credential = copy.deepcopy(credential_download(client, released_entry()))
     alter(credential)
 
     with pytest.raises(linked_data.UndefinedTermError, match=message):
@@ -121,7 +110,7 @@ def test_an_undefined_term_is_refused_not_dropped(client: Client, alter: Any, me
 
 
 def test_a_context_not_kept_here_is_refused(client: Client) -> None:
-    credential = _download(client, released_entry)
+    credential = credential_download(client, released_entry())
     credential["@context"].append("https://example.org/contexts/extra.json")
 
     with pytest.raises(linked_data.ContextNotAvailableError, match="example.org"):
