@@ -9,7 +9,9 @@ thread), so that nothing another caller of pyld loaded can stand in for them.
 A term no context defines would be dropped silently by JSON-LD processing, and a signature over the canonical
 form would then not cover it. ``expand`` refuses such a document instead (like the "safe mode" of Digital
 Bazaar's jsonld.js): a property that expands to no absolute IRI, a ``type`` that is not a term or an absolute
-IRI, a relative ``id``.
+IRI, a relative ``id``. It also refuses blank node identifiers (``"id": "_:x"``), which credentials have no use
+for: only they can tie blank nodes into cycles, and canonicalising a clique of them takes factorial time (pyld
+took 18 s for seven nodes), where a tree of blank nodes stays fast.
 """
 
 import copy
@@ -83,7 +85,7 @@ def _options(extra_contexts: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _absolute(iri: Any) -> bool:
-    return isinstance(iri, str) and (iri.startswith("_:") or ":" in iri.split("/", 1)[0])
+    return isinstance(iri, str) and ":" in iri.split("/", 1)[0] and not iri.startswith("_:")
 
 
 def _check_expanded(node: Any, path: str) -> None:
@@ -100,6 +102,8 @@ def _check_expanded(node: Any, path: str) -> None:
                 if not _absolute(kind):
                     raise UndefinedTermError(f"{path}: the type {kind!r} is not defined by the document's contexts")
         elif key == "@id":
+            if isinstance(value, str) and value.startswith("_:"):
+                raise UndefinedTermError(f"{path}: a blank node identifier ({value!r}) is not accepted")
             if not _absolute(value):
                 raise UndefinedTermError(f"{path}: the identifier {value!r} is not an absolute IRI")
         elif key.startswith("@"):

@@ -119,6 +119,19 @@ def test_any_altered_field_fails(downloaded: tuple[Any, dict[str, Any]], alter: 
     assert credential_verify(credential) is False
 
 
+def test_the_rdf_proof_is_checked_only_after_the_jcs_proof_holds(
+    downloaded: tuple[Any, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canonicalised: list[Any] = []
+    monkeypatch.setattr(credentials.linked_data, "canonical_nquads", lambda *args, **_: canonicalised.append(args))
+    forged = copy.deepcopy(downloaded[1])
+    forged["credentialSubject"]["result"][0]["value"] = "Grade A"  # anyone can paste anything on the check page
+
+    assert credential_verify(forged) is False
+    assert credential_verify({**forged, "proof": [forged["proof"][0]]}) is False  # the RDF proof alone
+    assert canonicalised == []  # the pasted document was never canonicalised as RDF
+
+
 def test_another_key_does_not_verify(downloaded: tuple[Any, dict[str, Any]]) -> None:
     assert credential_verify(downloaded[1], public_key=Ed25519PrivateKey.generate().public_key()) is False
 

@@ -98,6 +98,7 @@ def test_the_proofs_and_the_status_lists_expand_too(client: Client) -> None:
         (lambda c: c["credentialSubject"]["result"][0].update(type=["Mark"]), "resultDescription"),
         (lambda c: c["@context"].pop(), "1EdTechJsonSchemaValidator2019"),
         (lambda c: c.update(id="results/1"), "'results/1'"),
+        (lambda c: c["credentialSubject"].update(id="_:subject"), "blank node identifier"),
     ],
 )
 def test_an_undefined_term_is_refused_not_dropped(client: Client, alter: Any, message: str) -> None:
@@ -106,7 +107,8 @@ def test_an_undefined_term_is_refused_not_dropped(client: Client, alter: Any, me
 
     with pytest.raises(linked_data.UndefinedTermError, match=message):
         linked_data.expand(credential)
-    assert _expanded_scalars(_plain_expansion(credential)) < _compact_scalars(credential)  # what pyld alone does
+    if message != "blank node identifier":  # pyld keeps those; they are refused for the cost of cycles of them
+        assert _expanded_scalars(_plain_expansion(credential)) < _compact_scalars(credential)  # pyld alone drops it
 
 
 def test_a_context_not_kept_here_is_refused(client: Client) -> None:
