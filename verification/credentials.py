@@ -1,13 +1,18 @@
 """Open Badges 3.0 credentials of released results, signed by the board (docs/decisions/0007-verification.md).
 
 A credential is a JSON-LD ``OpenBadgeCredential`` (W3C Verifiable Credentials Data Model 2.0 + Open Badges
-3.0 contexts) secured with a ``DataIntegrityProof`` of cryptosuite ``eddsa-jcs-2022``:
+3.0 contexts) secured with a set of two ``DataIntegrityProof``s by the board's Ed25519 key (vc-di-eddsa):
 
-1. the proof options (type, cryptosuite, created, verificationMethod, proofPurpose, and the credential's
-   ``@context``, which the emitted proof carries too) and the credential without its proof are each
-   canonicalised with JCS (RFC 8785);
-2. each is hashed with SHA-256, and the two hashes (options first) are concatenated;
-3. the board's Ed25519 key signs the 64 bytes; ``proofValue`` is the signature in multibase base58-btc.
+- ``eddsa-rdfc-2022``, first: the proof options (type, cryptosuite, created, verificationMethod, proofPurpose,
+  with the credential's ``@context``) and the credential without its proof are each expanded with the contexts
+  kept in ``verification/contexts/`` and canonicalised as RDF datasets (RDFC-1.0, ``linked_data``); the one
+  the Open Badges 3.0 conformance tests accept. The emitted proof has no ``@context`` (as the W3C test vector);
+- ``eddsa-jcs-2022``: the same options, with the ``@context``, which this emitted proof carries, and the
+  credential are each canonicalised with JCS (RFC 8785).
+
+For each, the two canonical forms are hashed with SHA-256, the two hashes (options first) concatenated, the 64
+bytes signed, and ``proofValue`` is the signature in multibase base58-btc. Open Badges 3.0 lets a verifier use
+any one proof of a set; both proofs cover the same credential.
 
 Our JCS is the simple form that is exact for the JSON we produce: objects with keys sorted (our keys are
 ASCII, so code-point order equals RFC 8785's UTF-16 order), no whitespace, UTF-8 text, strings escaped as
@@ -25,6 +30,7 @@ import json
 import logging
 import secrets
 import urllib.parse
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -39,10 +45,17 @@ from exams.models import Exam
 from results.models import Result
 from results.presentation import component_label, result_view
 
+from . import linked_data
+
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
-CRYPTOSUITE = "eddsa-jcs-2022"
+# Neither the VC 2.0 nor the Open Badges 3.0.3 context defines the type Open Badges asks ``credentialSchema`` to have
+# (jsonld.js in safe mode and the 1EdTech validator refuse the undefined term); 1EdTech defines it in this one.
+OB_EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+RDFC = "eddsa-rdfc-2022"
+JCS = "eddsa-jcs-2022"
+CRYPTOSUITES = (RDFC, JCS)  # the proofs of every credential, in this order
 KEY_FRAGMENT = "board-signing-key"
 DEFAULT_BOARD_NAME = "Results Portal awarding body"
 # Multicodec prefix of an Ed25519 public key (0xed, varint-encoded) in a Multikey's publicKeyMultibase.
@@ -334,7 +347,7 @@ def credential_build(*, result: Result) -> dict[str, Any]:
     issued = result.amended_at or result.released_at or result.ready_at
     awarded = result.released_at or result.ready_at
     return {
-        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "@context": [VC_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT],
         "id": f"urn:uuid:{result.public_id}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": f"{exam.certificate_name}: {values[0][1]}",
@@ -357,45 +370,72 @@ def credential_build(*, result: Result) -> dict[str, Any]:
     }
 
 
-def _proof_hash(*, document: dict[str, Any], options: dict[str, Any]) -> bytes:
-    """Return the 64 bytes an eddsa-jcs-2022 proof signs: SHA-256 of the JCS proof options, then of the document.
+def _proof_hash(
+    *, document: dict[str, Any], options: dict[str, Any], extra_contexts: Mapping[str, Any] | None = None
+) -> bytes:
+    """Return the 64 bytes a proof signs: SHA-256 of the canonical proof options, then of the canonical document.
 
-    The options carry the ``@context`` they are signed with (vc-di-eddsa §3.3.1 step 2), and the emitted proof
-    carries it too, so a verifier hashes exactly what the proof shows (§3.3.2, §3.3.5).
+    The options carry the document's ``@context`` (vc-di-eddsa §3.3.1 step 2 / §3.2.1): an eddsa-jcs-2022 proof
+    shows it, so a verifier hashes exactly what the proof contains (§3.3.2, §3.3.5); eddsa-rdfc-2022 takes it from
+    the document. JCS hashes the JSON; RDFC hashes the canonical RDF dataset (``linked_data.canonical_nquads``).
     """
-    return hashlib.sha256(jcs(options)).digest() + hashlib.sha256(jcs(document)).digest()
+    if options["cryptosuite"] == JCS:
+        return hashlib.sha256(jcs(options)).digest() + hashlib.sha256(jcs(document)).digest()
+    config = {**options, "@context": document["@context"]}
+    canonical = [linked_data.canonical_nquads(part, extra_contexts=extra_contexts) for part in (config, document)]
+    return b"".join(hashlib.sha256(text.encode()).digest() for text in canonical)
 
 
 def proof_create(
-    document: dict[str, Any], *, private_key: Ed25519PrivateKey, verification_method: str, created: dt.datetime
+    document: dict[str, Any],
+    *,
+    cryptosuite: str,
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+    created: dt.datetime,
+    extra_contexts: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return an eddsa-jcs-2022 ``DataIntegrityProof`` of ``document`` (without a proof) by ``private_key``."""
+    """Return a ``DataIntegrityProof`` (eddsa-rdfc-2022 or eddsa-jcs-2022) of ``document`` (without a proof).
+
+    ``extra_contexts`` ({URL: document}) are context documents to use besides those kept in the repository
+    (the W3C test vectors name the W3C examples context); the portal's own credentials need none.
+    """
+    if cryptosuite not in CRYPTOSUITES:
+        raise ValueError(f"unknown cryptosuite {cryptosuite!r}")
     options = {
         "type": "DataIntegrityProof",
-        "cryptosuite": CRYPTOSUITE,
+        "cryptosuite": cryptosuite,
         "created": _utc(created),
         "verificationMethod": verification_method,
         "proofPurpose": "assertionMethod",
-        "@context": document["@context"],
     }
-    signature = private_key.sign(_proof_hash(document=document, options=options))
-    return {**options, "proofValue": "z" + base58btc(signature)}
+    if cryptosuite == JCS:
+        options["@context"] = document["@context"]
+    signed = _proof_hash(document=document, options=options, extra_contexts=extra_contexts)
+    return {**options, "proofValue": "z" + base58btc(private_key.sign(signed))}
 
 
 def credential_sign(credential: dict[str, Any], *, created: dt.datetime | None = None) -> dict[str, Any]:
-    """Return the credential with a ``DataIntegrityProof`` (eddsa-jcs-2022) made with the board's key.
+    """Return the credential with two ``DataIntegrityProof``s made with the board's key: eddsa-rdfc-2022, then
+    eddsa-jcs-2022, created at the same instant.
 
-    ``proof`` is a list of one proof: VC 2.0 allows a proof or a set of them, and the 1EdTech JSON Schema for
-    Open Badges 3.0 accepts only the list.
+    ``proof`` is a list: VC 2.0 allows a proof or a set of them, and the 1EdTech JSON Schema for Open Badges 3.0
+    accepts only the list. Raises ``linked_data.UndefinedTermError`` if the credential uses a term its contexts do
+    not define (it would not be signed by the RDF proof).
     """
     unsecured = {key: value for key, value in credential.items() if key != "proof"}
-    proof = proof_create(
-        unsecured,
-        private_key=board_private_key(),
-        verification_method=verification_method_id(),
-        created=created or dt.datetime.now(dt.UTC),
-    )
-    return {**unsecured, "proof": [proof]}
+    moment = created or dt.datetime.now(dt.UTC)
+    proofs = [
+        proof_create(
+            unsecured,
+            cryptosuite=cryptosuite,
+            private_key=board_private_key(),
+            verification_method=verification_method_id(),
+            created=moment,
+        )
+        for cryptosuite in CRYPTOSUITES
+    ]
+    return {**unsecured, "proof": proofs}
 
 
 def credential_for_result(*, result: Result) -> dict[str, Any]:
@@ -412,48 +452,70 @@ def credential_for_result(*, result: Result) -> dict[str, Any]:
     )
 
 
-def credential_proof(credential: Any) -> dict[str, Any] | None:
-    """Return a credential's one proof, whether it is given alone or as a list of one; else None."""
+_PROOF_KEYS = {"type", "cryptosuite", "created", "verificationMethod", "proofPurpose", "proofValue"}
+
+
+def credential_proofs(credential: Any) -> list[Any]:
+    """Return a credential's proofs, whether ``proof`` is one proof or a list of them (empty if it has none)."""
     proof = credential.get("proof") if isinstance(credential, dict) else None
-    if isinstance(proof, list) and len(proof) == 1:
-        proof = proof[0]
-    return proof if isinstance(proof, dict) else None
-
-
-def proof_verify(document: Any, *, public_key: Ed25519PublicKey) -> bool:
-    """Return whether a document's eddsa-jcs-2022 proof verifies with ``public_key`` (vc-di-eddsa §3.3.2).
-
-    The proof's ``@context``, when present, must be the document's (in the same order); the proof options are
-    the proof as given without ``proofValue``.
-    """
-    proof = credential_proof(document)
     if proof is None:
+        return []
+    return list(proof) if isinstance(proof, list) else [proof]
+
+
+def proof_verify(
+    document: Any,
+    proof: Any,
+    *,
+    public_key: Ed25519PublicKey,
+    extra_contexts: Mapping[str, Any] | None = None,
+) -> bool:
+    """Return whether one eddsa-rdfc-2022 or eddsa-jcs-2022 proof of ``document`` verifies with ``public_key``.
+
+    The document is taken without its ``proof`` (vc-di-eddsa §3.2.2 / §3.3.2). The proof options are the proof
+    as given without ``proofValue``; its ``@context``, when present, must be the document's. Only the options we
+    make are accepted (no ``expires``, ``domain``, ``challenge``, ``previousProof``…), all of them strings.
+    """
+    if not isinstance(document, dict) or not isinstance(proof, dict) or "@context" not in document:
         return False
     options = dict(proof)
+    context = options.pop("@context", document["@context"])
     proof_value = options.pop("proofValue", None)
     if (
-        options.get("type") != "DataIntegrityProof"
-        or options.get("cryptosuite") != CRYPTOSUITE
+        set(options) | {"proofValue"} != _PROOF_KEYS
+        or not all(isinstance(value, str) for value in options.values())
+        or options["type"] != "DataIntegrityProof"
+        or options["cryptosuite"] not in CRYPTOSUITES
+        or context != document["@context"]
         or not isinstance(proof_value, str)
         or not proof_value.startswith("z")
-        or "@context" not in document
-        or ("@context" in options and options["@context"] != document["@context"])
     ):
         return False
+    if options["cryptosuite"] == JCS and "@context" in proof:
+        options["@context"] = context
     unsecured = {key: value for key, value in document.items() if key != "proof"}
     try:
         signature = base58btc_decode(proof_value[1:])
-        public_key.verify(signature, _proof_hash(document=unsecured, options=options))
+        public_key.verify(signature, _proof_hash(document=unsecured, options=options, extra_contexts=extra_contexts))
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
 
 
 def credential_verify(credential: Any, *, public_key: Ed25519PublicKey | None = None) -> bool:
-    """Return whether a credential's eddsa-jcs-2022 proof is valid for the board's key (or ``public_key``).
+    """Return whether a credential carries the board's proofs and each verifies with its key (or ``public_key``).
 
-    Any change to any field of the credential or of its proof (other than ``proofValue`` itself, which is
-    the signature) makes it fail; so does a proof of another type or cryptosuite. This is the signature only:
-    ``verification.status_lists.credential_check`` adds whether the credential is revoked or suspended.
+    The proofs are ours when there is an eddsa-jcs-2022 proof, at most one eddsa-rdfc-2022 proof beside it, and
+    nothing else. The JCS proof is checked first: the RDF proof is checked only on a credential the board signed,
+    because canonicalising an RDF dataset can be made to take factorial time (many identical blank nodes), and
+    this check runs on credentials anyone pastes. Any change to any field of the credential or of a proof (other
+    than ``proofValue`` itself) makes it fail. This is the signature only: ``verification.status_lists.
+    credential_check`` adds whether the credential is revoked or suspended.
     """
-    return proof_verify(credential, public_key=public_key or board_public_key())
+    key = public_key or board_public_key()
+    proofs = credential_proofs(credential)
+    suites = [proof.get("cryptosuite") if isinstance(proof, dict) else None for proof in proofs]
+    if sorted(suites, key=str) not in ([JCS], sorted(CRYPTOSUITES)):
+        return False
+    proofs.sort(key=lambda proof: proof["cryptosuite"] != JCS)
+    return all(proof_verify(credential, proof, public_key=key) for proof in proofs)

@@ -309,7 +309,7 @@ class CredentialCheck:
 
 
 def credential_check(credential: Any) -> CredentialCheck:
-    """Check a downloaded credential: its eddsa-jcs-2022 proof (``credential_verify``) and its status lists."""
+    """Check a downloaded credential: its proofs (``credential_verify``) and its status lists."""
     return CredentialCheck(
         signature_valid=credentials.credential_verify(credential), status=credential_status(credential)
     )

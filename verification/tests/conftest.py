@@ -1,6 +1,7 @@
 """Fixtures for the verification tests: entries in each state of their result, organisations."""
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -8,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from centres.tests.factories import EntryFactory, ExamSessionFactory
-from results.models import Result
-from results.tests.factories import result_for
+from results.models import ComponentScore, Result
+from results.tests.factories import account_for, result_for, unitised_qualification
 from verification.models import VerifierOrganisation
 
 PASSWORD = "lantern-orchard-5521"
@@ -32,6 +33,36 @@ def released_entry(**kwargs: Any) -> Any:
     entry = EntryFactory(session=session_with_window(opened_days_ago=2), **kwargs)
     result_for(entry, released_at=timezone.now() - dt.timedelta(hours=1))
     return entry
+
+
+def released_unitised_entry(**kwargs: Any) -> Any:
+    """Return an entry of a unitised qualification whose result (Merit, 206 UMS) was released an hour ago.
+
+    Three units: F240 (45 raw, 78 UMS), F241 (8 raw, 62 UMS) and the optional F242 (40 raw, 66 UMS).
+    """
+    exam = unitised_qualification()
+    entry = EntryFactory(session=session_with_window(opened_days_ago=2, exam=exam), **kwargs)
+    marks = {"F240": (45, 78, "merit"), "F241": (8, 62, "merit"), "F242": (40, 66, "merit")}
+    result = result_for(
+        entry,
+        released_at=timezone.now() - dt.timedelta(hours=1),
+        scores={unit: raw for unit, (raw, _ums, _grade) in marks.items()},
+        grade="Merit",
+        overall=206,
+        cefr="",
+    )
+    for unit, (_raw, ums, grade) in marks.items():
+        ComponentScore.objects.filter(result=result, component__code=unit).update(ums=ums, unit_grade=grade)
+    return entry
+
+
+def credential_download(client: Client, entry: Any) -> dict[str, Any]:
+    """Return the credential of ``entry`` downloaded as its candidate downloads it (logged in, from the share page)."""
+    client.force_login(account_for(entry).user)
+    response = client.get(f"/results/{entry.public_id}/share/credential.json")
+    assert response.status_code == 200
+    downloaded: dict[str, Any] = json.loads(response.content)
+    return downloaded
 
 
 def pending_entry(**kwargs: Any) -> Any:

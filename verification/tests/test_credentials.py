@@ -1,4 +1,5 @@
-"""Open Badges 3.0 credentials: signed with the board's Ed25519 key (eddsa-jcs-2022), tamper-evident."""
+"""Open Badges 3.0 credentials: signed with the board's Ed25519 key (eddsa-rdfc-2022 and eddsa-jcs-2022),
+tamper-evident."""
 
 import copy
 import hashlib
@@ -36,6 +37,7 @@ def test_the_credential_is_an_open_badge_with_the_result(downloaded: tuple[Any, 
     assert credential["@context"] == [
         "https://www.w3.org/ns/credentials/v2",
         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json",  # defines 1EdTechJsonSchemaValidator2019
     ]
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["issuer"]["id"] == "http://127.0.0.1:8000/"  # plain http and an IP address: no did:web
@@ -64,18 +66,24 @@ def test_the_credential_is_an_open_badge_with_the_result(downloaded: tuple[Any, 
         "speaking": "180",
     }
     assert subject["activityEndDate"].startswith(entry.session.date.isoformat())
-    [proof] = credential["proof"]
-    assert (proof["type"], proof["cryptosuite"], proof["proofPurpose"]) == (
-        "DataIntegrityProof",
-        "eddsa-jcs-2022",
-        "assertionMethod",
-    )
-    assert proof["verificationMethod"] == "http://127.0.0.1:8000/verify/keys/board.json"
+    rdfc, jcs_proof = credential["proof"]
+    for proof, cryptosuite in ((rdfc, "eddsa-rdfc-2022"), (jcs_proof, "eddsa-jcs-2022")):
+        assert (proof["type"], proof["cryptosuite"], proof["proofPurpose"]) == (
+            "DataIntegrityProof",
+            cryptosuite,
+            "assertionMethod",
+        )
+        assert proof["verificationMethod"] == "http://127.0.0.1:8000/verify/keys/board.json"
+    assert rdfc["created"] == jcs_proof["created"]
+    assert jcs_proof["@context"] == credential["@context"] and "@context" not in rdfc  # as the W3C vectors
     assert entry.candidate_id not in json.dumps(credential)
 
 
 def test_the_signature_verifies(downloaded: tuple[Any, dict[str, Any]]) -> None:
     assert credential_verify(downloaded[1]) is True
+    jcs_alone = {**downloaded[1], "proof": [downloaded[1]["proof"][1]]}
+    assert credential_verify(jcs_alone) is True  # a holder may keep one proof of the set (any one verifies)
+    assert credential_verify({**jcs_alone, "proof": jcs_alone["proof"][0]}) is True  # a proof, not a list
 
 
 @pytest.mark.parametrize(
@@ -87,10 +95,20 @@ def test_the_signature_verifies(downloaded: tuple[Any, dict[str, Any]]) -> None:
         lambda c: c.update(validFrom="2020-01-01T00:00:00Z"),
         lambda c: c["issuer"].update(id="did:web:evil.example"),
         lambda c: c["proof"][0].update(created="2020-01-01T00:00:00Z"),
+        lambda c: c["proof"][1].update(created="2020-01-01T00:00:00Z"),
         lambda c: c["proof"][0].update(proofValue=c["proof"][0]["proofValue"][:-2] + "zz"),
-        lambda c: c["proof"][0].update(cryptosuite="eddsa-rdfc-2022"),
+        lambda c: c["proof"][1].update(proofValue=c["proof"][1]["proofValue"][:-2] + "zz"),
+        lambda c: c["proof"][0].update(proofValue=c["proof"][1]["proofValue"]),
+        lambda c: c["proof"][1].update(cryptosuite="eddsa-rdfc-2022"),
+        lambda c: c["proof"][0].update(cryptosuite="eddsa-jcs-2022"),
+        lambda c: c["proof"][0].update(proofPurpose="authentication"),
+        lambda c: c["proof"].append(c["proof"][1]),
+        lambda c: c["proof"].append("proof"),
+        lambda c: c.update(proof=[c["proof"][0]]),  # the RDF proof alone: checked only after the JCS one
+        lambda c: c.update(proof=[]),
         lambda c: c.pop("proof"),
         lambda c: c["credentialSubject"].update(extra=1),
+        lambda c: c["@context"].pop(),
     ],
 )
 def test_any_altered_field_fails(downloaded: tuple[Any, dict[str, Any]], alter: Any) -> None:
@@ -99,6 +117,19 @@ def test_any_altered_field_fails(downloaded: tuple[Any, dict[str, Any]], alter: 
     alter(credential)
 
     assert credential_verify(credential) is False
+
+
+def test_the_rdf_proof_is_checked_only_after_the_jcs_proof_holds(
+    downloaded: tuple[Any, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canonicalised: list[Any] = []
+    monkeypatch.setattr(credentials.linked_data, "canonical_nquads", lambda *args, **_: canonicalised.append(args))
+    forged = copy.deepcopy(downloaded[1])
+    forged["credentialSubject"]["result"][0]["value"] = "Grade A"  # anyone can paste anything on the check page
+
+    assert credential_verify(forged) is False
+    assert credential_verify({**forged, "proof": [forged["proof"][0]]}) is False  # the RDF proof alone
+    assert canonicalised == []  # the pasted document was never canonicalised as RDF
 
 
 def test_another_key_does_not_verify(downloaded: tuple[Any, dict[str, Any]]) -> None:
@@ -117,6 +148,7 @@ def test_the_published_key_verifies_the_credential(client: Client, downloaded: t
     assert (
         document["id"]
         == downloaded[1]["proof"][0]["verificationMethod"]
+        == downloaded[1]["proof"][1]["verificationMethod"]
         == "http://127.0.0.1:8000/verify/keys/board.json"
     )
     assert client.get("/verify/keys/board.json")["Access-Control-Allow-Origin"] == "*"
@@ -147,7 +179,7 @@ def test_with_a_did_the_proof_names_a_did_url_found_in_the_did_documents_asserti
     credential = client.get(f"/results/{entry.public_id}/share/credential.json").json()
     did = client.get("/.well-known/did.json")
 
-    method = credential["proof"][0]["verificationMethod"]
+    [method] = {proof["verificationMethod"] for proof in credential["proof"]}
     assert credential["issuer"]["id"] == "did:web:results.example.org"
     assert method == "did:web:results.example.org#board-signing-key"
     document = did.json()
