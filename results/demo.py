@@ -69,7 +69,7 @@ def _session(*, code: str, date: dt.date, mode: str) -> ExamSession:
 
 def _result(*, entry: Entry, scores: tuple[int, ...], released_at: dt.datetime | None, ready_at: dt.datetime) -> None:
     exam = entry.session.exam
-    components = list(Component.objects.filter(exam=exam).order_by("order"))
+    components = list(Component.objects.filter(exam=exam).exclude(kind=Component.Kind.PAPER).order_by("order"))
     graded = scale_result(exam_code=exam.code, scores={c.code: s for c, s in zip(components, scores, strict=True)})
     result = Result.objects.create(
         entry=entry,

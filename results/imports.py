@@ -335,7 +335,9 @@ def _postgresql() -> bool:
 
 def _components_by_exam() -> dict[int, list[str]]:
     by_exam: dict[int, list[str]] = defaultdict(list)
-    for exam_id, code in Component.objects.order_by("exam_id", "order").values_list("exam_id", "code"):
+    # Papers are the legacy format's (docs/domain.md §6.4), imported by results.legacy, never with scale scores.
+    papers = Component.objects.exclude(kind=Component.Kind.PAPER)
+    for exam_id, code in papers.order_by("exam_id", "order").values_list("exam_id", "code"):
         by_exam[exam_id].append(code)
     return by_exam
 

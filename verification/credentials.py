@@ -35,7 +35,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from exams.models import Exam
+from exams.models import Component, Exam
 from results.models import Result
 from results.presentation import component_label, result_view
 
@@ -243,7 +243,10 @@ def _descriptions(exam: Exam) -> list[tuple[str, str, str]]:
         lines.append(("cefr_level", "CEFR level", "PerformanceLevel"))
     else:
         lines.append(("overall_score", "Overall score", "RawScore"))
-    for component in exam.components.order_by("order", "code"):
+    components = exam.components.order_by("order", "code")
+    if exam.family == Exam.Family.SCALE:  # a scale exam's legacy papers are not its scale achievement
+        components = components.exclude(kind=Component.Kind.PAPER)
+    for component in components:
         label = component_label(family=exam.family, code=component.code, name=component.name)
         if unitised:
             lines.append((component.code, f"{label} (raw mark)", "RawScore"))
