@@ -149,9 +149,10 @@ def sessions_copy_to_next_year(
             exam_id__in={key[0] for key in wanted}, date__in={key[1] for key in wanted}
         ).values_list("exam_id", "date", "mode")
     )
-    created = 0
+    created = already = 0
     for (exam_id, day, mode), source in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0])):
         if (exam_id, day, mode) in there:
+            already += 1
             continue
         refusal = session_refusal(exam=source.exam, day=day, mode=mode)
         if refusal is not None:
@@ -177,4 +178,4 @@ def sessions_copy_to_next_year(
     audit_record(
         actor=actor, action="sessions.copy_to_next_year", detail={"created": created, "selected": len(sessions)}
     )
-    return created, len(wanted) - created
+    return created, already

@@ -15,11 +15,12 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from exams.models import Exam
 from grading.legacy import legacy_format
 from grading.scale import READING, USE_OF_ENGLISH, Certification, ScaleExam, scale_exam
+from grading.standardised import BORDERLINE, EXCEPTIONAL, GOOD, WEAK
 
 from .charts import result_name, score_display
 from .models import Result
@@ -40,6 +41,21 @@ SKILL_NAMES: dict[str, Promise] = {
     LISTENING: gettext_lazy("Listening"),
     SPEAKING: gettext_lazy("Speaking"),
 }
+
+
+# A legacy paper's profile position (docs/domain.md §7.1), as grading.standardised names it, in the reader's language.
+PROFILE_NAMES: dict[str, Promise] = {
+    EXCEPTIONAL: pgettext_lazy("paper profile", "Exceptional"),
+    GOOD: pgettext_lazy("paper profile", "Good"),
+    BORDERLINE: pgettext_lazy("paper profile", "Borderline"),
+    WEAK: pgettext_lazy("paper profile", "Weak"),
+}
+
+
+def profile_display(position: str) -> str:
+    """Return a paper's profile position as shown (e.g. 'Good'), or ``MISSING`` for a format without a profile."""
+    name = PROFILE_NAMES.get(position)
+    return str(name) if name is not None else MISSING
 
 
 def scale_of(exam_code: str, session_date: dt.date | None = None) -> ScaleExam | None:
@@ -141,6 +157,7 @@ class ComponentView:
     ums: int | None = None
     ums_max: int | None = None
     unit_grade: str = ""
+    profile: str = ""  # a legacy paper's profile position, as stored (Exceptional, Good, Borderline, Weak)
 
 
 @dataclass(frozen=True)
@@ -193,14 +210,15 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
             label=component_label(family=exam.family, code=line.component.code, name=line.component.name),
             score=line.score,
             # A legacy paper shows its profile position, never its mark (docs/domain.md §7.1).
-            display=(line.unit_grade or MISSING)
+            display=profile_display(line.unit_grade)
             if legacy
             else component_display(
                 family=exam.family, scale=scale, score=line.score, ums=line.ums, ums_max=line.component.ums_max
             ),
             ums=line.ums,
             ums_max=line.component.ums_max,
-            unit_grade=line.unit_grade,
+            unit_grade="" if legacy else line.unit_grade,
+            profile=line.unit_grade if legacy else "",
         )
         for line in result.component_scores.all()
     )
