@@ -13,7 +13,7 @@ error naming it. Like every import: read through ``results_portal.csvimport``, e
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -80,7 +80,12 @@ class _Marks:
 
 
 def legacy_results_import(
-    *, text: str, actor: User | None = None, reason: str = AMENDED_BY_IMPORT, now: dt.datetime | None = None
+    *,
+    text: str,
+    actor: User | None = None,
+    reason: str = AMENDED_BY_IMPORT,
+    progress: Callable[[int, int], None] | None = None,
+    now: dt.datetime | None = None,
 ) -> ResultsImportSummary:
     """Check a legacy results file line by line, grade it through ``grading.legacy`` and write it in one transaction.
 
@@ -88,7 +93,7 @@ def legacy_results_import(
     """
     moment = now or timezone.now()
     records = read_records(text=text, columns=RESULT_COLUMNS, limits=results_limits())
-    tracker = Progress(None, total=2 * len(records))
+    tracker = Progress(progress, total=2 * len(records))
     graded = _graded(records=records, tracker=tracker)
     summary = _write(graded=graded, actor=actor, reason=reason, now=moment, tracker=tracker)
     tracker.advance(0, force=True)

@@ -4,8 +4,11 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from exams.models import Component, Exam
+from results.imports import results_import
 from results.legacy import legacy_results_import
 from results.models import ComponentScore, Result
 from results.presentation import result_view
@@ -169,3 +172,33 @@ def test_the_catalogue_holds_the_legacy_exams_and_first_papers() -> None:
         "paper4",
         "paper5",
     ]
+
+
+def test_import_results_sends_a_legacy_sitting_to_the_legacy_import() -> None:
+    entry = legacy_entry(first_2013_session())
+    text = f"candidate_id,exam_code,session_date,component,score\n{entry.candidate_id},FCE,2013-06-12,reading,176\n"
+
+    with pytest.raises(ImportRejected) as rejected:
+        results_import(text=text)
+
+    (error,) = rejected.value.errors
+    assert (error.line, error.column) == (2, "session_date")
+    assert "graded from raw paper marks: import its papers with import_legacy_results" in error.message
+
+
+def test_the_legacy_import_query_count_does_not_grow_with_rows() -> None:
+    session = first_2013_session()
+    small = [legacy_entry(session) for _ in range(2)]
+    large = [legacy_entry(session) for _ in range(40)]
+
+    def text(entries: list[Any]) -> str:
+        return "candidate_id,exam_code,session_date,component,score\n" + "".join(
+            legacy_csv(e, FIRST_MARKS).split("\n", 1)[1] for e in entries
+        )
+
+    with CaptureQueriesContext(connection) as few:
+        legacy_results_import(text=text(small))
+    with CaptureQueriesContext(connection) as many:
+        legacy_results_import(text=text(large))
+    assert Result.objects.count() == 42
+    assert len(many.captured_queries) == len(few.captured_queries) <= 20
