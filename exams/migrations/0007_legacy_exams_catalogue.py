@@ -7,22 +7,43 @@ import datetime as dt
 
 from django.db import migrations
 
-FOUR_PAPERS = [("reading", "Reading", None), ("writing", "Writing", None), ("listening", "Listening", None),
-               ("speaking", "Speaking", None)]
+FOUR_PAPERS = [
+    ("reading", "Reading", None),
+    ("writing", "Writing", None),
+    ("listening", "Listening", None),
+    ("speaking", "Speaking", None),
+]
 # code, name, CEFR target, offered from, offered until, modes, source of the dates, papers (code, name, maximum)
 EXAMS = [
     (
-        "ICFE", "International Certificate in Financial English (ICFE)", "C1", dt.date(2007, 5, 1),
-        dt.date(2016, 12, 31), [],
-        "First session May 2007; discontinued after December 2016 (docs/domain.md §16)", FOUR_PAPERS,
+        "ICFE",
+        "International Certificate in Financial English (ICFE)",
+        "C1",
+        dt.date(2007, 5, 1),
+        dt.date(2016, 12, 31),
+        [],
+        "First session May 2007; discontinued after December 2016 (docs/domain.md §16)",
+        FOUR_PAPERS,
     ),
     (
-        "ILEC", "International Legal English Certificate (ILEC)", "C1", None, dt.date(2016, 12, 9), [],
-        "Final session 9 December 2016 (docs/domain.md §16)", FOUR_PAPERS,
+        "ILEC",
+        "International Legal English Certificate (ILEC)",
+        "C1",
+        None,
+        dt.date(2016, 12, 9),
+        [],
+        "Final session 9 December 2016 (docs/domain.md §16)",
+        FOUR_PAPERS,
     ),
     (
-        "DELTA1", "Delta Module One", "", None, None, ["paper"],
-        "A handwritten exam of two papers (docs/domain.md §16)", [("paper1", "Paper 1", 100), ("paper2", "Paper 2", 100)],
+        "DELTA1",
+        "Delta Module One",
+        "",
+        None,
+        None,
+        ["paper"],
+        "A handwritten exam of two papers (docs/domain.md §16)",
+        [("paper1", "Paper 1", 100), ("paper2", "Paper 2", 100)],
     ),
 ]
 FIRST_PAPERS = [
@@ -53,7 +74,9 @@ def load(apps, schema_editor):
         )
         for order, (paper, label, maximum) in enumerate(papers, start=1):
             Component.objects.update_or_create(
-                exam=exam, code=paper, defaults={"name": label, "kind": "paper", "order": 100 + order, "max_mark": maximum}
+                exam=exam,
+                code=paper,
+                defaults={"name": label, "kind": "paper", "order": 100 + order, "max_mark": maximum},
             )
     for exam in Exam.objects.filter(code__in=["FCE", "FCES"]):
         for order, (paper, label) in enumerate(FIRST_PAPERS, start=1):

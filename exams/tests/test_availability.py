@@ -73,8 +73,8 @@ def test_the_admin_refuses_a_new_session_but_keeps_an_old_one_editable() -> None
 
 
 def test_copy_to_next_year_leaves_out_an_exam_no_longer_offered() -> None:
-    ilec = ExamSessionFactory(exam=Exam.objects.get(code="ILEC"), date=dt.date(2016, 6, 10), mode="paper")
-    first = ExamSessionFactory(exam=Exam.objects.get(code="FCE"), date=timezone.localdate(), mode="paper")
+    ilec = ExamSessionFactory.create(exam=Exam.objects.get(code="ILEC"), date=dt.date(2016, 6, 10), mode="paper")
+    first = ExamSessionFactory.create(exam=Exam.objects.get(code="FCE"), date=timezone.localdate(), mode="paper")
     refused: list[str] = []
 
     created, already = sessions_copy_to_next_year(sessions=[ilec, first], actor=None, refused=refused)
