@@ -153,9 +153,10 @@ def legacy_format(*, exam_code: str, session_date: dt.date) -> LegacyFormat | No
     return None
 
 
-def legacy_exam_codes() -> frozenset[str]:
-    """Return every exam code that has a legacy format in some period."""
-    return frozenset(code for candidate in LEGACY_FORMATS for code in candidate.exam_codes)
+def legacy_standardised(exam_code: str) -> bool:
+    """Return whether some legacy format of ``exam_code`` reported a standardised score out of 100."""
+    code = exam_code.strip().upper()
+    return any(candidate.standardised for candidate in LEGACY_FORMATS if code in candidate.exam_codes)
 
 
 @dataclass(frozen=True)

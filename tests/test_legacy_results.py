@@ -124,3 +124,15 @@ def test_the_api_answers_a_legacy_result_without_paper_marks(client: Client) -> 
     assert (result["exam_code"], result["session_date"], result["status"]) == ("FCE", "2013-06-12", "released")
     assert (result["result"], result["overall_score"], result["cefr_level"]) == ("Grade C", 66, "B2")
     assert result["components"] == {}
+
+
+def test_the_credential_states_the_result_and_standardised_score_never_a_paper_mark(client: Client) -> None:
+    entry = _first_2013()
+    client.force_login(account_for(entry).user)
+
+    credential = json.loads(client.get(f"/results/{entry.public_id}/share/credential.json").content)
+
+    values = {r["resultDescription"].rsplit("#", 1)[1]: r["value"] for r in credential["credentialSubject"]["result"]}
+    assert values == {"result": "Grade C", "standardised_score": "66", "cefr_level": "B2"}
+    described = {d["name"] for d in credential["credentialSubject"]["achievement"]["resultDescription"]}
+    assert "Standardised score (out of 100)" in described
