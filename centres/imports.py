@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from exams.availability import session_refusal
 from exams.models import Exam, ExamSession
 from exams.selectors import session_results_by
 from results_portal.csvimport import (
@@ -374,6 +375,10 @@ def _entry_sessions_attach(*, rows: list[_EntryRow], errors: Problems) -> None:
                 SESSION_UNKNOWN, exam=row.exam.name, mode=mode_label, date=row.session_date.isoformat()
             )
             errors.append(RowError(row.line, "session_date", message))
+            continue
+        refusal = session_refusal(exam=row.exam, day=row.session_date, mode=row.mode)
+        if refusal is not None:  # docs/domain.md §16: no entry for an exam no longer offered
+            errors.append(RowError(row.line, "session_date", refusal))
             continue
         found.exam = row.exam
         row.session = found

@@ -22,6 +22,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
 
+from results.legacy_statement import old_style_statement
+
 from .models import Document
 from .selectors import ResultFacts, certification_is_below, result_chart_svg
 from .tokens import document_verify_url
@@ -136,6 +138,7 @@ def document_html(*, document: Document, facts: ResultFacts, replaces: Document 
         "seal_svg": seal_svg(),
     }
     if document.kind == Document.Kind.STATEMENT:
+        context["old"] = old_style_statement(view=facts)
         chart = result_chart_svg(facts=facts)
         if chart:
             svg, description, ratio = print_safe_svg(chart)

@@ -20,7 +20,17 @@ class ComponentInline(admin.TabularInline):
 
 @admin.register(Exam)
 class ExamAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "family", "cefr_target", "for_schools", "certificate_exam", "verifiable_online"]
+    list_display = [
+        "code",
+        "name",
+        "family",
+        "cefr_target",
+        "for_schools",
+        "certificate_exam",
+        "verifiable_online",
+        "offered_from",
+        "offered_until",
+    ]
     list_filter = ["family", "for_schools", "verifiable_online"]
     search_fields = ["code", "name"]
     list_select_related = ["certificate_exam"]
@@ -53,8 +63,15 @@ class ExamSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Copy the selected sessions to the same dates next year")
     def copy_to_next_year(self, request: HttpRequest, queryset: QuerySet[ExamSession]) -> None:
-        created, already = sessions_copy_to_next_year(sessions=queryset, actor=request.user)  # type: ignore[arg-type]
+        refused: list[str] = []
+        created, already = sessions_copy_to_next_year(
+            sessions=queryset.select_related("exam"),
+            actor=request.user,  # type: ignore[arg-type]
+            refused=refused,
+        )
         messages.success(request, f"{created} session(s) created for next year; {already} were already there.")
+        for refusal in refused:
+            messages.warning(request, f"Not copied: {refusal}")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExamSession]:
         now = timezone.now()

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +12,7 @@ class Exam(models.Model):
     class Family(models.TextChoices):
         SCALE = "scale", _("Scale score (Cambridge English Scale)")
         UNITISED = "unitised", _("Unitised (uniform mark scale)")
+        LEGACY = "legacy", _("Raw-mark papers weighted into an aggregate")
 
     code = models.CharField(max_length=12, unique=True, help_text="Exam code used in CSV files, e.g. FCE.")
     name = models.CharField(max_length=120)
@@ -38,6 +40,21 @@ class Exam(models.Model):
     )
     optional_units_required = models.PositiveSmallIntegerField(
         default=0, help_text="How many optional units a certification entry needs besides every mandatory unit."
+    )
+    # Availability (docs/domain.md §16 'Availability of exams'): no session or entry outside these.
+    offered_from = models.DateField(
+        null=True, blank=True, help_text="First exam date the board offers; empty: no limit known."
+    )
+    offered_until = models.DateField(
+        null=True, blank=True, help_text="Last exam date the board offers; empty: still offered."
+    )
+    offered_modes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The modes offered, e.g. ["paper"]; empty: every mode.',
+    )
+    offered_source = models.CharField(
+        max_length=300, blank=True, help_text="The public page the dates and modes come from."
     )
 
     class Meta:
@@ -152,6 +169,16 @@ class ExamSession(models.Model):
             self.window_start = self.window_start or start
             self.window_end = self.window_end or end
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> None:
+        super().clean()
+        # A new session only: a session already held keeps its date (docs/domain.md §16).
+        if self._state.adding and self.exam_id is not None and self.date is not None:
+            from .availability import session_refusal  # it reads these models
+
+            refusal = session_refusal(exam=self.exam, day=self.date, mode=self.mode)
+            if refusal is not None:
+                raise ValidationError({"date": refusal})
 
 
 class GradeBoundaryTable(models.Model):

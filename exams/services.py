@@ -131,12 +131,17 @@ def _shifted(moment: dt.datetime | None) -> dt.datetime | None:
 
 
 @transaction.atomic
-def sessions_copy_to_next_year(*, sessions: Iterable[ExamSession], actor: User | None) -> tuple[int, int]:
+def sessions_copy_to_next_year(
+    *, sessions: Iterable[ExamSession], actor: User | None, refused: list[str] | None = None
+) -> tuple[int, int]:
     """Copy sessions to the same day next year (28 February for 29 February); return (created, already there).
 
     The release window is the default for the new date and mode; a restricted release and a late certification
-    closing date move by a year, at the same local time, as a series' dates do.
+    closing date move by a year, at the same local time, as a series' dates do. A session the exam is not offered
+    for on the new date or in its mode is not made; its reason is added to ``refused`` (docs/domain.md §16).
     """
+    from .availability import session_refusal
+
     sessions = list(sessions)
     wanted = {(s.exam_id, _next_year(s.date), s.mode): s for s in sessions}
     there = set(
@@ -144,9 +149,15 @@ def sessions_copy_to_next_year(*, sessions: Iterable[ExamSession], actor: User |
             exam_id__in={key[0] for key in wanted}, date__in={key[1] for key in wanted}
         ).values_list("exam_id", "date", "mode")
     )
-    created = 0
+    created = already = 0
     for (exam_id, day, mode), source in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0])):
         if (exam_id, day, mode) in there:
+            already += 1
+            continue
+        refusal = session_refusal(exam=source.exam, day=day, mode=mode)
+        if refusal is not None:
+            if refused is not None:
+                refused.append(refusal)
             continue
         start, end = release_window_default(exam_date=day, mode=mode)
         if source.centre_release_at is not None:
@@ -167,4 +178,4 @@ def sessions_copy_to_next_year(*, sessions: Iterable[ExamSession], actor: User |
     audit_record(
         actor=actor, action="sessions.copy_to_next_year", detail={"created": created, "selected": len(sessions)}
     )
-    return created, len(wanted) - created
+    return created, already

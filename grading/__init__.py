@@ -4,6 +4,7 @@ Modules:
 - ``grading.scale``: Cambridge English Scale overall scores, result bands and extended certification.
 - ``grading.aggregate``: raw-mark papers weighted to 40 and added into an aggregate.
 - ``grading.standardised``: old-style standardised scores, paper profiles and the score converter.
+- ``grading.legacy``: legacy formats (ICFE, ILEC, Delta Module One, First before 2015) graded from raw papers.
 - ``grading.ums``: unitised qualifications on the uniform mark scale (UMS).
 - ``grading.rounding``: the one rounding rule every module uses.
 

@@ -26,11 +26,11 @@ class PaperMark:
     maximum: int
 
 
-def weighted_mark(*, mark: int, maximum: int) -> Fraction:
+def weighted_mark(*, mark: int, maximum: int, weight: int = PAPER_WEIGHT) -> Fraction:
     """Return the paper's mark weighted to 40: ``mark × 40 ÷ maximum``, exactly.
 
     Rule: docs/domain.md §6.1 ("Your score × 40 ÷ maximum number of possible marks"). Needs ``maximum > 0`` and
-    ``0 <= mark <= maximum``.
+    ``0 <= mark <= maximum``. ``weight`` is 40 unless an exam's format says otherwise (docs/domain.md §6.4).
     """
     mark = whole_number(field="mark", value=mark)
     maximum = whole_number(field="maximum", value=maximum)
@@ -38,7 +38,10 @@ def weighted_mark(*, mark: int, maximum: int) -> Fraction:
         raise ValueError(f"maximum must be above 0, got {maximum}")
     if not 0 <= mark <= maximum:
         raise ValueError(f"mark {mark} must be between 0 and the paper's maximum {maximum}")
-    return Fraction(mark * PAPER_WEIGHT, maximum)
+    weight = whole_number(field="weight", value=weight)
+    if weight <= 0:
+        raise ValueError(f"weight must be above 0, got {weight}")
+    return Fraction(mark * weight, maximum)
 
 
 def aggregate(papers: Iterable[PaperMark | tuple[int, int]]) -> Fraction:

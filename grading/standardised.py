@@ -114,8 +114,23 @@ def _converter_table(exam_code: str, level_below: str, a: int, b: int, c: int, b
 
 _FIRST_TABLE = _converter_table("FCE", "Level B1", a=180, b=173, c=160, below=140, top=190)
 
-# Source: docs/domain.md §7 (First, Advanced, Proficiency). First for Schools shares First's table because it
-# is the same exam and certificate (docs/domain.md §9.5); other exams' old thresholds are not sourced, so not here.
+# Source: docs/domain.md §7.2 (A2 Key and Key for Schools before February 2016): the old Statement of Results set
+# Pass with Distinction 90–100, Pass with Merit 85–89, Pass 70–84 and Level A1 45–69 (Fail 0–44), each mapped
+# onto the same band of the scale (docs/domain.md §5.4).
+_KEY_BANDS = (
+    ConverterBand("Pass with Distinction", 90, 100, 140, 150),
+    ConverterBand("Pass with Merit", 85, 89, 133, 139),
+    ConverterBand("Pass", 70, 84, 120, 132),
+    ConverterBand("Level A1", 45, 69, 100, 119),
+)
+_KEY_SOURCE = (
+    "Key English Test Statement of Results (2013): Pass with Distinction 90–100, Pass with Merit 85–89, Pass "
+    "70–84, Level A1 45–69, each mapped linearly onto the same band of the Cambridge English Scale (rules and "
+    "sources: docs/domain.md §7)"
+)
+
+# Source: docs/domain.md §7 (First, Advanced, Proficiency, Key). First and Key for Schools share their main exam's
+# table (same exam, same certificate: docs/domain.md §9.5); other exams' old thresholds are not sourced, so not here.
 CONVERTER_TABLES: Mapping[str, ConverterTable] = MappingProxyType(
     {
         "FCE": _FIRST_TABLE,
@@ -126,6 +141,12 @@ CONVERTER_TABLES: Mapping[str, ConverterTable] = MappingProxyType(
         ),
         "CAE": _converter_table("CAE", "Level B2", a=200, b=193, c=180, below=160, top=210),
         "CPE": _converter_table("CPE", "Level C1", a=220, b=213, c=200, below=180, top=230),
+        "KET": ConverterTable(exam_code="KET", bands=_KEY_BANDS, source=_KEY_SOURCE),
+        "KETS": ConverterTable(
+            exam_code="KETS",
+            bands=_KEY_BANDS,
+            source=_KEY_SOURCE + "; 'for Schools' versions give the same certificate",
+        ),
     }
 )
 

@@ -1,7 +1,8 @@
 """A small, believable demo data set so that ``make run`` shows something real.
 
 Two centres, three sessions (one whose results are released, one inside its release window, one whose
-window has not opened), candidates with entries and, where due, results graded through ``grading/``.
+window has not opened), candidates with entries and, where due, results graded through ``grading/``; a unitised
+series; and one legacy result (Delta Module One, June 2016) on an old-style Statement of Results.
 The demo login details are fixed and printed, so a developer can try the candidate pages.
 """
 
@@ -69,7 +70,7 @@ def _session(*, code: str, date: dt.date, mode: str) -> ExamSession:
 
 def _result(*, entry: Entry, scores: tuple[int, ...], released_at: dt.datetime | None, ready_at: dt.datetime) -> None:
     exam = entry.session.exam
-    components = list(Component.objects.filter(exam=exam).order_by("order"))
+    components = list(Component.objects.filter(exam=exam).exclude(kind=Component.Kind.PAPER).order_by("order"))
     graded = scale_result(exam_code=exam.code, scores={c.code: s for c, s in zip(components, scores, strict=True)})
     result = Result.objects.create(
         entry=entry,
@@ -98,6 +99,7 @@ def demo_load(*, today: dt.date | None = None) -> tuple[bool, list[DemoEntry]]:
         _create(today=today or timezone.localdate())
         _create_staff_users()
         _create_unitised(today=today or timezone.localdate())
+        _create_legacy()
         results_release_due()
     return not already, _demo_entries()
 
@@ -282,3 +284,43 @@ def _create_unitised(*, today: dt.date) -> None:
     results_import(text="\n".join(lines) + "\n", now=ready)
     for entry in cash_ins:
         certification_entry_create(entry=entry, actor=None, now=ready)
+
+
+# A legacy result (docs/domain.md §6.4): Delta Module One of 1 June 2016, imported from raw paper marks through the
+# legacy import. The aggregate thresholds are the demo board's own figures, entered as the board enters them (the
+# real ones change per session and are not public).
+_DELTA_SERIAL = 200
+_DELTA_THRESHOLDS = [("Pass with Distinction", 150), ("Pass with Merit", 130), ("Pass", 100)]
+
+
+def _create_legacy() -> None:
+    from exams.models import GradeBoundaryTable
+    from exams.services import boundary_table_set
+
+    from .legacy import legacy_results_import
+
+    session = _session(code="DELTA1", date=dt.date(2016, 6, 1), mode=ExamSession.Mode.PAPER)
+    boundary_table_set(
+        session=session,
+        kind=GradeBoundaryTable.Kind.AGGREGATE,
+        boundaries=_DELTA_THRESHOLDS,
+        actor=None,
+        reason="demo data",
+        source="demo figures, not the board's",
+    )
+    centre = Centre.objects.get(number="GB901")
+    person = Candidate.objects.create(
+        centre=centre, first_name="Grace", last_name="Thompson", date_of_birth=dt.date(1988, 4, 21)
+    )
+    entry = Entry.objects.create(
+        person=person,
+        session=session,
+        centre=centre,
+        candidate_id=_demo_candidate_id(_DELTA_SERIAL),
+        secret_hash=secret_number_hash(secret_number=_demo_secret(_DELTA_SERIAL)),
+        secret_issued_at=timezone.now(),
+    )
+    lines = [
+        f"{entry.candidate_id},DELTA1,2016-06-01,{paper},{mark}" for paper, mark in (("paper1", 74), ("paper2", 62))
+    ]
+    legacy_results_import(text="candidate_id,exam_code,session_date,component,score\n" + "\n".join(lines) + "\n")

@@ -34,6 +34,7 @@ from accounts.services import audit_record
 from centres.models import Entry
 from exams.models import Component, Exam, ExamSession
 from exams.selectors import series_label, unit_boundaries
+from grading.legacy import legacy_format
 from grading.scale import scale_exam, scale_result
 from results_portal.csvimport import (
     ImportRejected,
@@ -92,6 +93,7 @@ COMPONENT_REPEATED = _("a %(component)s score for Candidate ID %(candidate_id)s 
 COMPONENTS_MISSING = _("Candidate ID %(candidate_id)s has no %(missing)s score: every component of %(exam)s is needed")
 SCORE_NOT_WHOLE = _("'%(value)s' is not a whole number")
 SCORE_OUT_OF_RANGE = _("score %(value)d is out of range for %(exam)s (0–%(maximum)d)")
+LEGACY_SITTING = _("%(exam)s on %(date)s is graded from raw paper marks: import its papers with import_legacy_results")
 AMENDED_BY_IMPORT = "corrected results file imported"
 
 
@@ -237,6 +239,10 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
         if problem is not None:
             errors.append(RowError(line, *problem))
             continue
+        if legacy_format(exam_code=exam.code, session_date=session_date) is not None:  # docs/domain.md §6.5
+            message = error_text(LEGACY_SITTING, exam=exam.name, date=session_date.isoformat())
+            errors.append(RowError(line, "session_date", message))
+            continue
         unitised = exam.family == Exam.Family.UNITISED
         component = str(values["component"])
         component = component.upper() if unitised else component.lower()
@@ -335,7 +341,9 @@ def _postgresql() -> bool:
 
 def _components_by_exam() -> dict[int, list[str]]:
     by_exam: dict[int, list[str]] = defaultdict(list)
-    for exam_id, code in Component.objects.order_by("exam_id", "order").values_list("exam_id", "code"):
+    # Papers are the legacy format's (docs/domain.md §6.4), imported by results.legacy, never with scale scores.
+    papers = Component.objects.exclude(kind=Component.Kind.PAPER)
+    for exam_id, code in papers.order_by("exam_id", "order").values_list("exam_id", "code"):
         by_exam[exam_id].append(code)
     return by_exam
 

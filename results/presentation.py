@@ -15,10 +15,12 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from exams.models import Exam
+from grading.legacy import legacy_format
 from grading.scale import READING, USE_OF_ENGLISH, Certification, ScaleExam, scale_exam
+from grading.standardised import BORDERLINE, EXCEPTIONAL, GOOD, WEAK
 
 from .charts import result_name, score_display
 from .models import Result
@@ -41,8 +43,28 @@ SKILL_NAMES: dict[str, Promise] = {
 }
 
 
-def scale_of(exam_code: str) -> ScaleExam | None:
-    """Return the Cambridge English Scale definition of an exam, or None for other exams."""
+# A legacy paper's profile position (docs/domain.md §7.1), as grading.standardised names it, in the reader's language.
+PROFILE_NAMES: dict[str, Promise] = {
+    EXCEPTIONAL: pgettext_lazy("paper profile", "Exceptional"),
+    GOOD: pgettext_lazy("paper profile", "Good"),
+    BORDERLINE: pgettext_lazy("paper profile", "Borderline"),
+    WEAK: pgettext_lazy("paper profile", "Weak"),
+}
+
+
+def profile_display(position: str) -> str:
+    """Return a paper's profile position as shown (e.g. 'Good'), or ``MISSING`` for a format without a profile."""
+    name = PROFILE_NAMES.get(position)
+    return str(name) if name is not None else MISSING
+
+
+def scale_of(exam_code: str, session_date: dt.date | None = None) -> ScaleExam | None:
+    """Return the Cambridge English Scale definition of an exam, or None for other exams and legacy sittings.
+
+    A sitting graded from raw paper marks (``grading.legacy``: First before 2015) is not on the scale.
+    """
+    if session_date is not None and legacy_format(exam_code=exam_code, session_date=session_date) is not None:
+        return None
     try:
         return scale_exam(exam_code)
     except ValueError:
@@ -135,6 +157,7 @@ class ComponentView:
     ums: int | None = None
     ums_max: int | None = None
     unit_grade: str = ""
+    profile: str = ""  # a legacy paper's profile position, as stored (Exceptional, Good, Borderline, Weak)
 
 
 @dataclass(frozen=True)
@@ -162,6 +185,8 @@ class ResultView:
     released_at: dt.datetime | None
     result_version: int
     amended_at: dt.datetime | None
+    # Graded from raw paper marks (docs/domain.md §6.4): an old-style statement, a profile position per paper.
+    legacy: bool = False
 
     @property
     def certification_is_below(self) -> bool:
@@ -177,18 +202,23 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
     """
     entry = result.entry
     exam = entry.session.exam
-    scale = scale_of(exam.code)
+    legacy = legacy_format(exam_code=exam.code, session_date=entry.session.date) is not None
+    scale = None if legacy else scale_of(exam.code)
     components = tuple(
         ComponentView(
             code=line.component.code,
             label=component_label(family=exam.family, code=line.component.code, name=line.component.name),
             score=line.score,
-            display=component_display(
+            # A legacy paper shows its profile position, never its mark (docs/domain.md §7.1).
+            display=profile_display(line.unit_grade)
+            if legacy
+            else component_display(
                 family=exam.family, scale=scale, score=line.score, ums=line.ums, ums_max=line.component.ums_max
             ),
             ums=line.ums,
             ums_max=line.component.ums_max,
-            unit_grade=line.unit_grade,
+            unit_grade="" if legacy else line.unit_grade,
+            profile=line.unit_grade if legacy else "",
         )
         for line in result.component_scores.all()
     )
@@ -216,4 +246,5 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
         released_at=result.released_at,
         result_version=result.version,
         amended_at=result.amended_at,
+        legacy=legacy,
     )

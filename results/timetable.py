@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import audit_record
+from exams.availability import session_refusal
 from exams.models import Exam, ExamSession
 from exams.services import release_window_default
 from results_portal.csvimport import (
@@ -149,6 +150,10 @@ def timetable_import(*, text: str, actor: User | None = None, now: dt.datetime |
         session = existing.get((exam.pk, day, mode))
         created = session is None
         if session is None:
+            refusal = session_refusal(exam=exam, day=day, mode=mode)
+            if refusal is not None:  # docs/domain.md §16: no new session of an exam not offered then
+                errors.append(RowError(record.line, "session_date", refusal))
+                continue
             start, end = release_window_default(exam_date=day, mode=mode)
             session = ExamSession(exam=exam, date=day, mode=mode, window_start=start, window_end=end)
         before = {name: getattr(session, name) for name in SESSION_OPTIONAL}

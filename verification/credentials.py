@@ -41,7 +41,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from exams.models import Exam
+from exams.models import Component, Exam
+from grading.legacy import legacy_standardised
 from results.models import Result
 from results.presentation import component_label, result_view
 
@@ -249,6 +250,10 @@ def _descriptions(exam: Exam) -> list[tuple[str, str, str]]:
     """
     unitised = exam.family == Exam.Family.UNITISED
     lines = [("result", "Result", "LetterGrade")]
+    if legacy_standardised(exam.code):  # sittings graded from raw papers (docs/domain.md §7.4)
+        lines.append(("standardised_score", "Standardised score (out of 100)", "ScaledScore"))
+    if exam.family == Exam.Family.LEGACY:  # the result and its CEFR level, never a mark per paper (§7.1)
+        return [*lines, ("cefr_level", "CEFR level", "PerformanceLevel")]
     if unitised:
         lines.append(("overall_score", "Total uniform mark (UMS)", "ScaledScore"))
     elif exam.family == Exam.Family.SCALE:
@@ -256,7 +261,10 @@ def _descriptions(exam: Exam) -> list[tuple[str, str, str]]:
         lines.append(("cefr_level", "CEFR level", "PerformanceLevel"))
     else:
         lines.append(("overall_score", "Overall score", "RawScore"))
-    for component in exam.components.order_by("order", "code"):
+    components = exam.components.order_by("order", "code")
+    if exam.family == Exam.Family.SCALE:  # a scale exam's legacy papers are not its scale achievement
+        components = components.exclude(kind=Component.Kind.PAPER)
+    for component in components:
         label = component_label(family=exam.family, code=component.code, name=component.name)
         if unitised:
             lines.append((component.code, f"{label} (raw mark)", "RawScore"))
@@ -301,6 +309,10 @@ def _result_values(result: Result) -> list[tuple[str, str]]:
     """Return (key, value) for each part of a result the credential states, from the one presentation of it."""
     view = result_view(result=result)
     values = [("result", view.grade)]  # as awarded, in no reader's language
+    if view.legacy:  # an old-style result: its standardised score, never a mark per paper (docs/domain.md §7.1)
+        if view.overall_score is not None:
+            values.append(("standardised_score", str(view.overall_score)))
+        return [*values, ("cefr_level", view.cefr_level)] if view.cefr_level else values
     if view.overall_score is not None:
         values.append(("overall_score", str(view.overall_score)))
     if view.cefr_level:

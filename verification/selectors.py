@@ -26,7 +26,7 @@ from django.utils import timezone
 from centres.models import Candidate, Entry
 from centres.services import secret_number_hash, secret_number_matches
 from exams.models import Exam
-from grading.scale import SCALE_EXAMS
+from grading.legacy import legacy_format
 from results.models import Result
 from results.presentation import (
     component_display,
@@ -34,6 +34,7 @@ from results.presentation import (
     grade_as_awarded,
     grade_display,
     overall_display,
+    scale_of,
 )
 from results.selectors import Audience, entries_under_review, results_visible
 from results_portal.prepared import PreparedQuery
@@ -289,7 +290,9 @@ def _visible_results(*, entry_ids: Sequence[int], now: dt.datetime) -> dict[int,
 
 def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
     # Shown as every other output shows a result (results.presentation), from the columns read above.
-    scale = SCALE_EXAMS.get(entry.exam_code)
+    scale = scale_of(entry.exam_code, entry.session_date)
+    # A legacy sitting's papers are shown as a profile on the candidate's statement only (docs/domain.md §7.1).
+    legacy = legacy_format(exam_code=entry.exam_code, session_date=entry.session_date) is not None
     components = tuple(
         ComponentFact(
             code=code,
@@ -298,6 +301,7 @@ def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
             display=component_display(family=entry.family, scale=scale, score=score, ums=ums, ums_max=ums_max),
         )
         for code, name, score, ums, ums_max in result.scores
+        if not legacy
     )
     overall = overall_display(
         family=entry.family, scale=scale, overall=result.overall_score, ums_max_total=entry.ums_max_total

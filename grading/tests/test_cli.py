@@ -82,7 +82,7 @@ def test_ums(capsys: pytest.CaptureFixture[str]) -> None:
         (["explain", "KET", "300", "140", "140", "140"], "reading score 300 is outside the plausible range"),
         (["convert", "FCE", "101"], "standardised score 101 must be between 0 and 100"),
         (["convert", "FCE", "seventy"], "expected a whole number, got 'seventy'"),
-        (["convert", "KET", "70"], "no score converter for exam code 'KET'"),
+        (["convert", "PET", "70"], "no score converter for exam code 'PET'"),
         (
             ["ums", "--raw", "70", "--raw-boundaries", "20,30,40", "--raw-max", "60", "--ums-boundaries", "40,56,72"],
             "the following arguments are required: --ums-max",

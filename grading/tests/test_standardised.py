@@ -28,6 +28,10 @@ CONVERTER_EDGES = {
     "FCE": [(100, 190), (80, 180), (79, 179), (75, 173), (74, 172), (60, 160), (59, 159), (45, 140)],
     "CAE": [(100, 210), (80, 200), (79, 199), (75, 193), (74, 192), (60, 180), (59, 179), (45, 160)],
     "CPE": [(100, 230), (80, 220), (79, 219), (75, 213), (74, 212), (60, 200), (59, 199), (45, 180)],
+    # A2 Key before February 2016 (docs/domain.md §7.2): Pass with Distinction 90–100, Pass with Merit 85–89,
+    # Pass 70–84, Level A1 45–69 onto 140–150, 133–139, 120–132, 100–119.
+    "KET": [(100, 150), (90, 140), (89, 139), (85, 133), (84, 132), (70, 120), (69, 119), (45, 100)],
+    "KETS": [(100, 150), (90, 140), (89, 139), (85, 133), (84, 132), (70, 120), (69, 119), (45, 100)],
 }
 
 
@@ -62,8 +66,8 @@ def test_standardised_scores_are_whole_numbers_0_to_100(score: int) -> None:
         convert_standardised(exam_code="FCE", score=score)
 
 
-def test_converter_covers_first_advanced_and_proficiency_only() -> None:
-    assert set(CONVERTER_TABLES) == {"FCE", "FCES", "CAE", "CPE"}
+def test_converter_covers_first_advanced_proficiency_and_key_only() -> None:
+    assert set(CONVERTER_TABLES) == {"FCE", "FCES", "CAE", "CPE", "KET", "KETS"}
     for code, table in CONVERTER_TABLES.items():
         assert table.exam_code == code
         assert "docs/domain.md §7" in table.source
@@ -140,3 +144,20 @@ def test_converted_score_stays_inside_its_band(code: str, score: int) -> None:
     assert conversion.band is not None and conversion.scale_score is not None
     assert conversion.band.scale_low <= conversion.scale_score <= conversion.band.scale_high
     assert conversion.band.old_low <= score <= conversion.band.old_high
+
+
+@pytest.mark.parametrize(("score", "band"), [(90, "Pass with Distinction"), (88, "Pass with Merit"), (70, "Pass")])
+def test_key_converter_names_the_old_key_results(score: int, band: str) -> None:
+    conversion = convert_standardised(exam_code="KET", score=score)
+
+    assert conversion.band is not None and conversion.band.label == band
+
+
+def test_key_converter_has_no_conversion_below_45() -> None:
+    # 0–44 was a Fail on the old Key statement: not converted.
+    assert convert_standardised(exam_code="KET", score=44).scale_score is None
+
+
+def test_key_converter_rounds_inside_a_band_half_up() -> None:
+    # 88 in Pass with Merit: 133 + (88 − 85) × 6 / 4 = 137.5 → 138.
+    assert convert_standardised(exam_code="KETS", score=88).scale_score == 138

@@ -73,3 +73,12 @@ def test_the_demo_exams_officer_is_an_exams_officer() -> None:
 
     officer = StaffMember.objects.get(user__email="officer@riverside.example")
     assert (officer.centre.number, officer.role) == ("GB901", "exams_officer")
+
+
+@override_settings(DEBUG=True)
+def test_load_demo_has_a_legacy_delta_result_on_an_old_style_statement() -> None:
+    call_command("load_demo", stdout=StringIO())
+
+    result = Result.objects.get(entry__candidate_id="DEM000200")
+    # 74 + 62 = 136 of 200 against the demo thresholds: Pass with Merit (130–149).
+    assert (result.entry.session.exam.code, result.grade, result.status) == ("DELTA1", "Pass with Merit", "released")

@@ -14,6 +14,9 @@ class Command(BaseCommand):
         "grading/. A bad file prints every bad line and writes nothing."
     )
 
+    # The import this command runs: import_legacy_results runs the legacy one with the same command line.
+    importer = staticmethod(results_import)
+
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument(
@@ -24,7 +27,7 @@ class Command(BaseCommand):
         path: Path = options["file"]
         text = command_text_read(self, path, limits=results_limits())
         try:
-            summary = results_import(text=text, reason=options["reason"])
+            summary = self.importer(text=text, reason=options["reason"])
         except ImportRejected as rejected:
             raise command_problems(self, rejected) from None
         self.stdout.write(

@@ -56,7 +56,7 @@ def _result(
     **fields: Any,
 ) -> Result:
     """Grade ``scores`` (in the exam's skill order) as the import does and store the result with them."""
-    components = list(Component.objects.filter(exam=entry.session.exam).order_by("order"))
+    components = list(Component.objects.filter(exam=entry.session.exam, kind=Component.Kind.SKILL).order_by("order"))
     graded = scale_result(
         exam_code=entry.session.exam.code, scores={c.code: s for c, s in zip(components, scores, strict=True)}
     )

@@ -12,13 +12,13 @@ from django.views.decorators.http import require_GET
 
 from grading.scale import (
     RESULT_FAIL,
-    SCALE_EXAMS,
     Certification,
     ScaleExam,
 )
 from results.charts import below_text, component_chart_svg, result_name
+from results.legacy_statement import old_style_statement
 from results.models import Result
-from results.presentation import result_view
+from results.presentation import result_view, scale_of
 from results.selectors import Audience, results_visible, statement_fingerprint
 from results_portal.pages import cached_page, page_key
 from web.candidate.access import candidate_required, request_account
@@ -116,9 +116,10 @@ def _band_rows(*, result: Result, exam: ScaleExam) -> list[ScoreRow]:
 def _statement_context(result: Result) -> dict[str, Any]:
     entry = result.entry
     exam = entry.session.exam
-    scale = SCALE_EXAMS.get(exam.code)
+    scale = scale_of(exam.code, entry.session.date)
     # Every score and label as every other output shows it (results.presentation); a unit's grade in its column.
     view = result_view(result=result)
+    old = old_style_statement(view=view)
     components = [ScoreRow(label=line.label, value=line.display, level=line.unit_grade) for line in view.components]
     chart = ""
     if scale is not None and components:
@@ -137,6 +138,7 @@ def _statement_context(result: Result) -> dict[str, Any]:
         "components": components,
         # Safe: component_chart_svg escapes every piece of text it writes.
         "chart": mark_safe(chart),  # noqa: S308
+        "old": old,
         "certificate_text": _certificate_text(result=result, exam=scale, exam_name=exam.name),
         "bands": _band_rows(result=result, exam=scale) if scale is not None else [],
     }
@@ -149,7 +151,10 @@ STATEMENT_SOURCES = (
     "results/presentation.py",
     "results/charts.py",
     "grading/scale.py",
+    "grading/legacy.py",
+    "results/legacy_statement.py",
     "results/templates/results/statement.html",
+    "results/templates/results/_old_style_statement.html",
 )
 
 

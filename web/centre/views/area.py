@@ -482,7 +482,7 @@ def _results_rows(request: HttpRequest, session_id: str | None) -> tuple[Any, li
             )
             row["overall"] = overall_display(
                 family=exam.family,
-                scale=scale_of(exam.code),
+                scale=scale_of(exam.code, entry.session.date),
                 overall=result.overall_score,
                 ums_max_total=exam.ums_max_total,
             )
