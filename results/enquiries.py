@@ -367,6 +367,12 @@ def enquiry_complete(
 
 
 # --- Reads ------------------------------------------------------------------------------------------------------
+def enquiry_components(*, result: Result) -> list[Component]:
+    """Return the components of ``result`` that have a mark, in the statement's order: what an enquiry can be about."""
+    marked = ComponentScore.objects.filter(result=result).values("component_id")
+    return list(Component.objects.filter(pk__in=marked).order_by("order"))
+
+
 def enquiries_with_details() -> QuerySet[ResultEnquiry]:
     """Return enquiries with what every list shows, newest first."""
     return ResultEnquiry.objects.select_related(
