@@ -10,7 +10,6 @@ storage; a newer result version or a corrected name gives a new document and the
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -21,7 +20,10 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from accounts.services import audit_record
+from candidates.models import CandidateAccount
 from centres.models import Candidate, Entry
+from exams.models import ServiceFee
+from exams.selectors import service_fee
 from results.events import result_event_record
 from results.models import Result, ResultEvent
 from results.selectors import Audience, results_visible
@@ -59,7 +61,15 @@ AMENDMENT_NAME_REQUIRED = "Give the candidate's first name and last name as they
 AMENDMENT_CLOSED = "This amendment is already closed."
 RESULT_NOT_AVAILABLE = "This result is not available."
 CERTIFYING_NO_CERTIFICATE = "This result has no certificate, so there is no certificate for a statement to replace."
-CERTIFYING_AMOUNT = "Enter the amount paid, more than zero."
+CERTIFYING_NO_FEE = (
+    "The board has not set the fee for a certifying statement in %(year)d, so it cannot be ordered yet."
+)
+PAYMENT_METHOD_REQUIRED = "Choose how it was paid: card or postal order."
+PAYMENT_REFERENCE_REQUIRED = "Give the payment's reference: the postal order number or the card receipt."
+PAYMENT_METHODS_ACCEPTED = (
+    CertifyingStatementOrder.PaymentMethod.CARD,
+    CertifyingStatementOrder.PaymentMethod.POSTAL_ORDER,
+)
 ORDER_NOT_OPEN = "This order has already been paid."
 ORDER_ALREADY_OPEN = "A certifying statement for this result is already waiting for payment: record that payment."
 REVOKE_REASON_REQUIRED = "Say why the document is revoked: it is recorded in the audit trail."
@@ -446,7 +456,7 @@ def _person_name_correct(*, amendment: CertificateAmendment, result: Result, act
 
 
 # --- Certifying statements ------------------------------------------------------------------------------------
-def _order_audit(order: CertifyingStatementOrder, *, actor: User, action: str) -> None:
+def _order_audit(order: CertifyingStatementOrder, *, actor: User | None, action: str) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -462,52 +472,75 @@ def _order_audit(order: CertifyingStatementOrder, *, actor: User, action: str) -
     )
 
 
+def certificate_had(*, result: Result) -> Document | None:
+    """Return the latest certificate issued for ``result`` (current or replaced, never revoked), or None."""
+    return (
+        Document.objects.filter(result=result, kind=Document.Kind.CERTIFICATE)
+        .exclude(status=Document.Status.REVOKED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def certifying_statement_order(
-    *, result: Result, actor: User, payment_method: str, amount: Decimal, payment_reference: str = ""
+    *, result: Result, account: CandidateAccount, today: dt.date | None = None
 ) -> CertifyingStatementOrder:
-    """Order a certifying statement for a released result with a certificate (the certificate was lost)."""
+    """Record a candidate's order of a certifying statement for a certificate they had, at the fee of the year.
+
+    The caller read ``result`` through the candidate's own ``results_visible``. Nothing is produced until the board
+    records the payment (``certifying_statement_mark_paid``).
+    """
     visible = _visible(result)
     if visible is None:
         raise ValidationError(RESULT_NOT_AVAILABLE)
-    if not visible.certificate:
+    if not visible.certificate or certificate_had(result=visible) is None:
         raise ValidationError(CERTIFYING_NO_CERTIFICATE)
-    if amount is None or amount <= 0:
-        raise ValidationError(CERTIFYING_AMOUNT)
-    if payment_method not in CertifyingStatementOrder.PaymentMethod.values:
-        raise ValidationError("Choose how the statement is paid for.")
+    day = today or timezone.localdate()
+    fee = service_fee(service=ServiceFee.Service.CERTIFYING_STATEMENT, on=day)
+    if fee is None:
+        raise ValidationError(CERTIFYING_NO_FEE % {"year": day.year})
     if CertifyingStatementOrder.objects.filter(
         result=visible, status=CertifyingStatementOrder.Status.ORDERED
     ).exists():
         raise ValidationError(ORDER_ALREADY_OPEN)
-    order = CertifyingStatementOrder.objects.create(
-        result=visible,
-        ordered_by=actor,
-        payment_method=payment_method,
-        amount=amount,
-        payment_reference=payment_reference.strip(),
-    )
-    _order_audit(order, actor=actor, action="certificate.certifying_statement_ordered")
+    order = CertifyingStatementOrder.objects.create(result=visible, account=account, amount=fee)
+    _order_audit(order, actor=account.user, action="certificate.certifying_statement_ordered")
     return order
 
 
 @transaction.atomic
 def certifying_statement_mark_paid(
-    *, order: CertifyingStatementOrder, actor: User, paid_at: dt.datetime | None = None, payment_reference: str = ""
+    *,
+    order: CertifyingStatementOrder,
+    actor: User,
+    payment_method: str,
+    payment_reference: str,
+    paid_at: dt.datetime | None = None,
 ) -> CertifyingStatementOrder:
-    """Record the payment and produce the certifying statement PDF (a previous statement is superseded)."""
+    """Record the payment the board received (card or postal order, with its reference), then produce the statement.
+
+    The statement is in the name at the time of the award: the name on the certificate it stands for. A previous
+    certifying statement is superseded.
+    """
+    if payment_method not in PAYMENT_METHODS_ACCEPTED:
+        raise ValidationError(PAYMENT_METHOD_REQUIRED)
+    if not payment_reference.strip():
+        raise ValidationError(PAYMENT_REFERENCE_REQUIRED)
     order = CertifyingStatementOrder.objects.select_for_update().select_related("result__entry").get(pk=order.pk)
     if order.status != CertifyingStatementOrder.Status.ORDERED:
         raise ValidationError(ORDER_NOT_OPEN)
     result = _visible(order.result, lock=True)
     if result is None:
         raise ValidationError(RESULT_NOT_AVAILABLE)
+    certificate = certificate_had(result=result)
+    if certificate is None:
+        raise ValidationError(CERTIFYING_NO_CERTIFICATE)
     order.status = CertifyingStatementOrder.Status.PAID
     order.paid_at = paid_at or timezone.now()
     order.paid_recorded_by = actor
-    if payment_reference.strip():
-        order.payment_reference = payment_reference.strip()
-    order.save(update_fields=["status", "paid_at", "paid_recorded_by", "payment_reference"])
+    order.payment_method, order.payment_reference = payment_method, payment_reference.strip()
+    order.save(update_fields=["status", "paid_at", "paid_recorded_by", "payment_method", "payment_reference"])
     _order_audit(order, actor=actor, action="certificate.certifying_statement_paid")
 
     previous = Document.objects.filter(
@@ -516,7 +549,7 @@ def certifying_statement_mark_paid(
     order.document = _document_issue(
         result=result,
         kind=Document.Kind.CERTIFYING_STATEMENT,
-        name=printed_name(result=result),
+        name=certificate.name_printed,
         previous=previous,
         reason="A new certifying statement was issued.",
     )

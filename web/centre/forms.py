@@ -3,7 +3,6 @@ requests, the certificate desk, and the exams officer's staff page."""
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
@@ -13,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from centres.models import StaffMember
-from certificates.models import CertificateAmendment, CertifyingStatementOrder, DuplicateCertificateRequest
+from certificates.models import CertificateAmendment, DuplicateCertificateRequest
 from exams.models import Component, ExamSession
 from results.models import ResultEnquiry
 from results.selectors import ResultState
@@ -219,28 +218,6 @@ class AmendmentRequestForm(PortalForm):
 
 class ConfirmForm(PortalForm):
     """A POST with a CSRF token and nothing else: the button is the whole form."""
-
-
-class CertifyingStatementOrderForm(PortalForm):
-    payment_method = forms.ChoiceField(
-        label=_("Payment method"), choices=CertifyingStatementOrder.PaymentMethod.choices
-    )
-    amount = forms.DecimalField(label=_("Amount (GBP)"), max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
-    payment_reference = forms.CharField(
-        label=_("Payment reference"),
-        required=False,
-        max_length=60,
-        help_text=_("Postal order number, card receipt or bank transfer reference, if you have it now."),
-    )
-
-
-class MarkPaidForm(PortalForm):
-    payment_reference = forms.CharField(
-        label=_("Payment reference"),
-        required=False,
-        max_length=60,
-        help_text=_("Postal order number, card receipt or bank transfer reference."),
-    )
 
 
 # --- Enquiries about results and duplicate certificates ---------------------------------------------------

@@ -75,9 +75,9 @@ certificates_patterns = [
         name="centre_amendment_request",
     ),
     path(
-        "certificates/entries/<uuid:public_id>/certifying-statement/",
-        certificates.centre_order_create,
-        name="centre_order_create",
+        "certificates/entries/<uuid:public_id>/duplicate/",
+        certificates.centre_duplicate_request,
+        name="centre_duplicate_request",
     ),
     path(
         "certificates/documents/<uuid:document_uuid>.pdf",
@@ -94,5 +94,4 @@ certificates_patterns = [
         certificates.centre_amendment_issue,
         name="centre_amendment_issue",
     ),
-    path("certificates/orders/<uuid:public_id>/paid/", certificates.centre_order_paid, name="centre_order_paid"),
 ]

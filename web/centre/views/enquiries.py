@@ -149,7 +149,10 @@ def enquiry_raise(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         component = next(c for c in components if c.code == form.cleaned_data["component"])
         try:
             enquiry = enquiries.enquiry_raise(
-                result=result, component=component, service=form.cleaned_data["service"], actor=cast(User, request.user)
+                result=result,
+                component=component,
+                service=form.cleaned_data["service"],
+                actor=cast(User, request.user),
             )
         except ValidationError as error:
             form.add_error(None, error)
