@@ -2,9 +2,10 @@
 
 Rules (docs/domain.md §9 'Certificates and Statements of Results'): an amended certificate only corrects a misspelt
 name, within two years of the exam date, once the incorrect certificate is back at the centre; a legal change
-of name is never a reason. A lost certificate is replaced by a paid certifying statement (postal order
-accepted). Every PDF is rendered from a result read through ``results_visible``, stored once, and served from
-storage; a newer result version or a corrected name gives a new document and the old one is superseded.
+of name is never a reason. A lost certificate is replaced by a certifying statement the candidate orders, produced
+once the board records the payment (card or postal order, §9.4); duplicates are in ``certificates.duplicates``.
+Every PDF is rendered from a result read through ``results_visible``, stored once, and served from storage; a newer
+result version or a corrected name gives a new document and the old one is superseded.
 """
 
 import datetime as dt
