@@ -113,7 +113,7 @@ class ServiceFormAdmin(admin.ModelAdmin):
     """A request that the board decides on its change page: the form's ``clean`` calls the service (audited)."""
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)
+        form: Any = super().get_form(request, obj, change, **kwargs)
         form.actor = cast(User, request.user)
         return form
 
@@ -152,7 +152,7 @@ class CertifyingStatementOrderAdmin(ServiceFormAdmin):
     def candidate_id(self, obj: CertifyingStatementOrder) -> str:
         return obj.result.entry.candidate_id
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [*self.readonly, "payment_method", "payment_reference"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -216,7 +216,7 @@ class DuplicateCertificateRequestAdmin(ServiceFormAdmin):
     def candidate_id(self, obj: DuplicateCertificateRequest) -> str:
         return obj.certificate.result.entry.candidate_id
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None and obj.status == DuplicateCertificateRequest.Status.REQUESTED:
             return [*self.readonly, "decision", "refusal"]
         return [*self.readonly, "refusal"]

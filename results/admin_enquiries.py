@@ -103,7 +103,7 @@ class ResultEnquiryAdmin(admin.ModelAdmin):
         "completed_at",
     ]
 
-    def get_fields(self, request: HttpRequest, obj: ResultEnquiry | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ResultEnquiry | None = None) -> Any:
         editable = [] if obj is not None and obj.status == ResultEnquiry.Status.COMPLETED else ["outcome", "new_score"]
         return [*self.readonly_fields, *editable, "outcome_note"]
 
@@ -113,7 +113,7 @@ class ResultEnquiryAdmin(admin.ModelAdmin):
         return list(self.readonly_fields)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)
+        form: Any = super().get_form(request, obj, change, **kwargs)
         form.actor = cast(User, request.user)
         return form
 

@@ -73,3 +73,22 @@ def test_the_demo_exams_officer_is_an_exams_officer() -> None:
 
     officer = StaffMember.objects.get(user__email="officer@riverside.example")
     assert (officer.centre.number, officer.role) == ("GB901", "exams_officer")
+
+
+@override_settings(DEBUG=True)
+def test_the_demo_has_enquiries_in_every_state() -> None:
+    from results.models import ResultEnquiry
+
+    call_command("load_demo", stdout=StringIO())
+
+    states = sorted(ResultEnquiry.objects.values_list("status", "outcome"))
+    assert states == [
+        ("completed", "grade_changed"),
+        ("completed", "marks_changed"),
+        ("completed", "no_change"),
+        ("in_progress", ""),
+        ("received", ""),
+    ]
+    changed = ResultEnquiry.objects.get(outcome="grade_changed")
+    assert (changed.grade_before, changed.grade_after, changed.fee_waived) == ("Grade C", "Level B1", True)
+    assert changed.result.version == 2
