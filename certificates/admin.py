@@ -126,6 +126,20 @@ class ServiceFormAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         """Nothing to save: the form's ``clean`` did it through the service."""
 
+    readonly: list[str]  # what the page shows and nobody edits
+    decision: list[str]  # the form's fields while the request is open
+    decided: list[str]  # what is shown of the decision once it is made
+    open_status: str
+
+    def _open(self, obj: Any) -> bool:
+        return obj is None or obj.status == self.open_status
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*self.readonly, *(self.decision if self._open(obj) else self.decided)]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(self.readonly) if self._open(obj) else [*self.readonly, *self.decided]
+
 
 @admin.register(CertifyingStatementOrder)
 class CertifyingStatementOrderAdmin(ServiceFormAdmin):
@@ -147,18 +161,12 @@ class CertifyingStatementOrderAdmin(ServiceFormAdmin):
         "issued_at",
         "document",
     ]
+    decision = decided = ["payment_method", "payment_reference"]
+    open_status = CertifyingStatementOrder.Status.ORDERED
 
     @admin.display(description="Candidate ID", ordering="result__entry__candidate_id")
     def candidate_id(self, obj: CertifyingStatementOrder) -> str:
         return obj.result.entry.candidate_id
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [*self.readonly, "payment_method", "payment_reference"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if obj is not None and obj.status != CertifyingStatementOrder.Status.ORDERED:
-            return [*self.readonly, "payment_method", "payment_reference"]
-        return list(self.readonly)
 
 
 class DuplicateDecisionForm(forms.ModelForm):
@@ -211,17 +219,9 @@ class DuplicateCertificateRequestAdmin(ServiceFormAdmin):
         "decided_at",
         "duplicate",
     ]
+    decision, decided = ["decision", "refusal"], ["refusal"]
+    open_status = DuplicateCertificateRequest.Status.REQUESTED
 
     @admin.display(description="Candidate ID", ordering="certificate__result__entry__candidate_id")
     def candidate_id(self, obj: DuplicateCertificateRequest) -> str:
         return obj.certificate.result.entry.candidate_id
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        if obj is not None and obj.status == DuplicateCertificateRequest.Status.REQUESTED:
-            return [*self.readonly, "decision", "refusal"]
-        return [*self.readonly, "refusal"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if obj is not None and obj.status != DuplicateCertificateRequest.Status.REQUESTED:
-            return [*self.readonly, "refusal"]
-        return list(self.readonly)

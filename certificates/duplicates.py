@@ -22,7 +22,7 @@ from exams.models import ServiceFee
 from exams.selectors import service_fee
 
 from .models import Document, DuplicateCertificateRequest
-from .services import RESULT_NOT_AVAILABLE, _document_issue, _visible
+from .services import RESULT_NOT_AVAILABLE, _visible, certificate_replace
 
 LOST_FROM_MONTHS = 6
 LOST_UNTIL_MONTHS = 12
@@ -175,18 +175,8 @@ def duplicate_certificate_issue(*, request: DuplicateCertificateRequest, actor: 
     result = _visible(request.certificate.result, lock=True)
     if result is None:
         raise ValidationError(RESULT_NOT_AVAILABLE)
-    # The certificate in force now: the one named, or its successor if the result was amended meanwhile.
-    previous = Document.objects.filter(
-        result=result, kind=Document.Kind.CERTIFICATE, status=Document.Status.CURRENT
-    ).first()
-    if previous is None:
-        raise ValidationError(DUPLICATE_NOT_CURRENT)
-    request.duplicate = _document_issue(
-        result=result,
-        kind=Document.Kind.CERTIFICATE,
-        name=previous.name_printed,
-        previous=previous,
-        reason=f"Replaced by a duplicate certificate ({request.get_reason_display()}).",
+    request.duplicate = certificate_replace(
+        result=result, reason=f"Replaced by a duplicate certificate ({request.get_reason_display()})."
     )
     request.status, request.decided_by, request.decided_at = (
         DuplicateCertificateRequest.Status.ISSUED,

@@ -415,23 +415,29 @@ def certificate_amendment_issue(
         _amendment_audit(amendment, actor=actor, action="certificate.amendment_refused", reason=refusal)
         return amendment
     _person_name_correct(amendment=amendment, result=result, actor=actor)
-    # The certificate in force now: the one named, or its successor if the result was amended meanwhile.
-    previous = Document.objects.filter(
-        result=result, kind=Document.Kind.CERTIFICATE, status=Document.Status.CURRENT
-    ).first()
-    amended = _document_issue(
-        result=result,
-        kind=Document.Kind.CERTIFICATE,
-        name=amendment.corrected_name,
-        previous=previous,
-        reason="Name corrected (misspelling).",
-    )
+    amended = certificate_replace(result=result, name=amendment.corrected_name, reason="Name corrected (misspelling).")
     amendment.status = CertificateAmendment.Status.ISSUED
     amendment.issued_at = timezone.now()
     amendment.amended_certificate = amended
     amendment.save(update_fields=["status", "issued_at", "amended_certificate"])
     _amendment_audit(amendment, actor=actor, action="certificate.amendment_issued", reason=amendment.explanation)
     return amendment
+
+
+def certificate_replace(*, result: Result, reason: str, name: str | None = None) -> Document:
+    """Issue a new certificate for ``result`` (locked, visible) that replaces the one in force, for ``reason``.
+
+    The certificate in force is the current one: the one a request named, or its successor if the result was amended
+    meanwhile. ``name`` is printed on the new one; None keeps the name printed on the one it replaces.
+    """
+    previous = Document.objects.filter(
+        result=result, kind=Document.Kind.CERTIFICATE, status=Document.Status.CURRENT
+    ).first()
+    if name is None:
+        if previous is None:
+            raise ValidationError(RESULT_NOT_AVAILABLE)
+        name = previous.name_printed
+    return _document_issue(result=result, kind=Document.Kind.CERTIFICATE, name=name, previous=previous, reason=reason)
 
 
 def _person_name_correct(*, amendment: CertificateAmendment, result: Result, actor: User) -> None:
