@@ -188,8 +188,8 @@ def _create(*, today: dt.date) -> None:
 
 def _create_enquiries(*, today: dt.date) -> None:
     """Set the fees and the released session's enquiry deadline, and raise and work the demo enquiries."""
-    for service, amount in DEMO_FEES.items():
-        ServiceFee.objects.get_or_create(service=service, year=today.year, defaults={"amount": amount})
+    for fee_service, amount in DEMO_FEES.items():
+        ServiceFee.objects.get_or_create(service=fee_service, year=today.year, defaults={"amount": amount})
     session = ExamSession.objects.get(exam__code="FCE", date=today - dt.timedelta(days=70))
     session.enquiry_deadline = today + dt.timedelta(days=20)
     session.save(update_fields=["enquiry_deadline"])

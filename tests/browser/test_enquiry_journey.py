@@ -120,7 +120,7 @@ def test_consent_enquiry_grade_changed_seen_by_candidate_centre_and_verifier(
 
     # 5. The centre sees it in its list (fee waived) and the new documents at the certificate desk.
     centre.goto("/centre/enquiries/")
-    row = centre.get_by_role("row", name=re.compile(entry.candidate_id))
+    row = centre.get_by_role("row", name=re.compile(str(entry.candidate_id)))
     expect(row).to_contain_text("Grade changed")
     expect(row).to_contain_text("waived")
     journey.step(centre, "centre: enquiries list")
