@@ -14,11 +14,13 @@ from django.utils.formats import date_format
 
 from accounts.models import AuditEvent
 from accounts.tests.factories import UserFactory
+from centres.services import unit_entries_set
 from centres.tests.factories import EntryFactory, ExamSessionFactory
 from exams.models import Component, Exam, ServiceFee
 from results import enquiries
 from results.models import EnquiryConsent, ResultAmendment, ResultEnquiry, ResultEvent
-from results.tests.factories import account_for, result_for
+from results.imports import results_import
+from results.tests.factories import account_for, result_for, unitised_qualification, unitised_series
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +205,28 @@ def test_a_changed_outcome_needs_a_new_mark_different_from_the_old() -> None:
         enquiries.enquiry_complete(enquiry=enquiry, actor=board, outcome="no_change")
     with pytest.raises(ValidationError, match="already completed"):
         enquiries.enquiry_start(enquiry=enquiry, actor=board)
+
+
+def test_a_unit_of_a_unitised_qualification_is_re_marked_through_the_unit_results_import() -> None:
+    exam = unitised_qualification()
+    series = unitised_series(exam, year=_today().year - 1)  # results out last August
+    series.enquiry_deadline = _today() + dt.timedelta(days=5)
+    series.save()
+    entry = EntryFactory.create(session=series)
+    unit_entries_set(entry=entry, unit_codes=["F240", "F241", "F242"], actor=None)
+    ready = series.window_start - dt.timedelta(days=3)
+    lines = [f"{entry.candidate_id},ANBUS,{series.date},{unit},{raw}" for unit, raw in (("F240", 25), ("F242", 30))]
+    results_import(text="candidate_id,exam_code,session_date,component,score\n" + "\n".join(lines) + "\n", now=ready)
+    result = entry.result
+    ServiceFee.objects.create(service="review_of_marking", year=_today().year, amount="45.00")
+    enquiries.enquiry_consent_record_written(result=result, actor=UserFactory(), signed_by="Sam", signed_on=_today())
+    unit = Component.objects.get(exam=exam, code="F240")
+    enquiry = enquiries.enquiry_raise(result=result, component=unit, service="review_of_marking", actor=UserFactory())
+    assert enquiry.score_before == 25
+
+    done = enquiries.enquiry_complete(enquiry=enquiry, actor=UserFactory(), outcome="marks_changed", new_score=31)
+
+    result.refresh_from_db()
+    scores = dict(result.component_scores.values_list("component__code", "score"))
+    assert scores == {"F240": 31, "F242": 30}  # the other unit kept
+    assert (done.outcome, done.score_after, result.version) == ("marks_changed", 31, 2)
