@@ -18,8 +18,8 @@ from centres.services import unit_entries_set
 from centres.tests.factories import EntryFactory, ExamSessionFactory
 from exams.models import Component, Exam, ServiceFee
 from results import enquiries
-from results.models import EnquiryConsent, ResultAmendment, ResultEnquiry, ResultEvent
 from results.imports import results_import
+from results.models import EnquiryConsent, ResultAmendment, ResultEnquiry, ResultEvent
 from results.tests.factories import account_for, result_for, unitised_qualification, unitised_series
 
 pytestmark = pytest.mark.django_db
