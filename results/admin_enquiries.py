@@ -71,7 +71,7 @@ class ResultEnquiryAdmin(admin.ModelAdmin):
         "fee_waived",
         "completed_at",
     ]
-    list_select_related = ["result__entry__centre", "result__entry__session__exam", "component"]
+    list_select_related = ["result__entry__centre", "result__entry__session__exam", "component__exam"]
     list_filter = ["status", "service", "outcome", "fee_waived", "result__entry__session__exam"]
     search_fields = [
         "result__entry__candidate_id",

@@ -3,7 +3,9 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -72,3 +74,16 @@ def test_counts_by_session(board_client: Client) -> None:
     page = board_client.get("/admin/results/resultenquiry/by-session/").content.decode()
     assert str(first.result.entry.session) in page
     assert board_client.get("/admin/results/resultenquiry/").status_code == 200
+
+
+def test_the_board_list_takes_as_many_queries_for_many_enquiries_as_for_few(board_client: Client) -> None:
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert board_client.get("/admin/results/resultenquiry/").status_code == 200
+        return sum("django_session" not in query["sql"] for query in queries.captured_queries)
+
+    _enquiry()
+    few = count()
+    for _ in range(6):
+        _enquiry()
+    assert count() == few
