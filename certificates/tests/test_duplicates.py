@@ -3,7 +3,9 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -12,10 +14,12 @@ from accounts.tests.factories import UserFactory
 from certificates import duplicates, services
 from certificates.duplicates import months_after
 from certificates.models import Document, DuplicateCertificateRequest
+from certificates.services import certifying_statement_order
 from certificates.tests.factories import released_entry, staff_client
 from certificates.tokens import document_token
 from conftest import otp_login
 from exams.models import ServiceFee
+from results.tests.factories import account_for
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +148,26 @@ def test_the_centre_page_shows_a_refusal_with_its_rule(fake_pdf: list) -> None:
     )
     first_day = date_format(months_after(entry.session.date, 6))
     assert "once six months have passed" in response.content.decode() and first_day in response.content.decode()
+
+
+def test_the_boards_lists_take_as_many_queries_for_many_rows_as_for_few(fake_pdf: list) -> None:
+    ServiceFee.objects.create(service="certifying_statement", year=timezone.localdate().year, amount="50")
+    board = otp_login(Client(), UserFactory(is_staff=True, is_superuser=True))
+    today = timezone.localdate()
+
+    def add(days: int) -> None:
+        certificate = _certificate(exam_date=today - dt.timedelta(days=days))
+        _ask(certificate, today, **DAMAGED)
+        certifying_statement_order(result=certificate.result, account=account_for(certificate.result.entry))
+
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert board.get(path).status_code == 200
+        return sum("django_session" not in query["sql"] for query in queries.captured_queries)
+
+    lists = ("/admin/certificates/duplicatecertificaterequest/", "/admin/certificates/certifyingstatementorder/")
+    add(100)
+    few = [count(path) for path in lists]
+    for days in range(101, 106):
+        add(days)
+    assert [count(path) for path in lists] == few
