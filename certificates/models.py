@@ -122,9 +122,11 @@ class CertificateAmendment(models.Model):
 
 
 class CertifyingStatementOrder(models.Model):
-    """A centre's paid order of a certifying statement for a candidate who lost the certificate. Personal data.
+    """A certifying statement ordered for a candidate who lost the certificate. Personal data.
 
-    The statement is produced once the payment is recorded (a postal order is accepted, docs/domain.md §9.4).
+    The candidate orders it from their account (``account``); orders made by a centre before that are kept
+    (``ordered_by``). The fee comes from the board's fee table; the board records the payment (method and
+    reference), and only then is the statement produced (docs/domain.md §9.4).
     """
 
     class PaymentMethod(models.TextChoices):
@@ -139,8 +141,13 @@ class CertifyingStatementOrder(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     result = models.ForeignKey("results.Result", on_delete=models.PROTECT, related_name="certifying_orders")
-    ordered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    account = models.ForeignKey(
+        "candidates.CandidateAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices, blank=True)
     amount = models.DecimalField(max_digits=8, decimal_places=2, help_text="In pounds sterling.")
     payment_reference = models.CharField(
         max_length=60, blank=True, help_text="Postal order number, card receipt or bank transfer reference."
@@ -161,3 +168,52 @@ class CertifyingStatementOrder(models.Model):
 
     def __str__(self) -> str:
         return f"certifying statement order {self.public_id} ({self.status})"
+
+
+class DuplicateCertificateRequest(models.Model):
+    """A centre's request for a duplicate certificate, lost in the post or damaged. Personal data.
+
+    The rules and their dates are enforced by ``certificates.duplicates`` (docs/domain.md §9.6); a refused request
+    is kept with the rule that refused it. The board approves it, and the duplicate replaces the certificate.
+    """
+
+    class Reason(models.TextChoices):
+        LOST_IN_POST = "lost_in_post", _("Lost between the centre and the candidate")
+        DAMAGED = "damaged", _("Damaged (the original is returned)")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested: waiting for the board")
+        ISSUED = "issued", _("Duplicate issued")
+        REFUSED = "refused", _("Refused")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    certificate = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="duplicate_requests")
+    reason = models.CharField(max_length=14, choices=Reason.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    in_writing = models.BooleanField(default=False, help_text="Lost: the candidate told the centre in writing.")
+    trace_reference = models.CharField(max_length=60, blank=True, help_text="Lost: the postal trace's reference.")
+    original_returned = models.BooleanField(default=False, help_text="Damaged: the original is back at the centre.")
+    fee = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    refusal = models.CharField(max_length=300, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    duplicate = models.OneToOneField(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="issued_as_duplicate"
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate"],
+                condition=models.Q(status="requested"),
+                name="duplicate_one_open_per_certificate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"duplicate certificate request {self.public_id} ({self.status})"

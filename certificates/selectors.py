@@ -21,7 +21,7 @@ from results.models import Result
 from results.presentation import ComponentView, ResultView, grade_display, result_view
 from results.selectors import Audience, release_figures_register, results_visible
 
-from .models import CertificateAmendment, CertifyingStatementOrder, Document
+from .models import CertificateAmendment, CertifyingStatementOrder, Document, DuplicateCertificateRequest
 from .tokens import document_token_uuid
 
 # What a document says about a result is what every output says: the one presentation of a result.
@@ -37,6 +37,7 @@ class Verification:
     state: str
     changed_on: dt.datetime | None
     facts: ResultFacts | None
+    by_duplicate: bool = False  # replaced by a duplicate certificate (lost in the post, or damaged)
 
 
 def printed_name(*, result: Result) -> str:
@@ -120,6 +121,9 @@ def document_verification(*, document: Document, now: dt.datetime | None = None)
             state=Document.Status.SUPERSEDED,
             changed_on=document.status_changed_at or result.amended_at,
             facts=result_facts(result=result, name=name),
+            by_duplicate=DuplicateCertificateRequest.objects.filter(
+                certificate=document, status=DuplicateCertificateRequest.Status.ISSUED
+            ).exists(),
         )
     return Verification(
         document=document,
@@ -192,18 +196,8 @@ def centre_amendment(*, audience: Audience, public_id: uuid.UUID) -> Certificate
     )
 
 
-def centre_order(*, audience: Audience, public_id: uuid.UUID) -> CertifyingStatementOrder | None:
-    """Return a certifying statement order of one of the centre's released results, or None."""
-    visible = centre_results(audience=audience).values("pk")
-    return (
-        CertifyingStatementOrder.objects.select_related("result__entry")
-        .filter(public_id=public_id, result__in=visible)
-        .first()
-    )
-
-
 def result_history(*, result: Result) -> dict[str, object]:
-    """Return every document, amendment and certifying statement order of a result, newest first."""
+    """Return every document, amendment, certifying statement order and duplicate request of a result, newest first."""
     return {
         "documents": list(
             Document.objects.filter(result=result).select_related("replaced_by").order_by("-created_at", "-pk")
@@ -217,6 +211,11 @@ def result_history(*, result: Result) -> dict[str, object]:
             CertifyingStatementOrder.objects.filter(result=result)
             .select_related("ordered_by", "paid_recorded_by", "document")
             .order_by("-ordered_at", "-pk")
+        ),
+        "duplicates": list(
+            DuplicateCertificateRequest.objects.filter(certificate__result=result)
+            .select_related("requested_by", "decided_by", "certificate", "duplicate")
+            .order_by("-requested_at", "-pk")
         ),
     }
 

@@ -2,15 +2,15 @@
 
 Rules (docs/domain.md §9 'Certificates and Statements of Results'): an amended certificate only corrects a misspelt
 name, within two years of the exam date, once the incorrect certificate is back at the centre; a legal change
-of name is never a reason. A lost certificate is replaced by a paid certifying statement (postal order
-accepted). Every PDF is rendered from a result read through ``results_visible``, stored once, and served from
-storage; a newer result version or a corrected name gives a new document and the old one is superseded.
+of name is never a reason. A lost certificate is replaced by a certifying statement the candidate orders, produced
+once the board records the payment (card or postal order, §9.4); duplicates are in ``certificates.duplicates``.
+Every PDF is rendered from a result read through ``results_visible``, stored once, and served from storage; a newer
+result version or a corrected name gives a new document and the old one is superseded.
 """
 
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -21,7 +21,10 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from accounts.services import audit_record
+from candidates.models import CandidateAccount
 from centres.models import Candidate, Entry
+from exams.models import ServiceFee
+from exams.selectors import service_fee
 from results.events import result_event_record
 from results.models import Result, ResultEvent
 from results.selectors import Audience, results_visible
@@ -59,7 +62,15 @@ AMENDMENT_NAME_REQUIRED = "Give the candidate's first name and last name as they
 AMENDMENT_CLOSED = "This amendment is already closed."
 RESULT_NOT_AVAILABLE = "This result is not available."
 CERTIFYING_NO_CERTIFICATE = "This result has no certificate, so there is no certificate for a statement to replace."
-CERTIFYING_AMOUNT = "Enter the amount paid, more than zero."
+CERTIFYING_NO_FEE = (
+    "The board has not set the fee for a certifying statement in %(year)d, so it cannot be ordered yet."
+)
+PAYMENT_METHOD_REQUIRED = "Choose how it was paid: card or postal order."
+PAYMENT_REFERENCE_REQUIRED = "Give the payment's reference: the postal order number or the card receipt."
+PAYMENT_METHODS_ACCEPTED = (
+    CertifyingStatementOrder.PaymentMethod.CARD,
+    CertifyingStatementOrder.PaymentMethod.POSTAL_ORDER,
+)
 ORDER_NOT_OPEN = "This order has already been paid."
 ORDER_ALREADY_OPEN = "A certifying statement for this result is already waiting for payment: record that payment."
 REVOKE_REASON_REQUIRED = "Say why the document is revoked: it is recorded in the audit trail."
@@ -404,23 +415,29 @@ def certificate_amendment_issue(
         _amendment_audit(amendment, actor=actor, action="certificate.amendment_refused", reason=refusal)
         return amendment
     _person_name_correct(amendment=amendment, result=result, actor=actor)
-    # The certificate in force now: the one named, or its successor if the result was amended meanwhile.
-    previous = Document.objects.filter(
-        result=result, kind=Document.Kind.CERTIFICATE, status=Document.Status.CURRENT
-    ).first()
-    amended = _document_issue(
-        result=result,
-        kind=Document.Kind.CERTIFICATE,
-        name=amendment.corrected_name,
-        previous=previous,
-        reason="Name corrected (misspelling).",
-    )
+    amended = certificate_replace(result=result, name=amendment.corrected_name, reason="Name corrected (misspelling).")
     amendment.status = CertificateAmendment.Status.ISSUED
     amendment.issued_at = timezone.now()
     amendment.amended_certificate = amended
     amendment.save(update_fields=["status", "issued_at", "amended_certificate"])
     _amendment_audit(amendment, actor=actor, action="certificate.amendment_issued", reason=amendment.explanation)
     return amendment
+
+
+def certificate_replace(*, result: Result, reason: str, name: str | None = None) -> Document:
+    """Issue a new certificate for ``result`` (locked, visible) that replaces the one in force, for ``reason``.
+
+    The certificate in force is the current one: the one a request named, or its successor if the result was amended
+    meanwhile. ``name`` is printed on the new one; None keeps the name printed on the one it replaces.
+    """
+    previous = Document.objects.filter(
+        result=result, kind=Document.Kind.CERTIFICATE, status=Document.Status.CURRENT
+    ).first()
+    if name is None:
+        if previous is None:
+            raise ValidationError(RESULT_NOT_AVAILABLE)
+        name = previous.name_printed
+    return _document_issue(result=result, kind=Document.Kind.CERTIFICATE, name=name, previous=previous, reason=reason)
 
 
 def _person_name_correct(*, amendment: CertificateAmendment, result: Result, actor: User) -> None:
@@ -446,7 +463,7 @@ def _person_name_correct(*, amendment: CertificateAmendment, result: Result, act
 
 
 # --- Certifying statements ------------------------------------------------------------------------------------
-def _order_audit(order: CertifyingStatementOrder, *, actor: User, action: str) -> None:
+def _order_audit(order: CertifyingStatementOrder, *, actor: User | None, action: str) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -462,52 +479,75 @@ def _order_audit(order: CertifyingStatementOrder, *, actor: User, action: str) -
     )
 
 
+def certificate_had(*, result: Result) -> Document | None:
+    """Return the latest certificate issued for ``result`` (current or replaced, never revoked), or None."""
+    return (
+        Document.objects.filter(result=result, kind=Document.Kind.CERTIFICATE)
+        .exclude(status=Document.Status.REVOKED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def certifying_statement_order(
-    *, result: Result, actor: User, payment_method: str, amount: Decimal, payment_reference: str = ""
+    *, result: Result, account: CandidateAccount, today: dt.date | None = None
 ) -> CertifyingStatementOrder:
-    """Order a certifying statement for a released result with a certificate (the certificate was lost)."""
+    """Record a candidate's order of a certifying statement for a certificate they had, at the fee of the year.
+
+    The caller read ``result`` through the candidate's own ``results_visible``. Nothing is produced until the board
+    records the payment (``certifying_statement_mark_paid``).
+    """
     visible = _visible(result)
     if visible is None:
         raise ValidationError(RESULT_NOT_AVAILABLE)
-    if not visible.certificate:
+    if not visible.certificate or certificate_had(result=visible) is None:
         raise ValidationError(CERTIFYING_NO_CERTIFICATE)
-    if amount is None or amount <= 0:
-        raise ValidationError(CERTIFYING_AMOUNT)
-    if payment_method not in CertifyingStatementOrder.PaymentMethod.values:
-        raise ValidationError("Choose how the statement is paid for.")
+    day = today or timezone.localdate()
+    fee = service_fee(service=ServiceFee.Service.CERTIFYING_STATEMENT, on=day)
+    if fee is None:
+        raise ValidationError(CERTIFYING_NO_FEE % {"year": day.year})
     if CertifyingStatementOrder.objects.filter(
         result=visible, status=CertifyingStatementOrder.Status.ORDERED
     ).exists():
         raise ValidationError(ORDER_ALREADY_OPEN)
-    order = CertifyingStatementOrder.objects.create(
-        result=visible,
-        ordered_by=actor,
-        payment_method=payment_method,
-        amount=amount,
-        payment_reference=payment_reference.strip(),
-    )
-    _order_audit(order, actor=actor, action="certificate.certifying_statement_ordered")
+    order = CertifyingStatementOrder.objects.create(result=visible, account=account, amount=fee)
+    _order_audit(order, actor=account.user, action="certificate.certifying_statement_ordered")
     return order
 
 
 @transaction.atomic
 def certifying_statement_mark_paid(
-    *, order: CertifyingStatementOrder, actor: User, paid_at: dt.datetime | None = None, payment_reference: str = ""
+    *,
+    order: CertifyingStatementOrder,
+    actor: User,
+    payment_method: str,
+    payment_reference: str,
+    paid_at: dt.datetime | None = None,
 ) -> CertifyingStatementOrder:
-    """Record the payment and produce the certifying statement PDF (a previous statement is superseded)."""
+    """Record the payment the board received (card or postal order, with its reference), then produce the statement.
+
+    The statement is in the name at the time of the award: the name on the certificate it stands for. A previous
+    certifying statement is superseded.
+    """
+    if payment_method not in PAYMENT_METHODS_ACCEPTED:
+        raise ValidationError(PAYMENT_METHOD_REQUIRED)
+    if not payment_reference.strip():
+        raise ValidationError(PAYMENT_REFERENCE_REQUIRED)
     order = CertifyingStatementOrder.objects.select_for_update().select_related("result__entry").get(pk=order.pk)
     if order.status != CertifyingStatementOrder.Status.ORDERED:
         raise ValidationError(ORDER_NOT_OPEN)
     result = _visible(order.result, lock=True)
     if result is None:
         raise ValidationError(RESULT_NOT_AVAILABLE)
+    certificate = certificate_had(result=result)
+    if certificate is None:
+        raise ValidationError(CERTIFYING_NO_CERTIFICATE)
     order.status = CertifyingStatementOrder.Status.PAID
     order.paid_at = paid_at or timezone.now()
     order.paid_recorded_by = actor
-    if payment_reference.strip():
-        order.payment_reference = payment_reference.strip()
-    order.save(update_fields=["status", "paid_at", "paid_recorded_by", "payment_reference"])
+    order.payment_method, order.payment_reference = payment_method, payment_reference.strip()
+    order.save(update_fields=["status", "paid_at", "paid_recorded_by", "payment_method", "payment_reference"])
     _order_audit(order, actor=actor, action="certificate.certifying_statement_paid")
 
     previous = Document.objects.filter(
@@ -516,7 +556,7 @@ def certifying_statement_mark_paid(
     order.document = _document_issue(
         result=result,
         kind=Document.Kind.CERTIFYING_STATEMENT,
-        name=printed_name(result=result),
+        name=certificate.name_printed,
         previous=previous,
         reason="A new certifying statement was issued.",
     )

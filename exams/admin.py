@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from .models import Component, Exam, ExamSession, GradeBoundaryTable
-from .services import boundaries_validate, boundary_table_set, sessions_copy_to_next_year
+from accounts.models import User
+
+from .models import Component, Exam, ExamSession, GradeBoundaryTable, ServiceFee
+from .services import boundaries_validate, boundary_table_set, service_fee_set, sessions_copy_to_next_year
 
 
 class ComponentInline(admin.TabularInline):
@@ -47,6 +49,7 @@ class ExamSessionAdmin(admin.ModelAdmin):
         "mode",
         "window_start",
         "window_end",
+        "enquiry_deadline",
         "entries",
         "ready",
         "visible",
@@ -204,3 +207,25 @@ class GradeBoundaryTableAdmin(admin.ModelAdmin):
         )
         obj.pk = saved.pk
         obj.version = saved.version
+
+
+@admin.register(ServiceFee)
+class ServiceFeeAdmin(admin.ModelAdmin):
+    """The board's fee table: one fee per post-results service and year, used by every enquiry and order."""
+
+    list_display = ["year", "service", "amount", "updated_by", "updated_at"]
+    list_filter = ["year", "service"]
+    fields = ["service", "year", "amount", "updated_by", "updated_at"]
+    readonly_fields = ["updated_by", "updated_at"]
+    list_select_related = ["updated_by"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ServiceFee | None = None) -> list[str]:
+        # A fee row stays the fee of its service and year: a new year gets a row of its own.
+        return [*self.readonly_fields, "service", "year"] if obj is not None else list(self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: ServiceFee, form: forms.ModelForm, change: bool) -> None:
+        saved = service_fee_set(service=obj.service, year=obj.year, amount=obj.amount, actor=cast(User, request.user))
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: ServiceFee | None = None) -> bool:
+        return False  # orders already made keep the fee they were given; a fee is changed, never removed

@@ -148,6 +148,13 @@ class ExamSession(models.Model):
         blank=True,
         help_text="Unitised series: last day for late certification entries (e.g. 24 September).",
     )
+    enquiry_deadline = models.DateField(
+        "enquiries about results deadline",
+        null=True,
+        blank=True,
+        help_text="Last day (UK time) on which a centre can raise an enquiry about a result of this session. "
+        "Empty: enquiries cannot be raised yet.",
+    )
 
     class Meta:
         ordering = ["-date", "exam__code"]
@@ -225,3 +232,35 @@ class GradeBoundaryTable(models.Model):
     def __str__(self) -> str:
         part = f" {self.component.code}" if self.component is not None else ""
         return f"{self.session}{part} {self.get_kind_display()} v{self.version}"
+
+
+class ServiceFee(models.Model):
+    """The board's fee for a post-results service in a calendar year, in pounds sterling. No personal data.
+
+    Every enquiry and order takes its fee from this table for the year in which it is made
+    (docs/domain.md §17 'Post-results services'); an order made in a year without a fee is refused.
+    """
+
+    class Service(models.TextChoices):
+        CLERICAL_RECHECK = "clerical_recheck", _("Clerical re-check")
+        REVIEW_OF_MARKING = "review_of_marking", _("Review of marking")
+        CERTIFYING_STATEMENT = "certifying_statement", _("Certifying statement")
+        DUPLICATE_CERTIFICATE = "duplicate_certificate", _("Duplicate certificate")
+
+    service = models.CharField(max_length=24, choices=Service.choices)
+    year = models.PositiveSmallIntegerField(help_text="The calendar year in which the service is ordered.")
+    amount = models.DecimalField(max_digits=8, decimal_places=2, help_text="In pounds sterling.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["-year", "service"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "year"], name="service_fee_unique_per_year"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="service_fee_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_service_display()} {self.year}: £{self.amount}"

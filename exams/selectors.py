@@ -2,11 +2,12 @@
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Component, ExamSession, GradeBoundaryTable
+from .models import Component, ExamSession, GradeBoundaryTable, ServiceFee
 
 
 def session_results_by(*, session: ExamSession) -> dt.date:
@@ -45,3 +46,8 @@ def unit_boundaries(*, sessions: Iterable[ExamSession]) -> dict[tuple[int, int],
             minima = {str(label).lower(): int(minimum) for label, minimum in table.boundaries}
             found[key] = [minima["pass"], minima["merit"], minima["distinction"]]
     return found
+
+
+def service_fee(*, service: str, on: dt.date) -> Decimal | None:
+    """Return the board's fee for ``service`` ordered on ``on`` (the fee of that calendar year), or None if unset."""
+    return ServiceFee.objects.filter(service=service, year=on.year).values_list("amount", flat=True).first()

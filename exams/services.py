@@ -14,7 +14,7 @@ from accounts.services import audit_record
 from grading.aggregate import aggregate_grade
 from grading.standardised import ProfileThresholds
 
-from .models import Component, ExamSession, GradeBoundaryTable
+from .models import Component, ExamSession, GradeBoundaryTable, ServiceFee
 
 Number = int | Decimal | Fraction | str
 
@@ -24,6 +24,7 @@ Number = int | Decimal | Fraction | str
 PAPER_WINDOW_OPENS_AFTER = dt.timedelta(weeks=5)
 COMPUTER_WINDOW_OPENS_AFTER = dt.timedelta(weeks=2)
 WINDOW_LENGTH_DAYS = 14
+FEE_NOT_NEGATIVE = "A fee is an amount in pounds, zero or more."
 
 
 def release_window_default(*, exam_date: dt.date, mode: str) -> tuple[dt.datetime, dt.datetime]:
@@ -173,9 +174,29 @@ def sessions_copy_to_next_year(
             certification_closing_date=_next_year(source.certification_closing_date)
             if source.certification_closing_date
             else None,
+            enquiry_deadline=_next_year(source.enquiry_deadline) if source.enquiry_deadline else None,
         )
         created += 1
     audit_record(
         actor=actor, action="sessions.copy_to_next_year", detail={"created": created, "selected": len(sessions)}
     )
     return created, already
+
+
+@transaction.atomic
+def service_fee_set(*, service: str, year: int, amount: Decimal, actor: User | None) -> ServiceFee:
+    """Set the board's fee for ``service`` in ``year`` (docs/domain.md §17), recording who changed it (audited)."""
+    if amount is None or amount < 0:
+        raise ValidationError(FEE_NOT_NEGATIVE)
+    fee = ServiceFee.objects.select_for_update().filter(service=service, year=year).first()
+    before = str(fee.amount) if fee is not None else ""
+    if fee is None:
+        fee = ServiceFee(service=service, year=year)
+    fee.amount, fee.updated_by = amount, actor
+    fee.save()
+    audit_record(
+        actor=actor,
+        action="fee.set",
+        detail={"service": service, "year": year, "before": before, "after": str(fee.amount)},
+    )
+    return fee

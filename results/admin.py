@@ -21,6 +21,7 @@ from exams.models import ExamSession, GradeBoundaryTable
 from results_portal.csvimport import CsvLimits, ImportRejected, results_limits, stream_read, upload_limits
 from results_portal.traffic import traffic_last
 
+from . import admin_enquiries  # noqa: F401 - registers the enquiries about results admin
 from .approvals import (
     BOUNDARIES,
     RELEASE_EARLIER,
@@ -458,6 +459,7 @@ class SessionChangeForm(forms.ModelForm):
             "window_end",
             "centre_release_at",
             "certification_closing_date",
+            "enquiry_deadline",
         ]
 
     def clean(self) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Two centres, three sessions (one whose results are released, one inside its release window, one whose
 window has not opened), candidates with entries and, where due, results graded through ``grading/``; a unitised
-series; and one legacy result (Delta Module One, June 2016) on an old-style Statement of Results.
+series; one legacy result (Delta Module One, June 2016) on an old-style Statement of Results; the board's
+fees of the year, and enquiries about the released session's results in every state (``DEMO_ENQUIRIES``).
 The demo login details are fixed and printed, so a developer can try the candidate pages.
 """
 
@@ -17,10 +18,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from centres.models import Candidate, Centre, Entry, StaffMember
 from centres.services import secret_number_hash
-from exams.models import Component, Exam, ExamSession
+from exams.models import Component, Exam, ExamSession, ServiceFee
 from grading.scale import scale_result
 
-from .models import ComponentScore, Result
+from .enquiries import enquiry_complete, enquiry_consent_record_written, enquiry_raise, enquiry_start
+from .models import ComponentScore, Result, ResultEnquiry
 from .services import results_release_due
 
 DEMO_CENTRE_NUMBERS = ("GB901", "ES902")
@@ -55,6 +57,23 @@ _KET_COMPUTER_CANDIDATES = [
     ("Lucía", "Fernández", "2011-05-09", "ES902", (142, 139, 145, 141)),
     ("Oliver", "Bennett", "2012-02-17", "GB901", (128, 131, 126, 134)),
     ("Chen", "Wei", "2011-09-28", "GB901", None),
+]
+# The board's fees of the demo year, in pounds.
+DEMO_FEES = {
+    ServiceFee.Service.CLERICAL_RECHECK: "12.00",
+    ServiceFee.Service.REVIEW_OF_MARKING: "48.00",
+    ServiceFee.Service.CERTIFYING_STATEMENT: "52.00",
+    ServiceFee.Service.DUPLICATE_CERTIFICATE: "40.00",
+}
+# Enquiries about the released First results: (last name, component, service, what the board did: None received,
+# "start" in progress, or an outcome with the new mark). Sofía García's writing down to 143 takes her overall score
+# from 163 to 159: Grade C becomes Level B1 (grades can go down as well as up).
+DEMO_ENQUIRIES = [
+    ("Hughes", "writing", ResultEnquiry.Service.REVIEW_OF_MARKING, None, None),
+    ("Patel", "reading", ResultEnquiry.Service.CLERICAL_RECHECK, "start", None),
+    ("Patel", "listening", ResultEnquiry.Service.REVIEW_OF_MARKING, ResultEnquiry.Outcome.MARKS_CHANGED, 190),
+    ("Moreno", "reading", ResultEnquiry.Service.CLERICAL_RECHECK, ResultEnquiry.Outcome.NO_CHANGE, None),
+    ("García", "writing", ResultEnquiry.Service.REVIEW_OF_MARKING, ResultEnquiry.Outcome.GRADE_CHANGED, 143),
 ]
 _CAE_FUTURE_CANDIDATES = [
     ("Amelia", "Hughes", "2006-03-14", "GB901", None),
@@ -101,6 +120,7 @@ def demo_load(*, today: dt.date | None = None) -> tuple[bool, list[DemoEntry]]:
         _create_unitised(today=today or timezone.localdate())
         _create_legacy()
         results_release_due()
+        _create_enquiries(today=today or timezone.localdate())
     return not already, _demo_entries()
 
 
@@ -166,6 +186,32 @@ def _create(*, today: dt.date) -> None:
             if scores is not None:
                 ready_at = session.window_start - dt.timedelta(days=1)
                 _result(entry=entry, scores=scores, released_at=session.window_start, ready_at=ready_at)
+
+
+def _create_enquiries(*, today: dt.date) -> None:
+    """Set the fees and the released session's enquiry deadline, and raise and work the demo enquiries."""
+    for fee_service, amount in DEMO_FEES.items():
+        ServiceFee.objects.get_or_create(service=fee_service, year=today.year, defaults={"amount": amount})
+    session = ExamSession.objects.get(exam__code="FCE", date=today - dt.timedelta(days=70))
+    session.enquiry_deadline = today + dt.timedelta(days=20)
+    session.save(update_fields=["enquiry_deadline"])
+    officer = User.objects.get(username=DEMO_OFFICER_USERNAME)
+    board = User.objects.get(username=DEMO_BOARD_USERNAME)
+    for last_name, code, service, work, mark in DEMO_ENQUIRIES:
+        result = Result.objects.select_related("entry__person").get(
+            entry__session=session, entry__person__last_name=last_name
+        )
+        if not result.enquiry_consents.exists():
+            enquiry_consent_record_written(
+                result=result, actor=officer, signed_by=result.entry.person.full_name, signed_on=today
+            )
+        component = Component.objects.get(exam=session.exam, code=code)
+        enquiry = enquiry_raise(result=result, component=component, service=service, actor=officer, today=today)
+        if work == "start":
+            enquiry_start(enquiry=enquiry, actor=board)
+        elif work is not None:
+            enquiry_start(enquiry=enquiry, actor=board)
+            enquiry_complete(enquiry=enquiry, actor=board, outcome=work, new_score=mark, note="Demo outcome.")
 
 
 def _demo_candidate_id(serial: int) -> str:

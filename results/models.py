@@ -220,3 +220,99 @@ class ResultsUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+class EnquiryConsent(models.Model):
+    """A candidate's consent to an enquiry about one of their results. Personal data.
+
+    Given by the candidate in their account (``account``), or recorded by the centre from the candidate's written
+    consent (``signed_by``, ``signed_on``, ``recorded_by``). The candidate is told before giving it that a grade
+    can go down as well as up (docs/domain.md §17 'Post-results services').
+    """
+
+    class Source(models.TextChoices):
+        ACCOUNT = "account", _("Given by the candidate in their account")
+        WRITTEN = "written", _("Written consent recorded by the centre")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="enquiry_consents")
+    source = models.CharField(max_length=8, choices=Source.choices)
+    account = models.ForeignKey(
+        "candidates.CandidateAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signed_by = models.CharField(max_length=200, blank=True, help_text="Written consent: who signed it.")
+    signed_on = models.DateField(null=True, blank=True, help_text="Written consent: the date it was signed.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    given_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-given_at"]
+
+    def __str__(self) -> str:
+        return f"consent {self.public_id} ({self.source})"
+
+
+class ResultEnquiry(models.Model):
+    """An enquiry about a released result, for one component: raised by the centre, worked by the board. Personal data.
+
+    received → in progress → completed with an outcome; a changed outcome is an amendment of the result through the
+    results import (``before_*``/``after_*`` keep what changed), and its fee is waived when the grade changed
+    (docs/domain.md §17 'Post-results services').
+    """
+
+    class Service(models.TextChoices):
+        CLERICAL_RECHECK = "clerical_recheck", _("Clerical re-check")
+        REVIEW_OF_MARKING = "review_of_marking", _("Review of marking")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+
+    class Outcome(models.TextChoices):
+        NO_CHANGE = "no_change", _("No change")
+        MARKS_CHANGED = "marks_changed", _("Marks changed, grade unchanged")
+        GRADE_CHANGED = "grade_changed", _("Grade changed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    result = models.ForeignKey(Result, on_delete=models.PROTECT, related_name="enquiries")
+    component = models.ForeignKey("exams.Component", on_delete=models.PROTECT, related_name="+")
+    service = models.CharField(max_length=20, choices=Service.choices)
+    consent = models.ForeignKey(EnquiryConsent, on_delete=models.PROTECT, related_name="enquiries")
+    fee = models.DecimalField(max_digits=8, decimal_places=2, help_text="From the board's fee table, in pounds.")
+    fee_waived = models.BooleanField(default=False, help_text="Waived because the grade changed.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    outcome = models.CharField(max_length=14, choices=Outcome.choices, blank=True)
+    outcome_note = models.CharField(max_length=500, blank=True, help_text="What the centre and candidate read.")
+    score_before = models.PositiveSmallIntegerField()
+    score_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    grade_before = models.CharField(max_length=40)
+    grade_after = models.CharField(max_length=40, blank=True)
+    result_version_after = models.PositiveIntegerField(null=True, blank=True)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        verbose_name_plural = "result enquiries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["result", "component"],
+                condition=models.Q(status__in=["received", "in_progress"]),
+                name="enquiry_one_open_per_component",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "raised_at"])]
+
+    def __str__(self) -> str:
+        return f"enquiry {self.public_id} ({self.status})"

@@ -1,12 +1,12 @@
 """The timetable import: exam sessions from a CSV file, all or nothing (docs/domain.md §3.7).
 
 One line per session: ``exam_code,session_date,mode`` required, ``window_start,window_end,centre_release_at,
-certification_closing_date`` optional. A new session takes the given instants, or the defaults computed from its
-date and mode (``exams.services.release_window_default``). A line for a session that exists changes only the
-optional fields it gives. A session whose results someone may already have seen (``release.seen_by_anyone``)
-keeps its release window and restricted release: a line moving them is refused. Saving goes through the model,
-so the results of a session whose release moved are rescheduled by the one signal that does it for every save
-(``results/signals.py``).
+certification_closing_date,enquiry_deadline`` optional. A new session takes the given instants, or the defaults
+computed from its date and mode (``exams.services.release_window_default``). A line for a session that exists
+changes only the optional fields it gives. A session whose results someone may already have seen
+(``release.seen_by_anyone``) keeps its release window and restricted release: a line moving them is refused.
+Saving goes through the model, so the results of a session whose release moved are rescheduled by the one signal
+that does it for every save (``results/signals.py``).
 """
 
 import copy
@@ -38,7 +38,14 @@ from .approvals import release_moved_earlier
 from .models import Result
 
 SESSION_COLUMNS = ("exam_code", "session_date", "mode")
-SESSION_OPTIONAL = ("window_start", "window_end", "centre_release_at", "certification_closing_date")
+SESSION_OPTIONAL = (
+    "window_start",
+    "window_end",
+    "centre_release_at",
+    "certification_closing_date",
+    "enquiry_deadline",
+)
+DATE_COLUMNS = ("certification_closing_date", "enquiry_deadline")
 INSTANT_COLUMNS = ("window_start", "window_end", "centre_release_at")
 
 EXAM_UNKNOWN = _("unknown exam code '%(code)s'")
@@ -118,10 +125,9 @@ def timetable_import(*, text: str, actor: User | None = None, now: dt.datetime |
         for column in INSTANT_COLUMNS:
             if record.values[column]:
                 given[column] = _instant(record=record, column=column, errors=errors)
-        if record.values["certification_closing_date"]:
-            given["certification_closing_date"] = check_date(
-                record=record, column="certification_closing_date", errors=errors
-            )
+        for column in DATE_COLUMNS:
+            if record.values[column]:
+                given[column] = check_date(record=record, column=column, errors=errors)
         if len(errors) > problems_before or exam is None or day is None:
             continue
         key = (exam.pk, day, mode)

@@ -82,3 +82,22 @@ def test_load_demo_has_a_legacy_delta_result_on_an_old_style_statement() -> None
     result = Result.objects.get(entry__candidate_id="DEM000200")
     # 74 + 62 = 136 of 200 against the demo thresholds: Pass with Merit (130–149).
     assert (result.entry.session.exam.code, result.grade, result.status) == ("DELTA1", "Pass with Merit", "released")
+
+
+@override_settings(DEBUG=True)
+def test_the_demo_has_enquiries_in_every_state() -> None:
+    from results.models import ResultEnquiry
+
+    call_command("load_demo", stdout=StringIO())
+
+    states = sorted(ResultEnquiry.objects.values_list("status", "outcome"))
+    assert states == [
+        ("completed", "grade_changed"),
+        ("completed", "marks_changed"),
+        ("completed", "no_change"),
+        ("in_progress", ""),
+        ("received", ""),
+    ]
+    changed = ResultEnquiry.objects.get(outcome="grade_changed")
+    assert (changed.grade_before, changed.grade_after, changed.fee_waived) == ("Grade C", "Level B1", True)
+    assert changed.result.version == 2

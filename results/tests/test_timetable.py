@@ -205,3 +205,20 @@ def test_copy_a_series_to_next_year(board_client: Client) -> None:
         dt.datetime(2032, 8, 13, 8, 0, tzinfo=UK),
         dt.date(2032, 9, 24),
     )
+
+
+def test_the_enquiry_deadline_is_an_optional_column_that_a_released_session_may_change() -> None:
+    session = ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=61), mode="paper")
+    result_for(EntryFactory(session=session), released_at=timezone.now() - dt.timedelta(days=1))
+    day, deadline = session.date.isoformat(), timezone.localdate() + dt.timedelta(days=25)
+    header = f"{HEADER},enquiry_deadline"
+
+    summary = timetable_import(text=_file(f"FCE,{day},paper,,,,,{deadline.isoformat()}", header=header))
+    with pytest.raises(ImportRejected) as rejected:
+        timetable_import(text=_file(f"FCE,{day},paper,,,,,next week", header=header))
+    untouched = timetable_import(text=_file(f"FCE,{day},paper,,,,"))  # a file without the column keeps it
+
+    session.refresh_from_db()
+    assert summary.updated == 1 and session.enquiry_deadline == deadline
+    assert [error.column for error in rejected.value.errors] == ["enquiry_deadline"]
+    assert untouched.unchanged == 1 and session.enquiry_deadline == deadline

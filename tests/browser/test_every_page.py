@@ -86,6 +86,8 @@ PAGES: dict[str, tuple[str, Kwargs]] = {
     "candidates:dashboard": ("candidate", NONE),
     "results:statement": ("candidate", lambda d: {"public_id": d.candidate_entry.public_id}),
     "verification_share:manage": ("candidate", lambda d: {"public_id": d.candidate_entry.public_id}),
+    "candidates:enquiries": ("candidate", lambda d: {"public_id": d.candidate_entry.public_id}),
+    "candidates:certifying_statement": ("candidate", lambda d: {"public_id": d.candidate_entry.public_id}),
     "candidates:link_entry": ("candidate", NONE),
     "candidates:email_change": ("candidate", NONE),
     "candidates:security": ("candidate", NONE),
@@ -106,6 +108,8 @@ PAGES: dict[str, tuple[str, Kwargs]] = {
     "centres:unitised_slip": ("centre", lambda d: {"public_id": d.unitised_entry.public_id}),
     "centres:unitised_mir_new": ("centre", lambda d: {"public_id": d.unitised_entry.public_id}),
     "centres:unitised_mir_list": ("centre", NONE),
+    "centres:enquiry_list": ("centre", NONE),
+    "centres:enquiry_entry": ("centre", lambda d: {"public_id": d.officer_entry.public_id}),
     "certificates:centre_list": ("centre", NONE),
     "certificates:centre_entry": ("centre", lambda d: {"public_id": d.unitised_entry.public_id}),
     "verification:organisation_home": ("organisation", NONE),
@@ -171,9 +175,12 @@ NOT_PAGES: dict[str, str] = {
     "certificates:centre_document_pdf": "PDF download",
     "certificates:centre_amendment_returned": "POST",
     "certificates:centre_amendment_issue": "POST",
-    "certificates:centre_order_paid": "POST",
+    "certificates:centre_duplicate_request": "POST (the form is on the certificate entry page)",
     "certificates:centre_amendment_request": "POST (the form is on the certificate entry page)",
-    "certificates:centre_order_create": "POST (the form is on the certificate entry page)",
+    "centres:enquiry_csv": "CSV download",
+    "centres:enquiry_consent": "POST (the form is on the enquiry entry page)",
+    "centres:enquiry_raise": "POST (the form is on the enquiry entry page)",
+    "candidates:certifying_statement_pdf": "PDF download",
 }
 
 

@@ -134,3 +134,20 @@ class ShareLinkForm(PortalForm):
         max_length=200,
         help_text=_("For your own list, for example the university you are applying to."),
     )
+
+
+class EnquiryConsentForm(PortalForm):
+    understood = forms.BooleanField(
+        label=_(
+            "I understand that after an enquiry my marks and grade can go down as well as up, and I consent to my "
+            "exam centre raising an enquiry about this result."
+        ),
+        error_messages={"required": _("Tick the box to give your consent.")},
+    )
+
+
+class CertifyingStatementOrderForm(PortalForm):
+    lost = forms.BooleanField(
+        label=_("I have lost my certificate and want a certifying statement in its place."),
+        error_messages={"required": _("Tick the box to order the certifying statement.")},
+    )

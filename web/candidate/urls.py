@@ -8,7 +8,7 @@ statement PDF is ``certificates:statement_pdf``, a namespace the root URLconf as
 
 from django.urls import include, path
 
-from web.candidate.views import account, documents, security, share, statement
+from web.candidate.views import account, documents, post_results, security, share, statement
 
 candidates_patterns = [
     path("", account.dashboard, name="dashboard"),
@@ -21,6 +21,17 @@ candidates_patterns = [
     path("password-reset/<uidb64>/<token>/", account.PasswordResetConfirm.as_view(), name="password_reset_confirm"),
     path("link/", account.link_entry, name="link_entry"),
     path("entries/<uuid:public_id>/remove/", account.unlink_entry, name="unlink_entry"),
+    path("<uuid:public_id>/enquiries/", post_results.enquiries_page, name="enquiries"),
+    path(
+        "<uuid:public_id>/certifying-statement/",
+        post_results.certifying_statement_page,
+        name="certifying_statement",
+    ),
+    path(
+        "<uuid:public_id>/certifying-statement.pdf",
+        post_results.certifying_statement_pdf,
+        name="certifying_statement_pdf",
+    ),
     path("email/", account.email_change, name="email_change"),
     path("email/confirm/<str:token>/", account.email_change_confirm, name="email_change_confirm"),
     path("security/", security.security, name="security"),

@@ -3,7 +3,6 @@ requests, the certificate desk, and the exams officer's staff page."""
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
@@ -13,8 +12,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from centres.models import StaffMember
-from certificates.models import CertificateAmendment, CertifyingStatementOrder
+from certificates.models import CertificateAmendment, DuplicateCertificateRequest
 from exams.models import Component, ExamSession
+from results.models import ResultEnquiry
 from results.selectors import ResultState
 from results_portal.csvimport import upload_limits
 from web.common.forms import PasswordsMatchMixin, PortalForm
@@ -220,25 +220,57 @@ class ConfirmForm(PortalForm):
     """A POST with a CSRF token and nothing else: the button is the whole form."""
 
 
-class CertifyingStatementOrderForm(PortalForm):
-    payment_method = forms.ChoiceField(
-        label=_("Payment method"), choices=CertifyingStatementOrder.PaymentMethod.choices
+# --- Enquiries about results and duplicate certificates ---------------------------------------------------
+class WrittenConsentForm(PortalForm):
+    signed_by = forms.CharField(
+        label=_("Signed by"),
+        max_length=200,
+        help_text=_("The name of the candidate (or their parent or guardian) who signed the consent."),
     )
-    amount = forms.DecimalField(label=_("Amount (GBP)"), max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
-    payment_reference = forms.CharField(
-        label=_("Payment reference"),
-        required=False,
-        max_length=60,
-        help_text=_("Postal order number, card receipt or bank transfer reference, if you have it now."),
+    signed_on = forms.DateField(
+        label=_("Date signed"), widget=forms.DateInput(attrs={"type": "date"}), help_text=_("For example 2026-09-14.")
     )
 
 
-class MarkPaidForm(PortalForm):
-    payment_reference = forms.CharField(
-        label=_("Payment reference"),
+class EnquiryRaiseForm(PortalForm):
+    component = forms.ChoiceField(label=_("Component"))
+    service = forms.ChoiceField(label=_("Service"), choices=ResultEnquiry.Service.choices)
+
+    def __init__(self, *args: Any, components: Sequence[Component], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["component"]).choices = [(c.code, c.name) for c in components]
+
+
+class EnquiryFilterForm(PortalForm):
+    session = forms.ChoiceField(label=_("Session"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *ResultEnquiry.Status.choices]
+    )
+    service = forms.ChoiceField(
+        label=_("Service"), required=False, choices=[("", _("Any service")), *ResultEnquiry.Service.choices]
+    )
+
+    def __init__(self, *args: Any, sessions: Sequence[ExamSession], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", gettext("Any session")), *((str(s.public_id), str(s)) for s in sessions)]
+        cast(forms.ChoiceField, self.fields["session"]).choices = choices
+
+
+class DuplicateRequestForm(PortalForm):
+    reason = forms.ChoiceField(
+        label=_("Why is a duplicate needed?"), choices=DuplicateCertificateRequest.Reason.choices
+    )
+    in_writing = forms.BooleanField(
+        label=_("The candidate told the centre in writing that the certificate did not arrive"), required=False
+    )
+    trace_reference = forms.CharField(
+        label=_("Postal trace reference"),
         required=False,
         max_length=60,
-        help_text=_("Postal order number, card receipt or bank transfer reference."),
+        help_text=_("Lost in the post: the reference of the trace the centre asked the postal service for."),
+    )
+    original_returned = forms.BooleanField(
+        label=_("The damaged original has been returned to the centre"), required=False
     )
 
 

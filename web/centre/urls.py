@@ -7,7 +7,7 @@ audiences (``certificates_patterns`` here).
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from web.centre.views import area, certificates, staff, unitised
+from web.centre.views import area, certificates, enquiries, staff, unitised
 
 # Under /centre/unitised/, in the ``centres`` namespace.
 unitised_patterns = [
@@ -52,6 +52,11 @@ centres_patterns: list[URLPattern | URLResolver] = [
     path("staff/<uuid:public_id>/reactivate/", staff.staff_reactivate, name="staff_reactivate"),
     path("staff/<uuid:public_id>/setup-link/", staff.staff_setup_link, name="staff_setup_link"),
     path("unitised/", include(unitised_patterns)),
+    path("enquiries/", enquiries.enquiry_list, name="enquiry_list"),
+    path("enquiries.csv", enquiries.enquiry_csv, name="enquiry_csv"),
+    path("enquiries/entries/<uuid:public_id>/", enquiries.enquiry_entry, name="enquiry_entry"),
+    path("enquiries/entries/<uuid:public_id>/consent/", enquiries.enquiry_consent, name="enquiry_consent"),
+    path("enquiries/entries/<uuid:public_id>/raise/", enquiries.enquiry_raise, name="enquiry_raise"),
     path("imports/<uuid:public_id>/", area.import_detail, name="import_detail"),
     path("imports/<uuid:public_id>/status", area.import_status, name="import_status"),
     path("imports/<uuid:public_id>/issued.csv", area.import_issued_csv, name="import_issued_csv"),
@@ -70,9 +75,9 @@ certificates_patterns = [
         name="centre_amendment_request",
     ),
     path(
-        "certificates/entries/<uuid:public_id>/certifying-statement/",
-        certificates.centre_order_create,
-        name="centre_order_create",
+        "certificates/entries/<uuid:public_id>/duplicate/",
+        certificates.centre_duplicate_request,
+        name="centre_duplicate_request",
     ),
     path(
         "certificates/documents/<uuid:document_uuid>.pdf",
@@ -89,5 +94,4 @@ certificates_patterns = [
         certificates.centre_amendment_issue,
         name="centre_amendment_issue",
     ),
-    path("certificates/orders/<uuid:public_id>/paid/", certificates.centre_order_paid, name="centre_order_paid"),
 ]

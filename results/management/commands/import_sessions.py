@@ -11,7 +11,8 @@ from results_portal.csvimport import ImportRejected, command_problems, command_t
 class Command(BaseCommand):
     help = (
         "Import exam sessions from a CSV file (exam_code,session_date,mode; optional window_start,window_end,"
-        "centre_release_at,certification_closing_date in ISO 8601 with offset). A bad file prints every bad line, "
+        "centre_release_at in ISO 8601 with offset, certification_closing_date,enquiry_deadline as dates). A bad file "
+        "prints every bad line, "
         "writes nothing and exits with status 1."
     )
 

@@ -7,16 +7,17 @@ from django.test import Client
 from django.utils import timezone
 
 from centres.tests.factories import CentreFactory
-from certificates import services
-from certificates.models import CertificateAmendment, CertifyingStatementOrder, Document
+from certificates import duplicates, services
+from certificates.models import CertificateAmendment, Document, DuplicateCertificateRequest
 from certificates.tests.conftest import _site_url  # noqa: F401 - autouse: SITE_URL as in the documents tests
 from certificates.tests.factories import released_entry, staff_client
+from exams.models import ServiceFee
 from results.models import Result
 
 pytestmark = pytest.mark.django_db
 
 
-def _prepared() -> tuple[object, Document, CertificateAmendment, CertifyingStatementOrder]:
+def _prepared() -> tuple[object, Document, CertificateAmendment, DuplicateCertificateRequest]:
     entry, result = released_entry(first_name="Ana", last_name="Lopez")
     services.documents_render_for_results(result_ids=[result.pk])
     certificate = Document.objects.get(result=result, kind=Document.Kind.CERTIFICATE)
@@ -29,12 +30,19 @@ def _prepared() -> tuple[object, Document, CertificateAmendment, CertifyingState
         corrected_last_name="López",
         today=entry.session.date,
     )
-    order = services.certifying_statement_order(result=result, actor=member.user, payment_method="card", amount=30)
-    return entry, certificate, amendment, order
+    ServiceFee.objects.create(service="duplicate_certificate", year=timezone.localdate().year, amount="40.00")
+    duplicate = duplicates.duplicate_certificate_request(
+        certificate=certificate,
+        actor=member.user,
+        reason="damaged",
+        original_returned=True,
+        today=entry.session.date + dt.timedelta(days=30),
+    )
+    return entry, certificate, amendment, duplicate
 
 
 def test_another_centres_staff_get_404_everywhere(fake_pdf: list[tuple[str, str]]) -> None:
-    entry, certificate, amendment, order = _prepared()
+    entry, certificate, amendment, duplicate = _prepared()
     other, _member = staff_client(CentreFactory())
     entry_url = f"/centre/certificates/entries/{entry.public_id}/"  # type: ignore[attr-defined]
 
@@ -42,18 +50,14 @@ def test_another_centres_staff_get_404_everywhere(fake_pdf: list[tuple[str, str]
     assert other.get(f"/centre/certificates/documents/{certificate.uuid}.pdf").status_code == 404
     form = {"reason": "misspelling", "corrected_first_name": "A", "corrected_last_name": "B"}
     assert other.post(f"{entry_url}amend/", form).status_code == 404
-    assert (
-        other.post(f"{entry_url}certifying-statement/", {"payment_method": "card", "amount": "1"}).status_code == 404
-    )
+    assert other.post(f"{entry_url}duplicate/", {"reason": "damaged", "original_returned": "on"}).status_code == 404
     assert other.post(f"/centre/certificates/amendments/{amendment.public_id}/returned/").status_code == 404
     assert other.post(f"/centre/certificates/amendments/{amendment.public_id}/issue/").status_code == 404
-    assert other.post(f"/centre/certificates/orders/{order.public_id}/paid/").status_code == 404
     assert entry.candidate_id not in other.get("/centre/certificates/").content.decode()  # type: ignore[attr-defined]
 
     amendment.refresh_from_db()
-    order.refresh_from_db()
     assert amendment.status == CertificateAmendment.Status.REQUESTED
-    assert order.status == CertifyingStatementOrder.Status.ORDERED
+    assert DuplicateCertificateRequest.objects.get() == duplicate
 
 
 def test_the_centre_lists_and_downloads_its_own_documents(fake_pdf: list[tuple[str, str]]) -> None:

@@ -1,5 +1,5 @@
 """The centre's certificate desk (/centre/certificates/…): released results with their documents, amended
-certificates for misspelt names, certifying statements for lost certificates.
+certificates for misspelt names, duplicate certificates, and the certifying statements its candidates ordered.
 
 Every result is read through ``results_visible`` for the centre: another centre's entry gives 404. Every PDF is
 served from storage (rendered by ``documents_render``, or once here if the task has not run).
@@ -18,15 +18,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from certificates import selectors, services
-from certificates.models import CertificateAmendment, Document
+from certificates import duplicates, selectors, services
+from certificates.models import CertificateAmendment, Document, DuplicateCertificateRequest
 from results_portal.downloads import download_no_store
 from web.centre.access import centre_staff_required, request_audience
 from web.centre.forms import (
     AmendmentRequestForm,
-    CertifyingStatementOrderForm,
     ConfirmForm,
-    MarkPaidForm,
+    DuplicateRequestForm,
     SearchForm,
 )
 from web.common.documents import document_response
@@ -75,20 +74,23 @@ def _entry_page(
     result: Any,
     *,
     amendment_form: AmendmentRequestForm | None = None,
-    order_form: CertifyingStatementOrderForm | None = None,
+    duplicate_form: DuplicateRequestForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     certificate = selectors.current_document(result=result, kind=Document.Kind.CERTIFICATE)
     history = selectors.result_history(result=result)
+    exam_date = result.entry.session.date
     context = {
         "result": result,
         "entry": result.entry,
         "grade": selectors.overview_grade(result),
         "certificate": certificate,
         "amendment_form": amendment_form or AmendmentRequestForm(),
-        "order_form": order_form or CertifyingStatementOrderForm(),
-        "mark_paid_form": MarkPaidForm(),
-        "last_day": services.amendment_last_day(exam_date=result.entry.session.date),
+        "duplicate_form": duplicate_form or DuplicateRequestForm(),
+        "last_day": services.amendment_last_day(exam_date=exam_date),
+        "lost_from": duplicates.months_after(exam_date, duplicates.LOST_FROM_MONTHS),
+        "lost_until": duplicates.months_after(exam_date, duplicates.LOST_UNTIL_MONTHS),
+        "damaged_until": duplicates.months_after(exam_date, 12 * duplicates.DAMAGED_UNTIL_YEARS),
         "open_amendment": next(
             (
                 a
@@ -193,42 +195,29 @@ def centre_amendment_issue(request: HttpRequest, public_id: uuid.UUID) -> HttpRe
 
 @centre_staff_required
 @require_POST
-def centre_order_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """Order a certifying statement for a candidate who lost the certificate."""
+def centre_duplicate_request(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Ask the board for a duplicate certificate; a request the rules refuse is recorded and says which rule."""
     result = _centre_result(request, public_id)
-    form = CertifyingStatementOrderForm(request.POST)
+    form = DuplicateRequestForm(request.POST)
+    certificate = selectors.current_document(result=result, kind=Document.Kind.CERTIFICATE)
+    if certificate is None:
+        raise Http404("No certificate for this result.")
     if not form.is_valid():
-        return _entry_page(request, result, order_form=form, status=400)
+        return _entry_page(request, result, duplicate_form=form, status=400)
     try:
-        services.certifying_statement_order(
-            result=result,
+        duplicate = duplicates.duplicate_certificate_request(
+            certificate=certificate,
             actor=cast(User, request.user),
-            payment_method=form.cleaned_data["payment_method"],
-            amount=form.cleaned_data["amount"],
-            payment_reference=form.cleaned_data["payment_reference"],
+            reason=form.cleaned_data["reason"],
+            in_writing=form.cleaned_data["in_writing"],
+            trace_reference=form.cleaned_data["trace_reference"],
+            original_returned=form.cleaned_data["original_returned"],
         )
     except ValidationError as error:
         form.add_error(None, error)
-        return _entry_page(request, result, order_form=form, status=400)
-    messages.success(request, _("Certifying statement ordered. Record the payment when it has been received."))
+        return _entry_page(request, result, duplicate_form=form, status=400)
+    if duplicate.status == DuplicateCertificateRequest.Status.REFUSED:
+        messages.error(request, _("The duplicate was refused: %(rule)s") % {"rule": duplicate.refusal})
+    else:
+        messages.success(request, _("Duplicate certificate requested. The board will decide on it."))
     return redirect("certificates:centre_entry", public_id=result.entry.public_id)
-
-
-@centre_staff_required
-@require_POST
-def centre_order_paid(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """Record the payment of a certifying statement; the statement is produced at once."""
-    order = selectors.centre_order(audience=request_audience(request), public_id=public_id)
-    if order is None:
-        raise Http404("No such order at your centre.")
-    form = MarkPaidForm(request.POST)
-    if form.is_valid():
-        try:
-            services.certifying_statement_mark_paid(
-                order=order, actor=cast(User, request.user), payment_reference=form.cleaned_data["payment_reference"]
-            )
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
-        else:
-            messages.success(request, _("Payment recorded. The certifying statement is ready to download."))
-    return redirect("certificates:centre_entry", public_id=order.result.entry.public_id)
