@@ -85,7 +85,7 @@ def page_request(*, path: str, user: AbstractBaseUser) -> HttpRequest:
     request.method = "GET"
     request.path = request.path_info = path
     request.META = {"SERVER_NAME": "localhost", "SERVER_PORT": "80"}
-    request.user = user
+    request.user = user  # type: ignore[assignment]
     return request
 
 

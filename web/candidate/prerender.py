@@ -86,10 +86,10 @@ def pages_prerender(*, result_ids: Iterable[int], now: dt.datetime | None = None
     """
     moment = now or timezone.now()
     instants: dict[dt.datetime, list[int]] = defaultdict(list)
-    for entry_id, released_at in Result.objects.filter(
-        pk__in=list(result_ids), released_at__isnull=False
-    ).values_list("entry_id", "released_at"):
-        instants[max(released_at, moment)].append(entry_id)
+    waiting = Result.objects.filter(pk__in=list(result_ids)).values_list("entry_id", "released_at")
+    for entry_id, released_at in waiting:
+        if released_at is not None:  # held before its instant: no instant, nothing to draw
+            instants[max(released_at, moment)].append(entry_id)
     stored = 0
     for instant, entry_ids in sorted(instants.items()):
         stored += _prerender_at(entry_ids=entry_ids, instant=instant, now=moment)

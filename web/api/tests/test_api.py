@@ -308,8 +308,9 @@ def test_the_audit_row_alone_commits_without_waiting_for_the_disk(client: Client
         assert _post(client, body).status_code == 200
 
     sql = [query["sql"] for query in captured.captured_queries]
-    assert sql[-2] == "SET LOCAL synchronous_commit TO OFF" and "verification_verification" in sql[-1]
-    assert not any("synchronous_commit" in statement for statement in sql[:-2])  # the guard's reads: untouched
+    assert sql[-4:-1] == ["BEGIN", "SET LOCAL synchronous_commit TO OFF", sql[-2]] and sql[-1] == "COMMIT"
+    assert sql[-2].startswith('INSERT INTO "verification_verification"')
+    assert not any("synchronous_commit" in statement for statement in sql[:-3])  # the guard's reads: untouched
     assert Verification.objects.filter(entry=entry).count() == 1  # committed
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")

@@ -149,9 +149,7 @@ def test_an_import_draws_the_first_views_of_its_results(
     entry = _entry(account, days_ago=2)  # the window opens in the future: released at its opening
     line = f"{entry.candidate_id},{entry.session.exam.code},{entry.session.date},reading,176"
     scores = ["reading", "use_of_english", "writing", "listening", "speaking"]
-    text = "\n".join(
-        [",".join(RESULT_COLUMNS), *(line.replace("reading,176", f"{skill},176") for skill in scores)]
-    )
+    text = "\n".join([",".join(RESULT_COLUMNS), *(line.replace("reading,176", f"{skill},176") for skill in scores)])
 
     with django_capture_on_commit_callbacks(execute=True):
         results_import(text=text + "\n")
