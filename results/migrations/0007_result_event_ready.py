@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('results', '0006_results_upload'),
+        ("results", "0006_results_upload"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='resultevent',
-            name='kind',
-            field=models.CharField(choices=[('ready', 'Ready for its release instant'), ('released', 'Released'), ('amended', 'Amended'), ('held', 'Held'), ('released_again', 'Released again'), ('rescheduled', 'Release instant moved'), ('name_corrected', 'Name corrected'), ('revoked', 'Document revoked')], max_length=16),
+            model_name="resultevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("ready", "Ready for its release instant"),
+                    ("released", "Released"),
+                    ("amended", "Amended"),
+                    ("held", "Held"),
+                    ("released_again", "Released again"),
+                    ("rescheduled", "Release instant moved"),
+                    ("name_corrected", "Name corrected"),
+                    ("revoked", "Document revoked"),
+                ],
+                max_length=16,
+            ),
         ),
     ]
