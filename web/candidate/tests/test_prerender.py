@@ -177,3 +177,23 @@ def test_drawing_ahead_reads_in_a_few_queries_whatever_the_number_of_candidates(
         prerender.pages_prerender(result_ids=few)
     with django_assert_num_queries(len(counted.captured_queries)):
         prerender.pages_prerender(result_ids=many)
+
+
+def test_the_bulk_fingerprints_are_the_requests_own() -> None:
+    """``statement_fingerprints`` (many entries, for the task) gives what ``statement_fingerprint`` (one request)
+    gives at the same moment: the same key, and nothing for a held, withdrawn or not yet released result."""
+    from results.selectors import statement_fingerprint, statement_fingerprints
+
+    release = timezone.now() + dt.timedelta(hours=1)
+    waiting = [_waiting(release=release) for _ in range(4)]
+    (_a, held, held_result, _r), (_b, withdrawn, _w, _s) = waiting[1], waiting[2]
+    result_hold(result=held_result, actor=None, reason="enquiry")
+    Entry.objects.filter(pk=withdrawn.pk).update(status=Entry.Status.WITHDRAWN)
+    later = _waiting(release=release + dt.timedelta(days=1))
+
+    for moment in (release - dt.timedelta(seconds=1), release):
+        bulk = statement_fingerprints(entry_ids=[w[1].pk for w in [*waiting, later]], now=moment)
+        for account, entry, _result, _release in [*waiting, later]:
+            one = statement_fingerprint(account_id=account.pk, public_id=entry.public_id, now=moment)
+            assert repr(bulk.get(entry.pk)) == repr(one)  # the key is a digest of the repr
+    assert set(bulk) == {waiting[0][1].pk, waiting[3][1].pk}
