@@ -186,14 +186,14 @@ def test_the_bulk_fingerprints_are_the_requests_own() -> None:
 
     release = timezone.now() + dt.timedelta(hours=1)
     waiting = [_waiting(release=release) for _ in range(4)]
-    (_a, held, held_result, _r), (_b, withdrawn, _w, _s) = waiting[1], waiting[2]
+    held_result, withdrawn = waiting[1][2], waiting[2][1]
     result_hold(result=held_result, actor=None, reason="enquiry")
     Entry.objects.filter(pk=withdrawn.pk).update(status=Entry.Status.WITHDRAWN)
     later = _waiting(release=release + dt.timedelta(days=1))
 
     for moment in (release - dt.timedelta(seconds=1), release):
         bulk = statement_fingerprints(entry_ids=[w[1].pk for w in [*waiting, later]], now=moment)
-        for account, entry, _result, _release in [*waiting, later]:
+        for account, entry, _held, _at_release in [*waiting, later]:
             one = statement_fingerprint(account_id=account.pk, public_id=entry.public_id, now=moment)
             assert repr(bulk.get(entry.pk)) == repr(one)  # the key is a digest of the repr
     assert set(bulk) == {waiting[0][1].pk, waiting[3][1].pk}
