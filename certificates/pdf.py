@@ -10,6 +10,7 @@ it stays sharp at any zoom or print resolution, and a PDF reader can follow it t
 
 import base64
 import datetime as dt
+import functools
 import io
 import math
 import re
@@ -149,13 +150,33 @@ def document_html(*, document: Document, facts: ResultFacts, replaces: Document 
     return render_to_string(TEMPLATES[Document.Kind(document.kind)], context)
 
 
+@functools.cache
+def font_configuration() -> Any:
+    """Return the fonts WeasyPrint renders with, looked up once per process and kept for every later document.
+
+    A new ``FontConfiguration`` per document (WeasyPrint's default) builds a fontconfig configuration and asks it
+    again for every family of the stylesheets (DejaVu, Noto, Noto CJK): about an eighth of a statement's CPU. The
+    documents declare no ``@font-face``, so nothing is added to it per document and one serves them all.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def html_pdf(html: str, *, variant: str | None = None) -> bytes:
+    """Return the PDF WeasyPrint writes of ``html`` (paths relative to the project) with the process's fonts."""
+    # Imported here: importing WeasyPrint takes about a second, which web workers should not pay at start.
+    import weasyprint
+
+    pdf = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+        pdf_variant=variant, font_config=font_configuration()
+    )
+    assert pdf is not None  # noqa: S101 - write_pdf() without a target always returns the bytes
+    return pdf
+
+
 def document_pdf(*, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date) -> bytes:
     """Return the PDF of ``document`` showing ``facts``: tagged PDF/UA-1, A4, with its QR code."""
     with translation.override(settings.LANGUAGE_CODE):
         html = document_html(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
-        # Imported here: importing WeasyPrint takes about a second, which web workers should not pay at start.
-        import weasyprint
-
-        pdf = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(pdf_variant="pdf/ua-1")
-    assert pdf is not None  # noqa: S101 - write_pdf() without a target always returns the bytes
-    return pdf
+        return html_pdf(html, variant="pdf/ua-1")

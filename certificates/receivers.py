@@ -5,6 +5,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from results.events import result_changed
+from results.models import ResultEvent
 
 from .services import documents_render_queue
 
@@ -17,4 +18,6 @@ def documents_follow(sender: object, event: str, result_ids: list[int], **kwargs
     ones, the old superseded. A held result's stored PDFs are never served (every download reads the result
     through the visibility selector first) and are brought up to date when it is released again.
     """
+    if event == ResultEvent.Kind.READY:  # not visible yet: rendered once released (ADR 0006)
+        return
     documents_render_queue(result_ids=result_ids)

@@ -543,6 +543,14 @@ def _write(
     if summary.amended_result_ids:
         _amendments_notify(result_ids=summary.amended_result_ids, now=now)
         result_event_record(kind=ResultEvent.Kind.AMENDED, result_ids=summary.amended_result_ids)
+    # New results, and results replaced before anyone saw them, wait for their release instant: the outputs that
+    # can be prepared ahead (the candidates' pages) are told now.
+    amended = set(summary.amended_result_ids)
+    result_event_record(
+        kind=ResultEvent.Kind.READY,
+        result_ids=[item.result_id for item in created]
+        + [r.pk for r in updated if r.pk not in amended and r.status != Result.Status.HELD],
+    )
     audit_record(
         actor=actor,
         action="results.import",

@@ -161,6 +161,8 @@ class ResultEvent(models.Model):
 
     class Kind(models.TextChoices):
         # Board staff read these in the admin only, in English, like the audit trail.
+        # Imported (new, or replaced before anyone saw it), to be released at its instant: nothing shows it yet.
+        READY = "ready", "Ready for its release instant"
         RELEASED = "released", "Released"
         AMENDED = "amended", "Amended"
         HELD = "held", "Held"

@@ -14,6 +14,7 @@ from centres.signals import certification_entry_made
 from exams.models import Exam, ExamSession
 
 from .events import result_changed
+from .models import ResultEvent
 from .unitised import qualifications_refresh
 
 
@@ -27,6 +28,8 @@ def results_files_follow(sender: object, event: str, result_ids: list[int], **kw
     """
     from results.centre_files import edi_files_latest, edi_files_store
 
+    if event == ResultEvent.Kind.READY:  # not in any file before its release instant
+        return
     pairs = set(
         Entry.objects.filter(result__pk__in=result_ids, session__exam__family=Exam.Family.UNITISED).values_list(
             "centre_id", "session_id"

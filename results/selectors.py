@@ -139,6 +139,22 @@ def statement_fingerprint(
     return rows[0] if rows else None
 
 
+def statement_fingerprints(*, entry_ids: Iterable[int], now: dt.datetime) -> dict[int, tuple[object, ...]]:
+    """Return, for each of these entries whose result is visible to its holder at ``now``, the result's
+    ``statement_fingerprint`` as its holder's request would read it then (keyed by entry id; one query).
+
+    For the pages drawn ahead of a release instant: the same selector, for many entries at once.
+    """
+    rows = (
+        results_visible(audience=Audience(entry_ids=tuple(entry_ids)), now=now)
+        .select_related(None)
+        .prefetch_related(None)
+        .order_by()
+        .values_list("entry_id", *STATEMENT_FINGERPRINT_FIELDS)
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
 def results_visible_by_entry(
     *, audience: Audience, entries: Iterable[Entry], now: dt.datetime | None = None, with_scores: bool = True
 ) -> dict[int, Result]:

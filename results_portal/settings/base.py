@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "results",
     "certificates",
     "verification",
+    # The candidate area's listeners and tasks (pages drawn ahead of a release: web/candidate/prerender.py).
+    "web.candidate.apps.CandidateAreaConfig",
 ]
 
 MIDDLEWARE = [

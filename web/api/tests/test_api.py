@@ -293,3 +293,25 @@ def test_schema_is_openapi_31(client: Client) -> None:
 
     assert schema["openapi"].startswith("3.1")
     assert "/api/v1/verifications" in schema["paths"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_audit_row_alone_commits_without_waiting_for_the_disk(client: Client) -> None:
+    """ADR 0012: the audit row's own transaction sets synchronous_commit off for itself only, then commits."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    entry = released_entry()
+    body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
+
+    with CaptureQueriesContext(connection) as captured:
+        assert _post(client, body).status_code == 200
+
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert sql[-4:-1] == ["BEGIN", "SET LOCAL synchronous_commit TO OFF", sql[-2]] and sql[-1] == "COMMIT"
+    assert sql[-2].startswith('INSERT INTO "verification_verification"')
+    assert not any("synchronous_commit" in statement for statement in sql[:-3])  # the guard's reads: untouched
+    assert Verification.objects.filter(entry=entry).count() == 1  # committed
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"  # for that transaction only

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from accounts.backends import USER_WITH_ACCOUNT
 from accounts.tests.factories import UserFactory
-from candidates.models import CandidateAccount
+from candidates.models import CandidateAccount, LinkedEntry
 from centres.models import Entry
 from centres.tests.factories import EntryFactory
 from results.models import Result
@@ -82,3 +83,29 @@ def test_a_new_verification_shows_at_once() -> None:
     )
 
     assert "Uni of Testing" in client.get("/results/").content.decode()
+
+
+def test_a_dashboard_served_from_the_cache_reads_four_queries_for_one_entry_as_for_six(
+    django_assert_num_queries: Any,
+) -> None:
+    """The user with their account, the entries with their details, the visible results, the verifications."""
+
+    def dashboard(entries: int) -> Client:
+        first = EntryFactory()
+        client = _dashboard_of(first)
+        account = CandidateAccount.objects.get(user_id=int(client.session["_auth_user_id"]))
+        for n in range(entries):
+            entry = first if n == 0 else EntryFactory(person=first.person)
+            if n:
+                LinkedEntry.objects.create(account=account, entry=entry)
+            result_for(entry, released_at=timezone.now() - dt.timedelta(days=1))
+            Verification.objects.create(entry=entry, at=timezone.now(), channel=Verification.Channel.FORM)
+        client.get("/results/")  # drawn and kept
+        return client
+
+    few, many = dashboard(1), dashboard(6)
+    with django_assert_num_queries(4):
+        assert few.get("/results/").status_code == 200
+    with django_assert_num_queries(4):
+        page = many.get("/results/").content.decode()
+    assert page.count("Grade B") == 6

@@ -1,6 +1,7 @@
 """The candidate's account pages: register, confirm email, log in/out, forgotten password, dashboard, link an
 entry, change email."""
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -217,24 +218,26 @@ def _dashboard_shown(rows: list[dict[str, Any]], verifications: dict[int, list[A
     return shown
 
 
-@candidate_required
-@never_cache
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show each of the candidate's entries with its result, the date it is due by, or 'Q' once that has passed.
+DASHBOARD_TEMPLATE = "candidates/dashboard.html"
 
-    The data is read on every request (entries, visible results, verifications); the page drawn from it is kept
-    under a key made of all of it (results_portal/pages.py), so only the drawing is saved.
+
+def dashboard_page(
+    *,
+    account: CandidateAccount,
+    entries: list[Entry],
+    results: dict[int, Any],
+    under_review: set[int],
+    verifications: dict[int, list[Any]],
+    now: dt.datetime,
+) -> tuple[str, dict[str, Any]]:
+    """Return the cache key and the context of an account's dashboard drawn from this data as it stands at ``now``.
+
+    ``entries`` as ``account_entries`` gives them, ``results`` their results visible to the account at ``now``
+    (``results_visible_by_entry``), ``under_review`` those of the others held after their release
+    (``entries_under_review``), ``verifications`` as ``verifications_by_entry``. The view reads them for the
+    request; the pages drawn ahead (``web.candidate.prerender``) read them for the release instant, so both make
+    the same key of the same data.
     """
-    account = request_account(request)
-    now = timezone.now()
-    entries = list(selectors.account_entries(account=account))
-    results = results_visible_by_entry(
-        audience=Audience.candidate(account.pk), entries=entries, now=now, with_scores=False
-    )
-    # Results out to the candidate and then held: "under review" (one query, only for entries without a result).
-    under_review = entries_under_review(
-        audience=Audience.candidate(account.pk), entry_ids=[e.pk for e in entries if e.pk not in results], now=now
-    )
     rows = []
     for entry in entries:
         result = results.get(entry.pk)
@@ -259,12 +262,40 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "window_open": entry.session.window_start <= now,
             }
         )
-    verifications = verifications_by_entry(entries=entries)
     key = page_key("dashboard", account.pk, _dashboard_shown(rows, verifications), DASHBOARD_SOURCES)
     # Greeted by the name the centre recorded (on the newest entry: a corrected spelling shows at once).
     name = entries[0].person.first_name if entries else ""
-    context = {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications, "name": name}
-    return cached_page(request, key=key, template="candidates/dashboard.html", context=lambda: context)
+    return key, {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications, "name": name}
+
+
+@candidate_required
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Show each of the candidate's entries with its result, the date it is due by, or 'Q' once that has passed.
+
+    The data is read on every request (entries, visible results, verifications); the page drawn from it is kept
+    under a key made of all of it (results_portal/pages.py), so only the drawing is saved — or none at all when
+    the page was drawn ahead for the release instant (``web.candidate.prerender``).
+    """
+    account = request_account(request)
+    now = timezone.now()
+    entries = list(selectors.account_entries(account=account))
+    results = results_visible_by_entry(
+        audience=Audience.candidate(account.pk), entries=entries, now=now, with_scores=False
+    )
+    # Results out to the candidate and then held: "under review" (one query, only for entries without a result).
+    under_review = entries_under_review(
+        audience=Audience.candidate(account.pk), entry_ids=[e.pk for e in entries if e.pk not in results], now=now
+    )
+    key, context = dashboard_page(
+        account=account,
+        entries=entries,
+        results=results,
+        under_review=under_review,
+        verifications=verifications_by_entry(entries=entries),
+        now=now,
+    )
+    return cached_page(request, key=key, template=DASHBOARD_TEMPLATE, context=lambda: context)
 
 
 @sensitive_post_parameters("secret_number")

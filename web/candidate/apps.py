@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class CandidateAreaConfig(AppConfig):
+    """The candidate area as an app only so that its listeners and tasks load in every process (web and workers):
+    the pages drawn ahead follow the domain events about results (``web.candidate.receivers``)."""
+
+    name = "web.candidate"
+    label = "candidate_area"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 - registers the receiver

@@ -1,0 +1,199 @@
+"""First views drawn ahead (web/candidate/prerender.py): ready before the instant, served only after the check.
+
+The pages are drawn when results become ready, for the release instant; before it the candidate gets exactly
+what they got without them (404, a dashboard without the result), at it the stored page without drawing, and
+what they get is the page the view draws itself, byte for byte apart from the CSRF tokens. A hold drops them.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
+
+from accounts.backends import USER_WITH_ACCOUNT
+from candidates.models import CandidateAccount
+from centres.models import Entry
+from results.imports import RESULT_COLUMNS, results_import
+from results.models import Result, ResultEvent
+from results.services import result_hold
+from results_portal import pages
+from web.candidate import prerender
+
+from .test_statement_page import _account, _entry, _result
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _client(account: CandidateAccount) -> Client:
+    client = Client()
+    client.force_login(account.user, backend=USER_WITH_ACCOUNT)
+    return client
+
+
+def _at(moment: dt.datetime) -> Any:
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+def _not_drawn() -> Any:
+    return mock.patch.object(pages, "render_to_string", side_effect=AssertionError("drawn in the request"))
+
+
+def _waiting(
+    language: str = "en", release: dt.datetime | None = None
+) -> tuple[CandidateAccount, Entry, Result, dt.datetime]:
+    """A candidate whose Grade B is ready, to be released in an hour (or at ``release``)."""
+    account = _account()
+    account.language = language
+    account.save(update_fields=["language"])
+    entry = _entry(account)
+    release = release or timezone.now() + dt.timedelta(hours=1)
+    result = _result(entry, released_at=release, status=Result.Status.READY)
+    return account, entry, result, release
+
+
+def test_pages_drawn_ahead_are_served_only_from_the_instant_and_without_drawing() -> None:
+    account, entry, result, release = _waiting()
+    client = _client(account)
+
+    assert prerender.pages_prerender(result_ids=[result.pk]) == 2  # the statement and the dashboard
+
+    with _at(release - dt.timedelta(seconds=1)):
+        assert client.get(f"/results/{entry.public_id}/").status_code == 404
+        assert "Grade B" not in client.get("/results/").content.decode()
+    with _at(release), _not_drawn():
+        statement = client.get(f"/results/{entry.public_id}/")
+        dashboard = client.get("/results/")
+    assert statement.status_code == dashboard.status_code == 200
+    assert "Grade B" in statement.content.decode() and "Grade B" in dashboard.content.decode()
+    for response in (statement, dashboard):
+        assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(("language", "prefix"), [("en", ""), ("es", "/es"), ("zh-hans", "/zh-hans")])
+def test_a_page_drawn_ahead_is_the_page_the_view_draws(language: str, prefix: str) -> None:
+    account, entry, result, release = _waiting(language)
+    client = _client(account)
+    paths = (f"{prefix}/results/{entry.public_id}/", f"{prefix}/results/")
+    prerender.pages_prerender(result_ids=[result.pk])
+
+    with _at(release), _not_drawn():
+        ahead = [client.get(path).content.decode() for path in paths]
+    cache.clear()
+    with _at(release):
+        drawn = [client.get(path).content.decode() for path in paths]
+
+    assert f'lang="{language}"' in ahead[0]
+    for found, expected in zip(ahead, drawn, strict=True):
+        assert TOKEN.search(found) is not None
+        assert TOKEN.sub("", found) == TOKEN.sub("", expected)
+        assert "csrf-" not in found  # every placeholder replaced by the visitor's own token
+
+
+def test_another_candidate_never_gets_a_page_drawn_ahead() -> None:
+    _owner, entry, result, release = _waiting()
+    prerender.pages_prerender(result_ids=[result.pk])
+
+    with _at(release):
+        assert _client(_account()).get(f"/results/{entry.public_id}/").status_code == 404
+
+
+def test_a_hold_drops_the_pages_drawn_ahead_and_nothing_is_served(
+    django_capture_on_commit_callbacks: Callable[..., DjangoCaptureOnCommitCallbacks],
+) -> None:
+    account, entry, result, release = _waiting()
+    prerender.pages_prerender(result_ids=[result.pk])
+    index = pages.page_index_key(result.pk)
+    listed = cache.get(index)
+    assert len(listed) == 2 and all(cache.get(key) for key in listed)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result_hold(result=result, actor=None, reason="malpractice enquiry")
+
+    assert cache.get(index) is None and not any(cache.get(key) for key in listed)
+    with _at(release):
+        assert _client(account).get(f"/results/{entry.public_id}/").status_code == 404
+        assert "Grade B" not in _client(account).get("/results/").content.decode()
+
+
+def test_an_amendment_draws_the_new_page_and_drops_the_old(
+    django_capture_on_commit_callbacks: Callable[..., DjangoCaptureOnCommitCallbacks],
+) -> None:
+    account, entry, result, release = _waiting()
+    prerender.pages_prerender(result_ids=[result.pk])
+    old = cache.get(pages.page_index_key(result.pk))
+    Result.objects.filter(pk=result.pk).update(grade="Grade A", overall_score=185, version=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        from results.events import result_event_record
+
+        result_event_record(kind=ResultEvent.Kind.AMENDED, result_ids=[result.pk])
+
+    assert not any(cache.get(key) for key in old)
+    with _at(release), _not_drawn():
+        assert "Grade A" in _client(account).get(f"/results/{entry.public_id}/").content.decode()
+
+
+def test_an_import_draws_the_first_views_of_its_results(
+    django_capture_on_commit_callbacks: Callable[..., DjangoCaptureOnCommitCallbacks],
+) -> None:
+    account = _account()
+    entry = _entry(account, days_ago=2)  # the window opens in the future: released at its opening
+    line = f"{entry.candidate_id},{entry.session.exam.code},{entry.session.date},reading,176"
+    scores = ["reading", "use_of_english", "writing", "listening", "speaking"]
+    text = "\n".join([",".join(RESULT_COLUMNS), *(line.replace("reading,176", f"{skill},176") for skill in scores)])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        results_import(text=text + "\n")
+
+    result = Result.objects.get(entry=entry)
+    assert ResultEvent.objects.filter(kind=ResultEvent.Kind.READY, result_ids=[result.pk]).exists()
+    assert result.released_at is not None and result.released_at > timezone.now()
+    with _at(result.released_at - dt.timedelta(seconds=1)):
+        assert _client(account).get(f"/results/{entry.public_id}/").status_code == 404
+    with _at(result.released_at), _not_drawn():
+        page = _client(account).get(f"/results/{entry.public_id}/")
+    assert page.status_code == 200
+
+
+def test_drawing_ahead_reads_in_a_few_queries_whatever_the_number_of_candidates(
+    django_assert_num_queries: Any,
+) -> None:
+    release = timezone.now() + dt.timedelta(hours=1)  # a few queries more for each other instant in a batch
+
+    def waiting(count: int) -> list[int]:
+        return [_waiting(release=release)[2].pk for _ in range(count)]
+
+    few, many = waiting(1), waiting(5)
+    with django_assert_num_queries(8) as counted:
+        prerender.pages_prerender(result_ids=few)
+    with django_assert_num_queries(len(counted.captured_queries)):
+        prerender.pages_prerender(result_ids=many)
+
+
+def test_the_bulk_fingerprints_are_the_requests_own() -> None:
+    """``statement_fingerprints`` (many entries, for the task) gives what ``statement_fingerprint`` (one request)
+    gives at the same moment: the same key, and nothing for a held, withdrawn or not yet released result."""
+    from results.selectors import statement_fingerprint, statement_fingerprints
+
+    release = timezone.now() + dt.timedelta(hours=1)
+    waiting = [_waiting(release=release) for _ in range(4)]
+    held_result, withdrawn = waiting[1][2], waiting[2][1]
+    result_hold(result=held_result, actor=None, reason="enquiry")
+    Entry.objects.filter(pk=withdrawn.pk).update(status=Entry.Status.WITHDRAWN)
+    later = _waiting(release=release + dt.timedelta(days=1))
+
+    for moment in (release - dt.timedelta(seconds=1), release):
+        bulk = statement_fingerprints(entry_ids=[w[1].pk for w in [*waiting, later]], now=moment)
+        for account, entry, _held, _at_release in [*waiting, later]:
+            one = statement_fingerprint(account_id=account.pk, public_id=entry.public_id, now=moment)
+            assert repr(bulk.get(entry.pk)) == repr(one)  # the key is a digest of the repr
+    assert set(bulk) == {waiting[0][1].pk, waiting[3][1].pk}
