@@ -213,7 +213,7 @@ def _verification_row_write(
     Alone in its transaction, on PostgreSQL, it commits without waiting for the WAL to reach the disk
     (``synchronous_commit = off`` for that transaction only): a crash of the database server may lose the
     last fraction of a second of these rows, never leave half of one, and no other write is affected
-    (docs/decisions/0012-verification-audit-commit.md). Inside a caller's transaction it is written as part of
+    (docs/decisions/0013-verification-audit-commit.md). Inside a caller's transaction it is written as part of
     it, durably.
     """
     connection = transaction.get_connection()

@@ -297,7 +297,7 @@ def test_schema_is_openapi_31(client: Client) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_audit_row_alone_commits_without_waiting_for_the_disk(client: Client) -> None:
-    """ADR 0012: the audit row's own transaction sets synchronous_commit off for itself only, then commits."""
+    """ADR 0013: the audit row's own transaction sets synchronous_commit off for itself only, then commits."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

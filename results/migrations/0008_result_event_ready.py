@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("results", "0006_results_upload"),
+        ("results", "0007_result_enquiries"),
     ]
 
     operations = [
