@@ -307,9 +307,7 @@ def _entry_rows_parse(
         if only_centre is not None and record.values["candidate_id"]:
             # Checked before anything else about the value, and never looked up.
             row_errors.append(RowError(line, "candidate_id", error_text(CANDIDATE_ID_GIVEN)))
-        elif candidate_id and not (
-            len(candidate_id) == CANDIDATE_ID_LENGTH and CANDIDATE_ID_PATTERN.fullmatch(candidate_id)
-        ):
+        elif candidate_id and not candidate_id_well_formed(candidate_id):
             message = error_text(CANDIDATE_ID_INVALID, value=record.values["candidate_id"])
             row_errors.append(RowError(line, "candidate_id", message))
 
@@ -396,6 +394,14 @@ def _entry_candidate_ids_check(*, rows: list[_EntryRow], errors: Problems) -> No
     for candidate_id in sorted(in_use):
         message = error_text(CANDIDATE_ID_IN_USE, candidate_id=candidate_id)
         errors.append(RowError(first_line[candidate_id], "candidate_id", message))
+
+
+def candidate_id_well_formed(candidate_id: str) -> bool:
+    """Return whether ``candidate_id`` (upper case) has the board's shape: nine letters and digits, letters first.
+
+    Rule: docs/domain.md §1.2; every file that names a Candidate ID (entries, results) is checked with this.
+    """
+    return len(candidate_id) == CANDIDATE_ID_LENGTH and CANDIDATE_ID_PATTERN.fullmatch(candidate_id) is not None
 
 
 def _candidate_ids_in_use(candidate_ids: Iterable[str]) -> set[str]:

@@ -49,6 +49,13 @@ PLAUSIBLE_MAX = 250
 
 RESULT_FAIL = "Fail"
 RESULT_NO_RESULT = "No result"
+# Results without a grade, as the board prints them (docs/domain.md §4.2): absent from part of the exam, absent from
+# all of it, result to follow, result withheld. No overall score, no certificate.
+RESULT_ABSENT_PART = "X"
+RESULT_ABSENT_ALL = "Z"
+RESULT_PENDING = "Pending"
+RESULT_WITHHELD = "Withheld"
+INDICATOR_RESULTS: tuple[str, ...] = (RESULT_ABSENT_PART, RESULT_ABSENT_ALL, RESULT_PENDING, RESULT_WITHHELD)
 
 
 class Certification(enum.StrEnum):

@@ -9,7 +9,7 @@ unitised qualification result still incomplete reads "Q — incomplete: …" eve
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from exams.models import Exam
-from grading.scale import READING, USE_OF_ENGLISH, Certification, ScaleExam, scale_exam
+from grading.scale import (
+    INDICATOR_RESULTS,
+    READING,
+    READING_AND_WRITING,
+    RESULT_ABSENT_ALL,
+    RESULT_ABSENT_PART,
+    RESULT_PENDING,
+    RESULT_WITHHELD,
+    USE_OF_ENGLISH,
+    Certification,
+    ScaleExam,
+    scale_exam,
+)
 
 from .charts import result_name, score_display
 from .models import Result
@@ -28,12 +40,24 @@ LISTENING, SPEAKING, WRITING = "listening", "speaking", "writing"
 # entry, as files write them.
 PENDING = "Q"
 UNIT_RESULTS_ONLY = "Unit results only"
+# Unitised result indicators as files write them (docs/domain.md §4.3): no result (a wrong combination of units),
+# and partial absence (after the grade: an absent unit counted 0 UMS).
+NO_RESULT = "X"
+PARTIAL_ABSENCE = "#"
+# A scale-score result without a grade, as the board prints it, and what it means (docs/domain.md §4.2).
+INDICATOR_MEANINGS: dict[str, Promise] = {
+    RESULT_ABSENT_PART: gettext_lazy("absent from part of the exam"),
+    RESULT_ABSENT_ALL: gettext_lazy("absent from all of the exam"),
+    RESULT_PENDING: gettext_lazy("result to follow"),
+    RESULT_WITHHELD: gettext_lazy("result withheld: your centre can tell you why"),
+}
 # What a page shows where there is no value (an overall score below the range of a non-scale exam, a unit not
 # yet converted to UMS…).
 MISSING = "—"
 
 SKILL_NAMES: dict[str, Promise] = {
     READING: gettext_lazy("Reading"),
+    READING_AND_WRITING: gettext_lazy("Reading and Writing"),
     USE_OF_ENGLISH: gettext_lazy("Use of English"),
     WRITING: gettext_lazy("Writing"),
     LISTENING: gettext_lazy("Listening"),
@@ -41,10 +65,11 @@ SKILL_NAMES: dict[str, Promise] = {
 }
 
 
-def scale_of(exam_code: str) -> ScaleExam | None:
-    """Return the Cambridge English Scale definition of an exam, or None for other exams."""
+def scale_of(exam_code: str, *, on: dt.date) -> ScaleExam | None:
+    """Return the Cambridge English Scale format of an exam in force for a sitting on ``on``, or None for other
+    exams: every output reads an exam's papers, ranges and band names through this (docs/domain.md §5.9)."""
     try:
-        return scale_exam(exam_code)
+        return scale_exam(exam_code, on=on)
     except ValueError:
         return None
 
@@ -64,18 +89,31 @@ def ums_text(*, ums: int | None, ums_max: int | None) -> str:
 
 
 def component_display(
-    *, family: str, scale: ScaleExam | None, score: int, ums: int | None = None, ums_max: int | None = None
+    *,
+    family: str,
+    scale: ScaleExam | None,
+    score: int,
+    ums: int | None = None,
+    ums_max: int | None = None,
+    absent: bool = False,
 ) -> str:
-    """Return a component's score as shown: a scale score (capped, or 'below N'), a unit's UMS, or a raw mark."""
+    """Return a component's score as shown: a scale score (capped, or 'below N'), a unit's UMS ('0 of 60 UMS —
+    absent' for a unit the student was absent from, docs/domain.md §4.3), or a raw mark."""
     if scale is not None:
         return score_display(exam=scale, score=score)
     if family == Exam.Family.UNITISED:
-        return ums_text(ums=ums, ums_max=ums_max)
+        text = ums_text(ums=ums, ums_max=ums_max)
+        return f"{text} — {absent_text()}" if absent else text
     return str(score)
 
 
-def overall_display(*, family: str, scale: ScaleExam | None, overall: int | None, ums_max_total: int | None) -> str:
-    """Return the overall score as shown: a scale score or 'below N', a total UMS, a number or ``MISSING``."""
+def overall_display(
+    *, family: str, scale: ScaleExam | None, overall: int | None, ums_max_total: int | None, grade: str = ""
+) -> str:
+    """Return the overall score as shown: a scale score or 'below N', a total UMS, a number or ``MISSING`` (also
+    for a result without a grade: absent, pending or withheld)."""
+    if grade in INDICATOR_RESULTS and family != Exam.Family.UNITISED:
+        return MISSING
     if scale is not None:
         return score_display(exam=scale, score=overall)
     if family == Exam.Family.UNITISED:
@@ -83,23 +121,38 @@ def overall_display(*, family: str, scale: ScaleExam | None, overall: int | None
     return MISSING if overall is None else str(overall)
 
 
-def _qualification_missing(qualification: Mapping[str, Any] | None) -> str:
-    return ", ".join(str(unit) for unit in (qualification or {}).get("missing") or [])
+def _qualification_list(qualification: Mapping[str, Any] | None, key: str) -> str:
+    return ", ".join(str(unit) for unit in (qualification or {}).get(key) or [])
 
 
 def grade_display(*, family: str, grade: str, qualification: Mapping[str, Any] | None = None) -> str:
     """Return the result as printed, in the reader's language.
 
-    A unitised result without a grade is one of two things, told apart by ``qualification`` (the stored outcome
+    A scale-score result without a grade prints the board's indicator and what it means: 'X — absent from part of
+    the exam', 'Z …', 'Pending …', 'Withheld …' (docs/domain.md §4.2). A unitised qualification result may carry
+    '#' (an absent unit counted 0 UMS) after its grade, or be 'X' (the units entered do not make a valid
+    combination); without a grade it is one of two things, told apart by ``qualification`` (the stored outcome
     of a certification entry, ``Result.qualification``): without a certification entry, unit results only; with
     one, a qualification result not complete yet, shown as 'Q' with the units it waits for (docs/domain.md §4.1,
-    §8.6), as the centre's unitised pages show it. Never a blank.
+    §4.3, §8.6), as the centre's unitised pages show it. Never a blank.
     """
+    if family != Exam.Family.UNITISED and grade in INDICATOR_MEANINGS:
+        return f"{grade} — {INDICATOR_MEANINGS[grade]}"
+    absent = _qualification_list(qualification, "absent_units")
+    if grade and family == Exam.Family.UNITISED and absent:
+        return f"{result_name(grade)} {PARTIAL_ABSENCE} — " + _("partial absence: %(units)s counted 0 UMS") % {
+            "units": absent
+        }
     if grade:
         return result_name(grade)
     if family == Exam.Family.UNITISED:
+        not_entered = _qualification_list(qualification, "not_entered")
+        if qualification is not None and not_entered:
+            return f"{NO_RESULT} — " + _(
+                "no result: the units entered are not a valid combination (%(units)s not entered)"
+            ) % {"units": not_entered}
         if qualification is not None:
-            missing = _qualification_missing(qualification)
+            missing = _qualification_list(qualification, "missing")
             if missing:
                 return f"{PENDING} — " + _("incomplete: no result yet for %(units)s") % {"units": missing}
             return f"{PENDING} — " + _("Result pending or currently unavailable")
@@ -108,11 +161,45 @@ def grade_display(*, family: str, grade: str, qualification: Mapping[str, Any] |
 
 
 def grade_as_awarded(*, family: str, grade: str, qualification: Mapping[str, Any] | None = None) -> str:
-    """Return the result as files write it, in no reader's language: the grade, 'Q' for a unitised qualification
-    result not complete yet, 'Unit results only' without a certification entry (``grade_display`` in words)."""
-    if grade or family != Exam.Family.UNITISED:
+    """Return the result as files write it, in no reader's language: the grade or the board's indicator (X, Z,
+    Pending, Withheld), a unitised grade with '#' after it for a partial absence, 'X' for a unitised qualification
+    with a wrong combination of units, 'Q' for one not complete yet, 'Unit results only' without a certification
+    entry (``grade_display`` in words)."""
+    if family != Exam.Family.UNITISED:
         return grade
+    if grade:
+        return f"{grade} {PARTIAL_ABSENCE}" if _qualification_list(qualification, "absent_units") else grade
+    if qualification is not None and _qualification_list(qualification, "not_entered"):
+        return NO_RESULT
     return PENDING if qualification is not None else UNIT_RESULTS_ONLY
+
+
+def indicator_explanation(grade: str) -> str | None:
+    """Return what a scale-score result without a grade means for the candidate (X, Z, Pending, Withheld), or
+    None for a graded result (docs/domain.md §4.2)."""
+    texts = {
+        RESULT_ABSENT_PART: _(
+            "No certificate: you were absent from part of the exam, so no overall score or result can be given. "
+            "The papers you sat are shown with their scores."
+        ),
+        RESULT_ABSENT_ALL: _("No certificate: you were absent from all of the exam."),
+        RESULT_PENDING: _("Your result is to follow. This statement will show it as soon as it is ready."),
+        RESULT_WITHHELD: _("Your result is withheld. Please speak to your exam centre, which can tell you why."),
+    }
+    return texts.get(grade)
+
+
+def absent_papers(*, scale: ScaleExam | None, grade: str, sat: Sequence[str]) -> list[str]:
+    """Return the papers of a scale-score result the candidate was absent from (its format's papers not in ``sat``):
+    shown as 'absent' beside the others for an X or Z result, none for any other."""
+    if scale is None or grade not in (RESULT_ABSENT_PART, RESULT_ABSENT_ALL):
+        return []
+    return [skill for skill in scale.skills if skill not in sat]
+
+
+def absent_text() -> str:
+    """Return what a paper the candidate was absent from shows instead of a score."""
+    return _("absent")
 
 
 def certification_of(*, scale: ScaleExam | None, grade: str, overall: int | None) -> str:
@@ -135,6 +222,7 @@ class ComponentView:
     ums: int | None = None
     ums_max: int | None = None
     unit_grade: str = ""
+    absent: bool = False  # absent from this paper or unit: no score (scale) or 0 UMS (unit)
 
 
 @dataclass(frozen=True)
@@ -164,6 +252,11 @@ class ResultView:
     amended_at: dt.datetime | None
 
     @property
+    def graded(self) -> bool:
+        """Return whether the result has a grade and scores to chart (not X, Z, Pending or Withheld)."""
+        return self.grade not in INDICATOR_RESULTS
+
+    @property
     def certification_is_below(self) -> bool:
         """Return whether the certificate is the near-miss one: 'ability at <level below>'."""
         return self.certification == Certification.BELOW.value
@@ -177,20 +270,36 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
     """
     entry = result.entry
     exam = entry.session.exam
-    scale = scale_of(exam.code)
+    scale = scale_of(exam.code, on=entry.session.date)
     components = tuple(
         ComponentView(
             code=line.component.code,
             label=component_label(family=exam.family, code=line.component.code, name=line.component.name),
             score=line.score,
             display=component_display(
-                family=exam.family, scale=scale, score=line.score, ums=line.ums, ums_max=line.component.ums_max
+                family=exam.family,
+                scale=scale,
+                score=line.score,
+                ums=line.ums,
+                ums_max=line.component.ums_max,
+                absent=line.absent,
             ),
             ums=line.ums,
             ums_max=line.component.ums_max,
             unit_grade=line.unit_grade,
+            absent=line.absent,
         )
         for line in result.component_scores.all()
+    )
+    components += tuple(
+        ComponentView(
+            code=code,
+            label=component_label(family=exam.family, code=code, name=code),
+            score=0,
+            display=absent_text(),
+            absent=True,
+        )
+        for code in absent_papers(scale=scale, grade=result.grade, sat=[line.code for line in components])
     )
     return ResultView(
         name=name if name is not None else entry.person.full_name,
@@ -206,7 +315,11 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
         result=grade_display(family=exam.family, grade=result.grade, qualification=result.qualification),
         overall_score=result.overall_score,
         overall_display=overall_display(
-            family=exam.family, scale=scale, overall=result.overall_score, ums_max_total=exam.ums_max_total
+            family=exam.family,
+            scale=scale,
+            overall=result.overall_score,
+            ums_max_total=exam.ums_max_total,
+            grade=result.grade,
         ),
         cefr_level=result.cefr_level,
         certification=certification_of(scale=scale, grade=result.grade, overall=result.overall_score),

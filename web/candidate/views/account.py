@@ -26,8 +26,7 @@ from accounts.models import User
 from candidates import selectors, services
 from candidates.models import CandidateAccount
 from centres.models import Entry
-from grading.scale import SCALE_EXAMS
-from results.presentation import grade_display, overall_display
+from results.presentation import grade_display, overall_display, scale_of
 from results.selectors import Audience, entries_under_review, entry_is_pending, results_visible_by_entry
 from results_portal.pages import cached_page, page_key
 from verification.selectors import verifications_by_entry
@@ -243,9 +242,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # As every output shows a result (results.presentation).
         overall = grade = ""
         if result is not None:
-            scale = SCALE_EXAMS.get(exam.code)
+            scale = scale_of(exam.code, on=entry.session.date)
             overall = overall_display(
-                family=exam.family, scale=scale, overall=result.overall_score, ums_max_total=exam.ums_max_total
+                family=exam.family,
+                scale=scale,
+                overall=result.overall_score,
+                ums_max_total=exam.ums_max_total,
+                grade=result.grade,
             )
             grade = grade_display(family=exam.family, grade=result.grade, qualification=result.qualification)
         rows.append(

@@ -482,9 +482,10 @@ def _results_rows(request: HttpRequest, session_id: str | None) -> tuple[Any, li
             )
             row["overall"] = overall_display(
                 family=exam.family,
-                scale=scale_of(exam.code),
+                scale=scale_of(exam.code, on=entry.session.date),
                 overall=result.overall_score,
                 ums_max_total=exam.ums_max_total,
+                grade=result.grade,
             )
         rows.append(row)
     return sessions, rows
