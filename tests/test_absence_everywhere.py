@@ -68,7 +68,7 @@ def _lines(entry: Entry, statuses: dict[str, str]) -> list[str]:
 def entries() -> dict[str, Entry]:
     """Four FCE candidates of one session whose release window opened yesterday, imported with statuses."""
     session = ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=36), mode="paper")
-    by_result = {name: EntryFactory(session=session) for name in SHOWN}
+    by_result: dict[str, Entry] = {name: EntryFactory.create(session=session) for name in SHOWN}
     lines = [
         HEADER,
         *_lines(by_result["X"], {"listening": "absent"}),

@@ -292,9 +292,7 @@ def test_the_dashboard_shows_the_date_results_are_due_by_and_whether_the_window_
     account = _account()
     upcoming = _entry(account, exam="CAE", days_ago=-21)
     in_window = _entry(account, exam="KET", days_ago=18, mode=ExamSession.Mode.COMPUTER)
-    _result(
-        in_window, (140, 145, 141), status=Result.Status.READY, released_at=timezone.now() + dt.timedelta(days=1)
-    )
+    _result(in_window, (140, 145, 141), status=Result.Status.READY, released_at=timezone.now() + dt.timedelta(days=1))
 
     html = _logged_in(client, account).get("/results/").content.decode()
 
