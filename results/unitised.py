@@ -93,14 +93,17 @@ def qualifications_refresh(
     )
     by_pair: dict[tuple[int, int], list[UnitResult]] = defaultdict(list)
     absent: set[tuple[int, int, str, str]] = set()  # (person, qualification, unit, series): absent, 0 UMS
+    labels: dict[str, str] = {}
     for score in scores:
         session = score.result.entry.session
         key = (score.result.entry.person_id, session.exam_id)
         if key in pairs:
-            label = series_label(session)
-            by_pair[key].append(UnitResult(score.component.code, label, session.date, int(score.ums or 0)))
+            # A series is told apart by its session, never by its month: two sittings in one month are two series.
+            series = str(session.public_id)
+            labels[series] = series_label(session)
+            by_pair[key].append(UnitResult(score.component.code, series, session.date, int(score.ums or 0)))
             if score.absent:
-                absent.add((*key, score.component.code, label))
+                absent.add((*key, score.component.code, series))
     entered = _units_entered(person_ids=person_ids)
     cash_ins = CertificationEntry.objects.filter(
         entry__person_id__in=person_ids, entry__session__exam__family=Exam.Family.UNITISED
@@ -129,7 +132,9 @@ def qualifications_refresh(
             entered={code for date, code in entered.get((entry.person_id, exam.pk), []) if date <= entry.session.date},
         )
         detail: dict[str, Any] = {
-            "counted": {r.unit_code: {"series": r.series, "ums": r.ums} for r in outcome.counted},
+            "counted": {
+                r.unit_code: {"series": labels[r.series], "series_id": r.series, "ums": r.ums} for r in outcome.counted
+            },
             "missing": list(outcome.missing_units),
             "ums_max_total": outcome.ums_max_total,
         }
