@@ -87,7 +87,7 @@ class Candidate(models.Model):
         "UCI",
         max_length=13,
         blank=True,
-        help_text="Unitised qualifications: the Unique Candidate Identifier, 13 characters, kept for the whole course.",
+        help_text="Unitised qualifications: the Unique Candidate Identifier (13 characters), kept for the course.",
     )
 
     class Meta:

@@ -27,7 +27,8 @@ each shows with a model written from the rules (not with the code under test):
   ``/centre/entries/<entry>/``, ``/centre/entries/<entry>/results/`` (paper copy), ``/centre/certificates/``,
   ``/centre/certificates/entries/<entry>/``, ``/centre/certificates/documents/<uuid>.pdf``,
   ``/centre/unitised/`` and per series ``…/series/<id>/results/``, ``…/entries/``, ``…/grade-boundaries/``,
-  ``…/special-consideration.csv``, ``…/results-files/``, ``…/results-files/unit.csv``, ``…/results-files/qualification.csv``, and per
+  ``…/special-consideration.csv``, ``…/results-files/``, ``…/results-files/unit.csv``,
+  ``…/results-files/qualification.csv``, and per
   unitised entry ``/centre/unitised/entries/<entry>/slip/`` and ``…/cumulative.pdf``; a teacher at the same
   centre (role *staff*): ``/centre/results.csv``, released only as the candidates see it;
 - public: ``/statistics/`` and ``/statistics/grade-statistics.csv``;
@@ -731,7 +732,7 @@ class EmbargoMachine(RuleBasedStateMachine):
 
     # --- expected views -----------------------------------------------------------------------------------
     def _edi_expected(self, key: str) -> dict[tuple[str, ...], tuple[Any, ...]]:
-        """Return the centre's results-file rows of a series as the model sees them now: unit and qualification rows."""
+        """Return the centre's results-file rows of a series as the model sees them now (unit and qualification)."""
         rows: dict[tuple[str, ...], tuple[Any, ...]] = {}
         for entry in self.model.entries:
             if entry.session.key != key:

@@ -21,7 +21,11 @@ unitised_patterns = [
         name="unitised_special_consideration_csv",
     ),
     path("series/<uuid:series_id>/results-files/", unitised.unitised_results_files, name="unitised_results_files"),
-    path("series/<uuid:series_id>/results-files/<slug:kind>.csv", unitised.unitised_results_file_download, name="unitised_results_file_download"),
+    path(
+        "series/<uuid:series_id>/results-files/<slug:kind>.csv",
+        unitised.unitised_results_file_download,
+        name="unitised_results_file_download",
+    ),
     path("entries/<uuid:public_id>/units/", unitised.unitised_units_set, name="unitised_units_set"),
     path("entries/<uuid:public_id>/cash-in/", unitised.unitised_cash_in, name="unitised_cash_in"),
     path("entries/<uuid:public_id>/slip/", unitised.unitised_slip, name="unitised_slip"),

@@ -310,7 +310,8 @@ def unitised_results_file_download(request: HttpRequest, series_id: str, kind: s
     stored = centre_files.results_files_latest(centre=centre, series=series).get(kind)
     if stored is None:
         raise Http404("The file has not been made yet.")
-    filename = f"results-{centre.number}-{series.exam.code}-{series.date.isoformat()}-{kind}-{stored.day.isoformat()}.csv"
+    day, sitting = stored.day.isoformat(), series.date.isoformat()
+    filename = f"results-{centre.number}-{series.exam.code}-{sitting}-{kind}-{day}.csv"
     return csv_file_response(text=centre_files.results_file_read(stored), filename=filename)
 
 
