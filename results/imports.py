@@ -506,9 +506,8 @@ def _grade(item: _Graded) -> None:
     elif ABSENT in statuses:
         indicator = RESULT_ABSENT_PART if item.scores else RESULT_ABSENT_ALL
     if indicator:
-        # No overall score, no certificate; the papers sat keep their scores unless the result is to follow.
-        if indicator in (RESULT_PENDING, RESULT_WITHHELD):
-            item.scores = {}
+        # No overall score, no certificate, and no score per paper: the board gives none with these results.
+        item.scores = {}
         item.overall, item.grade, item.cefr_level, item.certificate = None, indicator, "", False
         return
     session = item.entry.session

@@ -9,7 +9,7 @@ unitised qualification result still incomplete reads "Q — incomplete: …" eve
 """
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,22 +179,14 @@ def indicator_explanation(grade: str) -> str | None:
     None for a graded result (docs/domain.md §4.2)."""
     texts = {
         RESULT_ABSENT_PART: _(
-            "No certificate: you were absent from part of the exam, so no overall score or result can be given. "
-            "The papers you sat are shown with their scores."
+            "No certificate: you were absent from part of the exam, so no result can be given and no scores are "
+            "reported."
         ),
         RESULT_ABSENT_ALL: _("No certificate: you were absent from all of the exam."),
         RESULT_PENDING: _("Your result is to follow. This statement will show it as soon as it is ready."),
         RESULT_WITHHELD: _("Your result is withheld. Please speak to your exam centre, which can tell you why."),
     }
     return texts.get(grade)
-
-
-def absent_papers(*, scale: ScaleExam | None, grade: str, sat: Sequence[str]) -> list[str]:
-    """Return the papers of a scale-score result the candidate was absent from (its format's papers not in ``sat``):
-    shown as 'absent' beside the others for an X or Z result, none for any other."""
-    if scale is None or grade not in (RESULT_ABSENT_PART, RESULT_ABSENT_ALL):
-        return []
-    return [skill for skill in scale.skills if skill not in sat]
 
 
 def absent_text() -> str:
@@ -222,7 +214,7 @@ class ComponentView:
     ums: int | None = None
     ums_max: int | None = None
     unit_grade: str = ""
-    absent: bool = False  # absent from this paper or unit: no score (scale) or 0 UMS (unit)
+    absent: bool = False  # a unit the student was absent from: 0 UMS, counted ('#')
 
 
 @dataclass(frozen=True)
@@ -250,6 +242,8 @@ class ResultView:
     released_at: dt.datetime | None
     result_version: int
     amended_at: dt.datetime | None
+    weighted: bool = False  # a paper counts more than once in the overall score (A2 Key from 2020)
+    indicator_text: str = ""  # what X, Z, Pending or Withheld means for the candidate
 
     @property
     def graded(self) -> bool:
@@ -291,16 +285,6 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
         )
         for line in result.component_scores.all()
     )
-    components += tuple(
-        ComponentView(
-            code=code,
-            label=component_label(family=exam.family, code=code, name=code),
-            score=0,
-            display=absent_text(),
-            absent=True,
-        )
-        for code in absent_papers(scale=scale, grade=result.grade, sat=[line.code for line in components])
-    )
     return ResultView(
         name=name if name is not None else entry.person.full_name,
         candidate_id=entry.candidate_id,
@@ -329,4 +313,6 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
         released_at=result.released_at,
         result_version=result.version,
         amended_at=result.amended_at,
+        weighted=scale is not None and any(weight != 1 for weight in scale.weights),
+        indicator_text=(indicator_explanation(result.grade) or "") if scale is not None else "",
     )

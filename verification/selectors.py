@@ -28,8 +28,6 @@ from centres.services import secret_number_hash, secret_number_matches
 from exams.models import Exam
 from results.models import Result
 from results.presentation import (
-    absent_papers,
-    absent_text,
     component_display,
     component_label,
     grade_as_awarded,
@@ -303,12 +301,6 @@ def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
             ),
         )
         for code, name, score, ums, ums_max, absent in result.scores
-    )
-    components += tuple(
-        ComponentFact(
-            code=code, label=component_label(family=entry.family, code=code, name=code), score=0, display=absent_text()
-        )
-        for code in absent_papers(scale=scale, grade=result.grade, sat=[c.code for c in components])
     )
     overall = overall_display(
         family=entry.family,

@@ -206,3 +206,14 @@ def test_a_unitised_qualification_shows_units_on_the_uniform_mark_scale() -> Non
     assert "Cambridge English Scale" not in statement
     assert "Advanced National in Testing" in certificate and "has been awarded Merit" in certificate
     assert "CEFR" not in certificate and "Cambridge English Scale" not in certificate
+
+
+def test_a_key_statement_from_2020_names_its_three_papers_and_the_weighting() -> None:
+    _entry, result = released_entry(exam="KET", mode="computer")
+
+    text = pdf_text(stored_pdf(_render(result.pk)[Document.Kind.STATEMENT]))
+
+    # (2 × 136 + 140 + 136) / 4 = 137: Grade B, A2 (certificates/tests/factories.py KET_SCORES).
+    assert "Reading and Writing 136" in text and "Listening 140" in text and "Speaking 136" in text
+    assert "Grade B" in text and "Pass with Merit" not in text
+    assert "(2 × Reading and Writing + Listening + Speaking) ÷ 4" in text

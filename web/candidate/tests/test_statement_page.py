@@ -119,6 +119,22 @@ def test_the_statement_shows_the_result_scores_chart_certificate_and_faq(client:
     assert '<tr class="your-band">' in html and "173–179" in html
 
 
+def test_a_key_statement_shows_three_papers_with_reading_and_writing_counting_twice(client: Client) -> None:
+    account = _account()
+    entry = _entry(account, exam="KET")
+    # (2 × 139 + 140 + 140) / 4 = 139.5 → 140 (halves up): Grade A, certified at B1.
+    _result(entry, (139, 140, 140))
+
+    html = _page(_logged_in(client, account), entry)
+
+    assert "<dt>Your result</dt><dd>Grade A</dd>" in html
+    assert "<dt>Your overall score</dt><dd>140</dd>" in html
+    for label, score in (("Reading and Writing", 139), ("Listening", 140), ("Speaking", 140)):
+        assert f'<th scope="row">{label}</th><td>{score}</td>' in html
+    assert "(2 × Reading and Writing + Listening + Speaking) ÷ 4" in html
+    assert "Grade A · B1" in html and "Pass with Distinction" not in html
+
+
 def test_extended_certification_is_explained_above_and_below_the_target_level(client: Client) -> None:
     account = _account()
     top, near_miss = _entry(account), _entry(account, days_ago=100)
