@@ -207,3 +207,15 @@ def test_unitised_partial_absence_wrong_combination_and_pending(at: Callable[[dt
         assert rows[entry.candidate_id]["result"] == awarded
         if entry == absent:
             assert "0 of 100 UMS — absent" in _text(page)
+
+
+def test_statistics_count_no_absent_pending_or_withheld_result(entries: dict[str, Entry]) -> None:
+    from results.selectors import grade_statistics
+
+    graded = EntryFactory.create(session=entries["X"].session)
+    results_import(text="\n".join([HEADER, *_lines(graded, {})]) + "\n")  # Grade B (176)
+    after_the_window = timezone.now() + dt.timedelta(days=60)
+
+    counted = {count.grade: count.count for count in grade_statistics(now=after_the_window)}
+
+    assert counted == {"Grade B": 1}
