@@ -164,20 +164,20 @@ PRELIMINARY_BANDS: tuple[Band, ...] = (
     Band(140, 152, "Pass", "B1", Certification.AT),
     Band(120, 139, "Level A2", "A2", Certification.BELOW),
 )
+
+
+def _renamed(bands: tuple[Band, ...], *names: str) -> tuple[Band, ...]:
+    """Return ``bands`` with the passing bands renamed, from the top: same score ranges, levels, certificates."""
+    return tuple(
+        Band(band.low, band.high, names[index] if index < len(names) else band.result, band.cefr, band.certification)
+        for index, band in enumerate(bands)
+    )
+
+
 # Sittings from January 2020 of Key, Preliminary and their 'for Schools' versions: the same score ranges and
 # levels named Grade A / Grade B / Grade C (docs/domain.md §5.9).
-KEY_GRADE_BANDS: tuple[Band, ...] = (
-    Band(140, 150, "Grade A", "B1", Certification.ABOVE),
-    Band(133, 139, "Grade B", "A2", Certification.AT),
-    Band(120, 132, "Grade C", "A2", Certification.AT),
-    Band(100, 119, "Level A1", "A1", Certification.BELOW),
-)
-PRELIMINARY_GRADE_BANDS: tuple[Band, ...] = (
-    Band(160, 170, "Grade A", "B2", Certification.ABOVE),
-    Band(153, 159, "Grade B", "B1", Certification.AT),
-    Band(140, 152, "Grade C", "B1", Certification.AT),
-    Band(120, 139, "Level A2", "A2", Certification.BELOW),
-)
+KEY_GRADE_BANDS = _renamed(KEY_BANDS, "Grade A", "Grade B", "Grade C")
+PRELIMINARY_GRADE_BANDS = _renamed(PRELIMINARY_BANDS, "Grade A", "Grade B", "Grade C")
 FIRST_BANDS: tuple[Band, ...] = (
     Band(180, 190, "Grade A", "C1", Certification.ABOVE),
     Band(173, 179, "Grade B", "B2", Certification.AT),

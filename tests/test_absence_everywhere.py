@@ -11,9 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from collections.abc import Callable
-from html import unescape
 
 import pytest
 from django.test import Client
@@ -30,6 +28,7 @@ from conftest import CommittingClient, otp_login
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import ComponentScore, Result
 from results.tests.factories import UK, account_for, unitised_qualification, unitised_series
+from tests.test_unitised_result_everywhere import _dd, _text
 
 pytestmark = pytest.mark.django_db
 
@@ -44,16 +43,6 @@ SHOWN = {
     "Pending": "Pending — result to follow",
     "Withheld": "Withheld — result withheld: your centre can tell you why",
 }
-
-
-def _text(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-def _dd(html: str, label: str) -> str:
-    found = re.search(rf"<dt>{label}</dt>\s*<dd[^>]*>(.*?)</dd>", html, re.S)
-    assert found is not None, label
-    return _text(found.group(1))
 
 
 def _lines(entry: Entry, statuses: dict[str, str]) -> list[str]:
