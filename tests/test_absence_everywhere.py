@@ -208,3 +208,12 @@ def test_statistics_count_no_absent_pending_or_withheld_result(entries: dict[str
     counted = {count.grade: count.count for count in grade_statistics(now=after_the_window)}
 
     assert counted == {"Grade B": 1}
+
+
+@pytest.mark.parametrize("name", list(SHOWN))
+def test_the_credential_states_the_indicator_as_awarded(entries: dict[str, Entry], name: str) -> None:
+    from verification.credentials import credential_build
+
+    credential = credential_build(result=Result.objects.get(entry=entries[name]))
+
+    assert credential["name"] == f"B2 First: {name}"

@@ -37,7 +37,7 @@ from django.utils import translation
 
 from exams.models import Exam
 from results.models import Result
-from results.presentation import component_label, result_view
+from results.presentation import component_label, grade_as_awarded, result_view
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -287,7 +287,8 @@ def achievement_document(exam: Exam) -> dict[str, Any]:
 def _result_values(result: Result) -> list[tuple[str, str]]:
     """Return (key, value) for each part of a result the credential states, from the one presentation of it."""
     view = result_view(result=result)
-    values = [("result", view.grade)]  # as awarded, in no reader's language
+    # As awarded, in no reader's language, as files write it: the grade, X/Z/Pending/Withheld, 'Merit #'…
+    values = [("result", grade_as_awarded(family=view.family, grade=result.grade, qualification=result.qualification))]
     if view.overall_score is not None:
         values.append(("overall_score", str(view.overall_score)))
     if view.cefr_level:
