@@ -67,6 +67,8 @@ ISSUED_COLUMNS = (
     "centre_number",
     "results_by",
 )
+# Unitised qualifications only (docs/domain.md §1.7): the centre's candidate number and the UCI.
+ENTRY_OPTIONAL_COLUMNS = ("candidate_number", "uci")
 _CENTRE_REQUIRED = {"centre_number", "name"}
 _ENTRY_REQUIRED = {"centre_number", "first_name", "last_name", "date_of_birth", "exam_code", "session_date", "mode"}
 
@@ -77,6 +79,12 @@ LOOKUP_CHUNK_SIZE = 5000
 CANDIDATE_ID_PATTERN = re.compile(r"[A-Z]+[0-9]+")
 CANDIDATE_ID_LENGTH = 9  # three letters and six digits as the board issues them, e.g. SIR094701
 CENTRE_NUMBER_PATTERN = re.compile(r"[A-Z0-9]+")
+# Unitised qualifications (docs/domain.md §1.7): 5-digit centre numbers, 4-digit candidate numbers (0001–9999), and
+# the 13-character UCI: centre number (5 digits), awarding body digit, year (2 digits), candidate number (4 digits),
+# check character (a letter).
+UNITISED_CENTRE_NUMBER_PATTERN = re.compile(r"[0-9]{5}")
+CANDIDATE_NUMBER_PATTERN = re.compile(r"(?!0000)[0-9]{4}")
+UCI_PATTERN = re.compile(r"[0-9]{5}[0-9][0-9]{2}[0-9]{4}[A-Z]")
 
 # Error texts (tests reuse them). Each is formatted with ``%`` and a dict of named values.
 EMAIL_INVALID = _("'%(value)s' is not a valid email address")
@@ -86,6 +94,16 @@ CENTRE_NUMBER_INVALID = _("'%(value)s' is not a centre number (letters and digit
 CENTRE_REPEATED = _("centre %(number)s is also on line %(line)d")
 CENTRE_UNKNOWN = _("unknown centre %(number)s")
 CENTRE_NOT_YOURS = _("centre %(number)s is not your centre")
+CENTRE_NUMBER_NOT_UNITISED = _(
+    "centre %(number)s cannot enter %(exam)s: centres enter unitised qualifications with a 5-digit centre number"
+)
+CANDIDATE_NUMBER_INVALID = _("'%(value)s' is not a candidate number: four digits, 0001 to 9999")
+UCI_INVALID = _(
+    "'%(value)s' is not a UCI: 13 characters, the 5-digit centre number, 1 digit, the 2-digit year, "
+    "the 4-digit candidate number and a check letter (e.g. 681990012058G)"
+)
+UNITISED_ONLY = _("%(exam)s is not a unitised qualification: leave the candidate number and UCI empty")
+UCI_OTHER = _("%(name)s already has the UCI %(uci)s")
 EXAM_UNKNOWN = _("unknown exam %(code)s")
 SESSION_UNKNOWN = _("no %(exam)s %(mode)s session on %(date)s")
 CANDIDATE_ID_INVALID = _("'%(value)s' is not a Candidate ID: nine letters and digits, letters first (e.g. SIR094701)")
@@ -139,6 +157,8 @@ class _EntryRow:
     exam: Exam
     session_date: dt.date
     mode: str
+    candidate_number: str = ""
+    uci: str = ""
     session: ExamSession | None = None
     person: Candidate | None = field(default=None, repr=False)
 
@@ -262,7 +282,7 @@ def entries_import(
     other and cannot break the monthly rule between them. Secret numbers are stored only as hashes: the
     returned ``IssuedEntry`` list is the only place they exist in clear.
     """
-    records = read_records(text=text, columns=ENTRY_COLUMNS)
+    records = read_records(text=text, columns=ENTRY_COLUMNS, optional=ENTRY_OPTIONAL_COLUMNS)
     tracker = Progress(progress, 2 * len(records))
     errors = Problems()
 
@@ -308,9 +328,7 @@ def _entry_rows_parse(
         if only_centre is not None and record.values["candidate_id"]:
             # Checked before anything else about the value, and never looked up.
             row_errors.append(RowError(line, "candidate_id", error_text(CANDIDATE_ID_GIVEN)))
-        elif candidate_id and not (
-            len(candidate_id) == CANDIDATE_ID_LENGTH and CANDIDATE_ID_PATTERN.fullmatch(candidate_id)
-        ):
+        elif candidate_id and not candidate_id_well_formed(candidate_id):
             message = error_text(CANDIDATE_ID_INVALID, value=record.values["candidate_id"])
             row_errors.append(RowError(line, "candidate_id", message))
 
@@ -328,6 +346,7 @@ def _entry_rows_parse(
             exam = exams.get(code.upper())
             if exam is None:
                 row_errors.append(RowError(line, "exam_code", error_text(EXAM_UNKNOWN, code=code.upper())))
+        candidate_number, uci = _unitised_identifiers(record=record, centre=centre, exam=exam, errors=row_errors)
         session_date = check_date(record=record, column="session_date", errors=row_errors)
         mode = check_text(record=record, column="mode", required=True, max_length=8, errors=row_errors)
         if mode:
@@ -354,9 +373,40 @@ def _entry_rows_parse(
                 exam=exam,
                 session_date=session_date,
                 mode=mode,
+                candidate_number=candidate_number,
+                uci=uci,
             )
         )
     return rows
+
+
+def _unitised_identifiers(
+    *, record: Record, centre: Centre | None, exam: Exam | None, errors: list[RowError]
+) -> tuple[str, str]:
+    """Return the line's candidate number and UCI (empty unless given), after recording what is wrong with them.
+
+    Rules (docs/domain.md §1.7): a unitised entry needs a 5-digit centre number; a candidate number has four digits
+    and a UCI thirteen characters; a scale-score exam takes neither. The UCI's check letter is not verified: its
+    published table was not available to us.
+    """
+    line = record.line
+    candidate_number = record.values["candidate_number"].strip()
+    uci = record.values["uci"].strip().upper()
+    if exam is None:
+        return candidate_number, uci
+    if exam.family != Exam.Family.UNITISED:
+        if candidate_number or uci:
+            column = "candidate_number" if candidate_number else "uci"
+            errors.append(RowError(line, column, error_text(UNITISED_ONLY, exam=exam.name)))
+        return "", ""
+    if centre is not None and not UNITISED_CENTRE_NUMBER_PATTERN.fullmatch(centre.number):
+        message = error_text(CENTRE_NUMBER_NOT_UNITISED, number=centre.number, exam=exam.name)
+        errors.append(RowError(line, "centre_number", message))
+    if candidate_number and not CANDIDATE_NUMBER_PATTERN.fullmatch(candidate_number):
+        errors.append(RowError(line, "candidate_number", error_text(CANDIDATE_NUMBER_INVALID, value=candidate_number)))
+    if uci and not UCI_PATTERN.fullmatch(uci):
+        errors.append(RowError(line, "uci", error_text(UCI_INVALID, value=record.values["uci"].strip())))
+    return candidate_number, uci
 
 
 def _entry_sessions_attach(*, rows: list[_EntryRow], errors: Problems) -> None:
@@ -401,6 +451,14 @@ def _entry_candidate_ids_check(*, rows: list[_EntryRow], errors: Problems) -> No
     for candidate_id in sorted(in_use):
         message = error_text(CANDIDATE_ID_IN_USE, candidate_id=candidate_id)
         errors.append(RowError(first_line[candidate_id], "candidate_id", message))
+
+
+def candidate_id_well_formed(candidate_id: str) -> bool:
+    """Return whether ``candidate_id`` (upper case) has the board's shape: nine letters and digits, letters first.
+
+    Rule: docs/domain.md §1.2; every file that names a Candidate ID (entries, results) is checked with this.
+    """
+    return len(candidate_id) == CANDIDATE_ID_LENGTH and CANDIDATE_ID_PATTERN.fullmatch(candidate_id) is not None
 
 
 def _candidate_ids_in_use(candidate_ids: Iterable[str]) -> set[str]:
@@ -449,6 +507,9 @@ def _entry_rules_check(*, rows: list[_EntryRow], errors: Problems) -> None:
         assert row.session is not None  # noqa: S101 - rows without a session were removed
         key = row.person_key
         row.person = existing.get(key)
+        if row.uci and row.person is not None and row.person.uci and row.person.uci != row.uci:
+            errors.append(RowError(row.line, "uci", error_text(UCI_OTHER, name=row.full_name, uci=row.person.uci)))
+            continue
         family = _exam_family(row.exam.pk, row.exam.certificate_exam_id)
         month = (key, family, row.session_date.year, row.session_date.month)
         if (key, row.session.pk) in lines_by_session:
@@ -536,9 +597,18 @@ def _entries_write(*, rows: list[_EntryRow], tracker: Progress) -> list[IssuedEn
                     search_name=search_name(first_name=row.first_name, last_name=row.last_name),
                     date_of_birth=row.date_of_birth,
                     email=row.email,
+                    uci=row.uci,
                 ),
             )
     Candidate.objects.bulk_create(list(new_people.values()), batch_size=WRITE_BATCH_SIZE)
+    # A UCI stays with the student for the whole course: given for someone already entered, it is kept.
+    given_uci = {
+        row.person.pk: row.person for row in rows if row.uci and row.person is not None and not row.person.uci
+    }
+    for row in rows:
+        if row.uci and row.person is not None and row.person.pk in given_uci:
+            row.person.uci = row.uci
+    Candidate.objects.bulk_update(list(given_uci.values()), ["uci"], batch_size=WRITE_BATCH_SIZE)
 
     given = {row.candidate_id for row in rows if row.candidate_id}
     generated = iter(_candidate_ids_new(count=sum(1 for row in rows if not row.candidate_id), reserved=given))
@@ -556,6 +626,7 @@ def _entries_write(*, rows: list[_EntryRow], tracker: Progress) -> list[IssuedEn
             candidate_id=row.candidate_id or next(generated),
             secret_hash=secret_number_hash(secret_number=secret_number),
             secret_issued_at=now,
+            candidate_number=row.candidate_number,
         )
         entries.append(entry)
         if row.session.pk not in results_by:

@@ -83,6 +83,12 @@ class Candidate(models.Model):
     search_name = models.CharField(max_length=201, blank=True, default="", editable=False)
     date_of_birth = models.DateField()
     email = models.EmailField(blank=True)
+    uci = models.CharField(
+        "UCI",
+        max_length=13,
+        blank=True,
+        help_text="Unitised qualifications: the Unique Candidate Identifier (13 characters), kept for the course.",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -123,6 +129,9 @@ class Entry(models.Model):
     secret_hash = models.CharField(max_length=128, editable=False)
     secret_issued_at = models.DateTimeField(editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ENTERED)
+    candidate_number = models.CharField(
+        max_length=4, blank=True, help_text="Unitised qualifications: the centre's 4-digit candidate number."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -60,11 +60,12 @@ def result_facts(*, result: Result, name: str) -> ResultFacts:
 
 def result_chart_svg(*, facts: ResultFacts) -> str:
     """Return the Statement of Results bar chart for a scale-score exam, or an empty string for other exams."""
-    if not facts.scale:
+    if not facts.scale or not facts.graded:
         return ""
     overall = None if facts.overall_display.startswith("below") else int(facts.overall_display or 0) or None
     return component_chart_svg(
         exam_code=facts.exam_code,
+        on=facts.exam_date,
         components=[(line.label, line.score) for line in facts.components],
         overall=overall,
     )

@@ -3,7 +3,8 @@
 Examples::
 
     python -m grading explain FCE 176 181 169 172 180
-    python -m grading explain KET reading=140 writing=135 listening=150 speaking=128
+    python -m grading explain KET reading_and_writing=140 listening=150 speaking=128
+    python -m grading explain --date 2019-06-01 KET reading=140 writing=135 listening=150 speaking=128
     python -m grading convert FCE 78
     python -m grading ums --raw 47 --raw-boundaries 20,30,40 --raw-max 60 --ums-boundaries 40,56,72 --ums-max 90
 
@@ -11,10 +12,11 @@ Bad input prints a message and exits with status 2 (argparse's convention for us
 """
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
 
-from grading.scale import SCALE_EXAMS, SKILL_LABELS, ScaleResult, scale_exam, scale_result
+from grading.scale import SCALE_EXAMS, ScaleResult, scale_exam, scale_result
 from grading.standardised import CONVERTER_TABLES, convert_standardised
 from grading.ums import raw_to_ums, unit_grade
 
@@ -26,6 +28,13 @@ def _whole_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
 def _number_list(text: str) -> list[int]:
     try:
         return [int(part) for part in text.split(",")]
@@ -33,8 +42,8 @@ def _number_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
 
 
-def _scores(*, exam_code: str, values: Sequence[str]) -> dict[str, int]:
-    skills = scale_exam(exam_code).skills
+def _scores(*, exam_code: str, on: dt.date, values: Sequence[str]) -> dict[str, int]:
+    skills = scale_exam(exam_code, on=on).skills
     named = [value for value in values if "=" in value]
     if named and len(named) != len(values):
         raise ValueError("give every score as skill=score, or none of them")
@@ -60,7 +69,7 @@ def _score(*, skill: str, text: str) -> int:
 
 
 def _statement(result: ScaleResult) -> list[str]:
-    width = max(len(label) for label in SKILL_LABELS.values())
+    width = max(len(component.label) for component in result.components)
     lines = [
         f"{result.exam.name} ({result.exam.code})",
         f"Overall score: {result.overall_display}",
@@ -76,8 +85,8 @@ def _statement(result: ScaleResult) -> list[str]:
 
 
 def _explain(arguments: argparse.Namespace) -> list[str]:
-    scores = _scores(exam_code=arguments.exam, values=arguments.scores)
-    return _statement(scale_result(exam_code=arguments.exam, scores=scores))
+    scores = _scores(exam_code=arguments.exam, on=arguments.date, values=arguments.scores)
+    return _statement(scale_result(exam_code=arguments.exam, on=arguments.date, scores=scores))
 
 
 def _convert(arguments: argparse.Namespace) -> list[str]:
@@ -120,13 +129,21 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
             "Work out the overall score, result, CEFR level and certificate from the skill scores,\n"
             "and say which rule gave each. Give the scores in Statement-of-Results order\n"
             "(reading, use_of_english, writing, listening, speaking; use_of_english only for\n"
-            "FCE, FCES, CAE and CPE), or as skill=score in any order."
+            "FCE, FCES, CAE and CPE; KET and KETS from 2020: reading_and_writing, listening,\n"
+            "speaking), or as skill=score in any order. The format is the one in force on --date."
         ),
         epilog=(
             "examples:\n"
             "  python -m grading explain FCE 176 181 169 172 180\n"
-            "  python -m grading explain KET reading=140 writing=135 listening=150 speaking=128"
+            "  python -m grading explain KET reading_and_writing=140 listening=150 speaking=128\n"
+            "  python -m grading explain --date 2019-06-01 KET reading=140 writing=135 listening=150 speaking=128"
         ),
+    )
+    explain.add_argument(
+        "--date",
+        type=_date,
+        default=dt.datetime.now(tz=dt.UTC).date(),
+        help="the session date (YYYY-MM-DD) whose format applies; default today",
     )
     explain.add_argument("exam", metavar="EXAM", help=f"exam code: {', '.join(SCALE_EXAMS)}")
     explain.add_argument("scores", metavar="SCORE", nargs="+", help="a skill score, or skill=score")

@@ -1,9 +1,14 @@
 """Cambridge English Scale: skill scores, overall score, result bands and extended certification.
 
 Rules: docs/domain.md §5 'Cambridge English Scale', extended certification in §5.5 (Cambridge English's
-"Extended Certification"). Component clamping and rounding choices: docs/decisions/0002-grading-rules.md.
+"Extended Certification"), formats by period in §5.9. Component clamping and rounding choices:
+docs/decisions/0002-grading-rules.md.
+
+An exam's format (papers, their weights, band names) changes over time: ``scale_exam(code, on=session_date)`` is
+the one way to read the format in force for a sitting, for grading and for every output.
 """
 
+import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +18,7 @@ from types import MappingProxyType
 from grading.rounding import equals_text, round_half_up
 
 READING = "reading"
+READING_AND_WRITING = "reading_and_writing"
 USE_OF_ENGLISH = "use_of_english"
 WRITING = "writing"
 LISTENING = "listening"
@@ -22,10 +28,13 @@ SPEAKING = "speaking"
 # English as well; Key, Preliminary and the Business certificates report four skills.
 FIVE_SKILLS: tuple[str, ...] = (READING, USE_OF_ENGLISH, WRITING, LISTENING, SPEAKING)
 FOUR_SKILLS: tuple[str, ...] = (READING, WRITING, LISTENING, SPEAKING)
+# A2 Key and Key for Schools from January 2020: three papers, Reading and Writing counting for half of the exam.
+KEY_PAPERS: tuple[str, ...] = (READING_AND_WRITING, LISTENING, SPEAKING)
 
 SKILL_LABELS: Mapping[str, str] = MappingProxyType(
     {
         READING: "Reading",
+        READING_AND_WRITING: "Reading and Writing",
         USE_OF_ENGLISH: "Use of English",
         WRITING: "Writing",
         LISTENING: "Listening",
@@ -40,6 +49,13 @@ PLAUSIBLE_MAX = 250
 
 RESULT_FAIL = "Fail"
 RESULT_NO_RESULT = "No result"
+# Results without a grade, as the board prints them (docs/domain.md §4.2): absent from part of the exam, absent from
+# all of it, result to follow, result withheld. No overall score, no certificate.
+RESULT_ABSENT_PART = "X"
+RESULT_ABSENT_ALL = "Z"
+RESULT_PENDING = "Pending"
+RESULT_WITHHELD = "Withheld"
+INDICATOR_RESULTS: tuple[str, ...] = (RESULT_ABSENT_PART, RESULT_ABSENT_ALL, RESULT_PENDING, RESULT_WITHHELD)
 
 
 class Certification(enum.StrEnum):
@@ -68,7 +84,13 @@ class Band:
 
 @dataclass(frozen=True)
 class ScaleExam:
-    """An exam reported on the Cambridge English Scale; ``bands`` run from the highest to the lowest."""
+    """An exam's format on the Cambridge English Scale, in force for sittings from ``valid_from`` (``None``: from
+    the start of the scale) up to and including ``valid_until`` (``None``: still in force).
+
+    ``skills`` are the papers or skills reported, in Statement-of-Results order, ``weights`` how many times each
+    counts in the overall score (aligned with ``skills``); ``bands`` run from the highest to the lowest;
+    ``source`` names the public page the format comes from (docs/domain.md §5.9).
+    """
 
     code: str
     name: str
@@ -77,6 +99,20 @@ class ScaleExam:
     reported_min: int
     reported_max: int
     bands: tuple[Band, ...]
+    weights: tuple[int, ...] = ()
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    source: str = ""
+
+    def weight(self, skill: str) -> int:
+        """Return how many times ``skill`` counts in the overall score (1 unless the format says otherwise)."""
+        return self.weights[self.skills.index(skill)] if self.weights else 1
+
+    def in_force(self, on: dt.date) -> bool:
+        """Return whether this format is the one for a sitting on ``on``."""
+        return (self.valid_from is None or self.valid_from <= on) and (
+            self.valid_until is None or on <= self.valid_until
+        )
 
 
 @dataclass(frozen=True)
@@ -113,8 +149,9 @@ class ScaleResult:
     explanation: tuple[str, ...]
 
 
-# Source of every band below: the docs/domain.md §5 band table (public Cambridge figures). 'for Schools'
+# Source of every band below: the docs/domain.md §5.4 band table (public Cambridge figures). 'for Schools'
 # versions share the bands of their main exam (docs/domain.md §9.5: same certificate, same format).
+# 2016–2019 sittings of Key and Preliminary, and Business Preliminary throughout: Pass with Distinction / Merit / Pass.
 KEY_BANDS: tuple[Band, ...] = (
     Band(140, 150, "Pass with Distinction", "B1", Certification.ABOVE),
     Band(133, 139, "Pass with Merit", "A2", Certification.AT),
@@ -127,6 +164,20 @@ PRELIMINARY_BANDS: tuple[Band, ...] = (
     Band(140, 152, "Pass", "B1", Certification.AT),
     Band(120, 139, "Level A2", "A2", Certification.BELOW),
 )
+
+
+def _renamed(bands: tuple[Band, ...], *names: str) -> tuple[Band, ...]:
+    """Return ``bands`` with the passing bands renamed, from the top: same score ranges, levels, certificates."""
+    return tuple(
+        Band(band.low, band.high, names[index] if index < len(names) else band.result, band.cefr, band.certification)
+        for index, band in enumerate(bands)
+    )
+
+
+# Sittings from January 2020 of Key, Preliminary and their 'for Schools' versions: the same score ranges and
+# levels named Grade A / Grade B / Grade C (docs/domain.md §5.9).
+KEY_GRADE_BANDS = _renamed(KEY_BANDS, "Grade A", "Grade B", "Grade C")
+PRELIMINARY_GRADE_BANDS = _renamed(PRELIMINARY_BANDS, "Grade A", "Grade B", "Grade C")
 FIRST_BANDS: tuple[Band, ...] = (
     Band(180, 190, "Grade A", "C1", Certification.ABOVE),
     Band(173, 179, "Grade B", "B2", Certification.AT),
@@ -148,7 +199,25 @@ PROFICIENCY_BANDS: tuple[Band, ...] = (
 )
 
 
-def _exam(code: str, name: str, target: str, skills: tuple[str, ...], low: int, bands: tuple[Band, ...]) -> ScaleExam:
+# The first sitting of the formats revised in 2020 (A2 Key, B1 Preliminary and their 'for Schools' versions).
+FORMAT_2020 = dt.date(2020, 1, 1)
+SOURCE_SCALE = "CE Scale figures"
+SOURCE_2020 = "CE Scale figures; Cambridge English A2 Key / B1 Preliminary results pages (2020 format)"
+
+
+def _exam(
+    code: str,
+    name: str,
+    target: str,
+    skills: tuple[str, ...],
+    low: int,
+    bands: tuple[Band, ...],
+    *,
+    weights: tuple[int, ...] = (),
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+    source: str = SOURCE_SCALE,
+) -> ScaleExam:
     return ScaleExam(
         code=code,
         name=name,
@@ -157,37 +226,79 @@ def _exam(code: str, name: str, target: str, skills: tuple[str, ...], low: int, 
         reported_min=low,
         reported_max=bands[0].high,
         bands=bands,
+        weights=weights,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        source=source,
     )
 
 
-# Source: docs/domain.md §5 'Cambridge English Scale' (reported ranges, bands, skills per exam).
-SCALE_EXAMS: Mapping[str, ScaleExam] = MappingProxyType(
+def _revised_2020(
+    code: str,
+    name: str,
+    target: str,
+    low: int,
+    *,
+    before: tuple[tuple[str, ...], tuple[Band, ...]],
+    after: tuple[tuple[str, ...], tuple[int, ...], tuple[Band, ...]],
+) -> tuple[ScaleExam, ...]:
+    """Return the 2016–2019 format and the format from January 2020 of one exam."""
+    until = FORMAT_2020 - dt.timedelta(days=1)
+    skills, weights, bands = after
+    return (
+        _exam(code, name, target, before[0], low, before[1], valid_until=until),
+        _exam(code, name, target, skills, low, bands, weights=weights, valid_from=FORMAT_2020, source=SOURCE_2020),
+    )
+
+
+_KEY_2020 = (KEY_PAPERS, (2, 1, 1), KEY_GRADE_BANDS)
+_PRELIMINARY_2020 = (FOUR_SKILLS, (), PRELIMINARY_GRADE_BANDS)
+
+# Every format of every exam, oldest first (docs/domain.md §5.4 and §5.9). A format's first period is open at the
+# start: sittings before the Cambridge English Scale are not graded by this module.
+SCALE_FORMATS: Mapping[str, tuple[ScaleExam, ...]] = MappingProxyType(
     {
-        exam.code: exam
-        for exam in (
-            _exam("KET", "A2 Key", "A2", FOUR_SKILLS, 82, KEY_BANDS),
-            _exam("KETS", "A2 Key for Schools", "A2", FOUR_SKILLS, 82, KEY_BANDS),
-            _exam("PET", "B1 Preliminary", "B1", FOUR_SKILLS, 102, PRELIMINARY_BANDS),
-            _exam("PETS", "B1 Preliminary for Schools", "B1", FOUR_SKILLS, 102, PRELIMINARY_BANDS),
-            _exam("BECP", "B1 Business Preliminary", "B1", FOUR_SKILLS, 102, PRELIMINARY_BANDS),
-            _exam("FCE", "B2 First", "B2", FIVE_SKILLS, 122, FIRST_BANDS),
-            _exam("FCES", "B2 First for Schools", "B2", FIVE_SKILLS, 122, FIRST_BANDS),
-            _exam("BECV", "B2 Business Vantage", "B2", FOUR_SKILLS, 122, FIRST_BANDS),
-            _exam("CAE", "C1 Advanced", "C1", FIVE_SKILLS, 142, ADVANCED_BANDS),
-            _exam("BECH", "C1 Business Higher", "C1", FOUR_SKILLS, 142, ADVANCED_BANDS),
-            _exam("CPE", "C2 Proficiency", "C2", FIVE_SKILLS, 162, PROFICIENCY_BANDS),
-        )
+        "KET": _revised_2020("KET", "A2 Key", "A2", 82, before=(FOUR_SKILLS, KEY_BANDS), after=_KEY_2020),
+        "KETS": _revised_2020(
+            "KETS", "A2 Key for Schools", "A2", 82, before=(FOUR_SKILLS, KEY_BANDS), after=_KEY_2020
+        ),
+        "PET": _revised_2020(
+            "PET", "B1 Preliminary", "B1", 102, before=(FOUR_SKILLS, PRELIMINARY_BANDS), after=_PRELIMINARY_2020
+        ),
+        "PETS": _revised_2020(
+            "PETS",
+            "B1 Preliminary for Schools",
+            "B1",
+            102,
+            before=(FOUR_SKILLS, PRELIMINARY_BANDS),
+            after=_PRELIMINARY_2020,
+        ),
+        "BECP": (_exam("BECP", "B1 Business Preliminary", "B1", FOUR_SKILLS, 102, PRELIMINARY_BANDS),),
+        "FCE": (_exam("FCE", "B2 First", "B2", FIVE_SKILLS, 122, FIRST_BANDS),),
+        "FCES": (_exam("FCES", "B2 First for Schools", "B2", FIVE_SKILLS, 122, FIRST_BANDS),),
+        "BECV": (_exam("BECV", "B2 Business Vantage", "B2", FOUR_SKILLS, 122, FIRST_BANDS),),
+        "CAE": (_exam("CAE", "C1 Advanced", "C1", FIVE_SKILLS, 142, ADVANCED_BANDS),),
+        "BECH": (_exam("BECH", "C1 Business Higher", "C1", FOUR_SKILLS, 142, ADVANCED_BANDS),),
+        "CPE": (_exam("CPE", "C2 Proficiency", "C2", FIVE_SKILLS, 162, PROFICIENCY_BANDS),),
     }
 )
 
+# The format of each exam in force now (the newest): for listings and the score converter, never for a result,
+# whose format is the one in force on its session date (``scale_exam(code, on=…)``).
+SCALE_EXAMS: Mapping[str, ScaleExam] = MappingProxyType({code: formats[-1] for code, formats in SCALE_FORMATS.items()})
 
-def scale_exam(code: str) -> ScaleExam:
-    """Return the scale-score exam for ``code`` (case and surrounding spaces ignored), from ``SCALE_EXAMS``."""
-    exam = SCALE_EXAMS.get(code.strip().upper())
-    if exam is None:
-        known = ", ".join(SCALE_EXAMS)
+
+def scale_exam(code: str, *, on: dt.date) -> ScaleExam:
+    """Return the format of the scale-score exam ``code`` in force for a sitting on ``on``.
+
+    Case and surrounding spaces of ``code`` are ignored. The one function every grading step and every output
+    reads an exam's papers, weights and band names through (docs/domain.md §5.9).
+    """
+    formats = SCALE_FORMATS.get(code.strip().upper())
+    if formats is None:
+        known = ", ".join(SCALE_FORMATS)
         raise ValueError(f"unknown exam code {code!r}: expected one of {known}")
-    return exam
+    return next(f for f in formats if f.in_force(on))
 
 
 def check_score(*, field: str, value: object) -> int:
@@ -217,19 +328,26 @@ def _check_skills(*, scores: Mapping[str, object], skills: Sequence[str]) -> Non
             raise ValueError(f"unexpected skill {skill!r} (expected {expected})")
 
 
-def _mean(*, scores: Mapping[str, int], skills: Sequence[str]) -> Fraction:
+def _mean(*, scores: Mapping[str, int], skills: Sequence[str], weights: Sequence[int] = ()) -> Fraction:
     _check_skills(scores=scores, skills=skills)
-    total = sum(check_score(field=skill, value=scores[skill]) for skill in skills)
-    return Fraction(total, len(skills))
+    counts = tuple(weights) or (1,) * len(skills)
+    if len(counts) != len(skills) or any(count < 1 for count in counts):
+        raise ValueError("weights must be whole numbers from 1, one per skill")
+    total = sum(
+        count * check_score(field=skill, value=scores[skill]) for skill, count in zip(skills, counts, strict=True)
+    )
+    return Fraction(total, sum(counts))
 
 
-def overall_score(*, scores: Mapping[str, int], skills: Sequence[str]) -> int:
-    """Return the overall score: the mean of the skill scores, rounded to the nearest whole number, halves up.
+def overall_score(*, scores: Mapping[str, int], skills: Sequence[str], weights: Sequence[int] = ()) -> int:
+    """Return the overall score: the (weighted) mean of the skill scores, rounded to the nearest whole number,
+    halves up.
 
     Rule: docs/domain.md §5.3 "the overall score is the mean of the skill scores, rounded to the nearest whole
-    number"; every skill in ``skills`` must have a score and no other skill may appear.
+    number"; §5.9 a paper with weight 2 counts twice (A2 Key's Reading and Writing from 2020). Every skill in
+    ``skills`` must have a score and no other skill may appear.
     """
-    return round_half_up(_mean(scores=scores, skills=skills))
+    return round_half_up(_mean(scores=scores, skills=skills, weights=weights))
 
 
 def _component(*, exam: ScaleExam, skill: str, score: int) -> tuple[ComponentScore, str | None]:
@@ -246,9 +364,12 @@ def _component(*, exam: ScaleExam, skill: str, score: int) -> tuple[ComponentSco
     return ComponentScore(skill, score, score, str(score)), None
 
 
-def _overall_line(*, components: Sequence[ComponentScore], mean: Fraction, overall: int) -> str:
-    terms = " + ".join(str(component.counted) for component in components)
-    sum_text = f"Overall score = ({terms}) / {len(components)}"
+def _overall_line(*, exam: ScaleExam, components: Sequence[ComponentScore], mean: Fraction, overall: int) -> str:
+    terms = " + ".join(
+        f"{exam.weight(c.skill)} × {c.counted}" if exam.weight(c.skill) != 1 else str(c.counted) for c in components
+    )
+    divisor = sum(exam.weight(c.skill) for c in components)
+    sum_text = f"Overall score = ({terms}) / {divisor}"
     if mean.denominator == 1:
         return f"{sum_text} = {overall}"
     if mean.denominator == 2:
@@ -270,17 +391,18 @@ def _certificate_line(*, exam: ScaleExam, band: Band) -> str:
     return f"{band.result} is certified at {band.cefr}, the exam's target level"
 
 
-def scale_result(*, exam_code: str, scores: Mapping[str, int]) -> ScaleResult:
-    """Return the Statement of Results for a scale-score exam from its skill scores.
+def scale_result(*, exam_code: str, on: dt.date, scores: Mapping[str, int]) -> ScaleResult:
+    """Return the Statement of Results for a sitting on ``on`` of a scale-score exam from its skill scores.
 
-    Rules (docs/domain.md §5 'Cambridge English Scale', §5.5 extended certification): the overall score is
-    the mean of the skill scores rounded half up; the band containing it gives the result and the CEFR level
+    Rules (docs/domain.md §5 'Cambridge English Scale', §5.5 extended certification, §5.9 formats): the format
+    in force on ``on`` gives the papers, their weights and the band names; the overall score is the weighted
+    mean of the skill scores rounded half up; the band containing it gives the result and the CEFR level
     on the certificate (compensatory: no skill is passed or failed on its own). Between the bottom of the
     reported range and the lowest band the result is Fail with the score shown; below the reported range no
     score is reported. A skill score above the exam's maximum is refused (ValueError); one below the minimum is
     shown as ``below <minimum>`` but counts as it is (docs/decisions/0002-grading-rules.md).
     """
-    exam = scale_exam(exam_code)
+    exam = scale_exam(exam_code, on=on)
     _check_skills(scores=scores, skills=exam.skills)
     components: list[ComponentScore] = []
     explanation: list[str] = []
@@ -290,9 +412,9 @@ def scale_result(*, exam_code: str, scores: Mapping[str, int]) -> ScaleResult:
         if note is not None:
             explanation.append(note)
     counted = {component.skill: component.counted for component in components}
-    mean = _mean(scores=counted, skills=exam.skills)
+    mean = _mean(scores=counted, skills=exam.skills, weights=exam.weights)
     overall = round_half_up(mean)
-    explanation.append(_overall_line(components=components, mean=mean, overall=overall))
+    explanation.append(_overall_line(exam=exam, components=components, mean=mean, overall=overall))
 
     if overall < exam.reported_min:
         explanation.append(

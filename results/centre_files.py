@@ -1,7 +1,9 @@
-"""EDI results files for unitised series: one of unit marks and grades, one of qualification marks and grades.
+"""Results files for unitised series (CSV): a unit file of unit marks and grades, a qualification file of
+qualification marks and grades, rows keyed by centre number, candidate number, UCI and series.
 
 Rules: docs/domain.md §13 'Centre results files and reports': centres get two files on restricted
-results day, refreshed daily until the end of the post-results period. The format is in docs/edi-format.md.
+results day, refreshed daily until the end of the post-results period. The layout is our own (the JCQ's fixed
+formats are not public), described in docs/results-files.md.
 The files hold only what the centre may see at the moment they are built (``results.centre_reports.series_results``
 through the one visibility selector); an entered unit or cash-in without a visible result is a 'Q' row.
 
@@ -28,9 +30,12 @@ from exams.models import Exam, ExamSession
 from results_portal.downloads import BOM, csv_text
 
 from .centre_reports import PENDING_GRADE, series_results
+from .presentation import NO_RESULT, grade_as_awarded
 
 UNIT_COLUMNS = [
     "centre_number",
+    "candidate_number",
+    "uci",
     "candidate_id",
     "surname",
     "forenames",
@@ -46,6 +51,8 @@ UNIT_COLUMNS = [
 ]
 QUALIFICATION_COLUMNS = [
     "centre_number",
+    "candidate_number",
+    "uci",
     "candidate_id",
     "surname",
     "forenames",
@@ -59,19 +66,22 @@ QUALIFICATION_COLUMNS = [
 ]
 STATUS_RESULT = "R"
 STATUS_PENDING = "Q"
+STATUS_NO_RESULT = "X"  # no result: the units entered are not a valid combination (docs/domain.md §4.3)
+UNIT_ABSENT = "absent"  # the unit grade of a unit the student was absent from (0 UMS, counted: '#')
 UNIT_FILE = "unit"
 QUALIFICATION_FILE = "qualification"
-EDI_KINDS = (UNIT_FILE, QUALIFICATION_FILE)
+FILE_KINDS = (UNIT_FILE, QUALIFICATION_FILE)
+# Both unchanged since the files were called "EDI files": they name the folders already stored.
 STORAGE_ROOT = "edi"
-_FOLDER_SALT = "centres.edi.folder"  # unchanged since the module moved: it names stored folders
+_FOLDER_SALT = "centres.edi.folder"
 
 
-def edi_series_code(series: ExamSession) -> str:
-    """Return the series as the files write it: the year and month of the series, '2026-06'."""
-    return f"{series.date:%Y-%m}"
+def results_files_series(series: ExamSession) -> str:
+    """Return the series as the files write it: its date, '2026-06-10' (two sittings in one month are two series)."""
+    return series.date.isoformat()
 
 
-def edi_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) -> tuple[str, str]:
+def results_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) -> tuple[str, str]:
     """Return the unit file and the qualification file of a centre's series as the centre may see them at ``now``.
 
     Before the centre's release instant both files hold the header line only. The files are what the exams
@@ -79,7 +89,7 @@ def edi_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) ->
     candidates' release instant, when everyone at the centre sees the same (docs/domain.md §13).
     """
     exam = series.exam
-    code = edi_series_code(series)
+    code = results_files_series(series)
     unit_rows: list[list[object]] = []
     qualification_rows: list[list[object]] = []
     for student in series_results(centre=centre, restricted=True, series=series, now=now):
@@ -88,6 +98,8 @@ def edi_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) ->
         entry, person = student.entry, student.entry.person
         who: list[object] = [
             centre.number,
+            entry.candidate_number,
+            person.uci,
             entry.candidate_id,
             person.last_name,
             person.first_name,
@@ -100,12 +112,21 @@ def edi_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) ->
                 marks: list[object] = ["", "", ums_max, PENDING_GRADE, STATUS_PENDING]
             else:
                 ums = "" if score.ums is None else score.ums
-                marks = [score.score, ums, ums_max, score.unit_grade, STATUS_RESULT]
+                grade = UNIT_ABSENT if score.absent else score.unit_grade
+                marks = [score.score, ums, ums_max, grade, STATUS_RESULT]
             unit_rows.append([*who, exam.code, code, line.unit.code, *marks])
         if student.certification is not None:
+            result = student.result
+            awarded = grade_as_awarded(
+                family=exam.family,
+                grade=result.grade if result is not None else "",
+                qualification=(result.qualification if result is not None else None) or {},
+            )
             if student.qualification_grade:
                 total = "" if student.total_ums is None else student.total_ums
-                outcome: list[object] = [total, exam.ums_max_total or "", student.qualification_grade, STATUS_RESULT]
+                outcome: list[object] = [total, exam.ums_max_total or "", awarded, STATUS_RESULT]
+            elif awarded == NO_RESULT:
+                outcome = ["", exam.ums_max_total or "", NO_RESULT, STATUS_NO_RESULT]
             else:
                 outcome = ["", exam.ums_max_total or "", PENDING_GRADE, STATUS_PENDING]
             qualification_rows.append([*who, exam.code, code, *outcome])
@@ -116,13 +137,15 @@ def edi_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) ->
 
 
 # --- Reading the files back -------------------------------------------------------------------------------
-class EdiFormatError(ValueError):
-    """A file does not follow docs/edi-format.md; the message names the file, line and column."""
+class ResultsFileFormatError(ValueError):
+    """A file does not follow docs/results-files.md; the message names the file, line and column."""
 
 
 @dataclass(frozen=True)
-class EdiUnitRow:
+class UnitFileRow:
     centre_number: str
+    candidate_number: str
+    uci: str
     candidate_id: str
     surname: str
     forenames: str
@@ -138,8 +161,10 @@ class EdiUnitRow:
 
 
 @dataclass(frozen=True)
-class EdiQualificationRow:
+class QualificationFileRow:
     centre_number: str
+    candidate_number: str
+    uci: str
     candidate_id: str
     surname: str
     forenames: str
@@ -153,9 +178,9 @@ class EdiQualificationRow:
 
 
 @dataclass(frozen=True)
-class EdiFiles:
-    units: list[EdiUnitRow]
-    qualifications: list[EdiQualificationRow]
+class ResultsFiles:
+    units: list[UnitFileRow]
+    qualifications: list[QualificationFileRow]
 
 
 _NUMBERS = {"raw_mark", "ums", "ums_max", "total_ums", "ums_max_total"}
@@ -165,11 +190,11 @@ def _records(*, name: str, text: str, columns: list[str]) -> list[dict[str, Any]
     reader = csv.reader(io.StringIO(text.removeprefix(BOM), newline=""))
     header = next(reader, None)
     if header != columns:
-        raise EdiFormatError(f"{name} file, line 1: the header must be {','.join(columns)}")
+        raise ResultsFileFormatError(f"{name} file, line 1: the header must be {','.join(columns)}")
     records: list[dict[str, Any]] = []
     for number, row in enumerate(reader, start=2):
         if len(row) != len(columns):
-            raise EdiFormatError(f"{name} file, line {number}: {len(row)} values, {len(columns)} expected")
+            raise ResultsFileFormatError(f"{name} file, line {number}: {len(row)} values, {len(columns)} expected")
         record: dict[str, Any] = dict(zip(columns, row, strict=True))
         for column, value in zip(columns, row, strict=True):
             try:
@@ -178,19 +203,23 @@ def _records(*, name: str, text: str, columns: list[str]) -> list[dict[str, Any]
                 elif column == "date_of_birth":
                     record[column] = dt.date.fromisoformat(value)
             except ValueError as error:
-                raise EdiFormatError(f"{name} file, line {number}, column {column}: {value!r} is not valid") from error
-        if record["status"] not in {STATUS_RESULT, STATUS_PENDING}:
-            raise EdiFormatError(f"{name} file, line {number}, column status: {record['status']!r} is not R or Q")
+                raise ResultsFileFormatError(
+                    f"{name} file, line {number}, column {column}: {value!r} is not valid"
+                ) from error
+        if record["status"] not in {STATUS_RESULT, STATUS_PENDING, STATUS_NO_RESULT}:
+            raise ResultsFileFormatError(
+                f"{name} file, line {number}, column status: {record['status']!r} is not R, Q or X"
+            )
         records.append(record)
     return records
 
 
-def edi_files_parse(unit_text: str, qualification_text: str) -> EdiFiles:
-    """Read a unit file and a qualification file back into typed rows; raise EdiFormatError if malformed."""
-    return EdiFiles(
-        units=[EdiUnitRow(**r) for r in _records(name=UNIT_FILE, text=unit_text, columns=UNIT_COLUMNS)],
+def results_files_parse(unit_text: str, qualification_text: str) -> ResultsFiles:
+    """Read a unit file and a qualification file back into typed rows; raise ResultsFileFormatError if malformed."""
+    return ResultsFiles(
+        units=[UnitFileRow(**r) for r in _records(name=UNIT_FILE, text=unit_text, columns=UNIT_COLUMNS)],
         qualifications=[
-            EdiQualificationRow(**r)
+            QualificationFileRow(**r)
             for r in _records(name=QUALIFICATION_FILE, text=qualification_text, columns=QUALIFICATION_COLUMNS)
         ],
     )
@@ -198,7 +227,7 @@ def edi_files_parse(unit_text: str, qualification_text: str) -> EdiFiles:
 
 # --- Storing the daily files --------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class StoredEdiFile:
+class StoredResultsFile:
     kind: str
     day: dt.date
     path: str
@@ -233,22 +262,22 @@ def _write(path: str, text: str) -> None:
         default_storage.delete(saved)
 
 
-def edi_files_store(*, centre: Centre, series: ExamSession, now: dt.datetime, replace: bool = False) -> bool:
+def results_files_store(*, centre: Centre, series: ExamSession, now: dt.datetime, replace: bool = False) -> bool:
     """Store today's two files of a centre's series (built at ``now``) and drop older days; return if written.
 
     Today's files are written once a day; ``replace`` writes them again (after a hold or an amendment).
     """
     folder = _folder(centre=centre, series=series)
     today = timezone.localdate(now).isoformat()
-    paths = {kind: f"{folder}/{today}/{kind}.csv" for kind in EDI_KINDS}
+    paths = {kind: f"{folder}/{today}/{kind}.csv" for kind in FILE_KINDS}
     if not replace and all(default_storage.exists(path) for path in paths.values()):
         return False
-    unit_text, qualification_text = edi_files_build(centre=centre, series=series, now=now)
+    unit_text, qualification_text = results_files_build(centre=centre, series=series, now=now)
     _write(paths[UNIT_FILE], unit_text)
     _write(paths[QUALIFICATION_FILE], qualification_text)
     for day in _days(folder):
         if day < today:
-            for kind in EDI_KINDS:
+            for kind in FILE_KINDS:
                 old = f"{folder}/{day}/{kind}.csv"
                 if default_storage.exists(old):
                     default_storage.delete(old)
@@ -257,19 +286,19 @@ def edi_files_store(*, centre: Centre, series: ExamSession, now: dt.datetime, re
     return True
 
 
-def edi_files_latest(*, centre: Centre, series: ExamSession) -> dict[str, StoredEdiFile]:
+def results_files_latest(*, centre: Centre, series: ExamSession) -> dict[str, StoredResultsFile]:
     """Return the newest stored file of each kind for a centre's series (kinds not stored yet are absent)."""
     folder = _folder(centre=centre, series=series)
-    latest: dict[str, StoredEdiFile] = {}
+    latest: dict[str, StoredResultsFile] = {}
     for day in reversed(_days(folder)):
-        for kind in EDI_KINDS:
+        for kind in FILE_KINDS:
             path = f"{folder}/{day}/{kind}.csv"
             if kind not in latest and default_storage.exists(path):
-                latest[kind] = StoredEdiFile(kind=kind, day=dt.date.fromisoformat(day), path=path)
+                latest[kind] = StoredResultsFile(kind=kind, day=dt.date.fromisoformat(day), path=path)
     return latest
 
 
-def edi_file_read(stored: StoredEdiFile) -> bytes:
+def results_file_read(stored: StoredResultsFile) -> bytes:
     """Return the bytes of a stored file."""
     with default_storage.open(stored.path, "rb") as handle:
         content: bytes = handle.read()
@@ -286,8 +315,8 @@ def post_results_series(*, now: dt.datetime) -> list[ExamSession]:
     )
 
 
-def edi_files_regenerate_all(*, now: dt.datetime | None = None, replace: bool = False) -> int:
-    """Store today's EDI files for every centre with unit or certification entries in a post-results series.
+def results_files_regenerate_all(*, now: dt.datetime | None = None, replace: bool = False) -> int:
+    """Store today's results files for every centre with unit or certification entries in a post-results series.
 
     Return how many (centre, series) pairs were written. Safe to run often: a pair already written today is
     skipped unless ``replace``. The Celery beat entry runs it daily (and may run it more often).
@@ -303,5 +332,5 @@ def edi_files_regenerate_all(*, now: dt.datetime | None = None, replace: bool = 
             status=Entry.Status.ENTERED,
         )
         for centre in Centre.objects.filter(Exists(in_files)).order_by("number"):
-            written += edi_files_store(centre=centre, series=series, now=moment, replace=replace)
+            written += results_files_store(centre=centre, series=series, now=moment, replace=replace)
     return written

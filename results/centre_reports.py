@@ -292,6 +292,17 @@ class CumulativeReport:
     generated_at: dt.datetime
 
 
+def _is_series(counted: dict[str, Any], sitting: ExamSession) -> bool:
+    """Return whether a unit result that counted (``Result.qualification['counted'][unit]``) is from ``sitting``.
+
+    By the series itself, not its month: two sittings in one month must not both be marked as counted. Outcomes
+    worked out before the series was recorded name the month only.
+    """
+    if "series_id" in counted:
+        return bool(counted["series_id"] == str(sitting.public_id))
+    return bool(counted.get("series") == series_label(sitting))
+
+
 def cumulative_report(*, centre: Centre, restricted: bool, entry: Entry, now: dt.datetime) -> CumulativeReport | None:
     """Return the cumulative specification results report of a cash-in, or None before the centre release.
 
@@ -321,7 +332,7 @@ def cumulative_report(*, centre: Centre, restricted: bool, entry: Entry, now: dt
                 CumulativeLine(
                     series=sitting,
                     score=score,
-                    counted=bool(student.qualification_grade) and used.get("series") == series_label(sitting),
+                    counted=bool(student.qualification_grade) and _is_series(used, sitting),
                 )
             )
     return CumulativeReport(

@@ -125,16 +125,19 @@ def _text(x: float, y: float, content: str, *, size: int, anchor: str = "start",
     )
 
 
-def component_chart_svg(*, exam_code: str, components: Sequence[tuple[str, int]], overall: int | None) -> str:
+def component_chart_svg(
+    *, exam_code: str, on: dt.date, components: Sequence[tuple[str, int]], overall: int | None
+) -> str:
     """Return an accessible SVG bar chart of the skill scores and the overall score on the exam's scale.
 
+    The bands are those of the exam's format in force for a sitting on ``on`` (docs/domain.md §5.9).
     ``components`` are (label, score as imported) in the order printed, ``overall`` the overall score (``None``
     below the reported range). Bars run from the bottom of the exam's reported range; the grade bands are
     shaded behind them and labelled with the result and CEFR level. A score below the reported minimum gets a
     bar to the minimum labelled ``below N``; one above the maximum is shown as the maximum, as on the
     statement. Raises ValueError for an exam that is not reported on the Cambridge English Scale.
     """
-    exam = scale_exam(exam_code)
+    exam = scale_exam(exam_code, on=on)
     origin = exam.reported_min - AXIS_LEAD
     end = exam.reported_max + 0.5
     unit = (PLOT_RIGHT - PLOT_LEFT) / (end - origin)

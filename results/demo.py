@@ -19,7 +19,7 @@ from accounts.models import User
 from centres.models import Candidate, Centre, Entry, StaffMember
 from centres.services import secret_number_hash
 from exams.models import Component, Exam, ExamSession, ServiceFee
-from grading.scale import scale_result
+from grading.scale import scale_exam, scale_result
 
 from .enquiries import enquiry_complete, enquiry_consent_record_written, enquiry_raise, enquiry_start
 from .models import ComponentScore, Result, ResultEnquiry
@@ -54,8 +54,9 @@ _FCE_PAPER_CANDIDATES = [
     ("Javier", "Moreno", "2006-07-30", "ES902", (141, 150, 138, 146, 149)),
 ]
 _KET_COMPUTER_CANDIDATES = [
-    ("Lucía", "Fernández", "2011-05-09", "ES902", (142, 139, 145, 141)),
-    ("Oliver", "Bennett", "2012-02-17", "GB901", (128, 131, 126, 134)),
+    # A2 Key from 2020: Reading and Writing (counting twice), Listening, Speaking.
+    ("Lucía", "Fernández", "2011-05-09", "ES902", (140, 145, 141)),
+    ("Oliver", "Bennett", "2012-02-17", "GB901", (129, 126, 134)),
     ("Chen", "Wei", "2011-09-28", "GB901", None),
 ]
 # The board's fees of the demo year, in pounds.
@@ -88,9 +89,12 @@ def _session(*, code: str, date: dt.date, mode: str) -> ExamSession:
 
 
 def _result(*, entry: Entry, scores: tuple[int, ...], released_at: dt.datetime | None, ready_at: dt.datetime) -> None:
-    exam = entry.session.exam
-    components = list(Component.objects.filter(exam=exam).exclude(kind=Component.Kind.PAPER).order_by("order"))
-    graded = scale_result(exam_code=exam.code, scores={c.code: s for c, s in zip(components, scores, strict=True)})
+    exam, on = entry.session.exam, entry.session.date
+    by_code = {c.code: c for c in Component.objects.filter(exam=exam)}
+    components = [by_code[code] for code in scale_exam(exam.code, on=on).skills]
+    graded = scale_result(
+        exam_code=exam.code, on=on, scores={c.code: s for c, s in zip(components, scores, strict=True)}
+    )
     result = Result.objects.create(
         entry=entry,
         status=Result.Status.RELEASED if released_at else Result.Status.READY,

@@ -1,9 +1,11 @@
 """Import of results (``import_results FILE.csv``, docs/domain.md §14): validate everything, then write in bulk.
 
 Columns ``candidate_id,exam_code,session_date,component,score``: one line per component score. For a
-scale-score exam ``component`` is a skill with its scale score and every skill is needed; for a unitised
-qualification it is a unit code the student is entered for in that series, with its raw mark (NEA: the
-number of assessment criteria achieved), converted to UMS through the series' boundaries. Optional columns
+scale-score exam ``component`` is a paper or skill of the exam's format in force on the session date
+(``grading.scale.scale_exam``) with its scale score, and every one is needed; for a unitised qualification it is a
+unit code the student is entered for in that series, with its raw mark (NEA: the number of assessment criteria
+achieved), converted to UMS through the series' boundaries. The optional ``status`` column (empty, ``absent``,
+``pending``, ``withheld``) replaces the score of a line (docs/domain.md §4.2, §4.3). Optional columns
 ``consideration_tariff,consideration_marks,absent`` record special consideration for the centre's report.
 A result not yet released is replaced by a re-import; a released one is amended (kept in history,
 candidate told).
@@ -31,11 +33,20 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import audit_record
+from centres.imports import CANDIDATE_ID_INVALID, candidate_id_well_formed
 from centres.models import Entry
 from exams.models import Component, Exam, ExamSession
 from exams.selectors import series_label, unit_boundaries
 from grading.legacy import legacy_format
-from grading.scale import scale_exam, scale_result
+from grading.scale import (
+    RESULT_ABSENT_ALL,
+    RESULT_ABSENT_PART,
+    RESULT_PENDING,
+    RESULT_WITHHELD,
+    ScaleExam,
+    scale_exam,
+    scale_result,
+)
 from results_portal.csvimport import (
     ImportRejected,
     Problems,
@@ -65,7 +76,10 @@ from .unitised import (
 M = TypeVar("M", bound=models.Model)
 
 RESULT_COLUMNS = ("candidate_id", "exam_code", "session_date", "component", "score")
-OPTIONAL_COLUMNS = ("consideration_tariff", "consideration_marks", "absent")
+OPTIONAL_COLUMNS = ("consideration_tariff", "consideration_marks", "absent", "status")
+# The ``status`` column: a line without a score (docs/domain.md §4.2, §4.3).
+ABSENT, PENDING, WITHHELD = "absent", "pending", "withheld"
+STATUSES = (ABSENT, PENDING, WITHHELD)
 WRITE_BATCH_SIZE = 2000
 LOOKUP_CHUNK_SIZE = 5000
 # What a re-import may change in a result it replaces or amends.
@@ -94,6 +108,9 @@ COMPONENTS_MISSING = _("Candidate ID %(candidate_id)s has no %(missing)s score: 
 SCORE_NOT_WHOLE = _("'%(value)s' is not a whole number")
 SCORE_OUT_OF_RANGE = _("score %(value)d is out of range for %(exam)s (0–%(maximum)d)")
 LEGACY_SITTING = _("%(exam)s on %(date)s is graded from raw paper marks: import its papers with import_legacy_results")
+STATUS_INVALID = _("'%(value)s' is not a status: leave it empty, or write absent, pending or withheld")
+SCORE_WITH_STATUS = _("a line with status %(status)s has no score: leave the score empty")
+SCORE_REQUIRED = _("a score is needed, or a status: absent, pending or withheld")
 AMENDED_BY_IMPORT = "corrected results file imported"
 
 
@@ -115,7 +132,8 @@ class _UnitScore:
     grade: str
     tariff: Decimal | None
     marks: int
-    absent: bool
+    absent: bool  # calculated for absence (special consideration)
+    not_sat: bool = False  # absent from the unit: 0 UMS, counted (docs/domain.md §4.3, '#')
 
 
 class _Entry(NamedTuple):
@@ -159,6 +177,7 @@ class _ScoreRow(NamedTuple):
     consideration_tariff: Decimal | None
     consideration_marks: int
     calculated_for_absence: bool
+    absent: bool
 
 
 @dataclass
@@ -168,6 +187,7 @@ class _Graded:
     unitised: bool
     scores: dict[str, int] = field(default_factory=dict)
     attempted: set[str] = field(default_factory=set)
+    statuses: dict[str, str] = field(default_factory=dict)  # component → absent / pending / withheld
     units: dict[str, _UnitScore] = field(default_factory=dict)
     overall: int | None = None
     grade: str = ""
@@ -212,13 +232,16 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
     by_entry: dict[int, _Graded] = {}
     seen: dict[tuple[int, str], int] = {}
     dates: dict[str, dt.date] = {}  # a file holds a few session dates, each on thousands of lines
+    formats: dict[tuple[str, dt.date], ScaleExam] = {}
     for record in records:
         tracker.advance()
         line = record.line
         values = {
             name: check_text(record=record, column=name, required=True, max_length=40, errors=errors)
-            for name in ("candidate_id", "exam_code", "component", "score")
+            for name in ("candidate_id", "exam_code", "component")
         }
+        status = _status(record=record, errors=errors)
+        values["score"] = _score_text(record=record, status=status, errors=errors)
         session_date = dates.get(record.values["session_date"])
         if session_date is None:
             session_date = check_date(record=record, column="session_date", errors=errors)
@@ -227,6 +250,11 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
         if None in values.values() or session_date is None:
             continue
         candidate_id, code = str(values["candidate_id"]).upper(), str(values["exam_code"]).upper()
+        if not candidate_id_well_formed(candidate_id):
+            errors.append(
+                RowError(line, "candidate_id", error_text(CANDIDATE_ID_INVALID, value=values["candidate_id"]))
+            )
+            continue
         entry = entries.get(candidate_id)
         exam = exams.get(code)
         if exam is None:
@@ -246,7 +274,7 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
         unitised = exam.family == Exam.Family.UNITISED
         component = str(values["component"])
         component = component.upper() if unitised else component.lower()
-        known = components[exam.pk]
+        known = components[exam.pk] if unitised else _format(formats, exam=exam, on=session_date).skills
         if component not in known:
             listed = ", ".join(known)
             message = error_text(COMPONENT_UNKNOWN, value=component, exam=exam.name, components=listed)
@@ -261,15 +289,24 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
             item = by_entry[entry.pk] = _Graded(entry=entry, first_line=line, unitised=unitised)
         item.attempted.add(component)
         unit = units.get((exam.pk, component))
-        score = _score(record=record, raw=str(values["score"]), exam=exam, unit=unit, errors=errors)
-        if score is None:
-            continue
-        if unit is not None:
+        if status == ABSENT and unit is not None:
+            score: int | None = 0  # an absent unit counts 0 (docs/domain.md §4.3)
+        elif status:
+            score = None
+        else:
+            score = _score(
+                record=record, raw=str(values["score"]), exam=exam, on=session_date, unit=unit, errors=errors
+            )
+            if score is None:
+                continue
+        if unit is not None and score is not None:
             unit_score = _unit_score(
                 record=record, unit=unit, raw=score, session=entry.session, boundaries=boundaries, errors=errors
             )
             if unit_score is None:
                 continue
+            if status == ABSENT:
+                unit_score = _UnitScore(0, "", unit_score.tariff, unit_score.marks, unit_score.absent, not_sat=True)
             item.units[component] = unit_score
         if (entry.pk, component) in seen:
             message = error_text(
@@ -278,12 +315,16 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
             errors.append(RowError(line, "component", message))
             continue
         seen[(entry.pk, component)] = line
-        item.scores[component] = score
+        if status:
+            item.statuses[component] = status
+        if score is not None:
+            item.scores[component] = score
     for item in by_entry.values():
         exam = item.entry.session.exam
-        if item.unitised:
-            continue
-        missing = [c for c in components[exam.pk] if c not in item.attempted]
+        if item.unitised or {PENDING, WITHHELD} & set(item.statuses.values()):
+            continue  # a result to follow or withheld needs no line per paper
+        skills = _format(formats, exam=exam, on=item.entry.session.date).skills
+        missing = [c for c in skills if c not in item.attempted]
         if missing:
             message = error_text(
                 COMPONENTS_MISSING, candidate_id=item.entry.candidate_id, missing=", ".join(missing), exam=exam.name
@@ -292,6 +333,37 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
     if errors:
         raise ImportRejected(errors)
     return list(by_entry.values())
+
+
+def _format(formats: dict[tuple[str, dt.date], ScaleExam], *, exam: Exam, on: dt.date) -> ScaleExam:
+    """Return the exam's format in force on ``on`` (a file holds a few session dates, each on thousands of lines)."""
+    found = formats.get((exam.code, on))
+    if found is None:
+        found = formats[(exam.code, on)] = scale_exam(exam.code, on=on)
+    return found
+
+
+def _status(*, record: Record, errors: Problems) -> str | None:
+    """Return the line's status ('' for a score), or None after recording why it is not one."""
+    status = record.values["status"].strip().lower()
+    if status and status not in STATUSES:
+        errors.append(RowError(record.line, "status", error_text(STATUS_INVALID, value=record.values["status"])))
+        return None
+    return status
+
+
+def _score_text(*, record: Record, status: str | None, errors: Problems) -> str | None:
+    """Return the line's score text ('' with a status), or None after recording why it is wrong."""
+    if status is None:
+        return None
+    raw = record.values["score"].strip()
+    if status and raw:
+        errors.append(RowError(record.line, "score", error_text(SCORE_WITH_STATUS, status=status)))
+        return None
+    if not status and not raw:
+        errors.append(RowError(record.line, "score", error_text(SCORE_REQUIRED)))
+        return None
+    return raw
 
 
 def _entries_by_candidate_id(candidate_ids: set[str]) -> dict[str, _Entry]:
@@ -368,7 +440,9 @@ def _entry_problem(*, entry: _Entry, exam: Exam, session_date: dt.date, candidat
     return None
 
 
-def _score(*, record: Record, raw: str, exam: Exam, unit: Component | None, errors: Problems) -> int | None:
+def _score(
+    *, record: Record, raw: str, exam: Exam, on: dt.date, unit: Component | None, errors: Problems
+) -> int | None:
     try:
         value = int(raw)
     except ValueError:
@@ -381,7 +455,8 @@ def _score(*, record: Record, raw: str, exam: Exam, unit: Component | None, erro
             errors.append(RowError(record.line, "score", message))
             return None
         return value
-    maximum = scale_exam(exam.code).reported_max
+    # Refused, never capped (docs/domain.md §5.7): the top of the range of the format in force on the session date.
+    maximum = scale_exam(exam.code, on=on).reported_max
     if not 0 <= value <= maximum:
         errors.append(
             RowError(
@@ -430,7 +505,21 @@ def _unit_score(
 
 
 def _grade(item: _Graded) -> None:
-    graded = scale_result(exam_code=item.entry.session.exam.code, scores=item.scores)
+    statuses = set(item.statuses.values())
+    indicator = ""
+    if WITHHELD in statuses:
+        indicator = RESULT_WITHHELD
+    elif PENDING in statuses:
+        indicator = RESULT_PENDING
+    elif ABSENT in statuses:
+        indicator = RESULT_ABSENT_PART if item.scores else RESULT_ABSENT_ALL
+    if indicator:
+        # No overall score, no certificate, and no score per paper: the board gives none with these results.
+        item.scores = {}
+        item.overall, item.grade, item.cefr_level, item.certificate = None, indicator, "", False
+        return
+    session = item.entry.session
+    graded = scale_result(exam_code=session.exam.code, on=session.date, scores=item.scores)
     item.overall = graded.overall
     item.grade = graded.result
     item.cefr_level = graded.cefr_level or ""
@@ -508,7 +597,7 @@ def _write(
         # Scale-score results are rewritten whole; a unit file rewrites only the units it holds.
         stale.extend(
             row_id
-            for code in (item.units if item.unitised else item.scores)
+            for code in (item.units if item.unitised else old)
             if (row_id := old_rows.get((result.pk, code))) is not None
         )
 
@@ -627,8 +716,10 @@ def _results_update(results: list[Result]) -> None:
 
 def _score_row(*, result_id: int, component_id: int, score: int, unit: _UnitScore | None) -> _ScoreRow:
     if unit is None:  # a skill of a scale-score exam: the model's defaults
-        return _ScoreRow(result_id, component_id, score, None, "", None, 0, False)
-    return _ScoreRow(result_id, component_id, score, unit.ums, unit.grade, unit.tariff, unit.marks, unit.absent)
+        return _ScoreRow(result_id, component_id, score, None, "", None, 0, False, False)
+    return _ScoreRow(
+        result_id, component_id, score, unit.ums, unit.grade, unit.tariff, unit.marks, unit.absent, unit.not_sat
+    )
 
 
 def _scores_create(*, rows: list[_ScoreRow], tracker: Progress) -> None:

@@ -75,6 +75,9 @@ class ComponentScore(models.Model):
     )
     consideration_marks = models.PositiveSmallIntegerField("marks awarded for special consideration", default=0)
     calculated_for_absence = models.BooleanField(default=False)
+    absent = models.BooleanField(
+        default=False, help_text="Units: the student was absent; the unit counts 0 UMS (partial absence, '#')."
+    )
 
     class Meta:
         ordering = ["result", "component__order"]

@@ -19,7 +19,19 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from exams.models import Exam
 from grading.legacy import legacy_format
-from grading.scale import READING, USE_OF_ENGLISH, Certification, ScaleExam, scale_exam
+from grading.scale import (
+    INDICATOR_RESULTS,
+    READING,
+    READING_AND_WRITING,
+    RESULT_ABSENT_ALL,
+    RESULT_ABSENT_PART,
+    RESULT_PENDING,
+    RESULT_WITHHELD,
+    USE_OF_ENGLISH,
+    Certification,
+    ScaleExam,
+    scale_exam,
+)
 from grading.standardised import BORDERLINE, EXCEPTIONAL, GOOD, WEAK
 
 from .charts import result_name, score_display
@@ -30,12 +42,24 @@ LISTENING, SPEAKING, WRITING = "listening", "speaking", "writing"
 # entry, as files write them.
 PENDING = "Q"
 UNIT_RESULTS_ONLY = "Unit results only"
+# Unitised result indicators as files write them (docs/domain.md §4.3): no result (a wrong combination of units),
+# and partial absence (after the grade: an absent unit counted 0 UMS).
+NO_RESULT = "X"
+PARTIAL_ABSENCE = "#"
+# A scale-score result without a grade, as the board prints it, and what it means (docs/domain.md §4.2).
+INDICATOR_MEANINGS: dict[str, Promise] = {
+    RESULT_ABSENT_PART: gettext_lazy("absent from part of the exam"),
+    RESULT_ABSENT_ALL: gettext_lazy("absent from all of the exam"),
+    RESULT_PENDING: gettext_lazy("result to follow"),
+    RESULT_WITHHELD: gettext_lazy("result withheld: your centre can tell you why"),
+}
 # What a page shows where there is no value (an overall score below the range of a non-scale exam, a unit not
 # yet converted to UMS…).
 MISSING = "—"
 
 SKILL_NAMES: dict[str, Promise] = {
     READING: gettext_lazy("Reading"),
+    READING_AND_WRITING: gettext_lazy("Reading and Writing"),
     USE_OF_ENGLISH: gettext_lazy("Use of English"),
     WRITING: gettext_lazy("Writing"),
     LISTENING: gettext_lazy("Listening"),
@@ -58,15 +82,14 @@ def profile_display(position: str) -> str:
     return str(name) if name is not None else MISSING
 
 
-def scale_of(exam_code: str, session_date: dt.date | None = None) -> ScaleExam | None:
-    """Return the Cambridge English Scale definition of an exam, or None for other exams and legacy sittings.
-
-    A sitting graded from raw paper marks (``grading.legacy``: First before 2015) is not on the scale.
-    """
-    if session_date is not None and legacy_format(exam_code=exam_code, session_date=session_date) is not None:
+def scale_of(exam_code: str, *, on: dt.date) -> ScaleExam | None:
+    """Return the Cambridge English Scale format of an exam in force for a sitting on ``on``, or None for other
+    exams and for sittings graded from raw paper marks (``grading.legacy``: First before 2015): every output reads
+    an exam's papers, ranges and band names through this (docs/domain.md §5.9, §6.4)."""
+    if legacy_format(exam_code=exam_code, session_date=on) is not None:
         return None
     try:
-        return scale_exam(exam_code)
+        return scale_exam(exam_code, on=on)
     except ValueError:
         return None
 
@@ -86,18 +109,31 @@ def ums_text(*, ums: int | None, ums_max: int | None) -> str:
 
 
 def component_display(
-    *, family: str, scale: ScaleExam | None, score: int, ums: int | None = None, ums_max: int | None = None
+    *,
+    family: str,
+    scale: ScaleExam | None,
+    score: int,
+    ums: int | None = None,
+    ums_max: int | None = None,
+    absent: bool = False,
 ) -> str:
-    """Return a component's score as shown: a scale score (capped, or 'below N'), a unit's UMS, or a raw mark."""
+    """Return a component's score as shown: a scale score (capped, or 'below N'), a unit's UMS ('0 of 60 UMS —
+    absent' for a unit the student was absent from, docs/domain.md §4.3), or a raw mark."""
     if scale is not None:
         return score_display(exam=scale, score=score)
     if family == Exam.Family.UNITISED:
-        return ums_text(ums=ums, ums_max=ums_max)
+        text = ums_text(ums=ums, ums_max=ums_max)
+        return f"{text} — {absent_text()}" if absent else text
     return str(score)
 
 
-def overall_display(*, family: str, scale: ScaleExam | None, overall: int | None, ums_max_total: int | None) -> str:
-    """Return the overall score as shown: a scale score or 'below N', a total UMS, a number or ``MISSING``."""
+def overall_display(
+    *, family: str, scale: ScaleExam | None, overall: int | None, ums_max_total: int | None, grade: str = ""
+) -> str:
+    """Return the overall score as shown: a scale score or 'below N', a total UMS, a number or ``MISSING`` (also
+    for a result without a grade: absent, pending or withheld)."""
+    if grade in INDICATOR_RESULTS and family != Exam.Family.UNITISED:
+        return MISSING
     if scale is not None:
         return score_display(exam=scale, score=overall)
     if family == Exam.Family.UNITISED:
@@ -105,23 +141,38 @@ def overall_display(*, family: str, scale: ScaleExam | None, overall: int | None
     return MISSING if overall is None else str(overall)
 
 
-def _qualification_missing(qualification: Mapping[str, Any] | None) -> str:
-    return ", ".join(str(unit) for unit in (qualification or {}).get("missing") or [])
+def _qualification_list(qualification: Mapping[str, Any] | None, key: str) -> str:
+    return ", ".join(str(unit) for unit in (qualification or {}).get(key) or [])
 
 
 def grade_display(*, family: str, grade: str, qualification: Mapping[str, Any] | None = None) -> str:
     """Return the result as printed, in the reader's language.
 
-    A unitised result without a grade is one of two things, told apart by ``qualification`` (the stored outcome
+    A scale-score result without a grade prints the board's indicator and what it means: 'X — absent from part of
+    the exam', 'Z …', 'Pending …', 'Withheld …' (docs/domain.md §4.2). A unitised qualification result may carry
+    '#' (an absent unit counted 0 UMS) after its grade, or be 'X' (the units entered do not make a valid
+    combination); without a grade it is one of two things, told apart by ``qualification`` (the stored outcome
     of a certification entry, ``Result.qualification``): without a certification entry, unit results only; with
     one, a qualification result not complete yet, shown as 'Q' with the units it waits for (docs/domain.md §4.1,
-    §8.6), as the centre's unitised pages show it. Never a blank.
+    §4.3, §8.6), as the centre's unitised pages show it. Never a blank.
     """
+    if family != Exam.Family.UNITISED and grade in INDICATOR_MEANINGS:
+        return f"{grade} — {INDICATOR_MEANINGS[grade]}"
+    absent = _qualification_list(qualification, "absent_units")
+    if grade and family == Exam.Family.UNITISED and absent:
+        return f"{result_name(grade)} {PARTIAL_ABSENCE} — " + _("partial absence: %(units)s counted 0 UMS") % {
+            "units": absent
+        }
     if grade:
         return result_name(grade)
     if family == Exam.Family.UNITISED:
+        not_entered = _qualification_list(qualification, "not_entered")
+        if qualification is not None and not_entered:
+            return f"{NO_RESULT} — " + _(
+                "no result: the units entered are not a valid combination (%(units)s not entered)"
+            ) % {"units": not_entered}
         if qualification is not None:
-            missing = _qualification_missing(qualification)
+            missing = _qualification_list(qualification, "missing")
             if missing:
                 return f"{PENDING} — " + _("incomplete: no result yet for %(units)s") % {"units": missing}
             return f"{PENDING} — " + _("Result pending or currently unavailable")
@@ -130,11 +181,37 @@ def grade_display(*, family: str, grade: str, qualification: Mapping[str, Any] |
 
 
 def grade_as_awarded(*, family: str, grade: str, qualification: Mapping[str, Any] | None = None) -> str:
-    """Return the result as files write it, in no reader's language: the grade, 'Q' for a unitised qualification
-    result not complete yet, 'Unit results only' without a certification entry (``grade_display`` in words)."""
-    if grade or family != Exam.Family.UNITISED:
+    """Return the result as files write it, in no reader's language: the grade or the board's indicator (X, Z,
+    Pending, Withheld), a unitised grade with '#' after it for a partial absence, 'X' for a unitised qualification
+    with a wrong combination of units, 'Q' for one not complete yet, 'Unit results only' without a certification
+    entry (``grade_display`` in words)."""
+    if family != Exam.Family.UNITISED:
         return grade
+    if grade:
+        return f"{grade} {PARTIAL_ABSENCE}" if _qualification_list(qualification, "absent_units") else grade
+    if qualification is not None and _qualification_list(qualification, "not_entered"):
+        return NO_RESULT
     return PENDING if qualification is not None else UNIT_RESULTS_ONLY
+
+
+def indicator_explanation(grade: str) -> str | None:
+    """Return what a scale-score result without a grade means for the candidate (X, Z, Pending, Withheld), or
+    None for a graded result (docs/domain.md §4.2)."""
+    texts = {
+        RESULT_ABSENT_PART: _(
+            "No certificate: you were absent from part of the exam, so no result can be given and no scores are "
+            "reported."
+        ),
+        RESULT_ABSENT_ALL: _("No certificate: you were absent from all of the exam."),
+        RESULT_PENDING: _("Your result is to follow. This statement will show it as soon as it is ready."),
+        RESULT_WITHHELD: _("Your result is withheld. Please speak to your exam centre, which can tell you why."),
+    }
+    return texts.get(grade)
+
+
+def absent_text() -> str:
+    """Return what a paper the candidate was absent from shows instead of a score."""
+    return _("absent")
 
 
 def certification_of(*, scale: ScaleExam | None, grade: str, overall: int | None) -> str:
@@ -158,6 +235,7 @@ class ComponentView:
     ums_max: int | None = None
     unit_grade: str = ""
     profile: str = ""  # a legacy paper's profile position, as stored (Exceptional, Good, Borderline, Weak)
+    absent: bool = False  # a unit the student was absent from: 0 UMS, counted ('#')
 
 
 @dataclass(frozen=True)
@@ -187,6 +265,13 @@ class ResultView:
     amended_at: dt.datetime | None
     # Graded from raw paper marks (docs/domain.md §6.4): an old-style statement, a profile position per paper.
     legacy: bool = False
+    weighted: bool = False  # a paper counts more than once in the overall score (A2 Key from 2020)
+    indicator_text: str = ""  # what X, Z, Pending or Withheld means for the candidate
+
+    @property
+    def graded(self) -> bool:
+        """Return whether the result has a grade and scores to chart (not X, Z, Pending or Withheld)."""
+        return self.grade not in INDICATOR_RESULTS
 
     @property
     def certification_is_below(self) -> bool:
@@ -203,7 +288,7 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
     entry = result.entry
     exam = entry.session.exam
     legacy = legacy_format(exam_code=exam.code, session_date=entry.session.date) is not None
-    scale = None if legacy else scale_of(exam.code)
+    scale = scale_of(exam.code, on=entry.session.date)
     components = tuple(
         ComponentView(
             code=line.component.code,
@@ -213,12 +298,18 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
             display=profile_display(line.unit_grade)
             if legacy
             else component_display(
-                family=exam.family, scale=scale, score=line.score, ums=line.ums, ums_max=line.component.ums_max
+                family=exam.family,
+                scale=scale,
+                score=line.score,
+                ums=line.ums,
+                ums_max=line.component.ums_max,
+                absent=line.absent,
             ),
             ums=line.ums,
             ums_max=line.component.ums_max,
             unit_grade="" if legacy else line.unit_grade,
             profile=line.unit_grade if legacy else "",
+            absent=line.absent,
         )
         for line in result.component_scores.all()
     )
@@ -236,7 +327,11 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
         result=grade_display(family=exam.family, grade=result.grade, qualification=result.qualification),
         overall_score=result.overall_score,
         overall_display=overall_display(
-            family=exam.family, scale=scale, overall=result.overall_score, ums_max_total=exam.ums_max_total
+            family=exam.family,
+            scale=scale,
+            overall=result.overall_score,
+            ums_max_total=exam.ums_max_total,
+            grade=result.grade,
         ),
         cefr_level=result.cefr_level,
         certification=certification_of(scale=scale, grade=result.grade, overall=result.overall_score),
@@ -247,4 +342,6 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
         result_version=result.version,
         amended_at=result.amended_at,
         legacy=legacy,
+        weighted=scale is not None and any(weight != 1 for weight in scale.weights),
+        indicator_text=(indicator_explanation(result.grade) or "") if scale is not None else "",
     )

@@ -26,7 +26,7 @@ def results_files_follow(sender: object, event: str, result_ids: list[int], **kw
     build; a release again, an amendment or a corrected name puts the current values in. Files not built yet
     are left to the daily job (it builds from the same selector).
     """
-    from results.centre_files import edi_files_latest, edi_files_store
+    from results.centre_files import results_files_latest, results_files_store
 
     if event == ResultEvent.Kind.READY:  # not in any file before its release instant
         return
@@ -42,8 +42,8 @@ def results_files_follow(sender: object, event: str, result_ids: list[int], **kw
     now = timezone.now()
     for centre_id, session_id in sorted(pairs):
         centre, series = centres[centre_id], sessions[session_id]
-        if edi_files_latest(centre=centre, series=series):
-            edi_files_store(centre=centre, series=series, now=now, replace=True)
+        if results_files_latest(centre=centre, series=series):
+            results_files_store(centre=centre, series=series, now=now, replace=True)
 
 
 @receiver(certification_entry_made, dispatch_uid="results_qualification_on_cash_in")

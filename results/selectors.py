@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from centres.models import Centre, Entry
 from exams.models import Exam
+from grading.scale import INDICATOR_RESULTS
 from results_portal.prepared import PreparedQuery
 
 from .models import ComponentScore, Result
@@ -260,7 +261,8 @@ def grade_statistics(*, now: dt.datetime | None = None) -> list[GradeCount]:
 
     Only whole released sessions count (a session still releasing would show a partial picture), and only
     through the visibility selector, so held and embargoed results never enter the figures. 'for Schools'
-    versions count under their own exam code; the page suppresses small cells.
+    versions count under their own exam code, and each result under the name it was awarded under (a 2019 Key
+    'Pass with Merit' and a 2020 Key 'Grade B' are two rows, docs/domain.md §5.9); the page suppresses small cells.
     """
     moment = now or timezone.now()
     rows = (
@@ -269,6 +271,8 @@ def grade_statistics(*, now: dt.datetime | None = None) -> list[GradeCount]:
         .prefetch_related(None)
         .filter(entry__session__window_end__lte=moment)
         .exclude(grade="")
+        # Absent (X, Z), to follow and withheld are not results anyone got (docs/domain.md §4.2, §15.2).
+        .exclude(grade__in=INDICATOR_RESULTS)
         .values(
             "entry__session__exam__code",
             "entry__session__exam__name",

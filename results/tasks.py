@@ -88,9 +88,9 @@ def result_events_redispatch_task() -> int:
 @shared_task(name="centres.edi_files_regenerate")  # the name beat and running workers already know
 def centre_files_regenerate() -> int:
     """Store today's results files (unit and qualification) for every centre in a unitised post-results period."""
-    from .centre_files import edi_files_regenerate_all
+    from .centre_files import results_files_regenerate_all
 
-    return edi_files_regenerate_all()
+    return results_files_regenerate_all()
 
 
 UPLOAD_PROGRESS_TTL_SECONDS = 3600

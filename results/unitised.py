@@ -92,13 +92,19 @@ def qualifications_refresh(
         .order_by("result__entry__session__date")
     )
     by_pair: dict[tuple[int, int], list[UnitResult]] = defaultdict(list)
+    absent: set[tuple[int, int, str, str]] = set()  # (person, qualification, unit, series): absent, 0 UMS
+    labels: dict[str, str] = {}
     for score in scores:
         session = score.result.entry.session
         key = (score.result.entry.person_id, session.exam_id)
         if key in pairs:
-            by_pair[key].append(
-                UnitResult(score.component.code, series_label(session), session.date, int(score.ums or 0))
-            )
+            # A series is told apart by its session, never by its month: two sittings in one month are two series.
+            series = str(session.public_id)
+            labels[series] = series_label(session)
+            by_pair[key].append(UnitResult(score.component.code, series, session.date, int(score.ums or 0)))
+            if score.absent:
+                absent.add((*key, score.component.code, series))
+    entered = _units_entered(person_ids=person_ids)
     cash_ins = CertificationEntry.objects.filter(
         entry__person_id__in=person_ids, entry__session__exam__family=Exam.Family.UNITISED
     ).select_related("entry__session__exam")
@@ -121,22 +127,39 @@ def qualifications_refresh(
             boundaries=[int(b) for b in exam.qualification_boundaries or []],
             ums_max_total=int(exam.ums_max_total or 0),
         )
+        not_entered = _not_entered(
+            exam=exam,
+            entered={code for date, code in entered.get((entry.person_id, exam.pk), []) if date <= entry.session.date},
+        )
         detail: dict[str, Any] = {
-            "counted": {r.unit_code: {"series": r.series, "ums": r.ums} for r in outcome.counted},
+            "counted": {
+                r.unit_code: {"series": labels[r.series], "series_id": r.series, "ums": r.ums} for r in outcome.counted
+            },
             "missing": list(outcome.missing_units),
             "ums_max_total": outcome.ums_max_total,
         }
+        total_ums, grade = outcome.total_ums, outcome.grade or ""
+        if not_entered:
+            # X: no result, the units entered are not a valid combination (docs/domain.md §4.3).
+            detail["not_entered"] = not_entered
+            total_ums, grade = None, ""
+        elif outcome.grade is not None:
+            # '#': a counted unit was one the student was absent from; it counted 0 UMS and the grade stands.
+            absent_units = [
+                r.unit_code for r in outcome.counted if (entry.person_id, exam.pk, r.unit_code, r.series) in absent
+            ]
+            if absent_units:
+                detail["absent_units"] = absent_units
         existing = Result.objects.select_for_update().filter(entry=entry).first()
         result = existing or _empty_result(entry=entry, now=moment)
-        grade = outcome.grade or ""
         before = {"overall_score": result.overall_score, "grade": result.grade, "qualification": result.qualification}
-        after = {"overall_score": outcome.total_ums, "grade": grade, "qualification": detail}
+        after = {"overall_score": total_ums, "grade": grade, "qualification": detail}
         if before == after:
             continue
-        result.grade, result.overall_score, result.qualification = grade, outcome.total_ums, detail
-        result.certificate = outcome.grade is not None and outcome.grade != "U"
+        result.grade, result.overall_score, result.qualification = grade, total_ums, detail
+        result.certificate = grade not in ("", "U")
         fields = ["grade", "overall_score", "qualification", "certificate"]
-        shown_changed = (before["grade"], before["overall_score"]) != (grade, outcome.total_ums)
+        shown_changed = (before["grade"], before["overall_score"]) != (grade, total_ums)
         if result.pk in already_amended:
             amendment = ResultAmendment.objects.get(result=result, version=result.version)
             amendment.after = {**amendment.after, **after}
@@ -172,6 +195,30 @@ def qualifications_refresh(
         )
         result_event_record(kind=ResultEvent.Kind.AMENDED, result_ids=amended)
     return changed
+
+
+def _units_entered(*, person_ids: set[int]) -> dict[tuple[int, int], list[tuple[dt.date, str]]]:
+    """Return, per (person, qualification), the (series date, unit code) of every unit entry they have."""
+    from centres.models import UnitEntry
+
+    entered: dict[tuple[int, int], list[tuple[dt.date, str]]] = defaultdict(list)
+    rows = UnitEntry.objects.filter(entry__person_id__in=person_ids).values_list(
+        "entry__person_id", "entry__session__exam_id", "entry__session__date", "unit__code"
+    )
+    for person_id, exam_id, date, code in rows:
+        entered[(person_id, exam_id)].append((date, code))
+    return entered
+
+
+def _not_entered(*, exam: Exam, entered: set[str]) -> list[str]:
+    """Return what a cash-in lacks to be a valid combination of units entered (empty when it is valid): the
+    mandatory units never entered up to its series and the optional units short (docs/domain.md §4.3, §8.1)."""
+    units = list(exam.components.all())
+    lacking = [u.code for u in sorted(units, key=lambda u: u.order) if u.mandatory and u.code not in entered]
+    short = exam.optional_units_required - len({u.code for u in units if not u.mandatory} & entered)
+    if short > 0:
+        lacking.append(f"{short} optional")
+    return lacking
 
 
 def _empty_result(*, entry: Entry, now: dt.datetime) -> Result:

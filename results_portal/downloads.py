@@ -9,7 +9,7 @@ Every CSV goes through ``csv_text``:
   is written as that number, unprefixed: ``-3`` stays a number a spreadsheet can add up. So a column of
   numbers is given as numbers; the same value given as text (``"-3"``) is prefixed like any other text.
 - The text starts with a UTF-8 byte-order mark, so that Excel reads accented names as UTF-8. Our own readers
-  (``results_portal.csvimport.read_records``, ``results.centre_files.edi_files_parse``) accept it.
+  (``results_portal.csvimport.read_records``, ``results.centre_files.results_files_parse``) accept it.
 - Lines end with CRLF (RFC 4180).
 """
 

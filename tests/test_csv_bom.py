@@ -13,7 +13,7 @@ from centres.imports import ENTRY_COLUMNS, centres_import, entries_import
 from centres.models import Centre, Entry
 from centres.tests.factories import CentreFactory, EntryFactory, ExamSessionFactory, csv_text, entry_row
 from exams.models import Exam
-from results.centre_files import edi_files_parse
+from results.centre_files import results_files_parse
 from results.imports import results_import
 from results.models import Result
 from verification.services import bulk_rows_read
@@ -55,18 +55,18 @@ def test_the_bulk_verification_reads_a_file_with_a_bom() -> None:
     assert bulk_rows_read(text="\ufeffcandidate_id,secret_number\r\nsir094701,0042\r\n") == [("SIR094701", "0042")]
 
 
-def test_the_edi_files_read_back_with_a_bom() -> None:
+def test_the_results_files_read_back_with_a_bom() -> None:
     unit = (
-        "\ufeffcentre_number,candidate_id,surname,forenames,date_of_birth,qualification_code,series,unit_code,"
-        "raw_mark,ums,ums_max,unit_grade,status\r\n"
-        "GB900,SIR094701,'=SUM(A1),Ana,2008-03-14,ANBUS,2026-06,F240,45,85,100,a,R\r\n"
+        "\ufeffcentre_number,candidate_number,uci,candidate_id,surname,forenames,date_of_birth,qualification_code,"
+        "series,unit_code,raw_mark,ums,ums_max,unit_grade,status\r\n"
+        "61234,0042,612340260042K,SIR094701,'=SUM(A1),Ana,2008-03-14,ANBUS,2026-06-10,F240,45,85,100,a,R\r\n"
     )
     qualification = (
-        "\ufeffcentre_number,candidate_id,surname,forenames,date_of_birth,qualification_code,series,total_ums,"
-        "ums_max_total,grade,status\r\n"
+        "\ufeffcentre_number,candidate_number,uci,candidate_id,surname,forenames,date_of_birth,qualification_code,"
+        "series,total_ums,ums_max_total,grade,status\r\n"
     )
 
-    files = edi_files_parse(unit, qualification)
+    files = results_files_parse(unit, qualification)
 
     assert [(row.candidate_id, row.surname, row.raw_mark) for row in files.units] == [("SIR094701", "'=SUM(A1)", 45)]
     assert files.qualifications == []

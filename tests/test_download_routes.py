@@ -32,7 +32,7 @@ KNOWN_DOWNLOADS = {
     "centres:results_csv",
     "centres:unitised_cumulative_pdf",
     "centres:unitised_special_consideration_csv",
-    "centres:unitised_edi_download",
+    "centres:unitised_results_file_download",
     "verification:bulk_download",
     "statistics:csv",
 }

@@ -17,7 +17,7 @@ from certificates.services import (
     certificate_amendment_request,
     document_current,
 )
-from results.centre_files import edi_file_read, edi_files_latest, edi_files_regenerate_all
+from results.centre_files import results_file_read, results_files_latest, results_files_regenerate_all
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import Result
 from results.services import result_hold
@@ -59,20 +59,20 @@ def test_a_later_series_unit_does_not_change_a_released_qualification_result() -
 def test_a_held_result_leaves_the_centres_edi_file_at_once(
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
-    """Bug 2: centres/edi.py edi_files_store writes once a day; result_hold never rewrites the stored files."""
+    """Bug 2: centres/edi.py results_files_store writes once a day; result_hold never rewrites the stored files."""
     exam = unitised_qualification()
     june = unitised_series(exam, month=6)
     entry = EntryFactory(session=june)
     unit_entries_set(entry=entry, unit_codes=["F240"], actor=None)
     results_import(text=_units([(entry, "F240", 45)]), now=dt.datetime(2026, 8, 1, 9, 0, tzinfo=UK))
     release = dt.datetime(2026, 8, 12, 0, 1, tzinfo=UK)
-    edi_files_regenerate_all(now=release)
+    results_files_regenerate_all(now=release)
 
     with django_capture_on_commit_callbacks(execute=True):
         result_hold(result=Result.objects.get(entry=entry), actor=None, reason="malpractice investigation")
-    edi_files_regenerate_all(now=release + dt.timedelta(hours=2))  # the beat, later the same day
+    results_files_regenerate_all(now=release + dt.timedelta(hours=2))  # the beat, later the same day
 
-    unit_file = edi_file_read(edi_files_latest(centre=entry.centre, series=june)["unit"]).decode()
+    unit_file = results_file_read(results_files_latest(centre=entry.centre, series=june)["unit"]).decode()
     rows = [line.split(",") for line in unit_file.splitlines()[1:]]
     assert rows and all(row[-1] == "Q" for row in rows if row[1] == entry.candidate_id), unit_file
 

@@ -12,8 +12,8 @@ Hypothesis runs random sequences of what happens around results day, each step t
 - cash-in (``centres.services.certification_entry_create``);
 - name correction (``certificates.services``: request → mark returned → issue);
 - share link (the candidate's form at ``/results/<id>/share/``);
-- move the clock (``django.utils.timezone.now`` patched to the machine's clock; the Celery beat's EDI job,
-  ``results.centre_files.edi_files_regenerate_all``, runs after each move as it runs every 15 minutes).
+- move the clock (``django.utils.timezone.now`` patched to the machine's clock; the Celery beat's results-files job,
+  ``results.centre_files.results_files_regenerate_all``, runs after each move as it runs every 15 minutes).
 
 After EVERY step it reads EVERY route below for every entry, through the Django test client, and compares what
 each shows with a model written from the rules (not with the code under test):
@@ -27,7 +27,8 @@ each shows with a model written from the rules (not with the code under test):
   ``/centre/entries/<entry>/``, ``/centre/entries/<entry>/results/`` (paper copy), ``/centre/certificates/``,
   ``/centre/certificates/entries/<entry>/``, ``/centre/certificates/documents/<uuid>.pdf``,
   ``/centre/unitised/`` and per series ``…/series/<id>/results/``, ``…/entries/``, ``…/grade-boundaries/``,
-  ``…/special-consideration.csv``, ``…/edi/``, ``…/edi/unit.csv``, ``…/edi/qualification.csv``, and per
+  ``…/special-consideration.csv``, ``…/results-files/``, ``…/results-files/unit.csv``,
+  ``…/results-files/qualification.csv``, and per
   unitised entry ``/centre/unitised/entries/<entry>/slip/`` and ``…/cumulative.pdf``; a teacher at the same
   centre (role *staff*): ``/centre/results.csv``, released only as the candidates see it;
 - public: ``/statistics/`` and ``/statistics/grade-statistics.csv``;
@@ -101,7 +102,7 @@ from certificates.services import (
 from certificates.tokens import document_token
 from conftest import CommittingClient, otp_login
 from exams.models import Exam
-from results.centre_files import edi_files_regenerate_all
+from results.centre_files import results_files_regenerate_all
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import OutgoingEmail, Result, ResultEvent
 from results.services import result_hold, result_unhold, results_release_due
@@ -704,9 +705,9 @@ class EmbargoMachine(RuleBasedStateMachine):
     def _move_clock(self, moment: dt.datetime) -> None:
         self.model.now = max(moment, self.model.now)
         self.model.mark_seen()
-        # The beat's EDI job (every 15 minutes): each centre's files are written once a day.
+        # The beat's results-files job (every 15 minutes): each centre's files are written once a day.
         with DjangoTestCase.captureOnCommitCallbacks(execute=True):
-            edi_files_regenerate_all(now=self.model.now)
+            results_files_regenerate_all(now=self.model.now)
         today = timezone.localtime(self.model.now).date()
         for key in ("JAN", "JUN"):
             session = self.model.sessions[key]
@@ -731,7 +732,7 @@ class EmbargoMachine(RuleBasedStateMachine):
 
     # --- expected views -----------------------------------------------------------------------------------
     def _edi_expected(self, key: str) -> dict[tuple[str, ...], tuple[Any, ...]]:
-        """Return the centre's EDI rows of a series as the model sees them now: unit and qualification rows."""
+        """Return the centre's results-file rows of a series as the model sees them now (unit and qualification)."""
         rows: dict[tuple[str, ...], tuple[Any, ...]] = {}
         for entry in self.model.entries:
             if entry.session.key != key:
@@ -1055,7 +1056,7 @@ class EmbargoMachine(RuleBasedStateMachine):
             base = f"/centre/unitised/series/{series.public_id}"
             out = self.model.now >= m.centre_opens
             entries = [e for e in self.model.entries if e.session is m]
-            for path in ("entries/", "grade-boundaries/", "edi/"):
+            for path in ("entries/", "grade-boundaries/", "results-files/"):
                 assert self.centre.get(f"{base}/{path}").status_code == 200, f"{base}/{path}"
 
             page = self.centre.get(f"{base}/results/").content.decode()
@@ -1114,11 +1115,11 @@ class EmbargoMachine(RuleBasedStateMachine):
         when = f"at {self.model.now:%Y-%m-%d %H:%M:%S %Z}"
         built = self.model.edi_built.get(key)
         for kind in ("unit", "qualification"):
-            status, body, _ = _get(self.centre, f"{base}/edi/{kind}.csv")
+            status, body, _ = _get(self.centre, f"{base}/results-files/{kind}.csv")
             if not out or built is None:
-                assert status == 404, f"EDI {kind} file ({key}) {when}: {status}"
+                assert status == 404, f"results {kind} file ({key}) {when}: {status}"
                 continue
-            assert status == 200, f"EDI {kind} file ({key}) {when}: {status}"
+            assert status == 200, f"results {kind} file ({key}) {when}: {status}"
             current = self._edi_expected(key)
             _day, at_build = built
             for row in _csv(body):
@@ -1132,10 +1133,10 @@ class EmbargoMachine(RuleBasedStateMachine):
                 else:
                     row_key = ("qualification", row["candidate_id"])
                     value = ("R", int(row["total_ums"]), row["grade"]) if row["status"] == "R" else ("Q",)
-                assert row_key in at_build, f"EDI {kind} file ({key}) {when}: unexpected row {row_key}"
+                assert row_key in at_build, f"results {kind} file ({key}) {when}: unexpected row {row_key}"
                 late = value == ("Q",) and at_build[row_key] == ("Q",)
                 assert value == current.get(row_key) or late, (
-                    f"EDI {kind} file ({key}) {when}: {row_key} shows {value}, "
+                    f"results {kind} file ({key}) {when}: {row_key} shows {value}, "
                     f"the centre may see {current.get(row_key)}"
                 )
 

@@ -25,7 +25,7 @@ from certificates.models import Document
 from certificates.tests.conftest import fake_pdf  # noqa: F401 - the fixture
 from certificates.tests.factories import released_entry
 from exams.models import ExamSession
-from results.centre_files import edi_file_read, edi_files_latest, edi_files_regenerate_all
+from results.centre_files import results_file_read, results_files_latest, results_files_regenerate_all
 from results.events import result_changed, result_event_dispatch, result_events_redispatch
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import OutgoingEmail, Result, ResultAmendment, ResultEvent
@@ -84,10 +84,11 @@ def test_an_embargoed_later_unit_does_not_change_a_released_qualification(at: Ca
     result.refresh_from_db()
     certificate.refresh_from_db()
     assert (result.grade, result.overall_score, result.version) == ("Distinction", 225, 1)
+    june = str(result.entry.session.public_id)
     assert result.qualification["counted"] == {
-        "F240": {"series": "June 2026", "ums": 85},
-        "F241": {"series": "June 2026", "ums": 80},
-        "F242": {"series": "June 2026", "ums": 60},
+        "F240": {"series": "June 2026", "series_id": june, "ums": 85},
+        "F241": {"series": "June 2026", "series_id": june, "ums": 80},
+        "F242": {"series": "June 2026", "series_id": june, "ums": 60},
     }
     assert not ResultAmendment.objects.filter(result=result).exists()
     assert certificate.status == Document.Status.CURRENT
@@ -123,24 +124,24 @@ def test_a_hold_takes_the_result_out_of_the_stored_centre_files_at_once(
     """Before: the stored unit and qualification files kept the held marks until the next daily build."""
     entry, _exam = _june_cash_in()
     at(RESULTS_WEEK)
-    assert edi_files_regenerate_all(now=RESULTS_WEEK) == 1
+    assert results_files_regenerate_all(now=RESULTS_WEEK) == 1
     centre, series = entry.centre, entry.session
-    unit_file = edi_file_read(edi_files_latest(centre=centre, series=series)["unit"]).decode()
+    unit_file = results_file_read(results_files_latest(centre=centre, series=series)["unit"]).decode()
     assert f"{entry.candidate_id}," in unit_file and ",45,85,100,distinction,R" in unit_file
 
     with django_capture_on_commit_callbacks(execute=True):
         result_hold(result=Result.objects.get(entry=entry), actor=None, reason="Malpractice investigation")
 
-    latest = edi_files_latest(centre=centre, series=series)
-    unit_file = edi_file_read(latest["unit"]).decode()
-    qualification_file = edi_file_read(latest["qualification"]).decode()
+    latest = results_files_latest(centre=centre, series=series)
+    unit_file = results_file_read(latest["unit"]).decode()
+    qualification_file = results_file_read(latest["qualification"]).decode()
     assert ",45," not in unit_file and ",85," not in unit_file and ",Q,Q" in unit_file
     assert "Distinction" not in qualification_file and "225" not in qualification_file
 
     with django_capture_on_commit_callbacks(execute=True):
         result_unhold(result=Result.objects.get(entry=entry), actor=None, reason="Cleared")
 
-    unit_file = edi_file_read(edi_files_latest(centre=centre, series=series)["unit"]).decode()
+    unit_file = results_file_read(results_files_latest(centre=centre, series=series)["unit"]).decode()
     assert ",45,85,100,distinction,R" in unit_file
 
 

@@ -44,7 +44,7 @@ from django.utils import translation
 from exams.models import Component, Exam
 from grading.legacy import legacy_standardised
 from results.models import Result
-from results.presentation import component_label, result_view
+from results.presentation import component_label, grade_as_awarded, result_view
 
 from . import linked_data
 
@@ -308,7 +308,8 @@ def achievement_document(exam: Exam) -> dict[str, Any]:
 def _result_values(result: Result) -> list[tuple[str, str]]:
     """Return (key, value) for each part of a result the credential states, from the one presentation of it."""
     view = result_view(result=result)
-    values = [("result", view.grade)]  # as awarded, in no reader's language
+    # As awarded, in no reader's language, as files write it: the grade, X/Z/Pending/Withheld, 'Merit #'…
+    values = [("result", grade_as_awarded(family=view.family, grade=result.grade, qualification=result.qualification))]
     if view.legacy:  # an old-style result: its standardised score, never a mark per paper (docs/domain.md §7.1)
         if view.overall_score is not None:
             values.append(("standardised_score", str(view.overall_score)))

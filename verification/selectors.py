@@ -234,7 +234,7 @@ class _VisibleResult:
     cefr_level: str
     amended_at: dt.datetime | None
     qualification: dict[str, Any] | None
-    scores: list[tuple[str, str, int, int | None, int | None]] = field(default_factory=list)
+    scores: list[tuple[str, str, int, int | None, int | None, bool]] = field(default_factory=list)
 
 
 def _visible_scores(*, entry_ids: tuple[int, ...], now: dt.datetime) -> QuerySet[Result, tuple[Any, ...]]:
@@ -259,6 +259,7 @@ def _visible_scores(*, entry_ids: tuple[int, ...], now: dt.datetime) -> QuerySet
             "component_scores__score",
             "component_scores__ums",
             "component_scores__component__ums_max",
+            "component_scores__absent",
         )
     )
 
@@ -276,7 +277,7 @@ def _visible_results(*, entry_ids: Sequence[int], now: dt.datetime) -> dict[int,
     else:
         rows = _visible_scores(entry_ids=tuple(entry_ids), now=now)
     visible: dict[int, _VisibleResult] = {}
-    for entry_id, grade, overall, cefr, amended_at, qualification, code, name, score, ums, ums_max in rows:
+    for entry_id, grade, overall, cefr, amended_at, qualification, code, name, score, ums, ums_max, absent in rows:
         result = visible.get(entry_id)
         if result is None:
             # The compiled query returns the JSON column as the database sends it (text), without Django's converter.
@@ -284,13 +285,13 @@ def _visible_results(*, entry_ids: Sequence[int], now: dt.datetime) -> dict[int,
                 qualification = json.loads(qualification)
             result = visible[entry_id] = _VisibleResult(grade, overall, cefr, amended_at, qualification)
         if code is not None:
-            result.scores.append((code, name, score, ums, ums_max))
+            result.scores.append((code, name, score, ums, ums_max, absent))
     return visible
 
 
 def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
     # Shown as every other output shows a result (results.presentation), from the columns read above.
-    scale = scale_of(entry.exam_code, entry.session_date)
+    scale = scale_of(entry.exam_code, on=entry.session_date)
     # A legacy sitting's papers are shown as a profile on the candidate's statement only (docs/domain.md §7.1).
     legacy = legacy_format(exam_code=entry.exam_code, session_date=entry.session_date) is not None
     components = tuple(
@@ -298,13 +299,19 @@ def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
             code=code,
             label=component_label(family=entry.family, code=code, name=name),
             score=score,
-            display=component_display(family=entry.family, scale=scale, score=score, ums=ums, ums_max=ums_max),
+            display=component_display(
+                family=entry.family, scale=scale, score=score, ums=ums, ums_max=ums_max, absent=absent
+            ),
         )
-        for code, name, score, ums, ums_max in result.scores
+        for code, name, score, ums, ums_max, absent in result.scores
         if not legacy
     )
     overall = overall_display(
-        family=entry.family, scale=scale, overall=result.overall_score, ums_max_total=entry.ums_max_total
+        family=entry.family,
+        scale=scale,
+        overall=result.overall_score,
+        ums_max_total=entry.ums_max_total,
+        grade=result.grade,
     )
     return ResultFacts(
         exam_code=entry.exam_code,

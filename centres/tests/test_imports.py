@@ -10,6 +10,7 @@ from pytest_django import DjangoAssertNumQueries
 
 from centres.imports import (
     ENTRY_COLUMNS,
+    ENTRY_OPTIONAL_COLUMNS,
     ISSUED_COLUMNS,
     ImportRejected,
     IssuedEntry,
@@ -250,7 +251,7 @@ def test_header_with_missing_unknown_and_repeated_columns(centre: Centre, sessio
 
     problems = rejected(lambda: entries_import(text=csv_text([entry_row()], columns=columns)))
 
-    expected_columns = ", ".join(ENTRY_COLUMNS)
+    expected_columns = ", ".join([*ENTRY_COLUMNS, *ENTRY_OPTIONAL_COLUMNS])
     assert problems == [
         f"line 1, column centre: unknown column (the columns are {expected_columns})",
         "line 1, column exam_code: this column appears more than once in the header",
@@ -553,4 +554,74 @@ def test_centres_import_checks_the_header() -> None:
     assert rejected(lambda: centres_import(text=text)) == [
         "line 1, column region: unknown column (the columns are centre_number, name, country, email)",
         "line 1, column country: this column is missing from the header",
+    ]
+
+
+# --- Unitised qualifications: centre numbers, candidate numbers and UCIs (docs/domain.md §1.7) -------------------
+UNITISED_COLUMNS = [*ENTRY_COLUMNS, *ENTRY_OPTIONAL_COLUMNS]
+
+
+@pytest.fixture
+def series() -> ExamSession:
+    from results.tests.factories import unitised_qualification, unitised_series
+
+    return unitised_series(unitised_qualification(), month=6)
+
+
+def unitised_row(series: ExamSession, **overrides: str) -> dict[str, str]:
+    values = {
+        "centre_number": "61234",
+        "exam_code": series.exam.code,
+        "session_date": series.date.isoformat(),
+        "mode": "paper",
+        "candidate_number": "0042",
+        "uci": "612340260042K",
+    }
+    return entry_row(**{**values, **overrides})
+
+
+def test_a_unitised_entry_keeps_its_candidate_number_and_uci(series: ExamSession) -> None:
+    CentreFactory.create(number="61234")
+
+    entries_import(text=csv_text([unitised_row(series)], columns=UNITISED_COLUMNS))
+
+    entry = Entry.objects.get()
+    assert (entry.candidate_number, entry.person.uci) == ("0042", "612340260042K")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"centre_number": "GB900"},
+            "line 2, column centre_number: centre GB900 cannot enter Advanced National in Business: centres enter "
+            "unitised qualifications with a 5-digit centre number",
+        ),
+        ({"candidate_number": "42"}, "line 2, column candidate_number: '42' is not a candidate number"),
+        ({"candidate_number": "0000"}, "line 2, column candidate_number: '0000' is not a candidate number"),
+        ({"candidate_number": "12345"}, "line 2, column candidate_number: '12345' is not a candidate number"),
+        ({"uci": "61234026004K"}, "line 2, column uci: '61234026004K' is not a UCI: 13 characters"),
+        ({"uci": "6123402600421"}, "line 2, column uci: '6123402600421' is not a UCI"),
+    ],
+)
+def test_unitised_identifiers_are_checked(
+    centre: Centre, series: ExamSession, overrides: dict[str, str], expected: str
+) -> None:
+    CentreFactory.create(number="61234")
+
+    problems = rejected(
+        lambda: entries_import(text=csv_text([unitised_row(series, **overrides)], columns=UNITISED_COLUMNS))
+    )
+
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+def test_a_scale_score_exam_takes_no_candidate_number(centre: Centre, session: ExamSession) -> None:
+    row = entry_row(session_date=SESSION_DATE.isoformat(), candidate_number="0042", uci="")
+
+    problems = rejected(lambda: entries_import(text=csv_text([row], columns=UNITISED_COLUMNS)))
+
+    assert problems == [
+        "line 2, column candidate_number: B2 First is not a unitised qualification: leave the candidate number and "
+        "UCI empty"
     ]

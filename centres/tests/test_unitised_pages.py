@@ -27,7 +27,7 @@ from centres.services import (
 from centres.tests.factories import CentreFactory, EntryFactory, StaffMemberFactory
 from conftest import CommittingClient, otp_login
 from exams.models import Exam, ExamSession
-from results.centre_files import edi_files_regenerate_all
+from results.centre_files import results_files_regenerate_all
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import Result
 from results.services import result_hold
@@ -110,8 +110,8 @@ def url(name: str, world: World, entry: Entry | None = None) -> str:
         "results": f"/centre/unitised/series/{series}/results/",
         "boundaries": f"/centre/unitised/series/{series}/grade-boundaries/",
         "special": f"/centre/unitised/series/{series}/special-consideration.csv",
-        "edi": f"/centre/unitised/series/{series}/edi/",
-        "edi_unit": f"/centre/unitised/series/{series}/edi/unit.csv",
+        "files": f"/centre/unitised/series/{series}/results-files/",
+        "files_unit": f"/centre/unitised/series/{series}/results-files/unit.csv",
         "units": f"/centre/unitised/entries/{target}/units/",
         "cash_in": f"/centre/unitised/entries/{target}/cash-in/",
         "slip": f"/centre/unitised/entries/{target}/slip/",
@@ -128,7 +128,18 @@ def text_of(response: Any) -> str:
 # --- Access ------------------------------------------------------------------------------------------------
 def test_every_page_needs_a_centre_login(world: World) -> None:
     anonymous = CommittingClient()
-    for name in ["home", "entries", "results", "boundaries", "special", "edi", "edi_unit", "slip", "mir", "mir_new"]:
+    for name in [
+        "home",
+        "entries",
+        "results",
+        "boundaries",
+        "special",
+        "files",
+        "files_unit",
+        "slip",
+        "mir",
+        "mir_new",
+    ]:
         response = anonymous.get(url(name, world))
         assert response.status_code == 302 and response["Location"].startswith("/centre/login/"), name
     for name in ["units", "cash_in"]:
@@ -141,10 +152,20 @@ def test_another_centres_series_and_students_are_404(
     settings.MEDIA_ROOT = str(tmp_path)
     results_in(world)
     certification_entry_create(entry=world.second, actor=None, now=BEFORE_RESULTS)
-    edi_files_regenerate_all(now=RESULTS_WEEK)
+    results_files_regenerate_all(now=RESULTS_WEEK)
     other, other_member = staff_client()
     at(RESULTS_WEEK)
-    for name in ["entries", "results", "boundaries", "special", "edi", "edi_unit", "slip", "cumulative", "mir_new"]:
+    for name in [
+        "entries",
+        "results",
+        "boundaries",
+        "special",
+        "files",
+        "files_unit",
+        "slip",
+        "cumulative",
+        "mir_new",
+    ]:
         assert world.client.get(url(name, world)).status_code == 200, name
         assert other.get(url(name, world)).status_code == 404, name
     for name in ["units", "cash_in", "mir_new"]:

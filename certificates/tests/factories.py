@@ -15,7 +15,8 @@ from exams.models import Exam
 from results.models import Result
 from results.tests.factories import result_for
 
-KET_SCORES = {"reading": 138, "writing": 134, "listening": 140, "speaking": 136}
+# A2 Key from 2020: (2 × 136 + 140 + 136) / 4 = 137, Grade B.
+KET_SCORES = {"reading_and_writing": 136, "listening": 140, "speaking": 136}
 
 
 def released_entry(
@@ -33,7 +34,7 @@ def released_entry(
     extra: dict[str, Any] = {"person__centre": centre} if centre is not None else {}
     entry = EntryFactory.create(session=session, person__first_name=first_name, person__last_name=last_name, **extra)
     if exam.startswith("KET") and "scores" not in result:
-        result = {"scores": KET_SCORES, "grade": "Pass with Merit", "overall": 137, "cefr": "A2", **result}
+        result = {"scores": KET_SCORES, "grade": "Grade B", "overall": 137, "cefr": "A2", **result}
     released_at = result.pop("released_at", timezone.now() - dt.timedelta(days=1))
     return entry, result_for(entry, released_at=released_at, **result)
 

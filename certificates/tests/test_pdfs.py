@@ -103,7 +103,7 @@ def test_certificate_names_the_main_exam_and_never_the_mode_or_for_schools(exam:
     text = pdf_text(stored_pdf(_render(result.pk)[Document.Kind.CERTIFICATE]))
 
     assert "Certificate" in text and "A2 Key" in text and "Wei Chen" in text
-    assert "Pass with Merit" in text and "CEFR Level A2" in text
+    assert "Grade B" in text and "CEFR Level A2" in text
     lowered = text.lower()
     for word in ["paper", "computer", "for schools", "kets", "mode"]:
         assert word not in lowered, word
@@ -206,3 +206,14 @@ def test_a_unitised_qualification_shows_units_on_the_uniform_mark_scale() -> Non
     assert "Cambridge English Scale" not in statement
     assert "Advanced National in Testing" in certificate and "has been awarded Merit" in certificate
     assert "CEFR" not in certificate and "Cambridge English Scale" not in certificate
+
+
+def test_a_key_statement_from_2020_names_its_three_papers_and_the_weighting() -> None:
+    _entry, result = released_entry(exam="KET", mode="computer")
+
+    text = pdf_text(stored_pdf(_render(result.pk)[Document.Kind.STATEMENT]))
+
+    # (2 × 136 + 140 + 136) / 4 = 137: Grade B, A2 (certificates/tests/factories.py KET_SCORES).
+    assert "Reading and Writing 136" in text and "Listening 140" in text and "Speaking 136" in text
+    assert "Grade B" in text and "Pass with Merit" not in text
+    assert "(2 × Reading and Writing + Listening + Speaking) ÷ 4" in text

@@ -10,13 +10,15 @@ pytestmark = pytest.mark.django_db
 
 FIVE = ["reading", "use_of_english", "writing", "listening", "speaking"]
 FOUR = ["reading", "writing", "listening", "speaking"]
+# A2 Key: the 2016–2019 skills and, from 2020, the Reading and Writing paper (docs/domain.md §5.9).
+KEY = ["reading", "reading_and_writing", "writing", "listening", "speaking"]
 
 
 @pytest.mark.parametrize(
     ("code", "cefr", "skills", "shares"),
     [
-        ("KET", "A2", FOUR, None),
-        ("KETS", "A2", FOUR, "KET"),
+        ("KET", "A2", KEY, None),
+        ("KETS", "A2", KEY, "KET"),
         ("PET", "B1", FOUR, None),
         ("PETS", "B1", FOUR, "PET"),
         ("FCE", "B2", FIVE, None),
@@ -35,7 +37,7 @@ def test_catalogue_migration_loads_cambridge_english_exams(
 
     assert exam.family == Exam.Family.SCALE
     assert exam.cefr_target == cefr
-    assert list(exam.components.filter(kind="skill").order_by("order").values_list("code", flat=True)) == skills
+    assert list(exam.components.filter(kind="skill").order_by("order", "code").values_list("code", flat=True)) == skills
     assert (exam.certificate_exam.code if exam.certificate_exam else None) == shares
     assert exam.for_schools is (shares is not None)
 

@@ -32,7 +32,9 @@ def test_explain_with_scores_in_skill_order(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_explain_with_named_scores(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "explain", "ket", "speaking=140", "reading=140", "Listening=140", "writing=139")
+    status, out, _ = run(
+        capsys, "explain", "--date", "2019-12-31", "ket", "speaking=140", "reading=140", "Listening=140", "writing=139"
+    )
     assert status == 0
     assert "Result:        Pass with Distinction" in out
     assert "CEFR level:    B1" in out
@@ -72,14 +74,26 @@ def test_ums(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["explain", "FCE", "176", "181"], "FCE needs 5 scores in this order: reading, use_of_english"),
         (["explain", "IELTS", "7"], "unknown exam code 'IELTS'"),
-        (["explain", "KET", "140", "140", "140", "x"], "speaking score must be a whole number, got 'x'"),
-        (["explain", "KET", "reading=140", "140", "140", "140"], "give every score as skill=score, or none"),
         (
-            ["explain", "KET", "reading=140", "reading=141", "listening=140", "speaking=140"],
+            ["explain", "--date", "2019-06-01", "KET", "140", "140", "140", "x"],
+            "speaking score must be a whole number, got 'x'",
+        ),
+        (
+            ["explain", "--date", "2019-06-01", "KET", "reading=140", "140", "140", "140"],
+            "give every score as skill=score, or none",
+        ),
+        (
+            ["explain", "--date", "2019-06-01", "KET", "reading=140", "reading=141", "listening=140", "speaking=140"],
             "score for skill 'reading' is given twice",
         ),
-        (["explain", "KET", "reading=140", "writing=140", "listening=140", "speech=140"], "missing score for skill"),
-        (["explain", "KET", "300", "140", "140", "140"], "reading score 300 is outside the plausible range"),
+        (
+            ["explain", "--date", "2019-06-01", "KET", "reading=140", "writing=140", "listening=140", "speech=140"],
+            "missing score for skill",
+        ),
+        (
+            ["explain", "--date", "2019-06-01", "KET", "300", "140", "140", "140"],
+            "reading score 300 is outside the plausible range",
+        ),
         (["convert", "FCE", "101"], "standardised score 101 must be between 0 and 100"),
         (["convert", "FCE", "seventy"], "expected a whole number, got 'seventy'"),
         (["convert", "PET", "70"], "no score converter for exam code 'PET'"),
@@ -123,3 +137,11 @@ def test_help(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
     status, out, _ = run(capsys, *command, "--help")
     assert status == 0
     assert out.startswith("usage: python -m grading")
+
+
+def test_explain_key_from_2020_weights_reading_and_writing(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["explain", "--date", "2020-03-14", "KET", "reading_and_writing=140", "listening=141", "speaking=141"]
+    status, out, _ = run(capsys, *argv)
+    assert status == 0
+    assert "  - Overall score = (2 × 140 + 141 + 141) / 4 = 140.5, rounded up to 141 (halves round up)" in out
+    assert "Result:        Grade A" in out

@@ -1,5 +1,6 @@
 """Cambridge English Scale rules of docs/domain.md §5, checked against the public band figures."""
 
+import datetime as dt
 from collections.abc import Mapping
 
 import pytest
@@ -13,7 +14,9 @@ from grading.scale import (
     RESULT_FAIL,
     RESULT_NO_RESULT,
     SCALE_EXAMS,
+    SCALE_FORMATS,
     Certification,
+    ScaleExam,
     ScaleResult,
     overall_score,
     scale_exam,
@@ -21,6 +24,15 @@ from grading.scale import (
 )
 
 SETTINGS = settings(max_examples=150, deadline=None, database=None)
+# A sitting of the 2016–2019 formats: Key and Preliminary with four skills and Pass with Distinction / Merit / Pass.
+SITTING = dt.date(2019, 6, 15)
+# The formats from January 2020 (docs/domain.md §5.9).
+SITTING_2020 = dt.date(2020, 1, 1)
+
+
+def exam_at(code: str, on: dt.date = SITTING) -> ScaleExam:
+    return scale_exam(code, on=on)
+
 
 FAMILIES = {
     "KET": ("KET", "KETS"),
@@ -111,7 +123,7 @@ CEFR_ORDER = ("A1", "A2", "B1", "B2", "C1", "C2")
 
 
 def uniform(code: str, score: int) -> dict[str, int]:
-    return dict.fromkeys(SCALE_EXAMS[code].skills, score)
+    return dict.fromkeys(exam_at(code).skills, score)
 
 
 def rank(result: ScaleResult) -> int:
@@ -148,7 +160,7 @@ def test_scale_exams_hold_every_exam_code_of_the_design() -> None:
     ],
 )
 def test_reported_range_and_target(code: str, low: int, high: int, target: str) -> None:
-    exam = SCALE_EXAMS[code]
+    exam = exam_at(code)
     assert (exam.code, exam.reported_min, exam.reported_max, exam.cefr_target) == (code, low, high, target)
 
 
@@ -169,7 +181,7 @@ def test_reported_range_and_target(code: str, low: int, high: int, target: str) 
     ],
 )
 def test_skills_in_statement_of_results_order(code: str, skills: tuple[str, ...]) -> None:
-    assert SCALE_EXAMS[code].skills == skills
+    assert exam_at(code).skills == skills
 
 
 def test_skill_orders_are_those_of_the_statement_of_results() -> None:
@@ -179,7 +191,7 @@ def test_skill_orders_are_those_of_the_statement_of_results() -> None:
 
 @pytest.mark.parametrize("code", list(SCALE_EXAMS))
 def test_bands_are_contiguous_from_the_top_of_the_range(code: str) -> None:
-    exam = SCALE_EXAMS[code]
+    exam = exam_at(code)
     assert exam.bands[0].high == exam.reported_max
     for upper, lower in zip(exam.bands, exam.bands[1:], strict=False):
         assert lower.high == upper.low - 1
@@ -188,7 +200,7 @@ def test_bands_are_contiguous_from_the_top_of_the_range(code: str) -> None:
 
 @pytest.mark.parametrize(("code", "overall", "result", "cefr"), EDGE_CASES)
 def test_band_edges(code: str, overall: int, result: str, cefr: str | None) -> None:
-    outcome = scale_result(exam_code=code, scores=uniform(code, overall))
+    outcome = scale_result(exam_code=code, on=SITTING, scores=uniform(code, overall))
     assert (outcome.result, outcome.cefr_level) == (result, cefr)
     assert outcome.certificate is (cefr is not None)
     if result == RESULT_NO_RESULT:
@@ -216,15 +228,15 @@ def test_band_edges(code: str, overall: int, result: str, cefr: str | None) -> N
     ],
 )
 def test_extended_certification(code: str, result: str, certification: Certification) -> None:
-    band = next(band for band in SCALE_EXAMS[code].bands if band.result == result)
+    band = next(band for band in exam_at(code).bands if band.result == result)
     assert band.certification is certification
 
 
 @pytest.mark.parametrize(("schools", "main"), [("KETS", "KET"), ("PETS", "PET"), ("FCES", "FCE")])
 def test_for_schools_gives_the_main_exam_result(schools: str, main: str) -> None:
-    for score in range(0, SCALE_EXAMS[main].reported_max + 1):
-        for_schools = scale_result(exam_code=schools, scores=uniform(schools, score))
-        main_exam = scale_result(exam_code=main, scores=uniform(main, score))
+    for score in range(0, exam_at(main).reported_max + 1):
+        for_schools = scale_result(exam_code=schools, on=SITTING, scores=uniform(schools, score))
+        main_exam = scale_result(exam_code=main, on=SITTING, scores=uniform(main, score))
         assert (for_schools.overall_display, for_schools.result, for_schools.cefr_level, for_schools.band) == (
             main_exam.overall_display,
             main_exam.result,
@@ -235,7 +247,7 @@ def test_for_schools_gives_the_main_exam_result(schools: str, main: str) -> None
 
 def test_worked_example_explains_every_rule() -> None:
     scores = {"reading": 176, "use_of_english": 181, "writing": 169, "listening": 172, "speaking": 180}
-    outcome = scale_result(exam_code="FCE", scores=scores)
+    outcome = scale_result(exam_code="FCE", on=SITTING, scores=scores)
     assert outcome.overall == 176
     assert outcome.explanation == (
         "Overall score = (176 + 181 + 169 + 172 + 180) / 5 = 175.6, rounded to 176",
@@ -246,14 +258,14 @@ def test_worked_example_explains_every_rule() -> None:
 
 
 def test_explanation_names_extended_certification_above() -> None:
-    outcome = scale_result(exam_code="FCE", scores=uniform("FCE", 185))
+    outcome = scale_result(exam_code="FCE", on=SITTING, scores=uniform("FCE", 185))
     assert outcome.explanation[-1] == (
         "Extended certification: Grade A is certified at C1, the level above the exam's target B2"
     )
 
 
 def test_explanation_names_extended_certification_below() -> None:
-    outcome = scale_result(exam_code="KET", scores=uniform("KET", 110))
+    outcome = scale_result(exam_code="KET", on=SITTING, scores=uniform("KET", 110))
     assert outcome.explanation[-1] == (
         "Extended certification: Level A1 narrowly misses a pass and is certified at A1, "
         "the level below the exam's target A2"
@@ -261,9 +273,9 @@ def test_explanation_names_extended_certification_below() -> None:
 
 
 def test_explanation_of_fail_and_no_result() -> None:
-    fail = scale_result(exam_code="FCE", scores=uniform("FCE", 130))
+    fail = scale_result(exam_code="FCE", on=SITTING, scores=uniform("FCE", 130))
     assert fail.explanation[-1] == "130 is in 122–139, below the lowest band (140–159): Fail, no certificate"
-    below = scale_result(exam_code="FCE", scores=uniform("FCE", 100))
+    below = scale_result(exam_code="FCE", on=SITTING, scores=uniform("FCE", 100))
     assert below.explanation[-1] == (
         "100 is below the reported range for B2 First (122–190): no score is reported, no result and no certificate"
     )
@@ -286,12 +298,14 @@ def test_explanation_of_fail_and_no_result() -> None:
     ],
 )
 def test_rounding_half_up(code: str, scores: tuple[int, ...], overall: int, result: str) -> None:
-    outcome = scale_result(exam_code=code, scores=dict(zip(SCALE_EXAMS[code].skills, scores, strict=True)))
+    outcome = scale_result(exam_code=code, on=SITTING, scores=dict(zip(exam_at(code).skills, scores, strict=True)))
     assert (outcome.overall, outcome.result) == (overall, result)
 
 
 def test_half_is_explained_as_rounding_up() -> None:
-    outcome = scale_result(exam_code="KET", scores=dict(zip(FOUR_SKILLS, (132, 132, 133, 133), strict=True)))
+    outcome = scale_result(
+        exam_code="KET", on=SITTING, scores=dict(zip(FOUR_SKILLS, (132, 132, 133, 133), strict=True))
+    )
     assert outcome.explanation[0] == (
         "Overall score = (132 + 132 + 133 + 133) / 4 = 132.5, rounded up to 133 (halves round up)"
     )
@@ -321,7 +335,7 @@ def test_overall_score_rejects_bad_scores(scores: Mapping[str, int], message: st
     with pytest.raises(ValueError, match=message):
         overall_score(scores=scores, skills=FOUR_SKILLS)
     with pytest.raises(ValueError, match=message):
-        scale_result(exam_code="KET", scores=scores)
+        scale_result(exam_code="KET", on=SITTING, scores=scores)
 
 
 def test_overall_score_rejects_bad_skill_lists() -> None:
@@ -333,11 +347,11 @@ def test_overall_score_rejects_bad_skill_lists() -> None:
 
 def test_unknown_exam_code() -> None:
     with pytest.raises(ValueError, match="unknown exam code 'IELTS'"):
-        scale_exam("IELTS")
+        scale_exam("IELTS", on=SITTING)
 
 
 def test_exam_code_ignores_case_and_spaces() -> None:
-    assert scale_exam(" fces ").code == "FCES"
+    assert scale_exam(" fces ", on=SITTING).code == "FCES"
 
 
 @pytest.mark.parametrize(
@@ -351,7 +365,7 @@ def test_exam_code_ignores_case_and_spaces() -> None:
 )
 def test_component_clamping(score: int, counted: int, display: str) -> None:
     scores = uniform("FCE", 170) | {"listening": score}
-    outcome = scale_result(exam_code="FCE", scores=scores)
+    outcome = scale_result(exam_code="FCE", on=SITTING, scores=scores)
     listening = next(c for c in outcome.components if c.skill == "listening")
     assert (listening.score, listening.counted, listening.display, listening.label) == (
         score,
@@ -367,11 +381,11 @@ def test_a_component_above_the_top_of_the_scale_is_refused_not_capped(score: int
     # Capped, 230 would count as 190: (4 × 176 + 190) / 5 = 178.8 → 179, Grade B; as given, 186.8 → Grade A.
     # No public rule says which: the score is impossible for B2 First, so it is refused.
     with pytest.raises(ValueError, match=f"^Speaking score {score} is above the top of the B2 First scale \\(190\\)$"):
-        scale_result(exam_code="FCE", scores=uniform("FCE", 176) | {"speaking": score})
+        scale_result(exam_code="FCE", on=SITTING, scores=uniform("FCE", 176) | {"speaking": score})
 
 
 def test_component_below_range_is_hidden_but_counts() -> None:
-    outcome = scale_result(exam_code="FCE", scores=uniform("FCE", 180) | {"writing": 115})
+    outcome = scale_result(exam_code="FCE", on=SITTING, scores=uniform("FCE", 180) | {"writing": 115})
     assert outcome.overall == 167  # (4 × 180 + 115) / 5 = 167; counting 122 would give 168.4
     writing = next(c for c in outcome.components if c.skill == "writing")
     assert writing.display == "below 122"
@@ -379,9 +393,9 @@ def test_component_below_range_is_hidden_but_counts() -> None:
 
 @st.composite
 def exam_scores(draw: st.DrawFn) -> tuple[str, dict[str, int]]:
-    code = draw(st.sampled_from(sorted(SCALE_EXAMS)))
-    skills = SCALE_EXAMS[code].skills
-    top = SCALE_EXAMS[code].reported_max
+    code = draw(st.sampled_from(sorted(SCALE_FORMATS)))
+    skills = exam_at(code).skills
+    top = exam_at(code).reported_max
     values = draw(st.lists(st.integers(0, top), min_size=len(skills), max_size=len(skills)))
     return code, dict(zip(skills, values, strict=True))
 
@@ -390,10 +404,10 @@ def exam_scores(draw: st.DrawFn) -> tuple[str, dict[str, int]]:
 @given(exam_scores(), st.data())
 def test_raising_one_component_never_lowers_the_result(case: tuple[str, dict[str, int]], data: st.DataObject) -> None:
     code, scores = case
-    skill = data.draw(st.sampled_from(SCALE_EXAMS[code].skills))
-    higher = data.draw(st.integers(scores[skill], SCALE_EXAMS[code].reported_max))
-    before = scale_result(exam_code=code, scores=scores)
-    after = scale_result(exam_code=code, scores=scores | {skill: higher})
+    skill = data.draw(st.sampled_from(exam_at(code).skills))
+    higher = data.draw(st.integers(scores[skill], exam_at(code).reported_max))
+    before = scale_result(exam_code=code, on=SITTING, scores=scores)
+    after = scale_result(exam_code=code, on=SITTING, scores=scores | {skill: higher})
     assert rank(after) >= rank(before)
     assert cefr_rank(after) >= cefr_rank(before)
     assert after.certificate >= before.certificate
@@ -402,9 +416,9 @@ def test_raising_one_component_never_lowers_the_result(case: tuple[str, dict[str
 @SETTINGS
 @given(st.sampled_from(sorted(SCALE_EXAMS)), st.integers(0, PLAUSIBLE_MAX), st.integers(0, PLAUSIBLE_MAX))
 def test_higher_overall_never_gives_a_lower_result(code: str, first: int, second: int) -> None:
-    low, high = sorted(min(value, SCALE_EXAMS[code].reported_max) for value in (first, second))
-    lower = scale_result(exam_code=code, scores=uniform(code, low))
-    higher = scale_result(exam_code=code, scores=uniform(code, high))
+    low, high = sorted(min(value, exam_at(code).reported_max) for value in (first, second))
+    lower = scale_result(exam_code=code, on=SITTING, scores=uniform(code, low))
+    higher = scale_result(exam_code=code, on=SITTING, scores=uniform(code, high))
     assert rank(higher) >= rank(lower)
     assert cefr_rank(higher) >= cefr_rank(lower)
 
@@ -413,9 +427,9 @@ def test_higher_overall_never_gives_a_lower_result(code: str, first: int, second
 @given(exam_scores())
 def test_overall_lies_between_the_lowest_and_highest_counted_component(case: tuple[str, dict[str, int]]) -> None:
     code, scores = case
-    outcome = scale_result(exam_code=code, scores=scores)
+    outcome = scale_result(exam_code=code, on=SITTING, scores=scores)
     counted = [component.counted for component in outcome.components]
-    overall = overall_score(scores={c.skill: c.counted for c in outcome.components}, skills=SCALE_EXAMS[code].skills)
+    overall = overall_score(scores={c.skill: c.counted for c in outcome.components}, skills=exam_at(code).skills)
     assert min(counted) <= overall <= max(counted)
     assert outcome.overall in (overall, None)
 
@@ -434,8 +448,8 @@ def test_overall_score_is_the_mean_rounded_half_up(values: list[int]) -> None:
 @given(exam_scores())
 def test_result_fields_agree(case: tuple[str, dict[str, int]]) -> None:
     code, scores = case
-    outcome = scale_result(exam_code=code, scores=scores)
-    exam = SCALE_EXAMS[code]
+    outcome = scale_result(exam_code=code, on=SITTING, scores=scores)
+    exam = exam_at(code)
     if outcome.overall is None:
         assert (outcome.result, outcome.overall_display) == (RESULT_NO_RESULT, f"below {exam.reported_min}")
     else:
@@ -445,3 +459,126 @@ def test_result_fields_agree(case: tuple[str, dict[str, int]]) -> None:
     if outcome.band is not None:
         assert outcome.band.low <= (outcome.overall or 0) <= outcome.band.high
         assert (outcome.result, outcome.cefr_level) == (outcome.band.result, outcome.band.cefr)
+
+
+# --- Formats by period (docs/domain.md §5.9) ------------------------------------------------------------------
+# Overall score → (result, CEFR level) for sittings from January 2020, typed in from the public figures: Key
+# 140–150 Grade A, 133–139 Grade B, 120–132 Grade C; Preliminary 160–170, 153–159, 140–152.
+EDGES_2020 = {
+    "KET": [
+        (150, "Grade A", "B1"),
+        (140, "Grade A", "B1"),
+        (139, "Grade B", "A2"),
+        (133, "Grade B", "A2"),
+        (132, "Grade C", "A2"),
+        (120, "Grade C", "A2"),
+        (119, "Level A1", "A1"),
+        (100, "Level A1", "A1"),
+        (99, RESULT_FAIL, None),
+        (82, RESULT_FAIL, None),
+    ],
+    "PET": [
+        (170, "Grade A", "B2"),
+        (160, "Grade A", "B2"),
+        (159, "Grade B", "B1"),
+        (153, "Grade B", "B1"),
+        (152, "Grade C", "B1"),
+        (140, "Grade C", "B1"),
+        (139, "Level A2", "A2"),
+        (120, "Level A2", "A2"),
+        (119, RESULT_FAIL, None),
+        (102, RESULT_FAIL, None),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("code", "overall", "result", "cefr"),
+    [
+        (code, overall, result, cefr)
+        for family, codes in {"KET": ("KET", "KETS"), "PET": ("PET", "PETS")}.items()
+        for code in codes
+        for overall, result, cefr in EDGES_2020[family]
+    ],
+)
+def test_band_edges_from_2020(code: str, overall: int, result: str, cefr: str | None) -> None:
+    outcome = scale_result(
+        exam_code=code, on=SITTING_2020, scores=dict.fromkeys(exam_at(code, SITTING_2020).skills, overall)
+    )
+    assert (outcome.result, outcome.cefr_level, outcome.overall) == (result, cefr, overall)
+
+
+@pytest.mark.parametrize(
+    ("on", "result"),
+    [
+        (dt.date(2016, 3, 12), "Pass with Merit"),
+        (dt.date(2019, 12, 31), "Pass with Merit"),
+        (dt.date(2020, 1, 1), "Grade B"),
+        (dt.date(2024, 6, 8), "Grade B"),
+    ],
+)
+def test_preliminary_band_names_follow_the_session_date(on: dt.date, result: str) -> None:
+    assert scale_result(exam_code="PET", on=on, scores=dict.fromkeys(FOUR_SKILLS, 155)).result == result
+
+
+@pytest.mark.parametrize("on", [dt.date(2017, 5, 20), dt.date(2020, 1, 1), dt.date(2025, 11, 29)])
+def test_business_preliminary_keeps_pass_with_distinction(on: dt.date) -> None:
+    assert scale_result(exam_code="BECP", on=on, scores=dict.fromkeys(FOUR_SKILLS, 165)).result == (
+        "Pass with Distinction"
+    )
+
+
+@pytest.mark.parametrize("code", ["KET", "KETS"])
+def test_key_reports_three_papers_from_2020(code: str) -> None:
+    assert exam_at(code, dt.date(2019, 12, 31)).skills == FOUR_SKILLS
+    exam = exam_at(code, SITTING_2020)
+    assert exam.skills == ("reading_and_writing", "listening", "speaking")
+    assert [exam.weight(skill) for skill in exam.skills] == [2, 1, 1]
+    with pytest.raises(ValueError, match="missing score for skill 'reading_and_writing'"):
+        scale_result(exam_code=code, on=SITTING_2020, scores=dict.fromkeys(FOUR_SKILLS, 140))
+
+
+@pytest.mark.parametrize(
+    ("scores", "overall", "result", "explained"),
+    [
+        # (2 × 140 + 141 + 141) / 4 = 140.5: halves round up, Grade A. Unweighted it would be 140.67 → 141 too,
+        # so the next cases tell weighting apart.
+        ((140, 141, 141), 141, "Grade A", "(2 × 140 + 141 + 141) / 4 = 140.5, rounded up to 141 (halves round up)"),
+        # (2 × 132 + 133 + 134) / 4 = 132.75 → 133 Grade B; unweighted 133 too.
+        ((132, 133, 134), 133, "Grade B", "(2 × 132 + 133 + 134) / 4 = 132.75, rounded to 133"),
+        # (2 × 139 + 139 + 140) / 4 = 139.25 → 139 Grade B; unweighted 139.33 → 139.
+        ((139, 139, 140), 139, "Grade B", "(2 × 139 + 139 + 140) / 4 = 139.25, rounded to 139"),
+        # (2 × 132 + 134 + 135) / 4 = 133.25 → 133 Grade B; unweighted (132 + 134 + 135) / 3 = 133.67 → 134.
+        ((132, 134, 135), 133, "Grade B", "(2 × 132 + 134 + 135) / 4 = 133.25, rounded to 133"),
+        # (2 × 119 + 120 + 121) / 4 = 119.75 → 120 Grade C; unweighted 120 too. And a .5 into a band:
+        # (2 × 119 + 120 + 120) / 4 = 119.5 → 120, Grade C, not Level A1.
+        ((119, 120, 120), 120, "Grade C", "(2 × 119 + 120 + 120) / 4 = 119.5, rounded up to 120 (halves round up)"),
+        # (2 × 140 + 120 + 120) / 4 = 130: the Reading and Writing paper is half of the exam (unweighted 126.67).
+        ((140, 120, 120), 130, "Grade C", "(2 × 140 + 120 + 120) / 4 = 130"),
+    ],
+)
+def test_key_overall_counts_reading_and_writing_twice(
+    scores: tuple[int, int, int], overall: int, result: str, explained: str
+) -> None:
+    outcome = scale_result(
+        exam_code="KET",
+        on=SITTING_2020,
+        scores=dict(zip(("reading_and_writing", "listening", "speaking"), scores, strict=True)),
+    )
+    assert (outcome.overall, outcome.result) == (overall, result)
+    assert outcome.explanation[0] == f"Overall score = {explained}"
+    assert [c.label for c in outcome.components] == ["Reading and Writing", "Listening", "Speaking"]
+
+
+@pytest.mark.parametrize("code", sorted(SCALE_FORMATS))
+def test_formats_cover_every_date_once_and_name_a_source(code: str) -> None:
+    formats = SCALE_FORMATS[code]
+    assert formats[0].valid_from is None and formats[-1].valid_until is None
+    for earlier, later in zip(formats, formats[1:], strict=False):
+        assert later.valid_from is not None and earlier.valid_until is not None
+        assert (later.valid_from - earlier.valid_until).days == 1
+    for exam in formats:
+        assert exam.source
+        assert exam.bands[0].high == exam.reported_max
+        for upper, lower in zip(exam.bands, exam.bands[1:], strict=False):
+            assert lower.high == upper.low - 1

@@ -1,5 +1,6 @@
 """The Statement of Results chart: valid, accessible, escaped SVG that follows grading's display rules."""
 
+import datetime as dt
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from results.charts import component_chart_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
+SITTING = dt.date(2025, 6, 14)
 FCE = [("Reading", 176), ("Use of English", 181), ("Writing", 169), ("Listening", 172), ("Speaking", 180)]
 
 
@@ -15,7 +17,7 @@ def _parse(svg: str) -> ET.Element:
 
 
 def _svg(**kwargs: object) -> ET.Element:
-    arguments = {"exam_code": "FCE", "components": FCE, "overall": 176} | kwargs
+    arguments = {"exam_code": "FCE", "on": SITTING, "components": FCE, "overall": 176} | kwargs
     return _parse(component_chart_svg(**arguments))  # type: ignore[arg-type]
 
 
@@ -69,12 +71,20 @@ def test_the_bands_are_labelled_with_result_and_cefr_level_and_the_reported_mini
 
 
 def test_each_exam_uses_its_own_scale_and_bands() -> None:
-    key = [("Reading", 142), ("Writing", 139), ("Listening", 145), ("Speaking", 141)]
-    texts = _texts(_svg(exam_code="KET", components=key, overall=142))
+    key = [("Reading and Writing", 142), ("Listening", 145), ("Speaking", 141)]
+    texts = _texts(_svg(exam_code="KET", components=key, overall=143))
 
-    assert "Pass with Distinction · B1" in texts and "Level A1 · A1" in texts
+    assert "Grade A · B1" in texts and "Grade C · A2" in texts and "Level A1 · A1" in texts
     assert {"82", "150"} <= set(texts)
     assert "Grade A · C1" not in texts
+
+
+def test_the_bands_are_those_of_the_format_of_the_session_date() -> None:
+    key = [("Reading", 142), ("Writing", 139), ("Listening", 145), ("Speaking", 141)]
+    texts = _texts(_svg(exam_code="KET", on=dt.date(2019, 11, 30), components=key, overall=142))
+
+    assert "Pass with Distinction · B1" in texts and "Pass · A2" in texts
+    assert "Grade A · B1" not in texts
 
 
 def test_a_score_below_the_reported_minimum_gets_a_bar_to_the_minimum_labelled_below() -> None:
@@ -99,7 +109,7 @@ def test_an_overall_score_below_the_range_is_below_and_one_above_the_top_is_show
 
 
 def test_every_text_is_escaped() -> None:
-    svg = component_chart_svg(exam_code="FCE", components=[('<b>Reading</b> & "more"', 176)], overall=176)
+    svg = component_chart_svg(exam_code="FCE", on=SITTING, components=[('<b>Reading</b> & "more"', 176)], overall=176)
 
     assert "<b>" not in svg
     assert "&lt;b&gt;Reading&lt;/b&gt; &amp; &quot;more&quot;" in svg
@@ -107,12 +117,12 @@ def test_every_text_is_escaped() -> None:
 
 
 def test_the_output_is_deterministic() -> None:
-    first = component_chart_svg(exam_code="FCE", components=FCE, overall=176)
+    first = component_chart_svg(exam_code="FCE", on=SITTING, components=FCE, overall=176)
 
-    assert component_chart_svg(exam_code="FCE", components=FCE, overall=176) == first
-    assert component_chart_svg(exam_code="FCE", components=FCE, overall=177) != first
+    assert component_chart_svg(exam_code="FCE", on=SITTING, components=FCE, overall=176) == first
+    assert component_chart_svg(exam_code="FCE", on=SITTING, components=FCE, overall=177) != first
 
 
 def test_an_exam_not_on_the_scale_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown exam code"):
-        component_chart_svg(exam_code="UNIT1", components=FCE, overall=176)
+        component_chart_svg(exam_code="UNIT1", on=SITTING, components=FCE, overall=176)

@@ -156,7 +156,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outgoing-emails-recover": {"task": "results.tasks.outgoing_emails_recover", "schedule": 300.0},
     "verification-bulk-purge": {"task": "verification.tasks.bulk_verifications_purge", "schedule": 3600.0},
     "documents-render-missing": {"task": "certificates.tasks.documents_render_missing", "schedule": 600.0},
-    # Writes each centre's EDI files once a day; every 15 minutes so files appear soon after 00:01 on release day.
+    # Writes each centre's results files (unit and qualification) once a day; every 15 minutes so files appear
+    # soon after 00:01 on release day. The task keeps the name running workers know.
     "edi-files": {"task": "centres.edi_files_regenerate", "schedule": 900.0},
 }
 

@@ -18,7 +18,7 @@ from candidates.models import CandidateAccount, LinkedEntry
 from centres.models import Entry
 from centres.tests.factories import EntryFactory, ExamSessionFactory
 from exams.models import Component, Exam, ExamSession
-from grading.scale import scale_result
+from grading.scale import scale_exam, scale_result
 from results.models import ComponentScore, Result
 
 pytestmark = pytest.mark.django_db
@@ -56,9 +56,11 @@ def _result(
     **fields: Any,
 ) -> Result:
     """Grade ``scores`` (in the exam's skill order) as the import does and store the result with them."""
-    components = list(Component.objects.filter(exam=entry.session.exam, kind=Component.Kind.SKILL).order_by("order"))
+    exam, on = entry.session.exam, entry.session.date
+    by_code = {c.code: c for c in Component.objects.filter(exam=exam)}
+    components = [by_code[code] for code in scale_exam(exam.code, on=on).skills]
     graded = scale_result(
-        exam_code=entry.session.exam.code, scores={c.code: s for c, s in zip(components, scores, strict=True)}
+        exam_code=exam.code, on=on, scores={c.code: s for c, s in zip(components, scores, strict=True)}
     )
     result = Result.objects.create(
         entry=entry,
@@ -116,6 +118,22 @@ def test_the_statement_shows_the_result_scores_chart_certificate_and_faq(client:
     assert "Can I see my exam papers or marks for each question?" in html
     assert "What do the scores mean?" in html
     assert '<tr class="your-band">' in html and "173–179" in html
+
+
+def test_a_key_statement_shows_three_papers_with_reading_and_writing_counting_twice(client: Client) -> None:
+    account = _account()
+    entry = _entry(account, exam="KET")
+    # (2 × 139 + 140 + 140) / 4 = 139.5 → 140 (halves up): Grade A, certified at B1.
+    _result(entry, (139, 140, 140))
+
+    html = _page(_logged_in(client, account), entry)
+
+    assert "<dt>Your result</dt><dd>Grade A</dd>" in html
+    assert "<dt>Your overall score</dt><dd>140</dd>" in html
+    for label, score in (("Reading and Writing", 139), ("Listening", 140), ("Speaking", 140)):
+        assert f'<th scope="row">{label}</th><td>{score}</td>' in html
+    assert "(2 × Reading and Writing + Listening + Speaking) ÷ 4" in html
+    assert "Grade A · B1" in html and "Pass with Distinction" not in html
 
 
 def test_extended_certification_is_explained_above_and_below_the_target_level(client: Client) -> None:
@@ -292,9 +310,7 @@ def test_the_dashboard_shows_the_date_results_are_due_by_and_whether_the_window_
     account = _account()
     upcoming = _entry(account, exam="CAE", days_ago=-21)
     in_window = _entry(account, exam="KET", days_ago=18, mode=ExamSession.Mode.COMPUTER)
-    _result(
-        in_window, (142, 139, 145, 141), status=Result.Status.READY, released_at=timezone.now() + dt.timedelta(days=1)
-    )
+    _result(in_window, (140, 145, 141), status=Result.Status.READY, released_at=timezone.now() + dt.timedelta(days=1))
 
     html = _logged_in(client, account).get("/results/").content.decode()
 

@@ -245,9 +245,13 @@ def dashboard_page(
         # As every output shows a result (results.presentation).
         overall = grade = ""
         if result is not None:
-            scale = scale_of(exam.code, entry.session.date)
+            scale = scale_of(exam.code, on=entry.session.date)
             overall = overall_display(
-                family=exam.family, scale=scale, overall=result.overall_score, ums_max_total=exam.ums_max_total
+                family=exam.family,
+                scale=scale,
+                overall=result.overall_score,
+                ums_max_total=exam.ums_max_total,
+                grade=result.grade,
             )
             grade = grade_display(family=exam.family, grade=result.grade, qualification=result.qualification)
         rows.append(

@@ -18,7 +18,7 @@ from grading.scale import (
 from results.charts import below_text, component_chart_svg, result_name
 from results.legacy_statement import old_style_statement
 from results.models import Result
-from results.presentation import result_view, scale_of
+from results.presentation import indicator_explanation, result_view, scale_of
 from results.selectors import Audience, results_visible, statement_fingerprint
 from results_portal.pages import cached_page, page_key
 from web.candidate.access import candidate_required, request_account
@@ -37,6 +37,9 @@ class ScoreRow:
 def _certificate_text(*, result: Result, exam: ScaleExam | None, exam_name: str) -> str:
     """Return what the certificate will say, with extended certification explained in plain words."""
     band = next((band for band in exam.bands if band.result == result.grade), None) if exam else None
+    explained = indicator_explanation(result.grade) if exam is not None else None
+    if explained is not None:
+        return explained
     if not result.certificate:
         if exam is None:
             return _("This result does not lead to a certificate.")
@@ -116,15 +119,16 @@ def _band_rows(*, result: Result, exam: ScaleExam) -> list[ScoreRow]:
 def _statement_context(result: Result) -> dict[str, Any]:
     entry = result.entry
     exam = entry.session.exam
-    scale = scale_of(exam.code, entry.session.date)
+    scale = scale_of(exam.code, on=entry.session.date)
     # Every score and label as every other output shows it (results.presentation); a unit's grade in its column.
     view = result_view(result=result)
     old = old_style_statement(view=view)
     components = [ScoreRow(label=line.label, value=line.display, level=line.unit_grade) for line in view.components]
     chart = ""
-    if scale is not None and components:
+    if scale is not None and components and view.graded:
         chart = component_chart_svg(
             exam_code=scale.code,
+            on=entry.session.date,
             components=[(line.label, line.score) for line in view.components],
             overall=result.overall_score,
         )
@@ -136,6 +140,8 @@ def _statement_context(result: Result) -> dict[str, Any]:
         "grade": view.result,
         "overall": view.overall_display,
         "components": components,
+        # A2 Key from 2020: the Reading and Writing paper counts twice (docs/domain.md §5.9).
+        "weighted": scale is not None and any(weight != 1 for weight in scale.weights),
         # Safe: component_chart_svg escapes every piece of text it writes.
         "chart": mark_safe(chart),  # noqa: S308
         "old": old,

@@ -35,7 +35,7 @@ from centres.tests.test_unitised_pages import (
     url,
 )
 from conftest import CommittingClient, otp_login
-from results.centre_files import edi_files_regenerate_all
+from results.centre_files import results_files_regenerate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def _sees_results(client: Client, world: Any) -> dict[str, bool]:
         "results page": "45 / 60" in results_page,
         "slip": client.get(url("slip", world)).status_code == 200,
         "boundaries report": "20 / 30 / 40" in boundaries,
-        "EDI unit file": client.get(url("edi_unit", world)).status_code == 200,
+        "Unit results file": client.get(url("files_unit", world)).status_code == 200,
         "paper copy": client.get(f"/centre/entries/{entry.public_id}/results/").status_code == 200,
         "results CSV": bool(re.search(rf"{entry.candidate_id},[^\n]*,released,", results_csv)),
         "entry page": "Print a paper copy of the results" in detail,
@@ -81,7 +81,7 @@ def test_before_the_candidates_instant_only_exams_officers_and_the_head_see_resu
 ) -> None:
     world = build_world()  # its client is the exams officer's
     results_in(world)
-    edi_files_regenerate_all(now=CENTRE_RELEASE)
+    results_files_regenerate_all(now=CENTRE_RELEASE)
     head = _member_client(world.centre, ROLES.HEAD_OF_CENTRE)
     teacher = _member_client(world.centre, ROLES.STAFF)
     at(moment)

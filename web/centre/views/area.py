@@ -37,7 +37,7 @@ from centres.models import Entry, EntryImport
 from centres.pdf import confirmation_of_entry_pdf
 from centres.selectors import entries_matching_search, entries_with_details
 from exams.models import ExamSession
-from grading.scale import FIVE_SKILLS as SKILLS
+from grading.scale import FIVE_SKILLS, READING_AND_WRITING
 from results.centre_reports import unitised_hold_reasons
 from results.presentation import PENDING, grade_as_awarded, grade_display, overall_display, result_view, scale_of
 from results.selectors import (
@@ -424,6 +424,9 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
 
 
 # --- Results ------------------------------------------------------------------------------------------
+# Every paper or skill any format reports (docs/domain.md §5.9): A2 Key from 2020 reports Reading and Writing as
+# one paper, so its column comes last, after the columns files already had.
+SKILLS = (*FIVE_SKILLS, READING_AND_WRITING)
 RESULTS_CSV_COLUMNS = [
     "candidate_id",
     "first_name",
@@ -482,9 +485,10 @@ def _results_rows(request: HttpRequest, session_id: str | None) -> tuple[Any, li
             )
             row["overall"] = overall_display(
                 family=exam.family,
-                scale=scale_of(exam.code, entry.session.date),
+                scale=scale_of(exam.code, on=entry.session.date),
                 overall=result.overall_score,
                 ums_max_total=exam.ums_max_total,
+                grade=result.grade,
             )
         rows.append(row)
     return sessions, rows

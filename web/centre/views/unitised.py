@@ -1,5 +1,5 @@
 """The centre's pages for unitised qualifications (/centre/unitised/): unit and certification entries, results,
-EDI results files, reports, and missing or incomplete results (MIR) requests.
+results files (unit file and qualification file), reports, and missing or incomplete results (MIR) requests.
 
 Rules: docs/domain.md §8 'Unitised qualifications (UMS)' and §13. Every view is wrapped by
 ``centre_staff_required``; series and entries are looked up within ``request_centre``, so another centre's
@@ -278,13 +278,13 @@ def unitised_special_consideration_csv(request: HttpRequest, series_id: str) -> 
 @centre_staff_required
 @never_cache
 @require_GET
-def unitised_edi(request: HttpRequest, series_id: str) -> HttpResponse:
-    """Show the latest EDI results files of the series (unit file and qualification file)."""
+def unitised_results_files(request: HttpRequest, series_id: str) -> HttpResponse:
+    """Show the latest results files of the series (unit file and qualification file)."""
     series = _own_series(request, series_id)
     now = timezone.now()
     context = _series_context(request, series, now)
     latest = (
-        centre_files.edi_files_latest(centre=request_centre(request), series=series) if context["released"] else {}
+        centre_files.results_files_latest(centre=request_centre(request), series=series) if context["released"] else {}
     )
     context["files"] = [
         {"kind": kind, "stored": latest.get(kind), "label": label}
@@ -293,25 +293,26 @@ def unitised_edi(request: HttpRequest, series_id: str) -> HttpResponse:
             (centre_files.QUALIFICATION_FILE, _("Qualification marks and grades")),
         )
     ]
-    return render(request, "centres/unitised/edi.html", context)
+    return render(request, "centres/unitised/results_files.html", context)
 
 
 @centre_staff_required
 @download_no_store
 @require_GET
-def unitised_edi_download(request: HttpRequest, series_id: str, kind: str) -> HttpResponse:
-    """Download the latest stored EDI file of one kind (never before this member's release instant)."""
+def unitised_results_file_download(request: HttpRequest, series_id: str, kind: str) -> HttpResponse:
+    """Download the latest stored results file of one kind (never before this member's release instant)."""
     series = _own_series(request, series_id)
     centre = request_centre(request)
-    if kind not in centre_files.EDI_KINDS or timezone.now() < centre_opening(
+    if kind not in centre_files.FILE_KINDS or timezone.now() < centre_opening(
         series, restricted=request_restricted(request)
     ):
         raise Http404("No such file.")
-    stored = centre_files.edi_files_latest(centre=centre, series=series).get(kind)
+    stored = centre_files.results_files_latest(centre=centre, series=series).get(kind)
     if stored is None:
         raise Http404("The file has not been made yet.")
-    filename = f"edi-{centre.number}-{series.exam.code}-{series.date:%Y-%m}-{kind}-{stored.day.isoformat()}.csv"
-    return csv_file_response(text=centre_files.edi_file_read(stored), filename=filename)
+    day, sitting = stored.day.isoformat(), series.date.isoformat()
+    filename = f"results-{centre.number}-{series.exam.code}-{sitting}-{kind}-{day}.csv"
+    return csv_file_response(text=centre_files.results_file_read(stored), filename=filename)
 
 
 # --- Missing and incomplete results (MIR) -------------------------------------------------------------------

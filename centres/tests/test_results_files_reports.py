@@ -1,4 +1,5 @@
-"""EDI results files (build, parse back, daily storage, download, embargo) and the unitised centre reports."""
+"""Results files (unit and qualification files: build, parse back, daily storage, download, embargo) and the
+unitised centre reports."""
 
 import csv
 import datetime as dt
@@ -13,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
+from centres.models import Entry
 from centres.services import certification_entry_create
 from centres.tests.factories import EntryFactory
 from centres.tests.test_unitised_pages import (
@@ -27,16 +29,17 @@ from centres.tests.test_unitised_pages import (
     student,
     url,
 )
+from exams.models import ExamSession, GradeBoundaryTable
 from results.centre_files import (
     QUALIFICATION_COLUMNS,
     UNIT_COLUMNS,
-    EdiFormatError,
-    edi_files_build,
-    edi_files_latest,
-    edi_files_parse,
-    edi_files_regenerate_all,
+    ResultsFileFormatError,
+    results_files_build,
+    results_files_latest,
+    results_files_parse,
+    results_files_regenerate_all,
 )
-from results.centre_reports import SPECIAL_CONSIDERATION_COLUMNS
+from results.centre_reports import SPECIAL_CONSIDERATION_COLUMNS, cumulative_report
 from results.imports import results_import
 from results.models import ComponentScore, Result
 from results.services import result_hold
@@ -67,8 +70,8 @@ def cashed_in(world: World) -> World:
 def test_files_hold_nothing_at_midnight_and_everything_at_00_01(world: World) -> None:
     cashed_in(world)
 
-    at_midnight = edi_files_build(centre=world.centre, series=world.june, now=MIDNIGHT)
-    at_release = edi_files_parse(*edi_files_build(centre=world.centre, series=world.june, now=CENTRE_RELEASE))
+    at_midnight = results_files_build(centre=world.centre, series=world.june, now=MIDNIGHT)
+    at_release = results_files_parse(*results_files_build(centre=world.centre, series=world.june, now=CENTRE_RELEASE))
 
     assert at_midnight == (
         "\ufeff" + ",".join(UNIT_COLUMNS) + "\r\n",
@@ -82,7 +85,7 @@ def test_files_parse_back_to_the_numbers_on_record(world: World) -> None:
     other = student(world, ["F240", "F241", "F243"], person__last_name='O\'Brien, "Jo"')
     results_import(text=csv_rows([(other, "F240", 12), (other, "F241", 3), (other, "F243", 59)]), now=BEFORE_RESULTS)
 
-    files = edi_files_parse(*edi_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK))
+    files = results_files_parse(*results_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK))
 
     on_record = {
         (s.result.entry.candidate_id, s.component.code): (s.score, s.ums, s.component.ums_max, s.unit_grade)
@@ -99,7 +102,7 @@ def test_files_parse_back_to_the_numbers_on_record(world: World) -> None:
         other.person.date_of_birth,
     )
     assert {(r.centre_number, r.qualification_code, r.series, r.status) for r in files.units} == {
-        (world.centre.number, "ANBUS", "2026-06", "R")
+        (world.centre.number, "ANBUS", "2026-06-10", "R")
     }
     result = Result.objects.get(entry=world.second)
     (qualification,) = files.qualifications
@@ -121,7 +124,7 @@ def test_pending_units_and_held_results_are_q_rows(world: World) -> None:
     results_import(text=csv_rows([(held, "F240", 50)]), now=BEFORE_RESULTS)
     result_hold(result=Result.objects.get(entry=held), actor=None, reason="checking")
 
-    files = edi_files_parse(*edi_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK))
+    files = results_files_parse(*results_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK))
 
     rows = {(r.candidate_id, r.unit_code): r for r in files.units}
     assert (rows[(pending.candidate_id, "F240")].raw_mark, rows[(pending.candidate_id, "F240")].status) == (30, "R")
@@ -133,19 +136,19 @@ def test_pending_units_and_held_results_are_q_rows(world: World) -> None:
 
 
 def test_a_malformed_file_is_reported_with_line_and_column(world: World) -> None:
-    unit_text, qualification_text = edi_files_build(centre=world.centre, series=world.june, now=MIDNIGHT)
-    bad_row = "GB1,ABC123456,Doe,Jo,2008-02-30,ANBUS,2026-06,F240,10,20,100,U,R\r\n"
+    unit_text, qualification_text = results_files_build(centre=world.centre, series=world.june, now=MIDNIGHT)
+    bad_row = "61234,0042,612340260042K,ABC123456,Doe,Jo,2008-02-30,ANBUS,2026-06-10,F240,10,20,100,U,R\r\n"
 
-    with pytest.raises(EdiFormatError, match="unit file, line 2, column date_of_birth"):
-        edi_files_parse(unit_text + bad_row, qualification_text)
-    with pytest.raises(EdiFormatError, match="qualification file, line 1: the header must be"):
-        edi_files_parse(unit_text, "candidate_id\r\n")
+    with pytest.raises(ResultsFileFormatError, match="unit file, line 2, column date_of_birth"):
+        results_files_parse(unit_text + bad_row, qualification_text)
+    with pytest.raises(ResultsFileFormatError, match="qualification file, line 1: the header must be"):
+        results_files_parse(unit_text, "candidate_id\r\n")
 
 
 def test_building_the_files_takes_a_fixed_number_of_queries(world: World) -> None:
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
-            edi_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK)
+            results_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK)
         return len(queries)
 
     cashed_in(world)
@@ -162,11 +165,11 @@ def test_building_the_files_takes_a_fixed_number_of_queries(world: World) -> Non
 def test_files_are_stored_daily_in_the_post_results_period_only(world: World, media: Path) -> None:
     cashed_in(world)
 
-    assert edi_files_regenerate_all(now=MIDNIGHT) == 0
-    assert edi_files_latest(centre=world.centre, series=world.june) == {}
-    assert edi_files_regenerate_all(now=CENTRE_RELEASE) == 1
-    assert edi_files_regenerate_all(now=CENTRE_RELEASE + dt.timedelta(hours=2)) == 0  # today's files exist
-    latest = edi_files_latest(centre=world.centre, series=world.june)
+    assert results_files_regenerate_all(now=MIDNIGHT) == 0
+    assert results_files_latest(centre=world.centre, series=world.june) == {}
+    assert results_files_regenerate_all(now=CENTRE_RELEASE) == 1
+    assert results_files_regenerate_all(now=CENTRE_RELEASE + dt.timedelta(hours=2)) == 0  # today's files exist
+    latest = results_files_latest(centre=world.centre, series=world.june)
     assert {kind: stored.day for kind, stored in latest.items()} == {
         "unit": dt.date(2026, 8, 12),
         "qualification": dt.date(2026, 8, 12),
@@ -176,49 +179,49 @@ def test_files_are_stored_daily_in_the_post_results_period_only(world: World, me
     assert world.second.candidate_id not in str(list(media.rglob("*")))
 
     next_day = dt.datetime(2026, 8, 13, 0, 5, tzinfo=UK)
-    assert edi_files_regenerate_all(now=next_day) == 1
+    assert results_files_regenerate_all(now=next_day) == 1
     days = sorted(p.parent.name for p in media.rglob("*.csv"))
     assert days == ["2026-08-13", "2026-08-13"]  # yesterday's personal data is not kept
-    assert edi_files_regenerate_all(now=dt.datetime(2026, 10, 1, 9, 0, tzinfo=UK)) == 0  # period over
+    assert results_files_regenerate_all(now=dt.datetime(2026, 10, 1, 9, 0, tzinfo=UK)) == 0  # period over
 
 
 def test_the_centre_downloads_the_latest_files_never_before_00_01(
     world: World, at: Callable[[dt.datetime], None]
 ) -> None:
     cashed_in(world)
-    edi_files_regenerate_all(now=CENTRE_RELEASE)
+    results_files_regenerate_all(now=CENTRE_RELEASE)
     # As if the board moved the restricted release later after the files were made: still nothing early.
     at(MIDNIGHT)
-    page = world.client.get(url("edi", world)).content.decode()
-    assert world.client.get(url("edi_unit", world)).status_code == 404
+    page = world.client.get(url("files", world)).content.decode()
+    assert world.client.get(url("files_unit", world)).status_code == 404
     assert "Download (CSV)" not in page
 
     at(RESULTS_WEEK)
-    page = world.client.get(url("edi", world)).content.decode()
-    unit = world.client.get(url("edi_unit", world))
-    qualification = world.client.get(url("edi_unit", world).replace("unit.csv", "qualification.csv"))
+    page = world.client.get(url("files", world)).content.decode()
+    unit = world.client.get(url("files_unit", world))
+    qualification = world.client.get(url("files_unit", world).replace("unit.csv", "qualification.csv"))
 
     assert page.count("Download (CSV)") == 2
     assert unit.status_code == 200 and unit["Content-Type"] == "text/csv; charset=utf-8"
-    assert unit["Content-Disposition"].endswith(f'edi-{world.centre.number}-ANBUS-2026-06-unit-2026-08-12.csv"')
-    files = edi_files_parse(unit.content.decode(), qualification.content.decode())
+    assert unit["Content-Disposition"].endswith(f'results-{world.centre.number}-ANBUS-2026-06-10-unit-2026-08-12.csv"')
+    files = results_files_parse(unit.content.decode(), qualification.content.decode())
     assert {r.unit_code for r in files.units} == {"F240", "F241", "F242"}
-    assert world.client.get(url("edi_unit", world).replace("unit.csv", "other.csv")).status_code == 404
-    assert default_storage.exists(edi_files_latest(centre=world.centre, series=world.june)["unit"].path)
+    assert world.client.get(url("files_unit", world).replace("unit.csv", "other.csv")).status_code == 404
+    assert default_storage.exists(results_files_latest(centre=world.centre, series=world.june)["unit"].path)
 
 
 @pytest.mark.parametrize(("surname", "cell"), FORMULA_CELLS)
-def test_the_edi_files_neutralise_a_name_that_is_a_formula(
+def test_the_results_files_neutralise_a_name_that_is_a_formula(
     world: World, at: Callable[[dt.datetime], None], surname: str, cell: str
 ) -> None:
     cashed_in(world)
     world.second.person.last_name = surname
     world.second.person.save()
-    edi_files_regenerate_all(now=CENTRE_RELEASE)
+    results_files_regenerate_all(now=CENTRE_RELEASE)
     at(RESULTS_WEEK)
 
-    unit = world.client.get(url("edi_unit", world))
-    qualification = world.client.get(url("edi_unit", world).replace("unit.csv", "qualification.csv"))
+    unit = world.client.get(url("files_unit", world))
+    qualification = world.client.get(url("files_unit", world).replace("unit.csv", "qualification.csv"))
 
     assert unit.content.startswith(BOM_BYTES) and qualification.content.startswith(BOM_BYTES)
     units = list(csv.DictReader(io.StringIO(unit.content.decode("utf-8-sig"), newline="")))
@@ -319,3 +322,74 @@ def test_grade_boundaries_report(world: World, at: Callable[[dt.datetime], None]
     assert '<th scope="row">Distinction</th><td>210</td><td>1</td>' in page
     assert '<th scope="row">Distinction*</th><td>255</td><td>0</td>' in page
     assert "1 student at your centre in this series, 1 with a certification entry." in page
+
+
+def test_rows_are_keyed_by_centre_number_candidate_number_uci_and_series(world: World) -> None:
+    keyed = student(world, ["F240", "F241", "F242"], person__uci="612340260042K")
+    Entry.objects.filter(pk=keyed.pk).update(candidate_number="0042")
+    results_import(text=csv_rows([(keyed, "F240", 45), (keyed, "F241", 8), (keyed, "F242", 30)]), now=BEFORE_RESULTS)
+    certification_entry_create(entry=keyed, actor=None, now=BEFORE_RESULTS)
+
+    files = results_files_parse(*results_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK))
+
+    rows = [r for r in files.units if r.candidate_id == keyed.candidate_id]
+    assert {(r.centre_number, r.candidate_number, r.uci, r.series) for r in rows} == {
+        (world.centre.number, "0042", "612340260042K", "2026-06-10")
+    }
+    (qualification,) = [r for r in files.qualifications if r.candidate_id == keyed.candidate_id]
+    assert (qualification.candidate_number, qualification.uci, qualification.series) == (
+        "0042",
+        "612340260042K",
+        "2026-06-10",
+    )
+
+
+def test_an_absent_unit_and_a_partial_absence_in_the_files(world: World) -> None:
+    absent = student(world, ["F240", "F241", "F242"])
+    text = csv_rows([(absent, "F240", 60), (absent, "F242", 60)], extra="status").replace("\n", ",\n")
+    text = text.replace("status,\n", "status\n") + f"{absent.candidate_id},ANBUS,{world.june.date},F241,,absent\n"
+    results_import(text=text, now=BEFORE_RESULTS)
+    certification_entry_create(entry=absent, actor=None, now=BEFORE_RESULTS)
+
+    files = results_files_parse(*results_files_build(centre=world.centre, series=world.june, now=RESULTS_WEEK))
+
+    units = {r.unit_code: r for r in files.units if r.candidate_id == absent.candidate_id}
+    assert (units["F241"].raw_mark, units["F241"].ums, units["F241"].unit_grade, units["F241"].status) == (
+        0,
+        0,
+        "absent",
+        "R",
+    )
+    (qualification,) = [r for r in files.qualifications if r.candidate_id == absent.candidate_id]
+    # 100 + 0 + 100 = 200 of 300: Merit (165–209), with '#' for the absent unit counted at 0 UMS.
+    assert (qualification.total_ums, qualification.grade, qualification.status) == (200, "Merit #", "R")
+
+
+def test_cumulative_report_tells_two_sittings_in_one_month_apart(
+    world: World, at: Callable[[dt.datetime], None]
+) -> None:
+    june = world.june
+    late_june = ExamSession.objects.create(
+        exam=world.exam,
+        date=dt.date(2026, 6, 24),
+        mode=ExamSession.Mode.COMPUTER,
+        window_start=june.window_start,
+        window_end=june.window_end,
+        centre_release_at=june.centre_release_at,
+        certification_closing_date=june.certification_closing_date,
+    )
+    for table in GradeBoundaryTable.objects.filter(session=june):
+        table.pk, table.session = None, late_june
+        table.save()
+    early = student(world, ["F240"], person__last_name="Twice")
+    late = student(world, ["F240", "F241", "F242"], session=late_june, person=early.person)
+    results_import(text=csv_rows([(early, "F240", 20)]), now=BEFORE_RESULTS)  # 40 UMS
+    results_import(text=csv_rows([(late, "F240", 45), (late, "F241", 8), (late, "F242", 30)]), now=BEFORE_RESULTS)
+    certification_entry_create(entry=late, actor=None, now=BEFORE_RESULTS)
+    at(RESULTS_WEEK)
+
+    report = cumulative_report(centre=world.centre, restricted=False, entry=late, now=RESULTS_WEEK)
+
+    assert report is not None
+    f240 = {line.series.date: line.counted for line in report.lines if line.score.component.code == "F240"}
+    assert f240 == {dt.date(2026, 6, 10): False, dt.date(2026, 6, 24): True}
