@@ -18,12 +18,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from moto.server import ThreadedMotoServer
 
-from centres.tests.test_edi_reports import cashed_in
+from centres.tests.test_results_files_reports import cashed_in
 from centres.tests.test_unitised_pages import CENTRE_RELEASE, RESULTS_WEEK, World, build_world, url
 from certificates.services import documents_render_for_results
 from certificates.tests.conftest import _site_url  # noqa: F401 - autouse: SITE_URL as in the documents tests
 from certificates.tests.factories import pdf_text, released_entry
-from results.centre_files import edi_files_latest, edi_files_regenerate_all
+from results.centre_files import results_files_latest, results_files_regenerate_all
 from results.tests.factories import account_for
 from results_portal.settings.base import object_storage
 
@@ -111,18 +111,18 @@ def test_centre_results_files_are_kept_in_the_object_store_one_day_at_a_time(
     world: World = build_world()
     cashed_in(world)
 
-    assert edi_files_regenerate_all(now=CENTRE_RELEASE) == 1
+    assert results_files_regenerate_all(now=CENTRE_RELEASE) == 1
     first_day = _keys(bucket)
-    assert edi_files_regenerate_all(now=CENTRE_RELEASE + dt.timedelta(days=1)) == 1
+    assert results_files_regenerate_all(now=CENTRE_RELEASE + dt.timedelta(days=1)) == 1
     second_day = _keys(bucket)
 
     assert len(first_day) == 2 and len(second_day) == 2 and not set(first_day) & set(second_day)
     assert all(world.second.candidate_id not in key and world.centre.number not in key for key in second_day)
-    latest = edi_files_latest(centre=world.centre, series=world.june)
+    latest = results_files_latest(centre=world.centre, series=world.june)
     assert {stored.day for stored in latest.values()} == {(CENTRE_RELEASE + dt.timedelta(days=1)).date()}
 
     at(RESULTS_WEEK)
-    download = world.client.get(url("edi_unit", world))
+    download = world.client.get(url("files_unit", world))
     assert download.status_code == 200 and world.second.candidate_id.encode() in download.content
     assert _media_files(settings) == []
 

@@ -37,7 +37,9 @@ def test_catalogue_migration_loads_cambridge_english_exams(
 
     assert exam.family == Exam.Family.SCALE
     assert exam.cefr_target == cefr
-    assert list(exam.components.filter(kind="skill").order_by("order", "code").values_list("code", flat=True)) == skills
+    assert (
+        list(exam.components.filter(kind="skill").order_by("order", "code").values_list("code", flat=True)) == skills
+    )
     assert (exam.certificate_exam.code if exam.certificate_exam else None) == shares
     assert exam.for_schools is (shares is not None)
 
