@@ -24,3 +24,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Never POST webhooks to this machine or its network in production (verification/webhooks.py).
+WEBHOOKS_ALLOW_LOCALHOST = False

@@ -10,4 +10,6 @@ app_name = "verification_api"
 urlpatterns = [
     path("verifications", views.verifications, name="verifications"),
     path("schema", views.schema, name="schema"),
+    path("deliveries", views.deliveries_feed, name="deliveries"),
+    path("docs", views.docs, name="docs"),
 ]
