@@ -132,15 +132,14 @@ def organisation_password_reset_send(*, email: str, language: str) -> None:
 # --- Deliveries: webhooks and emails to organisations (verification.deliveries, verification.webhooks) -------
 @shared_task(acks_late=True)
 def webhook_endpoint_flush_task(*, endpoint_id: int) -> None:
-    """Send an endpoint's pending webhook messages in order; after a failure, run again when the retry is due."""
-    from django.utils import timezone
+    """Send an endpoint's pending webhook messages in order, until one fails or none is due.
 
+    A failed message waits for its retry; the beat job ``webhooks_flush_due`` (every minute) flushes the endpoint
+    again once it is due, so no task waits in the queue for hours.
+    """
     from .webhooks import webhook_endpoint_flush
 
-    outcome = webhook_endpoint_flush(endpoint_id=endpoint_id)
-    if outcome.retry_at is not None:
-        countdown = max(1, int((outcome.retry_at - timezone.now()).total_seconds()))
-        webhook_endpoint_flush_task.apply_async(kwargs={"endpoint_id": endpoint_id}, countdown=countdown)
+    webhook_endpoint_flush(endpoint_id=endpoint_id)
 
 
 @shared_task

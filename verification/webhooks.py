@@ -45,8 +45,9 @@ logger = logging.getLogger(__name__)
 
 State = WebhookMessage.State
 
-# After the n-th failed attempt, the next one is RETRY_DELAYS[n-1] later (the last delay repeats), until
-# GIVE_UP_AFTER has passed since the message was written: 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 4 h…
+# After the n-th failed attempt, the next one is RETRY_DELAYS[n-1] later (the last delay repeats): 30 s, 2 min,
+# 10 min, 30 min, 1 h, 2 h, 4 h, 4 h… A failure after which the next attempt would come more than GIVE_UP_AFTER
+# after the message was written marks it FAILED: 12 attempts, the last 23 h 42 min 30 s after the first.
 RETRY_DELAYS = tuple(
     dt.timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400)
 )
@@ -239,7 +240,7 @@ def webhook_endpoint_flush(*, endpoint_id: int, now: dt.datetime | None = None, 
                 sent += 1
                 continue
             message.last_error = error[:300]
-            if moment - message.created_at >= GIVE_UP_AFTER:
+            if moment + retry_delay(message.attempts) - message.created_at > GIVE_UP_AFTER:
                 message.state = State.FAILED
                 message.save(update_fields=["state", "attempts", "last_error"])
                 logger.warning("Webhook message %s to endpoint %s failed for good: %s", message.pk, endpoint.pk, error)
