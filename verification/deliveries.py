@@ -1,4 +1,4 @@
-"""Results delivered to organisations at the candidate's direction (docs/domain.md §14.6).
+"""Results delivered to organisations at the candidate's direction (docs/domain.md §11.7).
 
 A candidate sends released results to organisations of the directory, choosing what to disclose (full or
 minimal); the organisation sees them in its inbox, in the feed (``/api/v1/deliveries``) and by webhook. Every

@@ -48,7 +48,7 @@ class VerifierOrganisation(models.Model):
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # The directory candidates send results to (docs/domain.md §14.6): only vetted organisations are listed.
+    # The directory candidates send results to (docs/domain.md §11.7): only vetted organisations are listed.
     listed = models.BooleanField(_("list us in the directory"), default=False)
     kind = models.CharField(_("kind of organisation"), max_length=12, choices=Kind.choices, blank=True)
     accepts = models.CharField(

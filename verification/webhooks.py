@@ -69,7 +69,7 @@ def webhook_secret_new() -> str:
 
 
 def _local_allowed(host: str) -> bool:
-    return bool(getattr(settings, "WEBHOOKS_ALLOW_LOCALHOST", False)) and host in {"127.0.0.1", "localhost"}
+    return bool(settings.WEBHOOKS_ALLOW_LOCALHOST) and host in {"127.0.0.1", "localhost"}
 
 
 def webhook_url_check(url: str) -> None:
