@@ -145,6 +145,8 @@ class DirectorySearchForm(PortalForm):
 
     name = forms.CharField(label=_("Organisation name"), required=False, max_length=100)
     country = forms.CharField(label=_("Country"), required=False, max_length=100)
+    # The result the candidate came to send (from its "Send this result" link), kept chosen across searches.
+    entry = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
 class SendResultForm(PortalForm):

@@ -67,7 +67,7 @@ def send_result(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         results=result_choices,
         organisations=[(str(o.public_id), _organisation_label(o)) for o in organisations],
-        initial={"results": [request.GET["entry"]] if request.GET.get("entry") else []},
+        initial={"results": [str(terms["entry"])] if terms.get("entry") else []},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
