@@ -48,9 +48,7 @@ State = WebhookMessage.State
 # After the n-th failed attempt, the next one is RETRY_DELAYS[n-1] later (the last delay repeats): 30 s, 2 min,
 # 10 min, 30 min, 1 h, 2 h, 4 h, 4 h… A failure after which the next attempt would come more than GIVE_UP_AFTER
 # after the message was written marks it FAILED: 12 attempts, the last 23 h 42 min 30 s after the first.
-RETRY_DELAYS = tuple(
-    dt.timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400)
-)
+RETRY_DELAYS = tuple(dt.timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400))
 GIVE_UP_AFTER = dt.timedelta(hours=24)
 POST_TIMEOUT_SECONDS = 10
 FLUSH_BATCH = 500
@@ -84,7 +82,7 @@ def webhook_url_check(url: str) -> None:
     if parts.scheme != "https" or not host:
         raise ValidationError(URL_NOT_HTTPS, code="not_https")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)}
     except (OSError, UnicodeError) as error:
         raise ValidationError(URL_UNKNOWN_HOST, code="unknown_host") from error
     for address in addresses:

@@ -21,9 +21,7 @@ from .helpers import BROWSER_DB, Journey
 pytestmark = [BROWSER_DB]
 
 
-def test_a_sent_result_is_followed_by_the_organisation_until_it_is_withdrawn(
-    page: Page, journey: Journey
-) -> None:
+def test_a_sent_result_is_followed_by_the_organisation_until_it_is_withdrawn(page: Page, journey: Journey) -> None:
     entry = EntryFactory(session=_open_session(), person__first_name="Mei", person__last_name="Tanaka")
     results_import(text=_csv(entry))
     results_release_due()

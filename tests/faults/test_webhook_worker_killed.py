@@ -57,7 +57,10 @@ def test_a_worker_killed_during_a_post_loses_no_event() -> None:
             DATABASE_URL=database_url(application_name="webhook-worker"),
             PYTHONPATH=str(ROOT),
         )
-        code = f"from verification.webhooks import webhook_endpoint_flush; webhook_endpoint_flush(endpoint_id={endpoint.pk})"
+        code = (
+            "from verification.webhooks import webhook_endpoint_flush; "
+            f"webhook_endpoint_flush(endpoint_id={endpoint.pk})"
+        )
         worker = subprocess.Popen(  # noqa: S603 - our own command line
             [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env
         )
@@ -69,7 +72,9 @@ def test_a_worker_killed_during_a_post_loses_no_event() -> None:
             if worker.poll() is None:
                 os.kill(worker.pid, signal.SIGKILL)
                 worker.wait(10)
-        wait_until(lambda: not _backends("webhook-worker"), timeout=30, message="the killed worker's connection stayed")
+        wait_until(
+            lambda: not _backends("webhook-worker"), timeout=30, message="the killed worker's connection stayed"
+        )
         assert receiver.received == [], "the held POST was never answered"
         assert set(WebhookMessage.objects.values_list("state", flat=True)) == {WebhookMessage.State.PENDING}
 

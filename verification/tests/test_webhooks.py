@@ -93,7 +93,9 @@ def test_the_payload_carries_only_what_was_disclosed(
     entry = released_entry(person__first_name="Noor", person__last_name="Haddad")
     with django_capture_on_commit_callbacks(execute=True):
         deliveries.deliveries_send(
-            account=account_for(entry), entry_ids=[entry.public_id], organisation_ids=[org.public_id],
+            account=account_for(entry),
+            entry_ids=[entry.public_id],
+            organisation_ids=[org.public_id],
             disclosure="minimal",
         )
     (body,) = receiver.unique()
@@ -146,7 +148,9 @@ def test_after_24_hours_a_message_fails_for_good_and_the_queue_moves_on(
     entry = released_entry()
     with django_capture_on_commit_callbacks(execute=True):
         deliveries.deliveries_send(
-            account=account_for(entry), entry_ids=[entry.public_id], organisation_ids=[org.public_id],
+            account=account_for(entry),
+            entry_ids=[entry.public_id],
+            organisation_ids=[org.public_id],
             disclosure="full",
         )
     later = timezone.now() + webhooks.GIVE_UP_AFTER + dt.timedelta(minutes=1)
@@ -165,7 +169,9 @@ def test_a_failing_message_is_tried_12_times_over_24_hours_then_failed(
     entry = released_entry()
     with django_capture_on_commit_callbacks(execute=True):
         deliveries.deliveries_send(
-            account=account_for(entry), entry_ids=[entry.public_id], organisation_ids=[org.public_id],
+            account=account_for(entry),
+            entry_ids=[entry.public_id],
+            organisation_ids=[org.public_id],
             disclosure="full",
         )
     message = WebhookMessage.objects.get()
@@ -202,7 +208,9 @@ def test_a_post_that_dies_midway_leaves_the_message_pending(
     entry = released_entry()
     with django_capture_on_commit_callbacks(execute=False):
         deliveries.deliveries_send(
-            account=account_for(entry), entry_ids=[entry.public_id], organisation_ids=[org.public_id],
+            account=account_for(entry),
+            entry_ids=[entry.public_id],
+            organisation_ids=[org.public_id],
             disclosure="minimal",
         )
 
@@ -229,7 +237,9 @@ def test_a_rotated_secret_signs_from_then_on(receiver: Receiver, django_capture_
     entry = released_entry()
     with django_capture_on_commit_callbacks(execute=True):
         deliveries.deliveries_send(
-            account=account_for(entry), entry_ids=[entry.public_id], organisation_ids=[org.public_id],
+            account=account_for(entry),
+            entry_ids=[entry.public_id],
+            organisation_ids=[org.public_id],
             disclosure="minimal",
         )
     assert receiver.types() == ["delivery.created"] and receiver.bad_signatures == 0
@@ -273,7 +283,9 @@ def test_sending_costs_the_same_queries_per_message_for_few_and_many(receiver: R
         for _ in range(n):
             entry = released_entry()
             deliveries.deliveries_send(
-                account=account_for(entry), entry_ids=[entry.public_id], organisation_ids=[org.public_id],
+                account=account_for(entry),
+                entry_ids=[entry.public_id],
+                organisation_ids=[org.public_id],
                 disclosure="full",
             )
         with CaptureQueriesContext(connection) as queries:

@@ -96,7 +96,8 @@ def _authentication(operation: dict[str, Any]) -> str:
 def _operation(method: str, path: str, operation: dict[str, Any]) -> Operation:
     content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
     examples = content.get("examples", {})
-    example = next(iter(examples.values()), {}).get("value") if examples else None
+    first: dict[str, Any] = next(iter(examples.values()), {}) if examples else {}
+    example = first.get("value")
     parameters = [
         Property(
             name=f"{p['name']} ({p['in']})",

@@ -173,8 +173,8 @@ class SendResultForm(PortalForm):
         self, *args: Any, results: list[tuple[str, str]], organisations: list[tuple[str, str]], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["results"].choices = results
-        self.fields["organisations"].choices = organisations
+        self.fields["results"].choices = results  # type: ignore[attr-defined]
+        self.fields["organisations"].choices = organisations  # type: ignore[attr-defined]
 
 
 class OrganisationInviteForm(PortalForm):

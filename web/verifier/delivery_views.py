@@ -21,7 +21,7 @@ from web.verifier.access import organisation_required, request_organisation
 from web.verifier.forms import DirectoryProfileForm, InboxFilterForm, WebhookEndpointForm
 
 INBOX_PAGE_SIZE = 50
-NEW_SECRET_SESSION_KEY = "verification_new_webhook_secret"
+NEW_SECRET_SESSION_KEY = "verification_new_webhook_secret"  # noqa: S105 - a session key's name
 
 
 def _filtered(request: HttpRequest) -> tuple[InboxFilterForm, list[Delivery]]:
@@ -89,7 +89,9 @@ def webhook_endpoints(request: HttpRequest) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint, secret = webhooks.webhook_endpoint_create(organisation=organisation, url=form.cleaned_data["url"])
+            endpoint, secret = webhooks.webhook_endpoint_create(
+                organisation=organisation, url=form.cleaned_data["url"]
+            )
         except ValidationError as error:
             for message in error.messages:
                 form.add_error("url", message)

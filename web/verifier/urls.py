@@ -67,12 +67,8 @@ verification_patterns = [
     path("organisations/inbox.csv", delivery_views.inbox_csv, name="inbox_csv"),
     path("organisations/inbox/<uuid:delivery_id>/", delivery_views.delivery_detail, name="delivery_detail"),
     path("organisations/webhooks/", delivery_views.webhook_endpoints, name="webhooks"),
-    path(
-        "organisations/webhooks/<uuid:endpoint_id>/rotate/", delivery_views.webhook_rotate, name="webhook_rotate"
-    ),
-    path(
-        "organisations/webhooks/<uuid:endpoint_id>/remove/", delivery_views.webhook_remove, name="webhook_remove"
-    ),
+    path("organisations/webhooks/<uuid:endpoint_id>/rotate/", delivery_views.webhook_rotate, name="webhook_rotate"),
+    path("organisations/webhooks/<uuid:endpoint_id>/remove/", delivery_views.webhook_remove, name="webhook_remove"),
     path("organisations/directory/", delivery_views.directory_profile, name="directory_profile"),
 ]
 

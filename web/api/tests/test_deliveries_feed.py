@@ -62,7 +62,9 @@ def test_an_organisation_reads_only_its_own_deliveries(client: Client) -> None:
     assert client.get(URL, **_key(org)).json()["events"] == []
 
 
-@pytest.mark.parametrize(("query", "field"), [({"after": "-1"}, "after"), ({"after": "x"}, "after"), ({"limit": "0"}, "limit")])
+@pytest.mark.parametrize(
+    ("query", "field"), [({"after": "-1"}, "after"), ({"after": "x"}, "after"), ({"limit": "0"}, "limit")]
+)
 def test_a_malformed_cursor_or_limit_is_named(client: Client, query: dict[str, str], field: str) -> None:
     answer = client.get(URL, query, **_key(listed()))
     assert answer.status_code == 400 and answer.json()["field"] == field

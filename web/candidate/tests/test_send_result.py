@@ -78,7 +78,12 @@ def test_another_candidates_delivery_cannot_be_withdrawn(client: Client) -> None
     org = listed()
     client.post(
         reverse("candidates:send_result"),
-        {"results": [str(entry.public_id)], "organisations": [str(org.public_id)], "disclosure": "full", "confirm": "yes"},
+        {
+            "results": [str(entry.public_id)],
+            "organisations": [str(org.public_id)],
+            "disclosure": "full",
+            "confirm": "yes",
+        },
     )
     delivery = Delivery.objects.get()
     intruder = Client()

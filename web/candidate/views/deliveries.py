@@ -155,6 +155,9 @@ def delivery_withdraw(request: HttpRequest, delivery_id: uuid.UUID) -> HttpRespo
         raise Http404
     messages.success(
         request,
-        _("Withdrawn. The organisation keeps a record that you sent it and withdrew it, but no longer sees the result."),
+        _(
+            "Withdrawn. The organisation keeps a record that you sent it and withdrew it, but no longer sees "
+            "the result."
+        ),
     )
     return redirect("candidates:deliveries")

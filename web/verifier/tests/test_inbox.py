@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db
 def _sent(org: Any, *, disclosure: str = "minimal", **person: Any) -> Delivery:
     entry = released_entry(**{f"person__{k}": v for k, v in person.items()})
     (delivery,) = deliveries.deliveries_send(
-        account=account_for(entry), entry_ids=[entry.public_id], organisation_ids=[org.public_id], disclosure=disclosure
+        account=account_for(entry),
+        entry_ids=[entry.public_id],
+        organisation_ids=[org.public_id],
+        disclosure=disclosure,
     )
     return delivery
 
