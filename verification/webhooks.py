@@ -103,14 +103,19 @@ def webhook_endpoint_create(*, organisation: VerifierOrganisation, url: str) -> 
     return endpoint, secret
 
 
-@transaction.atomic
-def webhook_endpoint_rotate(*, organisation: VerifierOrganisation, public_id: Any) -> str | None:
-    """Give an endpoint a new secret at once (messages from now on are signed with it); return it, or None."""
-    endpoint = (
+def _live_endpoint_locked(*, organisation: VerifierOrganisation, public_id: Any) -> WebhookEndpoint | None:
+    """Return one of the organisation's live endpoints, locked for the caller's transaction, or None."""
+    return (
         WebhookEndpoint.objects.select_for_update()
         .filter(organisation=organisation, public_id=public_id, removed_at__isnull=True)
         .first()
     )
+
+
+@transaction.atomic
+def webhook_endpoint_rotate(*, organisation: VerifierOrganisation, public_id: Any) -> str | None:
+    """Give an endpoint a new secret at once (messages from now on are signed with it); return it, or None."""
+    endpoint = _live_endpoint_locked(organisation=organisation, public_id=public_id)
     if endpoint is None:
         return None
     secret = webhook_secret_new()
@@ -123,11 +128,7 @@ def webhook_endpoint_rotate(*, organisation: VerifierOrganisation, public_id: An
 @transaction.atomic
 def webhook_endpoint_remove(*, organisation: VerifierOrganisation, public_id: Any) -> bool:
     """Stop sending to an endpoint; its messages not sent yet are marked FAILED. Return whether one was removed."""
-    endpoint = (
-        WebhookEndpoint.objects.select_for_update()
-        .filter(organisation=organisation, public_id=public_id, removed_at__isnull=True)
-        .first()
-    )
+    endpoint = _live_endpoint_locked(organisation=organisation, public_id=public_id)
     if endpoint is None:
         return False
     endpoint.removed_at = timezone.now()

@@ -39,6 +39,12 @@ def _endpoint(org: Any, receiver: Receiver) -> Any:
     return endpoint
 
 
+def _send(org: Any, entry: Any, disclosure: str) -> None:
+    deliveries.deliveries_send(
+        account=account_for(entry), entry_ids=[entry.public_id], organisation_ids=[org.public_id], disclosure=disclosure
+    )
+
+
 def _amend(result: Result) -> None:
     Result.objects.filter(pk=result.pk).update(version=result.version + 1, amended_at=timezone.now(), grade="Grade A")
     result_event_record(kind=ResultEvent.Kind.AMENDED, result_ids=[result.pk])
@@ -92,12 +98,7 @@ def test_the_payload_carries_only_what_was_disclosed(
     _endpoint(org, receiver)
     entry = released_entry(person__first_name="Noor", person__last_name="Haddad")
     with django_capture_on_commit_callbacks(execute=True):
-        deliveries.deliveries_send(
-            account=account_for(entry),
-            entry_ids=[entry.public_id],
-            organisation_ids=[org.public_id],
-            disclosure="minimal",
-        )
+        _send(org, entry, "minimal")
     (body,) = receiver.unique()
     sent = body["data"]["delivery"]
     assert sent["candidate"] == {"name": "Noor Haddad"}
@@ -147,12 +148,7 @@ def test_after_24_hours_a_message_fails_for_good_and_the_queue_moves_on(
     receiver.failing = True
     entry = released_entry()
     with django_capture_on_commit_callbacks(execute=True):
-        deliveries.deliveries_send(
-            account=account_for(entry),
-            entry_ids=[entry.public_id],
-            organisation_ids=[org.public_id],
-            disclosure="full",
-        )
+        _send(org, entry, "full")
     later = timezone.now() + webhooks.GIVE_UP_AFTER + dt.timedelta(minutes=1)
     outcome = webhooks.webhook_endpoint_flush(endpoint_id=endpoint.pk, now=later)
     assert outcome.failed == 1
@@ -168,12 +164,7 @@ def test_a_failing_message_is_tried_12_times_over_24_hours_then_failed(
     receiver.failing = True
     entry = released_entry()
     with django_capture_on_commit_callbacks(execute=True):
-        deliveries.deliveries_send(
-            account=account_for(entry),
-            entry_ids=[entry.public_id],
-            organisation_ids=[org.public_id],
-            disclosure="full",
-        )
+        _send(org, entry, "full")
     message = WebhookMessage.objects.get()
     start = message.created_at
     attempts = [dt.timedelta(0)]  # the first, after commit
@@ -207,12 +198,7 @@ def test_a_post_that_dies_midway_leaves_the_message_pending(
     endpoint = _endpoint(org, receiver)
     entry = released_entry()
     with django_capture_on_commit_callbacks(execute=False):
-        deliveries.deliveries_send(
-            account=account_for(entry),
-            entry_ids=[entry.public_id],
-            organisation_ids=[org.public_id],
-            disclosure="minimal",
-        )
+        _send(org, entry, "minimal")
 
     def dies(url: str, body: bytes, headers: dict[str, str]) -> int:
         webhooks._post(url, body, headers)
@@ -236,12 +222,7 @@ def test_a_rotated_secret_signs_from_then_on(receiver: Receiver, django_capture_
     assert receiver.secret.startswith("whsec_") and receiver.secret != old
     entry = released_entry()
     with django_capture_on_commit_callbacks(execute=True):
-        deliveries.deliveries_send(
-            account=account_for(entry),
-            entry_ids=[entry.public_id],
-            organisation_ids=[org.public_id],
-            disclosure="minimal",
-        )
+        _send(org, entry, "minimal")
     assert receiver.types() == ["delivery.created"] and receiver.bad_signatures == 0
 
 
@@ -281,13 +262,7 @@ def test_sending_costs_the_same_queries_per_message_for_few_and_many(receiver: R
 
     def flush_queries(n: int) -> int:
         for _ in range(n):
-            entry = released_entry()
-            deliveries.deliveries_send(
-                account=account_for(entry),
-                entry_ids=[entry.public_id],
-                organisation_ids=[org.public_id],
-                disclosure="full",
-            )
+            _send(org, released_entry(), "full")
         with CaptureQueriesContext(connection) as queries:
             assert webhooks.webhook_endpoint_flush(endpoint_id=endpoint.pk).sent == n
         return len(queries)
