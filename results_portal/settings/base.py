@@ -222,9 +222,9 @@ VERIFICATION_ORGANISATION_ALLOWANCE = env.int("VERIFICATION_ORGANISATION_ALLOWAN
 # Most rows in one bulk verification CSV, and days a bulk job's files are kept.
 VERIFICATION_BULK_MAX_ROWS = env.int("VERIFICATION_BULK_MAX_ROWS", default=5000)
 VERIFICATION_BULK_KEPT_DAYS = env.int("VERIFICATION_BULK_KEPT_DAYS", default=7)
-# Webhooks go to public https addresses only; True lets http://127.0.0.1 and http://localhost through (tests and
-# development, never production: verification/webhooks.py).
-WEBHOOKS_ALLOW_LOCALHOST = env.bool("WEBHOOKS_ALLOW_LOCALHOST", default=False)
+# Webhooks go to public https addresses only; True lets http://127.0.0.1 and http://localhost through (set by the
+# test and local settings; not read from the environment, so production cannot be made to call itself).
+WEBHOOKS_ALLOW_LOCALHOST = False
 
 # --- CSV uploads and imports (results_portal/csvimport.py, docs/domain.md §14.2)
 # Every CSV file read (centre imports, entries, bulk verification) is refused above these: bytes, lines below the

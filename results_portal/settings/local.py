@@ -6,4 +6,5 @@ from .base import env
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-local-only-never-in-production")  # noqa: S105
 
-WEBHOOKS_ALLOW_LOCALHOST = env.bool("WEBHOOKS_ALLOW_LOCALHOST", default=True)
+# `make run`: webhooks to a receiver on this machine (verification/webhooks.py).
+WEBHOOKS_ALLOW_LOCALHOST = True
