@@ -229,7 +229,8 @@ def delivery_events_record(
     Delivery.objects.filter(pk__in=[e.delivery_id for e in events]).update(changed_at=timezone.now())
     endpoint_ids = webhook_messages_create(events=events)
     event_ids = [e.pk for e in events]
-    language = get_language() or settings.LANGUAGE_CODE
+    # Organisations have no language of their own: their emails are in the portal's default language.
+    language = settings.LANGUAGE_CODE
 
     def queue() -> None:
         from .webhooks import webhooks_flush_queue

@@ -176,9 +176,18 @@ def delivery_events_email(*, event_ids: list[int], language: str) -> None:
             )
             if organisation is None or not claimed:
                 continue
-            kinds = sorted({str(e.get_kind_display()) for e in events})
+            # Lazy labels: the template renders them in the email's language.
+            kinds = [DeliveryEvent.Kind(kind).label for kind in sorted({e.kind for e in events})]
             context = {"organisation": organisation.name, "link": link, "count": claimed, "kinds": kinds}
             _send(template="deliveries_changed", to=organisation.email, context=context, language=language)
+
+
+@shared_task
+def webhook_messages_purge() -> int:
+    """Delete webhook outbox rows sent or failed more than ``webhooks.KEPT_DAYS`` ago (beat, daily)."""
+    from .webhooks import webhook_messages_purge as purge
+
+    return purge()
 
 
 @shared_task(**RETRY)

@@ -53,6 +53,8 @@ GIVE_UP_AFTER = dt.timedelta(hours=24)
 POST_TIMEOUT_SECONDS = 10
 FLUSH_BATCH = 500
 MAX_ENDPOINTS = 5
+# Sent and failed outbox rows are kept this long (the webhooks page counts them), then deleted.
+KEPT_DAYS = 30
 USER_AGENT = "ResultsPortal-Webhooks/1"
 
 URL_NOT_HTTPS = _("The address must start with https://.")
@@ -305,3 +307,10 @@ def organisation_failed_messages(*, organisation: VerifierOrganisation) -> list[
         .select_related("endpoint", "event__delivery")
         .order_by("-event_id")[:50]
     )
+
+
+def webhook_messages_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the outbox rows sent or failed more than ``KEPT_DAYS`` ago; return how many. Pending rows stay."""
+    before = (now or timezone.now()) - dt.timedelta(days=KEPT_DAYS)
+    deleted, _by_model = WebhookMessage.objects.exclude(state=State.PENDING).filter(created_at__lt=before).delete()
+    return deleted

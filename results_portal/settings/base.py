@@ -138,6 +138,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outgoing-emails-recover": {"task": "results.tasks.outgoing_emails_recover", "schedule": 300.0},
     "verification-bulk-purge": {"task": "verification.tasks.bulk_verifications_purge", "schedule": 3600.0},
     "webhooks-flush-due": {"task": "verification.tasks.webhooks_flush_due", "schedule": 60.0},
+    "webhook-messages-purge": {"task": "verification.tasks.webhook_messages_purge", "schedule": 24 * 3600.0},
     "documents-render-missing": {"task": "certificates.tasks.documents_render_missing", "schedule": 600.0},
     # Writes each centre's EDI files once a day; every 15 minutes so files appear soon after 00:01 on release day.
     "edi-files": {"task": "centres.edi_files_regenerate", "schedule": 900.0},

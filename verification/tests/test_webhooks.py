@@ -41,7 +41,10 @@ def _endpoint(org: Any, receiver: Receiver) -> Any:
 
 def _send(org: Any, entry: Any, disclosure: str) -> None:
     deliveries.deliveries_send(
-        account=account_for(entry), entry_ids=[entry.public_id], organisation_ids=[org.public_id], disclosure=disclosure
+        account=account_for(entry),
+        entry_ids=[entry.public_id],
+        organisation_ids=[org.public_id],
+        disclosure=disclosure,
     )
 
 
@@ -269,3 +272,39 @@ def test_sending_costs_the_same_queries_per_message_for_few_and_many(receiver: R
 
     one, two, four = flush_queries(1), flush_queries(2), flush_queries(4)
     assert four - two == 2 * (two - one), "the same number of queries for each message"
+
+
+def test_sent_messages_are_purged_after_30_days_pending_ones_never(
+    receiver: Receiver, django_capture_on_commit_callbacks: OnCommit
+) -> None:
+    org = listed()
+    endpoint = _endpoint(org, receiver)
+    with django_capture_on_commit_callbacks(execute=True):
+        _send(org, released_entry(), "minimal")
+    receiver.failing = True
+    with django_capture_on_commit_callbacks(execute=True):
+        _send(org, released_entry(), "minimal")
+    assert sorted(WebhookMessage.objects.values_list("state", flat=True)) == [State.PENDING, State.SENT]
+
+    assert webhooks.webhook_messages_purge(now=timezone.now() + dt.timedelta(days=29)) == 0
+    assert webhooks.webhook_messages_purge(now=timezone.now() + dt.timedelta(days=31)) == 1
+    assert list(WebhookMessage.objects.values_list("state", flat=True)) == [State.PENDING]
+    assert webhooks.webhooks_due(now=timezone.now() + dt.timedelta(days=31)) == [endpoint.pk]
+
+
+def test_an_organisation_email_names_no_candidate_and_no_result(
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    from django.core import mail
+
+    org = listed()
+    entry = released_entry(person__first_name="Olga", person__last_name="Petrova")
+    with django_capture_on_commit_callbacks(execute=True):
+        _send(org, entry, "full")
+    with django_capture_on_commit_callbacks(execute=True):
+        result_hold(result=Result.objects.get(entry=entry), actor=None, reason="review")
+    bodies = [m.body for m in mail.outbox if m.to == [org.email]]
+    assert len(bodies) == 2
+    assert "Sent to you" in bodies[0] and "Result held for review" in bodies[1]
+    for body in bodies:
+        assert "Petrova" not in body and entry.candidate_id not in body and "Grade" not in body
