@@ -125,7 +125,7 @@ PAGES: dict[str, tuple[str, Kwargs]] = {
     "candidates:send_result": ("candidate", NONE),
     "candidates:organisation_invite": ("candidate", NONE),
     "candidates:deliveries": ("candidate", NONE),
-    "verification_api:docs": ("anyone", NONE),
+    "api_docs:page": ("anyone", NONE),
 }
 
 NOT_PAGES: dict[str, str] = {
