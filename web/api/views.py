@@ -105,6 +105,20 @@ def _post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapper
 
 
+def _get_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer anything but GET and HEAD with a JSON 405, before the API key is looked at."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in {"GET", "HEAD"}:
+            response = error_response(str(GET_ONLY), status=405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @csrf_exempt
 @never_cache
 @_post_only
@@ -143,13 +157,10 @@ LIMIT_FORMAT = _("'limit' is a whole number from 1 to 200.")
 
 
 @never_cache
+@_get_only
 @api_client
 def deliveries_feed(request: HttpRequest) -> HttpResponse:
     """Return the organisation's delivery events after a cursor, in order, with the cursor of the next call."""
-    if request.method not in {"GET", "HEAD"}:
-        response = error_response(str(GET_ONLY), status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
     organisation = request_organisation(request)
     if organisation is None:
         response = error_response(str(KEY_REQUIRED), status=401)
@@ -500,12 +511,9 @@ API_SCHEMA["components"]["securitySchemes"]["bearerAuth"]["description"] = (
 
 
 @never_cache
-def schema(request: HttpRequest) -> JsonResponse:
+@_get_only
+def schema(request: HttpRequest) -> HttpResponse:
     """Return the OpenAPI 3.1 description of the verification API."""
-    if request.method not in {"GET", "HEAD"}:
-        response = error_response(str(GET_ONLY), status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
     return JsonResponse(API_SCHEMA, json_dumps_params={"ensure_ascii": False})
 
 
