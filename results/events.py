@@ -21,7 +21,8 @@ from .models import ResultEvent
 
 logger = logging.getLogger(__name__)
 
-# Sent after commit with ``event`` (a ResultEvent.Kind value) and ``result_ids`` (list[int]).
+# Sent after commit with ``event`` (a ResultEvent.Kind value), ``result_ids`` (list[int]) and ``event_id`` (the
+# ResultEvent's id, for listeners that record what they did per event).
 result_changed = Signal()
 
 REDISPATCH_AFTER = dt.timedelta(minutes=1)
@@ -54,7 +55,9 @@ def result_event_dispatch(*, event_id: int) -> bool:
         event = ResultEvent.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
         if event is None or event.handled_at is not None:
             return event is not None
-        answers = result_changed.send_robust(sender=ResultEvent, event=event.kind, result_ids=list(event.result_ids))
+        answers = result_changed.send_robust(
+            sender=ResultEvent, event=event.kind, result_ids=list(event.result_ids), event_id=event.pk
+        )
         failures = [
             f"{receiver.__module__}.{receiver.__qualname__}: {error!r}" for receiver, error in answers if error
         ]

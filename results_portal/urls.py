@@ -41,6 +41,7 @@ urlpatterns += i18n_patterns(
     path("results/", include(candidate_urls)),
     path("centre/", include(centre_urls)),
     path("verify/", include(verifier_urls)),
+    path("api/", include((api_urls.docs_patterns, "api_docs"))),
     path("", include((certificates_patterns, "certificates"))),
     prefix_default_language=False,
 )

@@ -6,7 +6,16 @@ from django.http import HttpRequest, HttpResponse
 from accounts.admin import two_step_remove_action
 from accounts.admin_export import export_csv
 
-from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
+from .models import (
+    ApiKey,
+    BulkVerification,
+    Delivery,
+    ShareLink,
+    Verification,
+    VerifierOrganisation,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 from .services import organisation_vet
 
 VETTED_IN_ADMIN = "Checked by board staff (identity of the organisation confirmed) in the admin."
@@ -25,7 +34,7 @@ class VerifierOrganisationAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_select_related = ["user"]
-    list_filter = ["country", ("verified_at", admin.EmptyFieldListFilter)]
+    list_filter = ["country", ("verified_at", admin.EmptyFieldListFilter), "listed"]
     search_fields = ["name", "email"]
     readonly_fields = ["public_id", "user", "email_confirmed_at", "created_at", "verified_at", "verified_by"]
     fields = [
@@ -140,6 +149,47 @@ class BulkVerificationAdmin(admin.ModelAdmin):
         "finished_at",
         "output_purged_at",
     ]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """Results candidates sent to organisations: read only (the candidate sends and withdraws them)."""
+
+    list_display = ["public_id", "organisation_name", "disclosure", "created_at", "opened_at", "withdrawn_at"]
+    list_filter = ["disclosure", ("withdrawn_at", admin.EmptyFieldListFilter)]
+    search_fields = ["organisation_name", "entry__candidate_id"]
+    list_select_related = ["entry"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(WebhookMessage)
+class WebhookMessageAdmin(admin.ModelAdmin):
+    """The webhooks' outbox, for looking into a failing receiver: read only."""
+
+    list_display = ["event", "endpoint", "state", "attempts", "next_attempt_at", "last_error", "sent_at"]
+    list_filter = ["state"]
+    list_select_related = ["event", "endpoint"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "organisation", "created_at", "secret_rotated_at", "removed_at"]
+    list_select_related = ["organisation"]
+    fields = readonly_fields = ("url", "organisation", "created_at", "secret_rotated_at", "removed_at")
 
     def has_add_permission(self, request: object) -> bool:
         return False

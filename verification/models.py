@@ -9,6 +9,13 @@ def _default_allowance() -> int:
     return int(settings.VERIFICATION_ORGANISATION_ALLOWANCE)
 
 
+class OrganisationKind(models.TextChoices):
+    UNIVERSITY = "university", _("University or college")
+    EMPLOYER = "employer", _("Employer")
+    GOVERNMENT = "government", _("Government or embassy")
+    OTHER = "other", _("Other")
+
+
 class VerifierOrganisation(models.Model):
     """A university, employer or embassy with a verifier account. Holds personal data: the contact email address.
 
@@ -16,6 +23,8 @@ class VerifierOrganisation(models.Model):
     per-network limit on unsuccessful tries (``allowance``), bulk verification, API keys and a history of its
     lookups. Usable once its email address is confirmed.
     """
+
+    Kind = OrganisationKind
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
@@ -38,6 +47,12 @@ class VerifierOrganisation(models.Model):
     )
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The directory candidates send results to (docs/domain.md §11.7): only vetted organisations are listed.
+    listed = models.BooleanField(_("list us in the directory"), default=False)
+    kind = models.CharField(_("kind of organisation"), max_length=12, choices=Kind.choices, blank=True)
+    accepts = models.CharField(
+        _("what you accept"), max_length=300, blank=True, help_text=_("For example: B2 First and above, IELTS 6.5.")
     )
 
     class Meta:
@@ -132,6 +147,7 @@ class Verification(models.Model):
         BULK = "bulk", _("a bulk check")
         LINK = "link", _("a share link")
         QR = "qr", _("the QR code")
+        SENT = "sent", _("a result you sent them")
 
     entry = models.ForeignKey("centres.Entry", on_delete=models.CASCADE, related_name="verifications")
     at = models.DateTimeField(db_index=True)
@@ -225,3 +241,174 @@ class CredentialStatus(models.Model):
 
     def __str__(self) -> str:
         return f"status list {self.list_number} bit {self.index}"
+
+
+class Delivery(models.Model):
+    """A released result a candidate sent to an organisation, with what they chose to disclose. Personal data.
+
+    ``result_version`` is the version sent: a later version makes the delivery "amended". A withdrawn delivery
+    keeps its row (the organisation keeps the record that it was withdrawn) but shows no result any more.
+    ``organisation_name`` is the name at the time, kept if the organisation's account goes.
+    """
+
+    class Disclosure(models.TextChoices):
+        FULL = "full", _("Full: result, CEFR level, overall and skill scores, date of birth")
+        MINIMAL = "minimal", _("Minimal: exam, date, result and CEFR level only")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey("candidates.CandidateAccount", on_delete=models.CASCADE, related_name="deliveries")
+    entry = models.ForeignKey("centres.Entry", on_delete=models.CASCADE, related_name="deliveries")
+    result = models.ForeignKey("results.Result", on_delete=models.CASCADE, related_name="deliveries")
+    organisation = models.ForeignKey(VerifierOrganisation, on_delete=models.CASCADE, related_name="deliveries")
+    organisation_name = models.CharField(max_length=200)
+    disclosure = models.CharField(max_length=8, choices=Disclosure.choices)
+    result_version = models.PositiveIntegerField(help_text="The result's version when it was sent.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(help_text="When it was sent or its result last changed (the inbox's 'new').")
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="When the organisation last opened it.")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["-created_at"]
+        constraints = [
+            # Sending the same result to the same organisation again is the delivery already there, unless the
+            # candidate withdrew it.
+            models.UniqueConstraint(
+                fields=["result", "organisation"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="delivery_once_per_result_and_organisation",
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "-created_at"], name="delivery_organisation_created")]
+
+    def __str__(self) -> str:
+        return f"delivery {self.public_id} to {self.organisation_name}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+class DeliveryEvent(models.Model):
+    """Something an organisation is told about a delivery: the feed's rows and the webhooks' events. No personal
+    data (ids only).
+
+    The primary key orders the organisation's feed (``/api/v1/deliveries?after=``). One row per delivery and
+    kind for ``delivery.created``/``delivery.withdrawn``, and per delivery and result event for the others, so a
+    result event dispatched twice (``results.events``) tells nobody twice.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "delivery.created", _("Sent to you")
+        AMENDED = "result.amended", _("Result amended")
+        HELD = "result.held", _("Result held for review")
+        RELEASED_AGAIN = "result.released_again", _("Result released again")
+        WITHDRAWN = "delivery.withdrawn", _("Withdrawn by the candidate")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
+    organisation = models.ForeignKey(VerifierOrganisation, on_delete=models.CASCADE, related_name="delivery_events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    result_event = models.ForeignKey(
+        "results.ResultEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True, help_text="When the organisation's contact was told.")
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery", "kind"],
+                condition=models.Q(kind__in=["delivery.created", "delivery.withdrawn"]),
+                name="delivery_event_once_per_delivery",
+            ),
+            models.UniqueConstraint(
+                fields=["delivery", "result_event"],
+                condition=models.Q(result_event__isnull=False),
+                name="delivery_event_once_per_result_event",
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "id"], name="delivery_event_feed")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.delivery_id})"
+
+
+class WebhookEndpoint(models.Model):
+    """An HTTPS address an organisation wants delivery events POSTed to. No personal data.
+
+    The signing secret (Standard Webhooks, ``whsec_…``) is sealed (``accounts.sealing``): it must be read to
+    sign, and is shown to the organisation once, when made or rotated.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(VerifierOrganisation, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(_("address (URL)"), max_length=500)
+    secret_sealed = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookMessage(models.Model):
+    """One delivery event to POST to one endpoint: the webhooks' outbox. No personal data (ids only).
+
+    Written in the transaction that records the event; sent after commit, in event order per endpoint; stays
+    PENDING until the endpoint answered 2xx, so a worker killed mid-send loses nothing (the next flush sends it
+    again: receivers deduplicate on ``webhook-id``). Retried with back-off for 24 hours, then FAILED.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="messages")
+    event = models.ForeignKey(DeliveryEvent, on_delete=models.CASCADE, related_name="webhook_messages")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["event_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_message_once_per_endpoint"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["endpoint", "event"], condition=models.Q(state="pending"), name="webhook_message_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.endpoint_id} ({self.state})"
+
+
+class OrganisationInvite(models.Model):
+    """An organisation a candidate asked to join the directory, by email. Personal data: the address.
+
+    At most one invitation per address a day, whoever asks (``verification.services.organisation_invite``).
+    """
+
+    account = models.ForeignKey("candidates.CandidateAccount", on_delete=models.CASCADE, related_name="invites")
+    email = models.EmailField()
+    organisation_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["email", "-created_at"], name="organisation_invite_email")]
+
+    def __str__(self) -> str:
+        return f"invite {self.email}"

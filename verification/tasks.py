@@ -127,3 +127,78 @@ def organisation_password_reset_send(*, email: str, language: str) -> None:
         "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
     }
     _send(template="organisation_password_reset", to=organisation.email, context=context, language=language)
+
+
+# --- Deliveries: webhooks and emails to organisations (verification.deliveries, verification.webhooks) -------
+@shared_task(acks_late=True)
+def webhook_endpoint_flush_task(*, endpoint_id: int) -> None:
+    """Send an endpoint's pending webhook messages in order, until one fails or none is due.
+
+    A failed message waits for its retry; the beat job ``webhooks_flush_due`` (every minute) flushes the endpoint
+    again once it is due, so no task waits in the queue for hours.
+    """
+    from .webhooks import webhook_endpoint_flush
+
+    webhook_endpoint_flush(endpoint_id=endpoint_id)
+
+
+@shared_task
+def webhooks_flush_due() -> int:
+    """Flush every endpoint with a webhook message due (beat, every minute): what a lost task left behind."""
+    from .webhooks import webhooks_due
+
+    endpoint_ids = webhooks_due()
+    for endpoint_id in endpoint_ids:
+        webhook_endpoint_flush_task.delay(endpoint_id=endpoint_id)
+    return len(endpoint_ids)
+
+
+@shared_task(**RETRY)
+def delivery_events_email(*, event_ids: list[int], language: str) -> None:
+    """Tell each organisation's contact that deliveries were sent to it or changed: one email per organisation.
+
+    The email names no candidate and no result: it says what happened and where to log in. Events already
+    emailed are skipped, so a task delivered twice sends nothing the second time.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .deliveries import organisation_events_email_groups
+    from .models import DeliveryEvent, VerifierOrganisation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        link = settings.SITE_URL + reverse("verification:inbox")
+    for organisation_id, events in organisation_events_email_groups(event_ids=event_ids).items():
+        organisation = VerifierOrganisation.objects.filter(pk=organisation_id, user__is_active=True).first()
+        with transaction.atomic():
+            claimed = DeliveryEvent.objects.filter(pk__in=[e.pk for e in events], emailed_at__isnull=True).update(
+                emailed_at=timezone.now()
+            )
+            if organisation is None or not claimed:
+                continue
+            # Lazy labels: the template renders them in the email's language.
+            kinds = [DeliveryEvent.Kind(kind).label for kind in sorted({e.kind for e in events})]
+            context = {"organisation": organisation.name, "link": link, "count": claimed, "kinds": kinds}
+            _send(template="deliveries_changed", to=organisation.email, context=context, language=language)
+
+
+@shared_task
+def webhook_messages_purge() -> int:
+    """Delete webhook outbox rows sent or failed more than ``webhooks.KEPT_DAYS`` ago (beat, daily)."""
+    from .webhooks import webhook_messages_purge as purge
+
+    return purge()
+
+
+@shared_task(**RETRY)
+def organisation_invite_send(*, invite_id: int, language: str) -> None:
+    """Email the invitation a candidate asked for: what the portal is and where to register. No result in it."""
+    from .models import OrganisationInvite
+
+    invite = OrganisationInvite.objects.filter(pk=invite_id).first()
+    if invite is None:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        path = reverse("verification:organisation_register")
+    context = {"link": settings.SITE_URL + path, "organisation": invite.organisation_name}
+    _send(template="organisation_invite", to=invite.email, context=context, language=language)

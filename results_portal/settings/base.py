@@ -147,7 +147,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # PDF renders (about a second each) get their own queue and workers, so they never hold up the results emails.
-CELERY_TASK_ROUTES = {"certificates.tasks.*": {"queue": "documents"}}
+CELERY_TASK_ROUTES = {
+    "certificates.tasks.*": {"queue": "documents"},
+    # Webhook POSTs wait on other organisations' servers (10 s at most each): their own queue, so a slow
+    # receiver never holds up the results emails.
+    "verification.tasks.webhook_*": {"queue": "webhooks"},
+    "verification.tasks.webhooks_*": {"queue": "webhooks"},
+}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "entry-imports-purge": {"task": "centres.tasks.entry_imports_purge", "schedule": 3600.0},
     "guard-prune": {"task": "accounts.tasks.guard_prune_old", "schedule": 24 * 3600.0},
@@ -155,6 +161,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "result-events-redispatch": {"task": "results.tasks.result_events_redispatch_task", "schedule": 60.0},
     "outgoing-emails-recover": {"task": "results.tasks.outgoing_emails_recover", "schedule": 300.0},
     "verification-bulk-purge": {"task": "verification.tasks.bulk_verifications_purge", "schedule": 3600.0},
+    "webhooks-flush-due": {"task": "verification.tasks.webhooks_flush_due", "schedule": 60.0},
+    "webhook-messages-purge": {"task": "verification.tasks.webhook_messages_purge", "schedule": 24 * 3600.0},
     "documents-render-missing": {"task": "certificates.tasks.documents_render_missing", "schedule": 600.0},
     # Writes each centre's results files (unit and qualification) once a day; every 15 minutes so files appear
     # soon after 00:01 on release day. The task keeps the name running workers know.
@@ -240,6 +248,9 @@ VERIFICATION_ORGANISATION_ALLOWANCE = env.int("VERIFICATION_ORGANISATION_ALLOWAN
 # Most rows in one bulk verification CSV, and days a bulk job's files are kept.
 VERIFICATION_BULK_MAX_ROWS = env.int("VERIFICATION_BULK_MAX_ROWS", default=5000)
 VERIFICATION_BULK_KEPT_DAYS = env.int("VERIFICATION_BULK_KEPT_DAYS", default=7)
+# Webhooks go to public https addresses only; True lets http://127.0.0.1 and http://localhost through (set by the
+# test and local settings; not read from the environment, so production cannot be made to call itself).
+WEBHOOKS_ALLOW_LOCALHOST = False
 
 # --- CSV uploads and imports (results_portal/csvimport.py, docs/domain.md §14.2)
 # Every CSV file read (centre imports, entries, bulk verification) is refused above these: bytes, lines below the

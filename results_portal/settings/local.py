@@ -5,3 +5,6 @@ from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-local-only-never-in-production")  # noqa: S105
+
+# `make run`: webhooks to a receiver on this machine (verification/webhooks.py).
+WEBHOOKS_ALLOW_LOCALHOST = True

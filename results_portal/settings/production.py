@@ -22,3 +22,5 @@ SECURE_HSTS_PRELOAD = True
 
 # "default" as base.py chose it (STORAGE_URL's object store, or MEDIA_ROOT).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+# Never POST webhooks to this machine or its network in production (verification/webhooks.py).
+WEBHOOKS_ALLOW_LOCALHOST = False

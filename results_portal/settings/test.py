@@ -44,3 +44,5 @@ WHITENOISE_USE_FINDERS = True
 # accounts/tests/test_sessions.py tests the real limits (base.py's defaults) with the settings fixture.
 STAFF_SESSION_IDLE_SECONDS = 10 * 365 * 24 * 3600
 STAFF_SESSION_MAX_SECONDS = 10 * 365 * 24 * 3600
+# Webhook tests POST to a receiver on 127.0.0.1 (verification/tests/test_webhooks.py).
+WEBHOOKS_ALLOW_LOCALHOST = True

@@ -27,7 +27,8 @@ from certificates.tokens import document_token
 from exams.models import ExamSession
 from results.demo import DEMO_OFFICER_PASSWORD, DEMO_OFFICER_USERNAME, DEMO_TOTP_KEY_HEX, demo_load
 from results.tests.factories import account_for
-from verification.models import BulkVerification
+from verification.deliveries import deliveries_send
+from verification.models import BulkVerification, Delivery, VerifierOrganisation
 from verification.services import share_link_create
 from verification.tests.conftest import PASSWORD as ORGANISATION_PASSWORD
 from verification.tests.conftest import organisation
@@ -51,6 +52,7 @@ class Demo:
     document_token: str
     staff: StaffMember
     organisation_email: str
+    delivery: Delivery
 
 
 # route name → (who sees it, its URL arguments from the demo). Audiences: "anyone" (logged out), "candidate",
@@ -120,6 +122,14 @@ PAGES: dict[str, tuple[str, Kwargs]] = {
     "verification:api_keys": ("organisation", NONE),
     "verification:bulk_new": ("organisation", NONE),
     "verification:bulk_detail": ("organisation", lambda d: {"job_id": d.bulk.public_id}),
+    "verification:inbox": ("organisation", NONE),
+    "verification:delivery_detail": ("organisation", lambda d: {"delivery_id": d.delivery.public_id}),
+    "verification:webhooks": ("organisation", NONE),
+    "verification:directory_profile": ("organisation", NONE),
+    "candidates:send_result": ("candidate", NONE),
+    "candidates:organisation_invite": ("candidate", NONE),
+    "candidates:deliveries": ("candidate", NONE),
+    "api_docs:page": ("anyone", NONE),
 }
 
 NOT_PAGES: dict[str, str] = {
@@ -130,6 +140,11 @@ NOT_PAGES: dict[str, str] = {
     "set_language": "POST of the language switcher; tests/browser/test_language.py",
     "verification_api:verifications": "JSON API",
     "verification_api:schema": "OpenAPI document (JSON)",
+    "verification_api:deliveries": "JSON API (the deliveries feed)",
+    "verification:inbox_csv": "CSV download",
+    "verification:webhook_rotate": "POST (the form is on the webhooks page)",
+    "verification:webhook_remove": "POST (the form is on the webhooks page)",
+    "candidates:delivery_withdraw": "POST (the form is on the deliveries page)",
     "credential_status:status_list": "JSON credential status list",
     "statistics:csv": "CSV download",
     "certificates:statement_pdf": "PDF download",
@@ -216,6 +231,10 @@ def _demo() -> Demo:
     document = Document.objects.filter(result__entry=candidate_entry).first() or Document.objects.first()
     assert document is not None, "the demo release renders the statements' documents"
     org = organisation(name="Universidad de Ejemplo")
+    VerifierOrganisation.objects.filter(pk=org.pk).update(listed=True, kind="university", accepts="B2 and above")
+    (delivery,) = deliveries_send(
+        account=account, entry_ids=[candidate_entry.public_id], organisation_ids=[org.public_id], disclosure="full"
+    )
     entry_import = EntryImport.objects.create(
         centre=officer.centre, uploaded_by=officer.user, filename="entries.csv", status=EntryImport.Status.DONE
     )
@@ -233,6 +252,7 @@ def _demo() -> Demo:
         document_token=document_token(document_uuid=document.uuid),
         staff=officer,
         organisation_email=org.email,
+        delivery=delivery,
     )
 
 

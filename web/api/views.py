@@ -11,15 +11,18 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 
 from accounts.guard import GuardRefusal, client_ip
-from verification import services
+from verification import deliveries, services
 from verification.models import Verification
 from verification.selectors import RELEASED, VerifiedEntry
 from web.api.access import api_client, error_response, request_organisation
+from web.api.docs import api_docs_view
 
 MAX_BODY_BYTES = 4096
 
@@ -102,6 +105,20 @@ def _post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapper
 
 
+def _get_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer anything but GET and HEAD with a JSON 405, before the API key is looked at."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in {"GET", "HEAD"}:
+            response = error_response(str(GET_ONLY), status=405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @csrf_exempt
 @never_cache
 @_post_only
@@ -129,6 +146,38 @@ def verifications(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(refusal.retry_after)
         return response
     response = JsonResponse(verified_json(verified))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- The deliveries feed -------------------------------------------------------------------------------
+KEY_REQUIRED = _("This feed needs your organisation's API key: send 'Authorization: Bearer <key>'.")
+CURSOR_FORMAT = _("'after' is the cursor of the last event you have: a whole number (0 or leave it out to start).")
+LIMIT_FORMAT = _("'limit' is a whole number from 1 to 200.")
+
+
+@never_cache
+@_get_only
+@api_client
+def deliveries_feed(request: HttpRequest) -> HttpResponse:
+    """Return the organisation's delivery events after a cursor, in order, with the cursor of the next call."""
+    organisation = request_organisation(request)
+    if organisation is None:
+        response = error_response(str(KEY_REQUIRED), status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="deliveries"'
+        return response
+    after, limit = request.GET.get("after", "0") or "0", request.GET.get("limit", "100") or "100"
+    if not (after.isascii() and after.isdigit()) or len(after) > 18:
+        return error_response(str(CURSOR_FORMAT), status=400, field="after")
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= deliveries.FEED_PAGE_MAX:
+        return error_response(str(LIMIT_FORMAT), status=400, field="limit")
+    page = deliveries.organisation_feed(organisation=organisation, after=int(after), limit=int(limit))
+    body = {
+        "events": [deliveries.event_json(event, shown) for event, shown in page.events],
+        "next_cursor": page.next_cursor,
+        "has_more": page.has_more,
+    }
+    response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
     return response
 
@@ -304,11 +353,171 @@ API_SCHEMA: dict[str, Any] = {
 }
 
 
+_EVENT_TYPES = ["delivery.created", "result.amended", "result.held", "result.released_again", "delivery.withdrawn"]
+_NULLABLE_STRING = {"type": ["string", "null"]}
+
+API_SCHEMA["info"]["description"] += (
+    " Organisations also receive the results candidates send them: poll GET /api/v1/deliveries with your API key, "
+    "or register webhook addresses on your account to be told at once (see 'webhooks')."
+)
+API_SCHEMA["paths"]["/api/v1/deliveries"] = {
+    "get": {
+        "operationId": "listDeliveryEvents",
+        "summary": "Read the results sent to you and their changes, in order, from a cursor",
+        "description": (
+            "Returns your organisation's delivery events after the cursor 'after', oldest first: a candidate sent "
+            "you a result, a result you received was amended, held or released again, a candidate withdrew a "
+            "delivery. Store next_cursor and send it as 'after' on your next call; call again at once while "
+            "has_more is true. Each event carries its delivery as it is now, with only what the candidate "
+            "disclosed."
+        ),
+        "security": [{"bearerAuth": []}],
+        "parameters": [
+            {
+                "name": "after",
+                "in": "query",
+                "required": False,
+                "description": "The next_cursor of your last call; 0 or absent to start from the beginning.",
+                "schema": {"type": "string", "pattern": "^[0-9]{1,18}$", "default": "0"},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": "Most events in the answer (1 to 200).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 100},
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "The events after the cursor, and the cursor of the next call.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeliveryFeed"}}},
+            },
+            "400": _json_error("'after' or 'limit' is malformed.", {"$ref": "#/components/schemas/BadRequest"}),
+            "401": _json_error(
+                "No API key, or not a live one.", headers={"WWW-Authenticate": {"schema": {"type": "string"}}}
+            ),
+        },
+    }
+}
+API_SCHEMA["webhooks"] = {
+    "deliveryEvent": {
+        "post": {
+            "operationId": "receiveDeliveryEvent",
+            "summary": "A delivery event, POSTed to each of your webhook addresses",
+            "description": (
+                "Signed as Standard Webhooks says: verify webhook-signature (HMAC-SHA256 with your address's "
+                "secret over 'webhook-id.webhook-timestamp.body') before trusting the body, and ignore a "
+                "webhook-id you have already processed (a message may come twice, never out of order for one "
+                "delivery). Answer 2xx within 10 seconds; otherwise it is tried again for 24 hours."
+            ),
+            "parameters": [
+                {"name": "webhook-id", "in": "header", "required": True, "schema": {"type": "string"}},
+                {"name": "webhook-timestamp", "in": "header", "required": True, "schema": {"type": "string"}},
+                {"name": "webhook-signature", "in": "header", "required": True, "schema": {"type": "string"}},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookMessage"}}},
+            },
+            "responses": {"2XX": {"description": "Received; it is not sent again."}},
+        }
+    }
+}
+API_SCHEMA["components"]["schemas"]["BadRequest"]["properties"]["field"]["enum"] += ["after", "limit"]
+API_SCHEMA["components"]["schemas"].update(
+    {
+        "DeliveryFeed": {
+            "type": "object",
+            "required": ["events", "next_cursor", "has_more"],
+            "properties": {
+                "events": {"type": "array", "items": {"$ref": "#/components/schemas/DeliveryEvent"}},
+                "next_cursor": {"type": "string", "description": "Send it as 'after' on your next call."},
+                "has_more": {"type": "boolean", "description": "More events wait: call again at once."},
+            },
+        },
+        "DeliveryEvent": {
+            "type": "object",
+            "required": ["id", "cursor", "type", "created_at", "delivery"],
+            "properties": {
+                "id": {"type": "string", "examples": ["evt_3f2a…"], "description": "Unique; the same in webhooks."},
+                "cursor": {"type": "string"},
+                "type": {"type": "string", "enum": _EVENT_TYPES},
+                "created_at": {"type": "string", "format": "date-time"},
+                "delivery": {"$ref": "#/components/schemas/Delivery"},
+            },
+        },
+        "Delivery": {
+            "type": "object",
+            "description": (
+                "A result a candidate sent you, as it is now. 'candidate' and 'result' are absent once withdrawn. "
+                "A minimal disclosure has no candidate_id, date_of_birth, overall_score or components."
+            ),
+            "required": ["id", "sent_at", "disclosure", "status", "withdrawn_at"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "sent_at": {"type": "string", "format": "date-time"},
+                "disclosure": {"type": "string", "enum": ["full", "minimal"]},
+                "status": {
+                    "type": "string",
+                    "enum": ["current", "amended", "held", "withdrawn"],
+                    "description": "'amended': changed since sent; 'held': under review, no result shown now.",
+                },
+                "withdrawn_at": {**_NULLABLE_STRING, "format": "date-time"},
+                "candidate": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "candidate_id": {"type": "string", "description": "Full disclosure only."},
+                        "date_of_birth": {**_NULLABLE_STRING, "format": "date", "description": "Full only."},
+                    },
+                },
+                "result": {
+                    "type": "object",
+                    "required": ["exam_code", "exam_name", "session_date", "result", "cefr_level", "amended_at"],
+                    "properties": {
+                        "exam_code": {"type": "string", "examples": ["FCE"]},
+                        "exam_name": {"type": "string"},
+                        "session_date": {"type": "string", "format": "date"},
+                        "result": {**_NULLABLE_STRING, "description": "Null while held."},
+                        "cefr_level": _NULLABLE_STRING,
+                        "amended_at": {**_NULLABLE_STRING, "format": "date-time"},
+                        "overall_score": {**_NULLABLE_INT, "description": "Full disclosure only."},
+                        "components": {
+                            "type": ["object", "null"],
+                            "additionalProperties": {"type": "integer"},
+                            "description": "Full disclosure only.",
+                        },
+                    },
+                },
+            },
+        },
+        "WebhookMessage": {
+            "type": "object",
+            "required": ["type", "timestamp", "data"],
+            "properties": {
+                "type": {"type": "string", "enum": _EVENT_TYPES},
+                "timestamp": {"type": "string", "format": "date-time"},
+                "data": {"$ref": "#/components/schemas/DeliveryEvent"},
+            },
+        },
+    }
+)
+API_SCHEMA["components"]["securitySchemes"]["bearerAuth"]["description"] = (
+    "An organisation's API key, made on its verifier account page: optional for verifications, required for "
+    "the deliveries feed."
+)
+
+
 @never_cache
-def schema(request: HttpRequest) -> JsonResponse:
+@_get_only
+def schema(request: HttpRequest) -> HttpResponse:
     """Return the OpenAPI 3.1 description of the verification API."""
-    if request.method not in {"GET", "HEAD"}:
-        response = error_response(str(GET_ONLY), status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
     return JsonResponse(API_SCHEMA, json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def docs(request: HttpRequest) -> HttpResponse:
+    """Show the API's documentation, read from its OpenAPI schema and rendered here (no script, no CDN)."""
+    return render(request, "verification/api_docs.html", {"api": api_docs_view(API_SCHEMA)})

@@ -1,12 +1,15 @@
 """Forms of the candidate area (/results/…)."""
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from verification.models import ShareLink
+from verification.deliveries import NOT_IN_DIRECTORY, NOTHING_CHOSEN_ORGANISATIONS, NOTHING_CHOSEN_RESULTS
+from verification.models import Delivery, ShareLink
 from web.common.forms import SECRET_NUMBER_DIGITS, SECRET_NUMBER_LENGTH_MESSAGES, PasswordsMatchMixin, PortalForm
 
 CANDIDATE_ID_HELP = _("Letters and numbers, as on your Confirmation of Entry (for example SIR094701).")
@@ -150,4 +153,49 @@ class CertifyingStatementOrderForm(PortalForm):
     lost = forms.BooleanField(
         label=_("I have lost my certificate and want a certifying statement in its place."),
         error_messages={"required": _("Tick the box to order the certifying statement.")},
+# --- Send my result (web/candidate/views/deliveries.py) ---------------------------------------------------------
+class DirectorySearchForm(PortalForm):
+    """Search the directory of organisations (GET)."""
+
+    name = forms.CharField(label=_("Organisation name"), required=False, max_length=100)
+    country = forms.CharField(label=_("Country"), required=False, max_length=100)
+    # The result the candidate came to send (from its "Send this result" link), kept chosen across searches.
+    entry = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+class SendResultForm(PortalForm):
+    """Which released results, to which organisations of the directory, disclosing what."""
+
+    results = forms.MultipleChoiceField(
+        label=_("Results to send"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": NOTHING_CHOSEN_RESULTS},
+    )
+    organisations = forms.MultipleChoiceField(
+        label=_("Send to"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": NOTHING_CHOSEN_ORGANISATIONS, "invalid_choice": NOT_IN_DIRECTORY},
+    )
+    disclosure = forms.ChoiceField(
+        label=_("What to disclose"),
+        choices=Delivery.Disclosure.choices,
+        initial=Delivery.Disclosure.MINIMAL,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(
+        self, *args: Any, results: list[tuple[str, str]], organisations: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["results"].choices = results  # type: ignore[attr-defined]
+        self.fields["organisations"].choices = organisations  # type: ignore[attr-defined]
+
+
+class OrganisationInviteForm(PortalForm):
+    """Invite an organisation that is not in the directory yet."""
+
+    organisation_name = forms.CharField(label=_("Organisation name"), max_length=200)
+    email = forms.EmailField(
+        label=_("Its email address"),
+        help_text=_("For example its admissions office. We email it an invitation to register; nothing else."),
     )

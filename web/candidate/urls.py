@@ -8,7 +8,7 @@ statement PDF is ``certificates:statement_pdf``, a namespace the root URLconf as
 
 from django.urls import include, path
 
-from web.candidate.views import account, documents, post_results, security, share, statement
+from web.candidate.views import account, deliveries, documents, post_results, security, share, statement
 
 candidates_patterns = [
     path("", account.dashboard, name="dashboard"),
@@ -40,6 +40,10 @@ candidates_patterns = [
     path("security/<str:kind>/<int:pk>/remove/", security.factor_remove, name="security_remove"),
     path("security/off/", security.off, name="security_off"),
     path("security/recovery-codes/", security.codes, name="security_codes"),
+    path("send/", deliveries.send_result, name="send_result"),
+    path("send/invite/", deliveries.organisation_invite, name="organisation_invite"),
+    path("deliveries/", deliveries.deliveries_list, name="deliveries"),
+    path("deliveries/<uuid:delivery_id>/withdraw/", deliveries.delivery_withdraw, name="delivery_withdraw"),
 ]
 
 results_patterns = [

@@ -8,6 +8,8 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from verification.deliveries import STATUS_LABELS
+from verification.models import VerifierOrganisation
 from verification.services import bulk_limits
 from web.common.forms import SECRET_NUMBER_DIGITS, SECRET_NUMBER_LENGTH_MESSAGES, PasswordsMatchMixin, PortalForm
 from web.common.uploads import csv_upload_text
@@ -131,3 +133,50 @@ class CredentialCheckForm(PortalForm):
             raise forms.ValidationError(CREDENTIAL_NOT_JSON)
         cleaned["credential"] = credential
         return cleaned
+
+
+# --- Results sent by candidates (web/verifier/delivery_views.py) ----------------------------------------------
+class InboxFilterForm(PortalForm):
+    """The inbox's filters (GET): every one optional."""
+
+    state = forms.ChoiceField(
+        label=_("Read"), required=False, choices=[("", _("All")), ("new", _("New")), ("opened", _("Opened"))]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), *((key, label) for key, label in STATUS_LABELS.items())],
+    )
+    exam = forms.CharField(label=_("Exam code"), required=False, max_length=10, help_text=_("For example FCE."))
+    name = forms.CharField(label=_("Candidate name"), required=False, max_length=100)
+
+    def clean_exam(self) -> str:
+        return str(self.cleaned_data["exam"]).strip().upper()
+
+
+class WebhookEndpointForm(PortalForm):
+    url = forms.URLField(
+        label=_("Address (URL)"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("An https:// address on the public internet that accepts POST requests."),
+    )
+
+
+class DirectoryProfileForm(forms.ModelForm):
+    """What candidates see of the organisation in the directory; listed only once the board has verified it."""
+
+    class Meta:
+        model = VerifierOrganisation
+        fields = ["listed", "kind", "accepts"]
+        help_texts = {
+            "listed": _(
+                "Candidates can find you by name and country and send you their results. Only organisations the "
+                "board has verified are shown."
+            )
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].required = True

@@ -9,7 +9,7 @@ Names are in the ``verification`` namespace; the QR target ``/verify/v/<token>``
 from django.urls import include, path
 
 from web.common import views as common_views
-from web.verifier import security_views, status_views, views
+from web.verifier import delivery_views, security_views, status_views, views
 
 verification_patterns = [
     path("", views.verify, name="verify"),
@@ -63,6 +63,13 @@ verification_patterns = [
     path("organisations/bulk/<uuid:job_id>/", views.bulk_detail, name="bulk_detail"),
     path("organisations/bulk/<uuid:job_id>/status", views.bulk_status, name="bulk_status"),
     path("organisations/bulk/<uuid:job_id>/results.csv", views.bulk_download, name="bulk_download"),
+    path("organisations/inbox/", delivery_views.inbox, name="inbox"),
+    path("organisations/inbox.csv", delivery_views.inbox_csv, name="inbox_csv"),
+    path("organisations/inbox/<uuid:delivery_id>/", delivery_views.delivery_detail, name="delivery_detail"),
+    path("organisations/webhooks/", delivery_views.webhook_endpoints, name="webhooks"),
+    path("organisations/webhooks/<uuid:endpoint_id>/rotate/", delivery_views.webhook_rotate, name="webhook_rotate"),
+    path("organisations/webhooks/<uuid:endpoint_id>/remove/", delivery_views.webhook_remove, name="webhook_remove"),
+    path("organisations/directory/", delivery_views.directory_profile, name="directory_profile"),
 ]
 
 urlpatterns = [path("", include((verification_patterns, "verification")))]

@@ -30,7 +30,7 @@ from certificates.models import Document
 from exams.models import Exam
 from results_portal.csvimport import ImportRejected, more_problems_text
 from results_portal.downloads import csv_file_response, download_no_store
-from verification import credentials, selectors, services, tasks
+from verification import credentials, deliveries, selectors, services, tasks
 from verification.models import BulkVerification, Verification, VerifierOrganisation
 from verification.status_lists import credential_check
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
@@ -270,6 +270,7 @@ def organisation_home(request: HttpRequest) -> HttpResponse:
         "organisation": organisation,
         "recent": selectors.organisation_history(organisation=organisation)[:10],
         "bulk_checks": selectors.organisation_bulk_checks(organisation=organisation)[:5],
+        "new_deliveries": deliveries.organisation_inbox(organisation=organisation, state="new").count(),
     }
     return render(request, "verification/organisation_home.html", context)
 
