@@ -153,6 +153,9 @@ class CertifyingStatementOrderForm(PortalForm):
     lost = forms.BooleanField(
         label=_("I have lost my certificate and want a certifying statement in its place."),
         error_messages={"required": _("Tick the box to order the certifying statement.")},
+    )
+
+
 # --- Send my result (web/candidate/views/deliveries.py) ---------------------------------------------------------
 class DirectorySearchForm(PortalForm):
     """Search the directory of organisations (GET)."""
