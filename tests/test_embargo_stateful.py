@@ -842,7 +842,7 @@ class EmbargoMachine(RuleBasedStateMachine):
             subject = credential["credentialSubject"]
             values = [r["value"] for r in subject["result"]]
             expected_values = (
-                [result.grade]
+                [self._grade_awarded(entry)]
                 + ([str(result.overall)] if result.overall is not None else [])
                 + ([result.cefr] if result.cefr else [])
             )
@@ -850,7 +850,8 @@ class EmbargoMachine(RuleBasedStateMachine):
                 expected_values.append(str(raw))
                 if entry.unitised:  # a unit states its raw mark, then its UMS
                     expected_values.append(str(unit_ums(code, raw)))
-            assert credential["name"].endswith(f": {result.grade}"), f"credential {where}: {credential['name']}"
+            awarded = self._grade_awarded(entry)
+            assert credential["name"].endswith(f": {awarded}"), f"credential {where}: {credential['name']}"
             assert values == expected_values, f"credential {where}: {values} != {expected_values}"
             # The name is hashed with the credential's salt, as a verifier told the name checks it.
             identity = subject["identifier"][0]
