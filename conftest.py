@@ -3,6 +3,7 @@
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,6 +22,38 @@ def _clean_cache() -> Iterator[None]:
     """Start every test with an empty cache: throttles and cached pages must not leak between tests."""
     cache.clear()
     yield
+
+
+def _exam_catalogue_load() -> None:
+    """Load the exam catalogue as the migrations do (exams 0002, 0007, 0009), into a database that lost it."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    editor = SimpleNamespace(connection=connection)
+    for module, function in (
+        ("exams.migrations.0002_cambridge_english_catalogue", "load_catalogue"),
+        ("exams.migrations.0007_legacy_exams_catalogue", "load"),
+        ("exams.migrations.0009_key_reading_and_writing_paper", "add_paper"),
+    ):
+        getattr(importlib.import_module(module), function)(apps, editor)
+
+
+@pytest.fixture(autouse=True)
+def _exam_catalogue_after_a_flush(request: pytest.FixtureRequest) -> None:
+    """A transactional test starts with the catalogue the migrations loaded, even after another one flushed it.
+
+    Transactional tests run last and each empties every table when it ends, the migrations' exam catalogue too.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from exams.models import Exam
+
+    if not Exam.objects.exists():
+        _exam_catalogue_load()
 
 
 @pytest.fixture(autouse=True)

@@ -155,8 +155,8 @@ def test_over_smtp_an_email_whose_headers_cannot_be_put_in_place_is_built_by_dja
     assert _comparable(data) == _comparable(expected)
 
 
-# Committed for real (another connection looks), and the catalogue the migrations loaded is put back afterwards.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Committed for real: another connection looks.
+@pytest.mark.django_db(transaction=True)
 def test_each_accepted_email_is_committed_sent_before_the_next_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker killed at any moment has at most one email accepted by the server and not yet marked SENT."""
     session = ExamSessionFactory()
