@@ -160,3 +160,57 @@ def centre_log_in(page: Page, *, email: str, password: str, device: Any) -> None
     page.get_by_label("Password").fill(password)
     page.get_by_label("Authentication code").fill(f"{totp(device.bin_key):06d}")
     page.get_by_role("button", name="Log in").click()
+
+
+def directory_organisation(*, name: str, kind: str = "university", accepts: str = "B2 or above") -> Any:
+    """Return an organisation in the directory candidates send results to: vetted, confirmed and listed.
+
+    It logs in with ``verification.tests.conftest.PASSWORD`` (see ``organisation_log_in``).
+    """
+    from verification.models import VerifierOrganisation
+    from verification.tests.conftest import organisation
+
+    created = organisation(name=name)
+    VerifierOrganisation.objects.filter(pk=created.pk).update(listed=True, kind=kind, accepts=accepts)
+    created.refresh_from_db()
+    return created
+
+
+def candidate_send_result(
+    page: Page, *, search: str, organisation_name: str, exam_name: str, journey: "Journey | None" = None
+) -> None:
+    """From the logged-in candidate's dashboard, send the result to a directory organisation (minimal disclosure).
+
+    Searches the directory for ``search``, chooses ``organisation_name``, checks the result of ``exam_name`` is
+    chosen, confirms, and checks the delivery is listed as not yet opened. Each page is a step of ``journey``.
+    """
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Send this result to a university or employer").click()
+    page.get_by_label("Organisation name").fill(search)
+    page.get_by_role("button", name="Search").click()
+    if journey is not None:
+        journey.step(page, "directory search")
+    page.get_by_label(re.compile(re.escape(organisation_name))).check()
+    expect(page.get_by_label(re.compile(re.escape(exam_name)))).to_be_checked()
+    page.get_by_label(re.compile("Minimal: exam")).check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Check and send")).to_be_visible()
+    if journey is not None:
+        journey.step(page, "confirm before sending")
+    page.get_by_role("button", name="Confirm and send").click()
+    expect(page.get_by_role("cell", name=organisation_name, exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="Not yet")).to_be_visible()
+    if journey is not None:
+        journey.step(page, "results you have sent")
+
+
+def organisation_log_in(page: Page, *, email: str) -> None:
+    """Log an organisation made by ``directory_organisation`` in, and open the results sent to it."""
+    from verification.tests.conftest import PASSWORD
+
+    page.goto("/verify/organisations/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Results sent to you").click()

@@ -12,11 +12,8 @@ from results.imports import results_import
 from results.services import results_release_due
 from results.tests.factories import account_for
 from results.tests.test_import_release import FCE_SCORES, _csv, _open_session
-from verification.models import VerifierOrganisation
-from verification.tests.conftest import PASSWORD as ORGANISATION_PASSWORD
-from verification.tests.conftest import organisation
 
-from .helpers import BROWSER_DB, Journey
+from .helpers import BROWSER_DB, Journey, candidate_send_result, directory_organisation, organisation_log_in
 
 pytestmark = [BROWSER_DB]
 
@@ -26,37 +23,25 @@ def test_a_sent_result_is_followed_by_the_organisation_until_it_is_withdrawn(pag
     results_import(text=_csv(entry))
     results_release_due()
     account_for(entry)
-    org = organisation(name="Universidad de Salamanca")
-    VerifierOrganisation.objects.filter(pk=org.pk).update(listed=True, kind="university", accepts="B2 or above")
+    org = directory_organisation(name="Universidad de Salamanca")
 
     # The candidate finds the university in the directory and sends the result, disclosing the minimum.
     page.goto("/results/login/")
     page.get_by_label("Candidate ID").fill(entry.candidate_id)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Send this result to a university or employer").click()
-    page.get_by_label("Organisation name").fill("salamanca")
-    page.get_by_role("button", name="Search").click()
-    journey.step(page, "directory search")
-    page.get_by_label(re.compile("Universidad de Salamanca")).check()
-    expect(page.get_by_label(re.compile(entry.session.exam.name))).to_be_checked()
-    page.get_by_label(re.compile("Minimal: exam")).check()
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Check and send")).to_be_visible()
-    journey.step(page, "confirm before sending")
-    page.get_by_role("button", name="Confirm and send").click()
-    expect(page.get_by_role("cell", name="Universidad de Salamanca", exact=True)).to_be_visible()
-    expect(page.get_by_role("cell", name="Not yet")).to_be_visible()
-    journey.step(page, "results you have sent")
+    candidate_send_result(
+        page,
+        search="salamanca",
+        organisation_name="Universidad de Salamanca",
+        exam_name=entry.session.exam.name,
+        journey=journey,
+    )
 
     # The organisation sees it in its inbox: the result and level, no scores.
     university = page.context.browser.new_context(base_url=page.url.split("/results/")[0])  # type: ignore[union-attr]
     uni = university.new_page()
-    uni.goto("/verify/organisations/login/")
-    uni.get_by_label("Email").fill(org.email)
-    uni.get_by_label("Password").fill(ORGANISATION_PASSWORD)
-    uni.get_by_role("button", name="Log in").click()
-    uni.get_by_role("link", name="Results sent to you").click()
+    organisation_log_in(uni, email=org.email)
     row = uni.get_by_role("row", name=re.compile("Mei Tanaka"))
     expect(row).to_contain_text("Grade B")
     expect(row).to_contain_text("New")

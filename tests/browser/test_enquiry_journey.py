@@ -1,6 +1,7 @@
-"""An enquiry about results from consent to a changed grade, in Chromium: the candidate consents in their account,
-the centre raises a review of marking, the board records "grade changed", and the candidate, the centre and whoever
-holds the old Statement of Results (its QR page) see the amendment and the new statement."""
+"""An enquiry about results from consent to a changed grade, in Chromium: the candidate sends the result to a
+university and consents in their account, the centre raises a review of marking, the board records "grade changed",
+and the candidate, the centre, the university the result was sent to and whoever holds the old Statement of Results
+(its QR page) see the amendment and the new statement."""
 
 import datetime as dt
 import re
@@ -20,7 +21,14 @@ from exams.models import Exam, ServiceFee
 from results.models import Result, ResultEnquiry
 from results.tests.factories import account_for, result_for
 
-from .helpers import BROWSER_DB, Journey, centre_log_in
+from .helpers import (
+    BROWSER_DB,
+    Journey,
+    candidate_send_result,
+    centre_log_in,
+    directory_organisation,
+    organisation_log_in,
+)
 
 pytestmark = [BROWSER_DB]
 
@@ -31,7 +39,7 @@ def _new_page(browser: Browser, live_server: LiveServer) -> Page:
     return context.new_page()
 
 
-def test_consent_enquiry_grade_changed_seen_by_candidate_centre_and_verifier(
+def test_consent_enquiry_grade_changed_seen_by_candidate_centre_organisation_and_verifier(
     page: Page, browser: Browser, journey: Journey, live_server: LiveServer
 ) -> None:
     today = timezone.localdate()
@@ -49,12 +57,26 @@ def test_consent_enquiry_grade_changed_seen_by_candidate_centre_and_verifier(
     staff_device = TOTPDevice.objects.create(user=staff.user, name="phone", confirmed=True)
     board = UserFactory(username="enquiries@board.example", is_staff=True, is_superuser=True)
     board_device = TOTPDevice.objects.create(user=board, name="phone", confirmed=True)
+    org = directory_organisation(name="Universidad de Salamanca")
 
-    # 1. The candidate reads that grades can go down as well as up, then consents.
+    # 0. The candidate sends the result to a university (minimal disclosure), which sees Grade B in its inbox.
     page.goto("/results/login/")
     page.get_by_label("Candidate ID").fill(entry.candidate_id)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    candidate_send_result(
+        page, search="salamanca", organisation_name="Universidad de Salamanca", exam_name=session.exam.name
+    )
+    university = _new_page(browser, live_server)
+    organisation_log_in(university, email=org.email)
+    row = university.get_by_role("row", name=re.compile("Amelia Hughes"))
+    expect(row).to_contain_text("Grade B")
+    expect(row).to_contain_text("Current")
+    journey.step(university, "university: the result sent to it")
+    university.get_by_role("link", name="Amelia Hughes").click()  # opened: no longer new in the inbox
+    expect(university.get_by_role("main")).to_contain_text("Grade B")
+
+    # 1. The candidate reads that grades can go down as well as up, then consents.
     page.goto(f"/results/{entry.public_id}/")
     page.get_by_role("link", name=re.compile("Enquiries about this result")).click()
     expect(page.get_by_role("main")).to_contain_text("Your marks and grade can go down as well as up.")
@@ -129,11 +151,27 @@ def test_consent_enquiry_grade_changed_seen_by_candidate_centre_and_verifier(
     expect(centre.get_by_role("main")).to_contain_text("Grade A")
     journey.step(centre, "centre: certificate desk")
 
-    # 6. Whoever holds the old statement scans its QR code: replaced, and the facts that hold now.
+    # 6. The university the result was sent to sees it amended, and only the new grade.
+    university.goto("/verify/organisations/inbox/")
+    row = university.get_by_role("row", name=re.compile("Amelia Hughes"))
+    expect(row).to_contain_text("Amended since it was sent")
+    expect(row).to_contain_text("Grade A")
+    expect(row).not_to_contain_text("Grade B")
+    expect(row).to_contain_text("New")  # new again: the amendment was recorded on the delivery
+    journey.step(university, "university: the amendment in its inbox")
+    university.get_by_role("link", name="Amelia Hughes").click()
+    main = university.get_by_role("main")
+    expect(main).to_contain_text("Amended since it was sent")
+    expect(main).to_contain_text("Grade A")
+    expect(main).not_to_contain_text("Grade B")
+    expect(main).to_contain_text("Result amended")  # the amendment event reached the delivery
+    journey.step(university, "university: the amended result")
+
+    # 7. Whoever holds the old statement scans its QR code: replaced, and the facts that hold now.
     verifier = _new_page(browser, live_server)
     verifier.goto(f"/verify/v/{document_token(document_uuid=old_statement.uuid)}")
     expect(verifier.get_by_role("main")).to_contain_text("replaced")
     expect(verifier.get_by_role("main")).to_contain_text("Grade A")
     journey.step(verifier, "verifier: the old statement's QR page")
-    for other in (centre, admin, verifier):
+    for other in (centre, admin, university, verifier):
         other.context.close()
