@@ -3,7 +3,7 @@
 Each ``benchmarks/bench_*.py`` (figures) and ``benchmarks/check_*.py`` (pass/fail scenarios) runs in a process
 of its own, on a fresh copy (``bench_run``) of the data set built by ``benchmarks/data.py`` into a template
 database, with Redis database ``BENCH_REDIS_DB`` (5) emptied first. The template is built once per day and
-schema (``bench_tpl_<fingerprint>``) and reused by later runs. ``python -m benchmarks bench_import`` runs only
+schema (``bench_tpl_<scale>_<fingerprint>``) and reused by later runs. ``python -m benchmarks bench_import`` runs only
 the modules named. BENCH_SCALE=0.1 divides every count by ten for a quick run.
 """
 
@@ -44,22 +44,30 @@ def _modules(wanted: list[str]) -> list[str]:
 
 
 def _template() -> str:
-    """Return the template database holding the data set, building it when this day and schema have none."""
+    """Return the template database holding the data set, building it when this day and schema have none.
+
+    Templates are named by scale, so runs at another scale (another engineer's, at the same time) keep theirs;
+    a build works in a database of its own process and only then takes the template's name.
+    """
     source = (Path(__file__).parent / "data.py").read_text()
     today = dt.datetime.now(dt.UTC).date().isoformat()
-    name = f"bench_tpl_{infra.schema_fingerprint(source, str(infra.SCALE), today)}"
+    scale = f"{infra.SCALE:g}".replace(".", "p")
+    name = f"bench_tpl_{scale}_{infra.schema_fingerprint(source, str(infra.SCALE), today)}"
     if infra.database_exists(name):
         say(f"data set: reusing {name}")
         return name
-    building = "bench_tpl_building"
+    building = f"bench_build_{os.getpid()}"
     say(f"data set: building {name} (migrate, then write the rows)")
     infra.database_create(building)
     env = infra.portal_env(database=building)
     infra.manage("migrate", "--no-input", "-v0", env=env)
     subprocess.run([sys.executable, "-m", "benchmarks.data"], env=env, cwd=infra.ROOT, check=True, timeout=900)  # noqa: S603
-    for old in infra.databases_like("bench_tpl_"):
-        if old != building:
+    for old in infra.databases_like(f"bench_tpl_{scale}_"):
+        if old != name:
             infra.database_drop(old)
+    if infra.database_exists(name):  # another run at this scale built it meanwhile
+        infra.database_drop(building)
+        return name
     with infra.pg_connect() as connection:
         connection.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
     return name
