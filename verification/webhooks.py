@@ -23,12 +23,13 @@ import json
 import logging
 import secrets
 import socket
+import ssl
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -72,24 +73,28 @@ def _local_allowed(host: str) -> bool:
     return bool(settings.WEBHOOKS_ALLOW_LOCALHOST) and host in {"127.0.0.1", "localhost"}
 
 
-def webhook_url_check(url: str) -> None:
-    """Raise ``ValidationError`` unless webhooks may be POSTed to ``url`` (HTTPS, a public address).
+def webhook_url_check(url: str) -> str:
+    """Return the address webhooks to ``url`` go to; raise ``ValidationError`` unless it is HTTPS and public.
 
     Checked when an endpoint is registered and again before every POST (the name may point elsewhere later).
+    The POST then connects to the address returned here, never resolving the name again, so a name that
+    answers a public address to the check and a private one a moment later cannot turn the portal on its own
+    network (DNS rebinding).
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if _local_allowed(host) and parts.scheme in {"http", "https"}:
-        return
-    if parts.scheme != "https" or not host:
+    local = _local_allowed(host) and parts.scheme in {"http", "https"}
+    if not local and (parts.scheme != "https" or not host):
         raise ValidationError(URL_NOT_HTTPS, code="not_https")
     try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)}
+        addresses = [str(info[4][0]) for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)]
     except (OSError, UnicodeError) as error:
         raise ValidationError(URL_UNKNOWN_HOST, code="unknown_host") from error
     for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not (ip.is_global or (local and ip.is_loopback)):
             raise ValidationError(URL_NOT_PUBLIC, code="not_public")
+    return addresses[0]
 
 
 @transaction.atomic
@@ -187,13 +192,37 @@ def webhook_headers(*, secret: str, message_id: str, body: bytes, at: dt.datetim
     }
 
 
-Post = Callable[[str, bytes, dict[str, str]], int]
+Post = Callable[[str, bytes, dict[str, str], str], int]
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST one message; return the HTTP status (redirects are not followed)."""
-    answer = requests.post(url, data=body, headers=headers, timeout=POST_TIMEOUT_SECONDS, allow_redirects=False)
-    return answer.status_code
+def _post(url: str, body: bytes, headers: dict[str, str], address: str) -> int:
+    """POST one message to ``address`` (checked by ``webhook_url_check``); return the HTTP status.
+
+    The connection goes to that address while the TLS certificate is checked against the URL's host name and
+    the Host header names it, as a normal request would. Redirects are not followed.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    timeout = urllib3.Timeout(total=POST_TIMEOUT_SECONDS)
+    pool: urllib3.HTTPConnectionPool
+    if parts.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            parts.port or 443,
+            server_hostname=host,
+            assert_hostname=host,
+            ssl_context=ssl.create_default_context(),
+            timeout=timeout,
+            retries=False,
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, parts.port or 80, timeout=timeout, retries=False)
+    with pool:
+        answer = pool.urlopen(
+            "POST", target, body=body, headers={**headers, "host": parts.netloc}, redirect=False, retries=False
+        )
+    return answer.status
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -256,7 +285,7 @@ def webhook_endpoint_flush(*, endpoint_id: int, now: dt.datetime | None = None, 
 def _send(*, endpoint: WebhookEndpoint, message: WebhookMessage, post: Post) -> str:
     """POST one message to its endpoint; return '' when the endpoint answered 2xx, else what went wrong."""
     try:
-        webhook_url_check(endpoint.url)
+        address = webhook_url_check(endpoint.url)
     except ValidationError as error:
         return " ".join(str(m) for m in error.messages)
     body = webhook_payload(event=message.event)
@@ -264,8 +293,8 @@ def _send(*, endpoint: WebhookEndpoint, message: WebhookMessage, post: Post) -> 
     secret = unseal(endpoint.secret_sealed).decode()
     headers = webhook_headers(secret=secret, message_id=message_id, body=body, at=timezone.now())
     try:
-        status = post(endpoint.url, body, headers)
-    except (OSError, requests.RequestException) as error:
+        status = post(endpoint.url, body, headers, address)
+    except (OSError, urllib3.exceptions.HTTPError) as error:
         return f"{type(error).__name__}: {error}"
     if 200 <= status < 300:
         return ""

@@ -2,8 +2,11 @@
 ``standardwebhooks`` library gets each event once, in order per delivery, through failures and recovery."""
 
 import datetime as dt
+import socket
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -203,8 +206,8 @@ def test_a_post_that_dies_midway_leaves_the_message_pending(
     with django_capture_on_commit_callbacks(execute=False):
         _send(org, entry, "minimal")
 
-    def dies(url: str, body: bytes, headers: dict[str, str]) -> int:
-        webhooks._post(url, body, headers)
+    def dies(url: str, body: bytes, headers: dict[str, str], address: str) -> int:
+        webhooks._post(url, body, headers, address)
         raise SystemExit("worker killed")
 
     with pytest.raises(SystemExit):
@@ -308,3 +311,33 @@ def test_an_organisation_email_names_no_candidate_and_no_result(
     assert "Sent to you" in bodies[0] and "Result held for review" in bodies[1]
     for body in bodies:
         assert "Petrova" not in body and entry.candidate_id not in body and "Grade" not in body
+
+
+def test_the_post_goes_to_the_address_checked_never_resolving_the_name_again(
+    receiver: Receiver, django_capture_on_commit_callbacks: OnCommit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: a name that answers an allowed address to the check and another one a moment later."""
+    org = listed()
+    receiver.url = receiver.url.replace("127.0.0.1", "localhost")
+    endpoint = _endpoint(org, receiver)
+    with django_capture_on_commit_callbacks(execute=False):
+        _send(org, released_entry(), "minimal")
+    real_getaddrinfo = socket.getaddrinfo
+    answers: list[str] = []
+
+    def rebinding(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        """The check's lookup of the name gets the allowed address; any other lookup gets another one."""
+        if host != "localhost":  # an address given as such is looked at, not looked up
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        frame, by_check = sys._getframe(1), False
+        while frame is not None and not by_check:
+            by_check, frame = frame.f_code is webhooks.webhook_url_check.__code__, frame.f_back  # type: ignore[assignment]
+        address = "127.0.0.1" if by_check else "10.255.255.1"
+        answers.append(address)
+        return real_getaddrinfo(address, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    assert webhooks.webhook_endpoint_flush(endpoint_id=endpoint.pk).sent == 1
+    assert answers == ["127.0.0.1"]  # looked up once, by the check
+    assert len(receiver.unique()) == 1
+    assert receiver.hosts == [urlsplit(receiver.url).netloc]  # the name, as the endpoint's server expects it

@@ -19,6 +19,7 @@ class Receiver:
     secret: str = ""
     failing: bool = False
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)  # the Host header of each request accepted
     refused: int = 0
     bad_signatures: int = 0
     hang: threading.Event | None = None
@@ -60,6 +61,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 return
             with receiver.lock:
                 receiver.received.append((self.headers["webhook-id"], payload))
+                receiver.hosts.append(self.headers["Host"])
             self._answer(204)
 
         def _answer(self, status: int) -> None:
