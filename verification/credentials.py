@@ -452,16 +452,17 @@ def credential_sign(credential: dict[str, Any], *, created: dt.datetime | None =
 
 
 def credential_for_result(*, result: Result) -> dict[str, Any]:
-    """Return the signed Open Badges 3.0 credential of a released result, revocable through its status lists.
+    """Return the signed Open Badges 3.0 credential of a released result, revocable through its status list.
 
-    ``credentialStatus`` names the credential's bit in the board's revocation and suspension lists
-    (``verification.status_lists``, allocated here on first issue of this version of the result). The VC 2.0
-    context, first in ``@context``, defines ``BitstringStatusListEntry`` and its terms.
+    ``credentialStatus`` is one object, as Open Badges 3.0 allows: the credential's two bits in the board's
+    message list (valid, suspended or revoked; ``verification.status_lists``, allocated here on first issue of
+    this version of the result). The VC 2.0 context, first in ``@context``, defines ``BitstringStatusListEntry``
+    and its terms, ``statusSize`` and ``statusMessage`` included.
     """
-    from .status_lists import credential_status_entries  # that module signs its lists with this one
+    from .status_lists import credential_status_entry  # that module signs its lists with this one
 
     return credential_sign(
-        {**credential_build(result=result), "credentialStatus": credential_status_entries(result=result)}
+        {**credential_build(result=result), "credentialStatus": credential_status_entry(result=result)}
     )
 
 

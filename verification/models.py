@@ -215,8 +215,9 @@ class BulkVerification(models.Model):
 class CredentialStatus(models.Model):
     """Where one issued credential (a result at one version) sits in the board's status lists. No personal data.
 
-    Each credential the portal issues names bit ``index`` of status list ``list_number``, once for each purpose
-    (``/credentials/status/revocation/<n>`` and ``/credentials/status/suspension/<n>``, W3C Bitstring Status
+    Each credential the portal issues names place ``index`` of status list ``list_number``: two bits of
+    ``/credentials/status/message/<n>`` (credentials issued before 2026-12-06: one bit in each of
+    ``/credentials/status/revocation/<n>`` and ``/credentials/status/suspension/<n>``; W3C Bitstring Status
     List v1.0). The index is drawn at random among the unused ones, so it says nothing about when or in which
     order credentials were issued. The bit itself is never stored: ``verification.status_lists`` works it out
     from the result's current state (docs/decisions/0008-credential-status.md). A result deleted later leaves

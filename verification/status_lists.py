@@ -1,24 +1,33 @@
 """Revocable credentials: W3C Bitstring Status List v1.0 (docs/decisions/0008-credential-status.md).
 
-Every Open Badges credential the portal issues carries two ``BitstringStatusListEntry`` items that name the
-same bit ``index`` in two lists of number ``n``:
+Every Open Badges credential the portal issues carries one ``BitstringStatusListEntry`` (a single
+``credentialStatus`` object, as the Open Badges 3.0 data model and its JSON Schema allow) of purpose ``message``
+and ``statusSize`` 2: two bits at ``index × 2`` of list ``/credentials/status/message/<n>``, read left to right as
+a number that the entry's ``statusMessage`` names:
 
-- ``/credentials/status/revocation/<n>``: set for good when the credential no longer states the result — the
-  entry was withdrawn, or the result was amended since (the credential states an older version), or the
-  result is gone;
-- ``/credentials/status/suspension/<n>``: set while the result is not visible for another reason — it is held
-  by the board (or waits for a moved release instant) — and cleared when it is released again.
+- ``0x0`` ``valid``: the credential states the result as it stands;
+- ``0x1`` ``suspended``: the result is not visible for another reason — it is held by the board (or waits for a
+  moved release instant) — until it is released again;
+- ``0x2`` ``revoked``, for good: the entry was withdrawn, or the result was amended since (the credential states
+  an older version), or the result is gone;
+- ``0x3`` ``undefined``: never set (the spec asks for a message for each of the four values).
+
+Credentials issued before 2026-12-06 carry two one-bit entries naming the same ``index`` in the lists
+``/credentials/status/revocation/<n>`` and ``/credentials/status/suspension/<n>``; those lists are still served,
+from the same rule, and the verifier here reads both forms.
 
 Indexes are allocated per result *and version* (``CredentialStatus``), drawn at random among the unused ones
 of the list being filled, so an amendment revokes the old credential and not the new one, and an index says
-nothing about issuance order. A list is filled to ``LIST_FILL_LIMIT`` (three quarters of its 131,072 bits),
-then the next list number opens.
+nothing about issuance order. A list has ``LIST_SIZE`` indexes (131,072, the spec's minimum number of entries:
+16 KB of one-bit values, 32 KB of two-bit ones) and is filled to ``LIST_FILL_LIMIT`` (three quarters), then the
+next list number opens.
 
-No bit is stored: each list is worked out from the results' current state through the visibility selector
-(``results.selectors.results_visible``) when asked for, signed like the badges (``credentials.credential_sign``)
-and kept in the cache for ``CACHE_SECONDS``. So a hold, a release again, a withdrawal or an amendment shows in
-the list within ``CACHE_SECONDS`` with no event plumbing; ``status_lists_invalidate()`` drops the cached lists
-at once (call it when a result's state changes). Verifiers may keep a copy ``HTTP_MAX_AGE`` more seconds.
+No bit is stored: the lists of a number are worked out together, in one query, from the results' current state
+through the visibility selector (``results.selectors.results_visible``) when one is asked for, signed like the
+badges (``credentials.credential_sign``) and kept in the cache for ``CACHE_SECONDS``. So a hold, a release
+again, a withdrawal or an amendment shows in the lists within ``CACHE_SECONDS`` with no event plumbing;
+``status_lists_invalidate()`` drops the cached lists at once (the domain events call it when a result's state
+changes). Verifiers may keep a copy ``HTTP_MAX_AGE`` more seconds.
 """
 
 import base64
@@ -42,16 +51,32 @@ from results.selectors import Audience, results_visible
 from . import credentials
 from .models import CredentialStatus
 
+MESSAGE = "message"
 REVOCATION = "revocation"
 SUSPENSION = "suspension"
-PURPOSES = (REVOCATION, SUSPENSION)
-LIST_SIZE = 131_072  # bits: the spec's minimum of 16 KB, so one list hides each credential among many
+PURPOSES = (MESSAGE, REVOCATION, SUSPENSION)  # the lists served: new credentials name the first, older ones the others
+STATUS_SIZE = {MESSAGE: 2, REVOCATION: 1, SUSPENSION: 1}  # bits per index in each list
+LIST_SIZE = 131_072  # indexes: the spec's minimum number of entries, so one list hides each credential among many
 LIST_FILL_LIMIT = LIST_SIZE * 3 // 4  # then a new list: a random free index is found in a few tries
 ALLOCATION_TRIES = 64  # at 3/4 full, 64 taken indexes in a row happen about once in 10^8 allocations
 CACHE_SECONDS = 60  # how long a built list is served before the database is read again
 HTTP_MAX_AGE = 300  # how long verifiers and HTTP caches may keep a list (Cache-Control and the list's ttl)
 ENTRY_TYPE = "BitstringStatusListEntry"
 _CACHE_KEY = "verification:status-list:{purpose}:{number}"
+
+# What a credential's status can be, and its value in the message list. Every new credential commits to these
+# messages (``statusMessage``); the spec asks for one per value of ``statusSize`` bits, so 0x3 is named, never set.
+VALID = "valid"
+SUSPENDED = "suspended"
+REVOKED = "revoked"
+UNKNOWN = "unknown"
+MESSAGE_VALUES = {VALID: 0, SUSPENDED: 1, REVOKED: 2}
+STATUS_MESSAGES = (
+    {"status": "0x0", "message": VALID},
+    {"status": "0x1", "message": SUSPENDED},
+    {"status": "0x2", "message": REVOKED},
+    {"status": "0x3", "message": "undefined"},
+)
 
 
 # --- Index allocation ---------------------------------------------------------------------------------
@@ -98,22 +123,23 @@ def status_list_url(*, purpose: str, number: int) -> str:
     return settings.SITE_URL + reverse("credential_status:status_list", kwargs={"purpose": purpose, "number": number})
 
 
-def credential_status_entries(*, result: Result) -> list[dict[str, Any]]:
-    """Return the ``credentialStatus`` of a credential of ``result``: revocation and suspension, one index."""
+def credential_status_entry(*, result: Result) -> dict[str, Any]:
+    """Return the ``credentialStatus`` of a credential of ``result``: its place in the message list, one object.
+
+    ``statusSize`` and ``statusMessage`` are in the entry, where the VC 2.0 context defines them: the credential
+    commits to what its two bits can say.
+    """
     place = credential_status_allocate(result=result)
-    entries = []
-    for purpose in PURPOSES:
-        url = status_list_url(purpose=purpose, number=place.list_number)
-        entries.append(
-            {
-                "id": f"{url}#{place.index}",
-                "type": ENTRY_TYPE,
-                "statusPurpose": purpose,
-                "statusListIndex": str(place.index),
-                "statusListCredential": url,
-            }
-        )
-    return entries
+    url = status_list_url(purpose=MESSAGE, number=place.list_number)
+    return {
+        "id": f"{url}#{place.index}",
+        "type": ENTRY_TYPE,
+        "statusPurpose": MESSAGE,
+        "statusListIndex": str(place.index),
+        "statusSize": STATUS_SIZE[MESSAGE],
+        "statusMessage": [dict(message) for message in STATUS_MESSAGES],
+        "statusListCredential": url,
+    }
 
 
 # --- The lists -------------------------------------------------------------------------------------------
@@ -139,12 +165,26 @@ def bit_is_set(bits: bytes, index: int) -> bool:
     return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
+def status_value(bits: bytes, index: int, *, size: int) -> int:
+    """Return the ``size``-bit status at ``index``: bits ``index × size`` onwards, the left-most most significant."""
+    value = 0
+    for position in range(index * size, (index + 1) * size):
+        value = value << 1 | bit_is_set(bits, position)
+    return value
+
+
 def _set_bit(bits: bytearray, index: int) -> None:
     bits[index // 8] |= 0x80 >> (index % 8)
 
 
+def _set_status(bits: bytearray, index: int, value: int, *, size: int) -> None:
+    for offset in range(size):
+        if value >> (size - 1 - offset) & 1:
+            _set_bit(bits, index * size + offset)
+
+
 def _bitstrings(*, number: int, now: dt.datetime) -> dict[str, bytearray]:
-    """Return the revocation and suspension bitstrings of list ``number`` from the results' current state."""
+    """Return the bitstrings of list ``number`` for every purpose, from one reading of the results' current state."""
     # The public audience: every entry, visible from released_at, not held, entry not withdrawn — what any
     # verifier is shown. Only yes or no leaves the query.
     visible = (
@@ -158,16 +198,23 @@ def _bitstrings(*, number: int, now: dt.datetime) -> dict[str, bytearray]:
         .annotate(visible=Exists(visible))
         .values_list("index", "result_id", "result_version", "result__version", "result__entry__status", "visible")
     )
-    bits = {purpose: bytearray(LIST_SIZE // 8) for purpose in PURPOSES}
+    bits = {purpose: bytearray(LIST_SIZE * STATUS_SIZE[purpose] // 8) for purpose in PURPOSES}
     for index, result_id, issued_version, current_version, entry_status, is_visible in rows:
         if result_id is None or entry_status == Entry.Status.WITHDRAWN or issued_version < current_version:
-            _set_bit(bits[REVOCATION], index)
+            state = REVOKED
         elif not is_visible:
-            _set_bit(bits[SUSPENSION], index)
+            state = SUSPENDED
+        else:
+            continue
+        _set_status(bits[MESSAGE], index, MESSAGE_VALUES[state], size=STATUS_SIZE[MESSAGE])
+        _set_bit(bits[REVOCATION if state == REVOKED else SUSPENSION], index)
     return bits
 
 
 def _list_credential(*, purpose: str, number: int, bits: bytes, now: dt.datetime) -> dict[str, Any]:
+    # The subject holds no statusSize or statusMessages, not even for ``message``: §2.2 of the spec still names
+    # them there, but they moved to the entry in 2024 (w3c/vc-bitstring-status-list#175) and the VC 2.0 context
+    # defines them only on BitstringStatusListEntry, so here they would be undefined terms.
     url = status_list_url(purpose=purpose, number=number)
     return credentials.credential_sign(
         {
@@ -196,8 +243,8 @@ def _list_numbers() -> range:
 def status_list_credential(*, purpose: str, number: int) -> dict[str, Any] | None:
     """Return the signed ``BitstringStatusListCredential`` of list ``number`` for ``purpose``, else None.
 
-    Built from the database and cached ``CACHE_SECONDS`` (both purposes at once). No personal data: the
-    board's identifier, the list's URL, the time it was built and the bits.
+    Built from the database and cached ``CACHE_SECONDS`` (every purpose of the number at once). No personal
+    data: the board's identifier, the list's URL, the time it was built and the bits.
     """
     if purpose not in PURPOSES:
         return None
@@ -235,12 +282,6 @@ def status_lists_invalidate() -> None:
 
 
 # --- The portal's verifier -----------------------------------------------------------------------------
-VALID = "valid"
-SUSPENDED = "suspended"
-REVOKED = "revoked"
-UNKNOWN = "unknown"
-
-
 def _list_of(url: str) -> tuple[str, int] | None:
     """Return (purpose, number) when ``url`` is one of the board's status lists, else None."""
     for purpose in PURPOSES:
@@ -251,49 +292,66 @@ def _list_of(url: str) -> tuple[str, int] | None:
     return None
 
 
-def _entry_bit(entry: Any) -> tuple[str, bool] | None:
-    """Return (purpose, bit) of one ``credentialStatus`` item naming one of our lists, else None."""
-    if not isinstance(entry, dict) or entry.get("type") != ENTRY_TYPE:
-        return None
-    purpose, index, url = entry.get("statusPurpose"), entry.get("statusListIndex"), entry.get("statusListCredential")
-    if not (isinstance(index, str) and index.isascii() and index.isdigit() and isinstance(url, str)):
-        return None
-    place = _list_of(url)
-    if place is None or place[0] != purpose:
-        return None
-    listed = status_list_credential(purpose=place[0], number=place[1])
+def _listed_bits(*, purpose: str, number: int) -> bytes | None:
+    """Return the bitstring of the board's list ``number`` for ``purpose``, its signature and purpose checked."""
+    listed = status_list_credential(purpose=purpose, number=number)
     if listed is None or not credentials.credential_verify(listed):
         return None
     subject = listed["credentialSubject"]
     if subject.get("statusPurpose") != purpose:
         return None
     try:
-        bits = bitstring_decode(subject["encodedList"])
+        return bitstring_decode(subject["encodedList"])
     except ValueError:
         return None
-    if int(index) >= len(bits) * 8:
-        return None
-    return purpose, bit_is_set(bits, int(index))
+
+
+def _commits_as_issued(entry: dict[str, Any], purpose: str) -> bool:
+    """Return whether an entry declares the status size, and messages, the board's entries of ``purpose`` do."""
+    size = entry.get("statusSize", 1)
+    if type(size) is not int or size != STATUS_SIZE[purpose]:
+        return False
+    return purpose != MESSAGE or entry.get("statusMessage") == list(STATUS_MESSAGES)
+
+
+def _entry_status(entry: Any) -> str:
+    """Return what one ``credentialStatus`` item says: valid, suspended or revoked; unknown unless it is one of
+    the board's entries (a message entry, or an older revocation or suspension one) naming one of its lists."""
+    if not isinstance(entry, dict) or entry.get("type") != ENTRY_TYPE:
+        return UNKNOWN
+    purpose, index, url = entry.get("statusPurpose"), entry.get("statusListIndex"), entry.get("statusListCredential")
+    if not (isinstance(index, str) and index.isascii() and index.isdigit() and isinstance(url, str)):
+        return UNKNOWN
+    place = _list_of(url)
+    if place is None or place[0] != purpose or not _commits_as_issued(entry, purpose):
+        return UNKNOWN
+    bits = _listed_bits(purpose=purpose, number=place[1])
+    size = STATUS_SIZE[purpose]
+    if bits is None or int(index) >= len(bits) * 8 // size:
+        return UNKNOWN
+    value = status_value(bits, int(index), size=size)
+    if purpose == MESSAGE:
+        return next((state for state, number in MESSAGE_VALUES.items() if number == value), UNKNOWN)
+    if value == 0:
+        return VALID
+    return REVOKED if purpose == REVOCATION else SUSPENDED
 
 
 def credential_status(credential: Any) -> str:
     """Return the status of a credential the board issued: ``revoked``, ``suspended``, ``valid`` or ``unknown``.
 
-    Reads the status lists its ``credentialStatus`` names. The board's lists are computed here (never
-    fetched over HTTP); a credential with no status entry, or naming another issuer's list, is ``unknown``.
-    Revoked wins over suspended.
+    Reads the status lists its ``credentialStatus`` names: one message entry (0 valid, 1 suspended, 2 revoked,
+    any other value unknown), or, in credentials issued before, a revocation and a suspension entry. The board's
+    lists are computed here (never fetched over HTTP); a credential with no status entry, or naming another
+    issuer's list, is ``unknown``. Revoked wins over suspended, suspended over unknown.
     """
     items = credential.get("credentialStatus") if isinstance(credential, dict) else None
     if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list) or not items:
         return UNKNOWN
-    found = [_entry_bit(item) for item in items]
-    if (REVOCATION, True) in found:
-        return REVOKED
-    if (SUSPENSION, True) in found:
-        return SUSPENDED
-    return UNKNOWN if None in found else VALID
+    found = {_entry_status(item) for item in items}
+    return next((status for status in (REVOKED, SUSPENDED, UNKNOWN) if status in found), VALID)
 
 
 @dataclass(frozen=True)

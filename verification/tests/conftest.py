@@ -5,13 +5,17 @@ import json
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
 from centres.tests.factories import EntryFactory, ExamSessionFactory
+from exams.models import Exam
 from results.models import ComponentScore, Result
 from results.tests.factories import account_for, result_for, unitised_qualification
+from verification.credentials import credential_build, credential_sign
 from verification.models import VerifierOrganisation
+from verification.status_lists import credential_status_allocate
 
 PASSWORD = "lantern-orchard-5521"
 
@@ -56,6 +60,20 @@ def released_unitised_entry(**kwargs: Any) -> Any:
     return entry
 
 
+def released_key_entry(**kwargs: Any) -> Any:
+    """Return an A2 Key entry (one Reading and Writing paper) whose result, Grade A at B1, was released an hour ago."""
+    entry = EntryFactory(session=session_with_window(opened_days_ago=2, exam=Exam.objects.get(code="KET")), **kwargs)
+    result_for(
+        entry,
+        released_at=timezone.now() - dt.timedelta(hours=1),
+        scores={"reading_and_writing": 139, "listening": 140, "speaking": 140},
+        grade="Grade A",
+        overall=140,
+        cefr="B1",
+    )
+    return entry
+
+
 def credential_download(client: Client, entry: Any) -> dict[str, Any]:
     """Return the credential of ``entry`` downloaded as its candidate downloads it (logged in, from the share page)."""
     client.force_login(account_for(entry).user)
@@ -63,6 +81,28 @@ def credential_download(client: Client, entry: Any) -> dict[str, Any]:
     assert response.status_code == 200
     downloaded: dict[str, Any] = json.loads(response.content)
     return downloaded
+
+
+def old_form_credential(result: Result) -> dict[str, Any]:
+    """Return the credential of ``result`` as the portal issued it until 2026-12-06, signed by the board.
+
+    Its ``credentialStatus`` is a list of two one-bit entries naming one index in the revocation and suspension
+    lists (written out here, not made by the code under test); the rest is today's credential.
+    """
+    place = credential_status_allocate(result=result)
+    entries = []
+    for purpose in ("revocation", "suspension"):
+        url = f"{settings.SITE_URL}/credentials/status/{purpose}/{place.list_number}"
+        entries.append(
+            {
+                "id": f"{url}#{place.index}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": purpose,
+                "statusListIndex": str(place.index),
+                "statusListCredential": url,
+            }
+        )
+    return credential_sign({**credential_build(result=result), "credentialStatus": entries})
 
 
 def pending_entry(**kwargs: Any) -> Any:

@@ -1,12 +1,11 @@
-"""Fresh credentials — a scale-score exam and a unitised qualification — against the 1EdTech JSON Schema for
-AchievementCredential (Open Badges 3.0, VC Data Model 2.0 version), kept in ``data/`` with its source, formats
+"""Fresh credentials — a scale-score exam, A2 Key and a unitised qualification — against the 1EdTech JSON Schema
+for AchievementCredential (Open Badges 3.0, VC Data Model 2.0 version), kept in ``data/`` with its source, formats
 (date-time) checked. The schema is 1EdTech's, not ours: it is the independent judge of the shape.
 
-One documented difference, asserted here rather than hidden: the Open Badges 3.0 data model gives
-``credentialStatus`` a cardinality of 0..1 (``ob_v3p0/common_credentials.lines``), so the schema takes one
-``CredentialStatus`` object, while our credentials carry two ``BitstringStatusListEntry`` items (revocation and
-suspension, docs/decisions/0008-credential-status.md), a list as VC 2.0 allows. The credential therefore fails the
-schema on that property alone, and with either entry on its own it validates with no error at all."""
+No exception: a credential validates with no error at all. Its ``credentialStatus`` is one object (one W3C
+Bitstring Status List entry of purpose ``message``, docs/decisions/0008-credential-status.md), as the Open Badges
+3.0 data model's cardinality of 0..1 (``ob_v3p0/common_credentials.lines``) and so the schema require; the two
+entries (revocation and suspension) credentials carried until 2026-12-06 failed it."""
 
 import copy
 import json
@@ -18,7 +17,14 @@ import pytest
 from django.test import Client
 from jsonschema import Draft201909Validator
 
-from verification.tests.conftest import credential_download, released_entry, released_unitised_entry
+from results.models import Result
+from verification.tests.conftest import (
+    credential_download,
+    old_form_credential,
+    released_entry,
+    released_key_entry,
+    released_unitised_entry,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,17 +48,22 @@ def test_the_kept_schema_is_the_vc_2_0_version() -> None:
     assert "date-time" in Draft201909Validator.FORMAT_CHECKER.checkers  # formats are checked, not only named
 
 
-@pytest.mark.parametrize("make_entry", [released_entry, released_unitised_entry], ids=["scale-score", "unitised"])
-def test_a_downloaded_credential_validates_but_for_its_two_status_entries(
-    client: Client, make_entry: Callable[[], Any]
-) -> None:
+@pytest.mark.parametrize(
+    "make_entry", [released_entry, released_key_entry, released_unitised_entry], ids=["scale-score", "key", "unitised"]
+)
+def test_a_downloaded_credential_validates_with_no_error(client: Client, make_entry: Callable[[], Any]) -> None:
     credential = credential_download(client, make_entry())
 
-    revocation, suspension = credential["credentialStatus"]
-    assert _errors({**credential, "credentialStatus": revocation}) == []
-    assert _errors({**credential, "credentialStatus": suspension}) == []
-    assert _errors(credential) == [f"credentialStatus: {credential['credentialStatus']!r} is not of type 'object'"]
+    assert _errors(credential) == []
+    assert isinstance(credential["credentialStatus"], dict)
+    assert credential["credentialStatus"]["statusPurpose"] == "message"
     assert credential["credentialSchema"][0]["type"] == "1EdTechJsonSchemaValidator2019"
+
+
+def test_the_two_entries_of_older_credentials_are_what_the_schema_refused() -> None:
+    credential = old_form_credential(Result.objects.get(entry=released_entry()))
+
+    assert _errors(credential) == [f"credentialStatus: {credential['credentialStatus']!r} is not of type 'object'"]
 
 
 @pytest.mark.parametrize(
@@ -69,7 +80,6 @@ def test_a_downloaded_credential_validates_but_for_its_two_status_entries(
 )
 def test_the_schema_refuses_what_1edtech_does_not_allow(client: Client, alter: Any, path: str) -> None:
     credential = copy.deepcopy(credential_download(client, released_entry()))
-    credential["credentialStatus"] = credential["credentialStatus"][0]  # the one documented difference aside
 
     alter(credential)
 

@@ -1,7 +1,6 @@
 """Revocable credentials: W3C Bitstring Status List v1.0 (docs/decisions/0008-credential-status.md)."""
 
 import base64
-import copy
 import gzip
 import json
 from typing import Any
@@ -23,7 +22,7 @@ from verification.credentials import credential_for_result, credential_verify
 from verification.models import CredentialStatus
 from verification.status_lists import credential_check, credential_status, status_lists_invalidate
 
-from .conftest import released_entry
+from .conftest import old_form_credential, released_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +37,6 @@ def _download(client: Client, entry: Entry) -> dict[str, Any]:
     return json.loads(response.content)
 
 
-def _status(credential: dict[str, Any], purpose: str) -> dict[str, Any]:
-    (entry,) = [item for item in credential["credentialStatus"] if item["statusPurpose"] == purpose]
-    return entry
-
-
 def _bitstring(client: Client, url: str) -> bytes:
     """Fetch a status list and decode its encodedList here, independently of the portal's decoder."""
     assert url.startswith(SITE)
@@ -55,15 +49,30 @@ def _bitstring(client: Client, url: str) -> bytes:
     return gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
 
 
-def _bit(client: Client, credential: dict[str, Any], purpose: str) -> bool:
-    entry = _status(credential, purpose)
+def _bit(bits: bytes, position: int) -> int:
+    return bits[position // 8] >> (7 - position % 8) & 1  # position 0 is the left-most bit
+
+
+def _message(client: Client, credential: dict[str, Any]) -> int:
+    """Return the two-bit value a credential's message entry names: bits 2 × index and 2 × index + 1."""
+    entry = credential["credentialStatus"]
+    assert (entry["statusPurpose"], entry["statusSize"]) == ("message", 2)
     bits = _bitstring(client, entry["statusListCredential"])
     index = int(entry["statusListIndex"])
-    return bool(bits[index // 8] >> (7 - index % 8) & 1)  # index 0 is the left-most bit
+    return _bit(bits, 2 * index) * 2 + _bit(bits, 2 * index + 1)
 
 
 def _bits(client: Client, credential: dict[str, Any]) -> tuple[bool, bool]:
-    return _bit(client, credential, "revocation"), _bit(client, credential, "suspension")
+    """Return the revocation and suspension bits an older credential's two entries name."""
+    found = {}
+    for entry in credential["credentialStatus"]:
+        bits = _bitstring(client, entry["statusListCredential"])
+        found[entry["statusPurpose"]] = bool(_bit(bits, int(entry["statusListIndex"])))
+    return found["revocation"], found["suspension"]
+
+
+def _old(entry: Entry) -> dict[str, Any]:
+    return old_form_credential(Result.objects.get(entry=entry))
 
 
 def _amend(entry: Entry) -> None:
@@ -74,38 +83,47 @@ def _amend(entry: Entry) -> None:
     assert results_import(text="\n".join(lines) + "\n", reason="clerical check").amended == 1
 
 
-def test_the_issued_credential_names_one_random_bit_in_the_revocation_and_suspension_lists(client: Client) -> None:
+MESSAGES = [
+    {"status": "0x0", "message": "valid"},
+    {"status": "0x1", "message": "suspended"},
+    {"status": "0x2", "message": "revoked"},
+    {"status": "0x3", "message": "undefined"},
+]
+
+
+def test_the_issued_credential_names_two_random_bits_of_the_message_list(client: Client) -> None:
     entry = released_entry()
 
     credential = _download(client, entry)
 
     place = CredentialStatus.objects.get()
     assert (place.result, place.result_version, place.list_number) == (entry.result, 1, 1)
-    assert credential["credentialStatus"] == [
-        {
-            "id": f"{SITE}/credentials/status/{purpose}/1#{place.index}",
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": purpose,
-            "statusListIndex": str(place.index),
-            "statusListCredential": f"{SITE}/credentials/status/{purpose}/1",
-        }
-        for purpose in ("revocation", "suspension")
-    ]
+    assert credential["credentialStatus"] == {
+        "id": f"{SITE}/credentials/status/message/1#{place.index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "message",
+        "statusListIndex": str(place.index),
+        "statusSize": 2,
+        "statusMessage": MESSAGES,
+        "statusListCredential": f"{SITE}/credentials/status/message/1",
+    }
     # The VC 2.0 context, first, defines credentialStatus and BitstringStatusListEntry; the proof is unchanged.
     assert credential["@context"][0] == "https://www.w3.org/ns/credentials/v2"
     assert credential_verify(credential) is True
-    altered = copy.deepcopy(credential)
-    altered["credentialStatus"][0]["statusListIndex"] = "0"
-    assert credential_verify(altered) is False
+    for change in ({"statusListIndex": "0"}, {"statusMessage": MESSAGES[:3]}):
+        assert (
+            credential_verify({**credential, "credentialStatus": {**credential["credentialStatus"], **change}})
+            is False
+        )
     assert _download(client, entry)["credentialStatus"] == credential["credentialStatus"]  # same index again
     spanish = client.get(f"/es/results/{entry.public_id}/share/credential.json").json()
     assert spanish["credentialStatus"] == credential["credentialStatus"]  # no language prefix in the lists' URLs
     assert CredentialStatus.objects.count() == 1
 
 
-def test_the_status_list_is_a_signed_16_kb_bitstring_served_to_any_site(client: Client) -> None:
+def test_the_message_list_is_a_signed_32_kb_bitstring_served_to_any_site(client: Client) -> None:
     credential = _download(client, released_entry())
-    url = _status(credential, "revocation")["statusListCredential"]
+    url = credential["credentialStatus"]["statusListCredential"]
 
     response = client.get(url.removeprefix(SITE))
 
@@ -118,7 +136,7 @@ def test_the_status_list_is_a_signed_16_kb_bitstring_served_to_any_site(client: 
     assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert listed["id"] == url and listed["issuer"] == credential["issuer"]["id"]
     assert listed["credentialSubject"]["type"] == "BitstringStatusList"
-    assert listed["credentialSubject"]["statusPurpose"] == "revocation"
+    assert listed["credentialSubject"]["statusPurpose"] == "message"
     suites = ["eddsa-rdfc-2022", "eddsa-jcs-2022"]  # signed like the credentials
     assert (
         [proof["cryptosuite"] for proof in listed["proof"]]
@@ -126,96 +144,123 @@ def test_the_status_list_is_a_signed_16_kb_bitstring_served_to_any_site(client: 
         == suites
     )
     assert credential_verify(listed) is True
-    assert len(_bitstring(client, url)) * 8 == 131_072
+    # 131,072 entries of 2 bits: the spec's minimum number of entries (bitstring length ÷ statusSize).
+    assert len(_bitstring(client, url)) * 8 == 262_144
+    assert _message(client, credential) == 0
+
+
+def test_the_lists_of_older_credentials_are_still_served(client: Client) -> None:
+    credential = _old(released_entry())
+
+    for purpose in ("revocation", "suspension"):
+        listed = client.get(f"/credentials/status/{purpose}/1").json()
+        assert listed["credentialSubject"]["statusPurpose"] == purpose
+        assert credential_verify(listed) is True
+        assert len(_bitstring(client, f"{SITE}/credentials/status/{purpose}/1")) * 8 == 131_072
     assert _bits(client, credential) == (False, False)
+
+
+def test_the_lists_of_a_number_are_built_together_and_cached(client: Client, django_assert_num_queries: Any) -> None:
+    _download(client, released_entry())
+    cache.clear()
+
+    with django_assert_num_queries(2):  # the list numbers, then one row per credential of the list
+        assert client.get("/credentials/status/message/1").status_code == 200
+    with django_assert_num_queries(0):  # built at the same time, from the same rows
+        for purpose in ("revocation", "suspension", "message"):
+            assert client.get(f"/credentials/status/{purpose}/1").status_code == 200
 
 
 def test_a_hold_suspends_the_credential_and_a_release_again_clears_it(client: Client) -> None:
     entry = released_entry()
-    credential = _download(client, entry)
-    assert _bits(client, credential) == (False, False)
+    credential, old = _download(client, entry), _old(entry)
+    assert (_message(client, credential), _bits(client, old)) == (0, (False, False))
 
     result_hold(result=entry.result, actor=None, reason="malpractice investigation")
     status_lists_invalidate()
 
-    assert _bits(client, credential) == (False, True)
+    assert (_message(client, credential), _bits(client, old)) == (1, (False, True))
     result_unhold(result=entry.result, actor=None, reason="investigation closed")
     status_lists_invalidate()
-    assert _bits(client, credential) == (False, False)
+    assert (_message(client, credential), _bits(client, old)) == (0, (False, False))
 
 
 def test_without_invalidation_a_hold_shows_once_the_cached_list_expires(client: Client) -> None:
     entry = released_entry()
     credential = _download(client, entry)
-    assert _bits(client, credential) == (False, False)  # now cached
+    assert _message(client, credential) == 0  # now cached
 
     result_hold(result=entry.result, actor=None, reason="malpractice investigation")
 
-    assert _bits(client, credential) == (False, False)  # served from the cache, at most CACHE_SECONDS old
+    assert _message(client, credential) == 0  # served from the cache, at most CACHE_SECONDS old
     assert status_lists.CACHE_SECONDS == 60
     cache.clear()  # as when CACHE_SECONDS have passed: no event needed
-    assert _bits(client, credential) == (False, True)
+    assert _message(client, credential) == 1
 
 
 def test_the_hold_event_publishes_the_suspension_at_once(
     client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     entry = released_entry()
-    credential = _download(client, entry)
-    assert _bits(client, credential) == (False, False)  # now cached
+    credential, old = _download(client, entry), _old(entry)
+    assert (_message(client, credential), _bits(client, old)) == (0, (False, False))  # now cached
 
     with django_capture_on_commit_callbacks(execute=True):
         result_hold(result=entry.result, actor=None, reason="malpractice investigation")
 
-    assert _bits(client, credential) == (False, True)  # the event dropped the cached lists
+    assert (_message(client, credential), _bits(client, old)) == (1, (False, True))  # the event dropped them all
     with django_capture_on_commit_callbacks(execute=True):
         result_unhold(result=entry.result, actor=None, reason="cleared")
-    assert _bits(client, credential) == (False, False)
+    assert (_message(client, credential), _bits(client, old)) == (0, (False, False))
 
 
 def test_an_amended_result_revokes_the_old_credential_and_not_the_new_one(client: Client) -> None:
     entry = released_entry()
-    old = _download(client, entry)
+    old, older_form = _download(client, entry), _old(entry)
 
     _amend(entry)
     new = _download(client, entry)
 
     assert new["credentialStatus"] != old["credentialStatus"]
     assert sorted(CredentialStatus.objects.values_list("result_version", flat=True)) == [1, 2]
-    assert _bits(client, old) == (True, False)
-    assert _bits(client, new) == (False, False)
-    assert (credential_status(old), credential_status(new)) == ("revoked", "valid")
+    assert (_message(client, old), _bits(client, older_form)) == (2, (True, False))
+    assert _message(client, new) == 0
+    assert (credential_status(old), credential_status(older_form), credential_status(new)) == (
+        "revoked",
+        "revoked",
+        "valid",
+    )
 
 
 def test_a_withdrawn_entry_revokes_its_credential(client: Client) -> None:
     entry = released_entry()
-    credential = _download(client, entry)
+    credential, old = _download(client, entry), _old(entry)
 
     Entry.objects.filter(pk=entry.pk).update(status=Entry.Status.WITHDRAWN)
     status_lists_invalidate()
 
-    assert _bits(client, credential) == (True, False)
-    assert credential_status(credential) == "revoked"
+    assert (_message(client, credential), _bits(client, old)) == (2, (True, False))
+    assert (credential_status(credential), credential_status(old)) == ("revoked", "revoked")
 
 
 def test_a_deleted_result_revokes_its_credential(client: Client) -> None:
     entry = released_entry()
-    credential = _download(client, entry)
+    credential, old = _download(client, entry), _old(entry)
 
     Result.objects.filter(entry=entry).delete()
     status_lists_invalidate()
 
     assert CredentialStatus.objects.get().result is None
-    assert _bits(client, credential) == (True, False)
+    assert (_message(client, credential), _bits(client, old)) == (2, (True, False))
 
 
-def test_the_status_list_holds_no_personal_data(client: Client) -> None:
+def test_the_status_lists_hold_no_personal_data(client: Client) -> None:
     entries = [released_entry() for _ in range(3)]
     issued = [_download(client, entry) for entry in entries]
     result_hold(result=entries[0].result, actor=None, reason="malpractice investigation")
     status_lists_invalidate()
 
-    for purpose in ("revocation", "suspension"):
+    for purpose in ("message", "revocation", "suspension"):
         response = client.get(f"/credentials/status/{purpose}/1")
         body = response.content.decode()
         listed = response.json()
@@ -262,15 +307,18 @@ def test_a_full_list_opens_the_next_one(client: Client, monkeypatch: pytest.Monk
 
     assert [place.list_number for place in places] == [1, 1, 2]
     assert client.get("/credentials/status/suspension/2").status_code == 200
+    assert client.get("/credentials/status/message/2").status_code == 200
+    assert client.get("/credentials/status/message/3").status_code == 404
     assert client.get("/credentials/status/suspension/3").status_code == 404
     assert client.get("/credentials/status/suspension/0").status_code == 404
     assert client.get("/credentials/status/expiry/1").status_code == 404
     assert client.get("/es/credentials/status/suspension/1").status_code == 404  # outside the language prefixes
 
 
-def test_the_verifier_reports_valid_suspended_and_revoked(client: Client) -> None:
+@pytest.mark.parametrize("form", ["message entry", "two older entries"])
+def test_the_verifier_reports_valid_suspended_and_revoked(client: Client, form: str) -> None:
     entry = released_entry()
-    credential = _download(client, entry)
+    credential = _download(client, entry) if form == "message entry" else _old(entry)
     assert credential_check(credential).valid is True
     assert credential_status(credential) == "valid"
 
@@ -290,11 +338,41 @@ def test_the_verifier_reports_valid_suspended_and_revoked(client: Client) -> Non
 
 def test_the_verifier_says_unknown_for_a_status_it_cannot_read(client: Client) -> None:
     credential = _download(client, released_entry())
+    entry = credential["credentialStatus"]
     no_status = {key: value for key, value in credential.items() if key != "credentialStatus"}
-    foreign = copy.deepcopy(credential)
-    for item in foreign["credentialStatus"]:
-        item["statusListCredential"] = "https://elsewhere.example/status/1"
+    foreign = {**credential, "credentialStatus": {**entry, "statusListCredential": "https://elsewhere.example/1"}}
+    # Not what the board's entries commit to: another purpose, size or set of messages for the message list.
+    unlike_ours = [
+        {**entry, "statusPurpose": "revocation"},
+        {**entry, "statusSize": 1},
+        {**entry, "statusSize": True},
+        {key: value for key, value in entry.items() if key != "statusSize"},
+        {**entry, "statusMessage": MESSAGES[:3]},
+        {**entry, "statusMessage": [*MESSAGES[:1], MESSAGES[2], MESSAGES[1], MESSAGES[3]]},
+    ]
 
     assert credential_status(no_status) == "unknown"
     assert credential_status(foreign) == "unknown"
     assert credential_check(foreign).signature_valid is False  # and the proof no longer holds
+    for changed in unlike_ours:
+        assert credential_status({**credential, "credentialStatus": changed}) == "unknown", changed
+    assert credential_status(credential) == "valid"  # the credential itself reads
+
+
+def test_a_message_value_the_board_never_sets_reads_as_unknown(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credential = _download(client, released_entry())
+    index = int(credential["credentialStatus"]["statusListIndex"])
+    built = status_lists._bitstrings
+
+    def with_value_3(*, number: int, now: Any) -> dict[str, bytearray]:
+        bits = built(number=number, now=now)
+        bits["message"][index // 4] |= 0xC0 >> (index % 4 * 2)  # both bits of the entry: 0x3, "undefined"
+        return bits
+
+    monkeypatch.setattr(status_lists, "_bitstrings", with_value_3)
+    cache.clear()
+
+    assert _message(client, credential) == 3
+    assert credential_status(credential) == "unknown"

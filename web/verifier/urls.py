@@ -3,7 +3,8 @@
 Names are in the ``verification`` namespace; the QR target ``/verify/v/<token>`` keeps its name
 ``certificates:verify``, in the namespace the root URLconf assembles from three audiences
 (``certificates_patterns`` here). ``status_patterns`` (namespace ``credential_status``) are mounted under
-``credentials/status/``, outside the language prefixes: the credentials' revocation and suspension lists.
+``credentials/status/``, outside the language prefixes: the credentials' status lists (``message``,
+``revocation`` and ``suspension``).
 """
 
 from django.urls import include, path

@@ -5,13 +5,17 @@ import json
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from centres.models import Entry
 from results.models import Result
-from results.services import result_hold
+from results.services import result_hold, result_unhold
+from verification import status_lists
 from verification.credentials import credential_for_result
-from verification.tests.conftest import released_entry
+from verification.status_lists import status_lists_invalidate
+from verification.tests.conftest import old_form_credential, released_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +58,46 @@ def test_a_held_result_reads_as_suspended(client: Client, credential: dict[str, 
     result_hold(result=Result.objects.get(), actor=None, reason="marking query")
 
     assert "Suspended: the result is under review" in _check(client, text=json.dumps(credential))
+
+
+@pytest.mark.parametrize("form", ["one message entry", "two entries, issued before 2026-12-06"])
+def test_the_page_reads_the_status_of_new_and_older_credentials(
+    client: Client, credential: dict[str, Any], form: str
+) -> None:
+    result = Result.objects.get()
+    shown = credential if form == "one message entry" else old_form_credential(result)
+    assert isinstance(shown["credentialStatus"], dict if form == "one message entry" else list)
+    assert "Valid: signed by the board and in force" in _check(client, text=json.dumps(shown))
+
+    result_hold(result=result, actor=None, reason="marking query")
+    status_lists_invalidate()
+    assert "Suspended: the result is under review" in _check(client, text=json.dumps(shown))
+
+    result_unhold(result=result, actor=None, reason="query closed")
+    status_lists_invalidate()
+    assert "Valid: signed by the board and in force" in _check(client, text=json.dumps(shown))
+
+    Entry.objects.filter(pk=result.entry_id).update(status=Entry.Status.WITHDRAWN)
+    status_lists_invalidate()
+    page = _check(client, text=json.dumps(shown))
+    assert "Revoked by the board" in page and "Valid:" not in page and "Suspended:" not in page
+
+
+def test_a_status_value_the_board_never_sets_reads_as_unknown(
+    client: Client, credential: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = int(credential["credentialStatus"]["statusListIndex"])
+    built = status_lists._bitstrings
+
+    def with_value_3(*, number: int, now: Any) -> dict[str, bytearray]:
+        bits = built(number=number, now=now)
+        bits["message"][index // 4] |= 0xC0 >> (index % 4 * 2)  # both bits of the entry: 0x3, "undefined"
+        return bits
+
+    monkeypatch.setattr(status_lists, "_bitstrings", with_value_3)
+    cache.clear()
+
+    assert "Signed by the board, status unknown" in _check(client, text=json.dumps(credential))
 
 
 @pytest.mark.parametrize(
