@@ -25,7 +25,7 @@ def _clean_cache() -> Iterator[None]:
 
 
 def _exam_catalogue_load() -> None:
-    """Load the exam catalogue as the migrations do (exams 0002, 0007, 0009), into a database that lost it."""
+    """Load the exam catalogue as the migrations do (exams 0002, 0007, 0009, 0010), into a database that lost it."""
     import importlib
 
     from django.apps import apps
@@ -36,6 +36,7 @@ def _exam_catalogue_load() -> None:
         ("exams.migrations.0002_cambridge_english_catalogue", "load_catalogue"),
         ("exams.migrations.0007_legacy_exams_catalogue", "load"),
         ("exams.migrations.0009_key_reading_and_writing_paper", "add_paper"),
+        ("exams.migrations.0010_exam_modes_digital", "load"),
     ):
         getattr(importlib.import_module(module), function)(apps, editor)
 

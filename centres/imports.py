@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from exams.availability import session_refusal
+from exams.availability import MODES, session_refusal
 from exams.models import Exam, ExamSession
 from exams.selectors import session_results_by
 from results_portal.csvimport import (
@@ -89,7 +89,7 @@ UCI_PATTERN = re.compile(r"[0-9]{5}[0-9][0-9]{2}[0-9]{4}[A-Z]")
 # Error texts (tests reuse them). Each is formatted with ``%`` and a dict of named values.
 EMAIL_INVALID = _("'%(value)s' is not a valid email address")
 BIRTH_DATE_FUTURE = _("the date of birth %(value)s is in the future")
-MODE_INVALID = _("'%(value)s' is not a mode: use paper or computer")
+MODE_INVALID = _("'%(value)s' is not a mode: use %(modes)s")
 CENTRE_NUMBER_INVALID = _("'%(value)s' is not a centre number (letters and digits, at most 12)")
 CENTRE_REPEATED = _("centre %(number)s is also on line %(line)d")
 CENTRE_UNKNOWN = _("unknown centre %(number)s")
@@ -305,7 +305,8 @@ def _entry_rows_parse(
         centres = _centres_with_numbers([only_centre.number.upper()], lock=True)
     else:
         centres = _centres_with_numbers((r.values["centre_number"].upper() for r in records), lock=True)
-    exams = {exam.code.upper(): exam for exam in Exam.objects.all()}
+    # Each exam with its modes (one query): the availability rule reads them for every line (docs/domain.md §16).
+    exams = {exam.code.upper(): exam for exam in Exam.objects.prefetch_related(MODES)}
     today = timezone.localdate()
 
     rows: list[_EntryRow] = []
@@ -352,7 +353,9 @@ def _entry_rows_parse(
         if mode:
             mode = mode.lower()
             if mode not in ExamSession.Mode.values:
-                row_errors.append(RowError(line, "mode", error_text(MODE_INVALID, value=record.values["mode"])))
+                modes = ", ".join(ExamSession.Mode.values)
+                message = error_text(MODE_INVALID, value=record.values["mode"], modes=modes)
+                row_errors.append(RowError(line, "mode", message))
 
         tracker.advance()
         if row_errors:

@@ -11,13 +11,23 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
 
-from .models import Component, Exam, ExamSession, GradeBoundaryTable, ServiceFee
+from .models import Component, Exam, ExamMode, ExamSession, GradeBoundaryTable, ServiceFee
 from .services import boundaries_validate, boundary_table_set, service_fee_set, sessions_copy_to_next_year
 
 
 class ComponentInline(admin.TabularInline):
     model = Component
     extra = 0
+
+
+class ExamModeInline(admin.TabularInline):
+    """The modes an exam is offered in, each with its own first and last dates (docs/domain.md §16)."""
+
+    model = ExamMode
+    extra = 0
+    fields = ["mode", "offered_from", "offered_until", "source"]
+    verbose_name = "mode offered"
+    verbose_name_plural = "modes offered (none listed: every mode)"
 
 
 @admin.register(Exam)
@@ -32,11 +42,29 @@ class ExamAdmin(admin.ModelAdmin):
         "verifiable_online",
         "offered_from",
         "offered_until",
+        "modes_offered",
     ]
     list_filter = ["family", "for_schools", "verifiable_online"]
     search_fields = ["code", "name"]
     list_select_related = ["certificate_exam"]
-    inlines = [ComponentInline]
+    inlines = [ExamModeInline, ComponentInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Exam]:
+        return super().get_queryset(request).prefetch_related("modes")
+
+    @admin.display(description="modes offered")
+    def modes_offered(self, obj: Exam) -> str:
+        """The modes with their own last dates, e.g. 'Paper-based until 2026-06-30, Computer-based, Digital'."""
+        offers = list(obj.modes.all())
+        if not offers:
+            return "every mode"
+        order = list(ExamSession.Mode.values)
+        return ", ".join(
+            f"{offer.get_mode_display()}"
+            + (f" from {offer.offered_from:%Y-%m-%d}" if offer.offered_from else "")
+            + (f" until {offer.offered_until:%Y-%m-%d}" if offer.offered_until else "")
+            for offer in sorted(offers, key=lambda offer: order.index(offer.mode))
+        )
 
 
 @admin.register(ExamSession)

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+MODE_DATES_REVERSED = "The last date in this mode comes before the first."
+
 
 class Exam(models.Model):
     """A qualification the board awards (e.g. B2 First, or a unitised qualification). No personal data."""
@@ -41,20 +43,18 @@ class Exam(models.Model):
     optional_units_required = models.PositiveSmallIntegerField(
         default=0, help_text="How many optional units a certification entry needs besides every mandatory unit."
     )
-    # Availability (docs/domain.md §16 'Availability of exams'): no session or entry outside these.
+    # Availability (docs/domain.md §16 'Availability of exams'): no session or entry outside these, nor outside the
+    # dates of its mode (``ExamMode``).
     offered_from = models.DateField(
         null=True, blank=True, help_text="First exam date the board offers; empty: no limit known."
     )
     offered_until = models.DateField(
         null=True, blank=True, help_text="Last exam date the board offers; empty: still offered."
     )
-    offered_modes = models.JSONField(
-        default=list,
-        blank=True,
-        help_text='The modes offered, e.g. ["paper"]; empty: every mode.',
-    )
     offered_source = models.CharField(
-        max_length=300, blank=True, help_text="The public page the dates and modes come from."
+        max_length=300,
+        blank=True,
+        help_text="Where the exam's dates come from (a public page, or the board's decision).",
     )
 
     class Meta:
@@ -122,6 +122,8 @@ class ExamSession(models.Model):
     class Mode(models.TextChoices):
         PAPER = "paper", _("Paper-based")
         COMPUTER = "computer", _("Computer-based")
+        # Cambridge English Qualifications Digital: results in 5–10 days (docs/domain.md §16.3).
+        DIGITAL = "digital", _("Digital")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="sessions")
@@ -186,6 +188,46 @@ class ExamSession(models.Model):
             refusal = session_refusal(exam=self.exam, day=self.date, mode=self.mode)
             if refusal is not None:
                 raise ValidationError({"date": refusal})
+
+
+class ExamMode(models.Model):
+    """A mode an exam is offered in, with the first and last exam dates of that mode. No personal data.
+
+    Rules: docs/domain.md §16 'Availability of exams'. An exam with no modes listed is offered in every mode; one
+    with modes listed only in those. Empty dates: the exam's own dates hold for the mode.
+    """
+
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="modes")
+    mode = models.CharField(max_length=8, choices=ExamSession.Mode.choices)
+    offered_from = models.DateField(
+        null=True, blank=True, help_text="First exam date in this mode; empty: the exam's own first date."
+    )
+    offered_until = models.DateField(
+        null=True, blank=True, help_text="Last exam date in this mode; empty: as long as the exam is offered."
+    )
+    source = models.CharField(
+        max_length=300, blank=True, help_text="Where these dates come from (a public page, or the board's decision)."
+    )
+
+    class Meta:
+        ordering = ["exam", "mode"]
+        constraints = [
+            models.UniqueConstraint(fields=["exam", "mode"], name="exam_mode_unique"),
+            models.CheckConstraint(
+                condition=models.Q(offered_from__isnull=True)
+                | models.Q(offered_until__isnull=True)
+                | models.Q(offered_until__gte=models.F("offered_from")),
+                name="exam_mode_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exam.code} {self.get_mode_display()}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.offered_from and self.offered_until and self.offered_until < self.offered_from:
+            raise ValidationError({"offered_until": MODE_DATES_REVERSED})
 
 
 class GradeBoundaryTable(models.Model):

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,18 +25,29 @@ Number = int | Decimal | Fraction | str
 PAPER_WINDOW_OPENS_AFTER = dt.timedelta(weeks=5)
 COMPUTER_WINDOW_OPENS_AFTER = dt.timedelta(weeks=2)
 WINDOW_LENGTH_DAYS = 14
+# docs/domain.md §16.3: a digital exam's results come 5–10 days after the exam, so its window opens on the 5th day
+# after the exam and its last day is the 10th (six days long).
+DIGITAL_WINDOW_OPENS_AFTER = dt.timedelta(days=5)
+DIGITAL_WINDOW_LENGTH_DAYS = 6
+# Mode → (the window's first day after the exam, its length in days).
+WINDOW_DEFAULTS: dict[str, tuple[dt.timedelta, int]] = {
+    ExamSession.Mode.PAPER: (PAPER_WINDOW_OPENS_AFTER, WINDOW_LENGTH_DAYS),
+    ExamSession.Mode.COMPUTER: (COMPUTER_WINDOW_OPENS_AFTER, WINDOW_LENGTH_DAYS),
+    ExamSession.Mode.DIGITAL: (DIGITAL_WINDOW_OPENS_AFTER, DIGITAL_WINDOW_LENGTH_DAYS),
+}
 FEE_NOT_NEGATIVE = "A fee is an amount in pounds, zero or more."
 
 
 def release_window_default(*, exam_date: dt.date, mode: str) -> tuple[dt.datetime, dt.datetime]:
     """Return the default (opens, closes) of a session's results release window.
 
-    The window opens at 00:00 UK time on its first day and closes at 23:59:59 on its 14th day, whose date
-    is the "final date by which results will be available" on the Confirmation of Entry.
+    The window opens at 00:00 UK time on its first day and closes at 23:59:59 on its last day, whose date is the
+    "final date by which results will be available" on the Confirmation of Entry: paper-based, 5 weeks after the
+    exam for 14 days; computer-based, 2 weeks after for 14 days; digital, from the 5th to the 10th day after.
     """
-    offset = PAPER_WINDOW_OPENS_AFTER if mode == "paper" else COMPUTER_WINDOW_OPENS_AFTER
+    offset, length = WINDOW_DEFAULTS.get(mode, WINDOW_DEFAULTS[ExamSession.Mode.COMPUTER])  # as it always did
     first_day = exam_date + offset
-    last_day = first_day + dt.timedelta(days=WINDOW_LENGTH_DAYS - 1)
+    last_day = first_day + dt.timedelta(days=length - 1)
     tz = timezone.get_default_timezone()
     opens = dt.datetime.combine(first_day, dt.time.min, tzinfo=tz)
     closes = dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=tz)
@@ -141,9 +153,10 @@ def sessions_copy_to_next_year(
     closing date move by a year, at the same local time, as a series' dates do. A session the exam is not offered
     for on the new date or in its mode is not made; its reason is added to ``refused`` (docs/domain.md §16).
     """
-    from .availability import session_refusal
+    from .availability import MODES, session_refusal
 
     sessions = list(sessions)
+    prefetch_related_objects(sessions, f"exam__{MODES}")  # one query for every session's modes
     wanted = {(s.exam_id, _next_year(s.date), s.mode): s for s in sessions}
     there = set(
         ExamSession.objects.filter(

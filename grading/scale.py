@@ -199,6 +199,11 @@ PROFICIENCY_BANDS: tuple[Band, ...] = (
 )
 
 
+# The first sittings reported on the Cambridge English Scale (docs/domain.md §5.1, "for sessions held after" these
+# dates): earlier sittings were reported as a standardised score and a profile (§6.3, §7.1), so no format of this
+# module grades them; the legacy formats (``grading.legacy``) grade the few that are modelled.
+SCALE_FROM_2015 = dt.date(2015, 1, 1)  # B2 First, for Schools, C1 Advanced, C2 Proficiency
+SCALE_FROM_2016 = dt.date(2016, 2, 1)  # A2 Key, B1 Preliminary, their 'for Schools' versions, Business Certificates
 # The first sitting of the formats revised in 2020 (A2 Key, B1 Preliminary and their 'for Schools' versions).
 FORMAT_2020 = dt.date(2020, 1, 1)
 SOURCE_SCALE = "CE Scale figures"
@@ -246,7 +251,7 @@ def _revised_2020(
     until = FORMAT_2020 - dt.timedelta(days=1)
     skills, weights, bands = after
     return (
-        _exam(code, name, target, before[0], low, before[1], valid_until=until),
+        _exam(code, name, target, before[0], low, before[1], valid_from=SCALE_FROM_2016, valid_until=until),
         _exam(code, name, target, skills, low, bands, weights=weights, valid_from=FORMAT_2020, source=SOURCE_2020),
     )
 
@@ -254,8 +259,8 @@ def _revised_2020(
 _KEY_2020 = (KEY_PAPERS, (2, 1, 1), KEY_GRADE_BANDS)
 _PRELIMINARY_2020 = (FOUR_SKILLS, (), PRELIMINARY_GRADE_BANDS)
 
-# Every format of every exam, oldest first (docs/domain.md §5.4 and §5.9). A format's first period is open at the
-# start: sittings before the Cambridge English Scale are not graded by this module.
+# Every format of every exam, oldest first, the first from the exam's first sitting on the scale (docs/domain.md §5.1,
+# §5.4 and §5.9): sittings before it are not graded by this module (``scale_exam`` refuses them).
 SCALE_FORMATS: Mapping[str, tuple[ScaleExam, ...]] = MappingProxyType(
     {
         "KET": _revised_2020("KET", "A2 Key", "A2", 82, before=(FOUR_SKILLS, KEY_BANDS), after=_KEY_2020),
@@ -273,32 +278,69 @@ SCALE_FORMATS: Mapping[str, tuple[ScaleExam, ...]] = MappingProxyType(
             before=(FOUR_SKILLS, PRELIMINARY_BANDS),
             after=_PRELIMINARY_2020,
         ),
-        "BECP": (_exam("BECP", "B1 Business Preliminary", "B1", FOUR_SKILLS, 102, PRELIMINARY_BANDS),),
-        "FCE": (_exam("FCE", "B2 First", "B2", FIVE_SKILLS, 122, FIRST_BANDS),),
-        "FCES": (_exam("FCES", "B2 First for Schools", "B2", FIVE_SKILLS, 122, FIRST_BANDS),),
-        "BECV": (_exam("BECV", "B2 Business Vantage", "B2", FOUR_SKILLS, 122, FIRST_BANDS),),
-        "CAE": (_exam("CAE", "C1 Advanced", "C1", FIVE_SKILLS, 142, ADVANCED_BANDS),),
-        "BECH": (_exam("BECH", "C1 Business Higher", "C1", FOUR_SKILLS, 142, ADVANCED_BANDS),),
-        "CPE": (_exam("CPE", "C2 Proficiency", "C2", FIVE_SKILLS, 162, PROFICIENCY_BANDS),),
+        "BECP": (
+            _exam(
+                "BECP",
+                "B1 Business Preliminary",
+                "B1",
+                FOUR_SKILLS,
+                102,
+                PRELIMINARY_BANDS,
+                valid_from=SCALE_FROM_2016,
+            ),
+        ),
+        "FCE": (_exam("FCE", "B2 First", "B2", FIVE_SKILLS, 122, FIRST_BANDS, valid_from=SCALE_FROM_2015),),
+        "FCES": (
+            _exam("FCES", "B2 First for Schools", "B2", FIVE_SKILLS, 122, FIRST_BANDS, valid_from=SCALE_FROM_2015),
+        ),
+        "BECV": (
+            _exam("BECV", "B2 Business Vantage", "B2", FOUR_SKILLS, 122, FIRST_BANDS, valid_from=SCALE_FROM_2016),
+        ),
+        "CAE": (_exam("CAE", "C1 Advanced", "C1", FIVE_SKILLS, 142, ADVANCED_BANDS, valid_from=SCALE_FROM_2015),),
+        "BECH": (
+            _exam("BECH", "C1 Business Higher", "C1", FOUR_SKILLS, 142, ADVANCED_BANDS, valid_from=SCALE_FROM_2016),
+        ),
+        "CPE": (
+            _exam("CPE", "C2 Proficiency", "C2", FIVE_SKILLS, 162, PROFICIENCY_BANDS, valid_from=SCALE_FROM_2015),
+        ),
     }
 )
 
 # The format of each exam in force now (the newest): for listings and the score converter, never for a result,
 # whose format is the one in force on its session date (``scale_exam(code, on=…)``).
 SCALE_EXAMS: Mapping[str, ScaleExam] = MappingProxyType({code: formats[-1] for code, formats in SCALE_FORMATS.items()})
+# Each exam's first sitting on the Cambridge English Scale (docs/domain.md §5.1).
+SCALE_FROM: Mapping[str, dt.date] = MappingProxyType(
+    {code: formats[0].valid_from for code, formats in SCALE_FORMATS.items() if formats[0].valid_from is not None}
+)
+
+
+class BeforeTheScale(ValueError):
+    """A sitting before its exam was reported on the Cambridge English Scale: no format of this module grades it."""
+
+    def __init__(self, *, exam: ScaleExam, on: dt.date) -> None:
+        self.exam, self.on, self.scale_from = exam, on, exam.valid_from
+        super().__init__(
+            f"{exam.name} ({exam.code}) on {on.isoformat()} was sat before the exam was reported on the Cambridge "
+            f"English Scale (sittings from {exam.valid_from}): its format is not graded here (docs/domain.md §6.4)"
+        )
 
 
 def scale_exam(code: str, *, on: dt.date) -> ScaleExam:
     """Return the format of the scale-score exam ``code`` in force for a sitting on ``on``.
 
     Case and surrounding spaces of ``code`` are ignored. The one function every grading step and every output
-    reads an exam's papers, weights and band names through (docs/domain.md §5.9).
+    reads an exam's papers, weights and band names through (docs/domain.md §5.9). A sitting before the exam's
+    first sitting on the scale raises ``BeforeTheScale`` (a ValueError), an unknown code ValueError.
     """
     formats = SCALE_FORMATS.get(code.strip().upper())
     if formats is None:
         known = ", ".join(SCALE_FORMATS)
         raise ValueError(f"unknown exam code {code!r}: expected one of {known}")
-    return next(f for f in formats if f.in_force(on))
+    found = next((f for f in formats if f.in_force(on)), None)
+    if found is None:  # the formats follow one another from the first sitting on the scale, the last still in force
+        raise BeforeTheScale(exam=formats[0], on=on)
+    return found
 
 
 def check_score(*, field: str, value: object) -> int:

@@ -35,6 +35,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from centres.imports import CANDIDATE_ID_INVALID, candidate_id_well_formed
 from centres.models import Entry
+from exams.formats import sitting_refusal
 from exams.models import Component, Exam, ExamSession
 from exams.selectors import series_label, unit_boundaries
 from grading.legacy import legacy_format
@@ -270,6 +271,11 @@ def _parse_and_check(*, records: list[Record], tracker: Progress) -> list[_Grade
         if legacy_format(exam_code=exam.code, session_date=session_date) is not None:  # docs/domain.md §6.5
             message = error_text(LEGACY_SITTING, exam=exam.name, date=session_date.isoformat())
             errors.append(RowError(line, "session_date", message))
+            continue
+        # docs/domain.md §6.4: a sitting before the Cambridge English Scale that no legacy format grades.
+        before_the_scale = sitting_refusal(exam=exam, on=session_date)
+        if before_the_scale is not None:
+            errors.append(RowError(line, "session_date", before_the_scale))
             continue
         unitised = exam.family == Exam.Family.UNITISED
         component = str(values["component"])

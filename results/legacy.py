@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from exams.formats import sitting_refusal
 from exams.models import Component, Exam, ExamSession, GradeBoundaryTable
 from grading.legacy import LegacyFormat, legacy_format, legacy_result
 from grading.standardised import ProfileThresholds
@@ -123,7 +124,10 @@ def _graded(*, records: list[Record], tracker: Progress) -> list[_Graded]:
             continue
         fmt = legacy_format(exam_code=exam.code, session_date=session_date)
         if fmt is None:
-            message = error_text(NOT_LEGACY, exam=exam.name, date=session_date.isoformat())
+            # A sitting before the Cambridge English Scale with no legacy format: no import takes it (§6.4).
+            message = sitting_refusal(exam=exam, on=session_date) or error_text(
+                NOT_LEGACY, exam=exam.name, date=session_date.isoformat()
+            )
             errors.append(RowError(record.line, "session_date", message))
             continue
         entry = entries.get(candidate_id)

@@ -85,12 +85,21 @@ def result_events_redispatch_task() -> int:
     return result_events_redispatch()
 
 
-@shared_task(name="centres.edi_files_regenerate")  # the name beat and running workers already know
-def centre_files_regenerate() -> int:
+@shared_task
+def results_files_regenerate_task() -> int:
     """Store today's results files (unit and qualification) for every centre in a unitised post-results period."""
     from .centre_files import results_files_regenerate_all
 
     return results_files_regenerate_all()
+
+
+# The task's former name, from when the files were called "EDI files": a message a beat of the previous release
+# queued under it (or one sent while the beat is being redeployed) still runs the same job instead of being dropped
+# as an unregistered task. It can go once no beat of that release is left.
+@shared_task(name="centres.edi_files_regenerate")
+def results_files_regenerate_former_name() -> int:
+    """Run ``results_files_regenerate_task`` for a message queued under the task's former name."""
+    return int(results_files_regenerate_task())
 
 
 UPLOAD_PROGRESS_TTL_SECONDS = 3600

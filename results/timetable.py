@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import audit_record
-from exams.availability import session_refusal
+from exams.availability import MODES, session_refusal
 from exams.models import Exam, ExamSession
 from exams.services import release_window_default
 from results_portal.csvimport import (
@@ -105,7 +105,7 @@ def timetable_import(*, text: str, actor: User | None = None, now: dt.datetime |
     """Create or update the sessions of a timetable file; raise ``ImportRejected`` naming every bad line."""
     moment = now or timezone.now()
     records = read_records(text=text, columns=SESSION_COLUMNS, optional=SESSION_OPTIONAL)
-    exams = {exam.code.upper(): exam for exam in Exam.objects.all()}
+    exams = {exam.code.upper(): exam for exam in Exam.objects.prefetch_related(MODES)}  # docs/domain.md §16
     modes = {choice.value: choice for choice in ExamSession.Mode}
     errors: list[RowError] = []
     parsed: list[tuple[Record, Exam, dt.date, str, dict[str, object]]] = []

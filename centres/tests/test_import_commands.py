@@ -141,7 +141,7 @@ def test_import_entries_reports_every_problem_and_writes_nothing(tmp_path: Path,
     assert message == "2 problems found; nothing was written."
     assert stderr.splitlines() == [
         "line 3, column centre_number: unknown centre GB999",
-        "line 4, column mode: 'online' is not a mode: use paper or computer",
+        "line 4, column mode: 'online' is not a mode: use paper, computer, digital",
     ]
     assert not (tmp_path / "entries.issued.csv").exists()
     assert Entry.objects.count() == 0

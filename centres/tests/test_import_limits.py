@@ -134,8 +134,8 @@ def test_import_entries_lists_100_problems_and_counts_the_others(tmp_path: Path,
     message, stderr = run_failing("import_entries", str(path))
 
     assert message == "1000 problems found; nothing was written."
-    assert stderr[0] == "line 2, column mode: 'bus' is not a mode: use paper or computer"
-    assert stderr[99] == "line 101, column mode: 'bus' is not a mode: use paper or computer"
+    assert stderr[0] == "line 2, column mode: 'bus' is not a mode: use paper, computer, digital"
+    assert stderr[99] == "line 101, column mode: 'bus' is not a mode: use paper, computer, digital"
     assert stderr[100:] == ["…and 900 more problems"]
     assert not (tmp_path / "entries.issued.csv").exists()
     assert not Entry.objects.exists()

@@ -298,7 +298,7 @@ def test_line_with_the_wrong_number_of_values(centre: Centre, session: ExamSessi
         ({"session_date": "20270612"}, "line 2, column session_date: '20270612' is not a date in the form YYYY-MM-DD"),
         ({"session_date": "2027-13-01"}, "line 2, column session_date: 2027-13-01 is not a real date"),
         ({"email": "ana.example.org"}, "line 2, column email: 'ana.example.org' is not a valid email address"),
-        ({"mode": "online"}, "line 2, column mode: 'online' is not a mode: use paper or computer"),
+        ({"mode": "online"}, "line 2, column mode: 'online' is not a mode: use paper, computer, digital"),
         ({"mode": ""}, "line 2, column mode: this value must not be empty"),
         *[
             (
@@ -450,7 +450,7 @@ def test_every_bad_line_is_reported_in_line_order(centre: Centre, session: ExamS
 
     assert problems == [
         "line 3, column centre_number: unknown centre GB999",
-        "line 3, column mode: 'bus' is not a mode: use paper or computer",
+        "line 3, column mode: 'bus' is not a mode: use paper, computer, digital",
         "line 5, column candidate_id: Candidate ID SIR094701 is already in use",
         "line 6, column first_name: this value must not be empty",
         "line 6, column date_of_birth: 2008-02-31 is not a real date",
@@ -463,7 +463,7 @@ def test_blank_lines_are_skipped_but_counted(centre: Centre, session: ExamSessio
     text = entries_text(entry_row()) + "\n,,,,,,,,\n" + entries_text(entry_row(mode="x")).split("\n", 1)[1]
 
     assert rejected(lambda: entries_import(text=text)) == [
-        "line 5, column mode: 'x' is not a mode: use paper or computer"
+        "line 5, column mode: 'x' is not a mode: use paper, computer, digital"
     ]
 
 
@@ -471,7 +471,7 @@ def test_error_lines_count_records_not_physical_lines(centre: Centre, session: E
     text = entries_text(entry_row(last_name="López\nGarcía"), entry_row(mode="x"))
 
     assert rejected(lambda: entries_import(text=text)) == [
-        "line 3, column mode: 'x' is not a mode: use paper or computer"
+        "line 3, column mode: 'x' is not a mode: use paper, computer, digital"
     ]
 
 

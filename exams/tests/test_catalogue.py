@@ -63,9 +63,11 @@ def test_catalogue_has_the_eleven_scale_exams_and_the_three_legacy_exams() -> No
     [
         ("paper", dt.date(2026, 7, 18), dt.date(2026, 7, 31)),
         ("computer", dt.date(2026, 6, 27), dt.date(2026, 7, 10)),
+        # Digital: results 5–10 days after the exam (docs/domain.md §16.3): the 5th to the 10th day.
+        ("digital", dt.date(2026, 6, 18), dt.date(2026, 6, 23)),
     ],
 )
-def test_release_window_default_paper_five_weeks_computer_two_weeks(
+def test_release_window_default_paper_five_weeks_computer_two_weeks_digital_days_five_to_ten(
     mode: str, opens: dt.date, closes: dt.date
 ) -> None:
     start, end = release_window_default(exam_date=dt.date(2026, 6, 13), mode=mode)
@@ -73,6 +75,7 @@ def test_release_window_default_paper_five_weeks_computer_two_weeks(
     assert timezone.localtime(start).date() == opens
     assert timezone.localtime(start).time() == dt.time(0, 0)
     assert timezone.localtime(end).date() == closes
+    assert timezone.localtime(end).time() == dt.time(23, 59, 59)
     assert (end - start) < dt.timedelta(days=14)
 
 

@@ -15,6 +15,7 @@ from grading.scale import (
     RESULT_NO_RESULT,
     SCALE_EXAMS,
     SCALE_FORMATS,
+    BeforeTheScale,
     Certification,
     ScaleExam,
     ScaleResult,
@@ -570,10 +571,27 @@ def test_key_overall_counts_reading_and_writing_twice(
     assert [c.label for c in outcome.components] == ["Reading and Writing", "Listening", "Speaking"]
 
 
+# The first sessions reported on the Cambridge English Scale (docs/domain.md §5.1: Cambridge English's Scale page,
+# "for sessions held after" January 2015 and February 2016).
+FIRST_ON_THE_SCALE = {
+    "FCE": dt.date(2015, 1, 1),
+    "FCES": dt.date(2015, 1, 1),
+    "CAE": dt.date(2015, 1, 1),
+    "CPE": dt.date(2015, 1, 1),
+    "KET": dt.date(2016, 2, 1),
+    "KETS": dt.date(2016, 2, 1),
+    "PET": dt.date(2016, 2, 1),
+    "PETS": dt.date(2016, 2, 1),
+    "BECP": dt.date(2016, 2, 1),
+    "BECV": dt.date(2016, 2, 1),
+    "BECH": dt.date(2016, 2, 1),
+}
+
+
 @pytest.mark.parametrize("code", sorted(SCALE_FORMATS))
-def test_formats_cover_every_date_once_and_name_a_source(code: str) -> None:
+def test_formats_cover_every_date_once_from_the_first_sitting_on_the_scale_and_name_a_source(code: str) -> None:
     formats = SCALE_FORMATS[code]
-    assert formats[0].valid_from is None and formats[-1].valid_until is None
+    assert formats[0].valid_from == FIRST_ON_THE_SCALE[code] and formats[-1].valid_until is None
     for earlier, later in zip(formats, formats[1:], strict=False):
         assert later.valid_from is not None and earlier.valid_until is not None
         assert (later.valid_from - earlier.valid_until).days == 1
@@ -582,3 +600,29 @@ def test_formats_cover_every_date_once_and_name_a_source(code: str) -> None:
         assert exam.bands[0].high == exam.reported_max
         for upper, lower in zip(exam.bands, exam.bands[1:], strict=False):
             assert lower.high == upper.low - 1
+
+
+@pytest.mark.parametrize(
+    ("code", "last_day_before", "first_day"),
+    [
+        ("FCE", dt.date(2014, 12, 31), dt.date(2015, 1, 1)),
+        ("CAE", dt.date(2014, 12, 31), dt.date(2015, 1, 1)),
+        ("KET", dt.date(2016, 1, 31), dt.date(2016, 2, 1)),
+        ("BECV", dt.date(2016, 1, 31), dt.date(2016, 2, 1)),
+    ],
+)
+def test_a_sitting_before_the_scale_is_refused_not_graded_on_it(
+    code: str, last_day_before: dt.date, first_day: dt.date
+) -> None:
+    with pytest.raises(BeforeTheScale) as refused:
+        scale_exam(code, on=last_day_before)
+    assert f"on {last_day_before.isoformat()} was sat before the exam was reported on the Cambridge English Scale" in (
+        str(refused.value)
+    )
+    assert refused.value.scale_from == first_day
+    assert scale_exam(code, on=first_day).valid_from == first_day
+
+
+def test_grading_a_2013_key_result_on_the_scale_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"A2 Key \(KET\) on 2013-12-07 was sat before"):
+        scale_result(exam_code="KET", on=dt.date(2013, 12, 7), scores={"reading": 140, "writing": 140})

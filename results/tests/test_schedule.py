@@ -23,8 +23,26 @@ def test_every_beat_entry_names_a_task_that_exists() -> None:
 
     jobs = jobs_from_schedule(settings.CELERY_BEAT_SCHEDULE)
 
-    assert {job.name for job in jobs} >= {"results-release-due", "edi-files", "documents-render-missing"}
+    assert {job.name for job in jobs} >= {"results-release-due", "results-files", "documents-render-missing"}
     assert {job.task for job in jobs} <= set(app.tasks)
+
+
+def test_the_results_files_job_runs_under_its_new_name_and_its_former_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message queued as "centres.edi_files_regenerate" before the rename still runs the same job."""
+    app.loader.import_default_modules()
+    calls: list[str] = []
+
+    def regenerate_all() -> int:
+        calls.append("run")
+        return 3
+
+    monkeypatch.setattr("results.centre_files.results_files_regenerate_all", regenerate_all)
+
+    assert settings.CELERY_BEAT_SCHEDULE["results-files"]["task"] == "results.tasks.results_files_regenerate_task"
+    assert "edi-files" not in settings.CELERY_BEAT_SCHEDULE
+    assert app.tasks["results.tasks.results_files_regenerate_task"].apply().get() == 3
+    assert app.tasks["centres.edi_files_regenerate"].apply().get() == 3
+    assert calls == ["run", "run"]
 
 
 def test_a_schedule_that_is_not_seconds_is_refused_by_name() -> None:

@@ -79,7 +79,7 @@ def test_moving_a_window_reschedules_its_unreleased_results() -> None:
         ("XYZ,2031-06-14,paper,,,,", "line 2, column exam_code: unknown exam code 'XYZ'"),
         ("FCE,14/06/2031,paper,,,,", "line 2, column session_date: '14/06/2031' is not a date in the form YYYY-MM-DD"),
         ("FCE,2031-02-30,paper,,,,", "line 2, column session_date: 2031-02-30 is not a real date"),
-        ("FCE,2031-06-14,online,,,,", "line 2, column mode: 'online' is not a mode: use paper, computer"),
+        ("FCE,2031-06-14,online,,,,", "line 2, column mode: 'online' is not a mode: use paper, computer, digital"),
         (
             "FCE,2031-06-14,paper,2031-07-20T00:00:00,,,",
             "line 2, column window_start: '2031-07-20T00:00:00' is not a date and time in ISO 8601 with its UTC "
@@ -149,7 +149,7 @@ def test_import_sessions_command_exits_1_with_every_bad_line(tmp_path: Path) -> 
     assert failed.value.returncode == 1
     assert err.getvalue().splitlines() == [
         "line 2, column exam_code: unknown exam code 'XYZ'",
-        "line 3, column mode: 'weekly' is not a mode: use paper, computer",
+        "line 3, column mode: 'weekly' is not a mode: use paper, computer, digital",
     ]
     assert out.getvalue().strip() == "1 sessions created, 0 updated, 0 unchanged."
 

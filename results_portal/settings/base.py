@@ -165,8 +165,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "webhook-messages-purge": {"task": "verification.tasks.webhook_messages_purge", "schedule": 24 * 3600.0},
     "documents-render-missing": {"task": "certificates.tasks.documents_render_missing", "schedule": 600.0},
     # Writes each centre's results files (unit and qualification) once a day; every 15 minutes so files appear
-    # soon after 00:01 on release day. The task keeps the name running workers know.
-    "edi-files": {"task": "centres.edi_files_regenerate", "schedule": 900.0},
+    # soon after 00:01 on release day. (Called "edi-files" before: beat drops the old entry from its schedule file
+    # and runs this one 15 minutes after it starts; the old task name still runs the job, results/tasks.py.)
+    "results-files": {"task": "results.tasks.results_files_regenerate_task", "schedule": 900.0},
 }
 
 # --- Email ---------------------------------------------------------------------------------------------

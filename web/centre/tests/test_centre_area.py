@@ -347,7 +347,8 @@ def test_issued_csv_neutralises_a_name_that_is_a_formula(surname: str, cell: str
 
 def test_issued_secret_numbers_are_sealed_at_rest_and_purged_after_a_day() -> None:
     client, member = _staff_client()
-    session = ExamSession.objects.create(exam=Exam.objects.get(code="KET"), date=dt.date(2027, 3, 13), mode="paper")
+    # A2 Key is no longer offered paper-based after June 2026 (docs/domain.md §16.2).
+    session = ExamSession.objects.create(exam=Exam.objects.get(code="KET"), date=dt.date(2027, 3, 13), mode="computer")
     upload = io.BytesIO(_entries_csv(member.centre.number, session, ["Ana"]))
     upload.name = "one.csv"
     client.post("/centre/imports/", {"file": upload})

@@ -274,7 +274,7 @@ def unitised_special_consideration_csv(request: HttpRequest, series_id: str) -> 
     return csv_response(header=centre_reports.SPECIAL_CONSIDERATION_COLUMNS, rows=rows, filename=filename)
 
 
-# --- EDI results files ---------------------------------------------------------------------------------------
+# --- Results files (unit and qualification) ------------------------------------------------------------------
 @centre_staff_required
 @never_cache
 @require_GET
