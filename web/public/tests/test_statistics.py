@@ -2,8 +2,8 @@
 
 import csv
 import datetime as dt
-import re
 import io
+import re
 from typing import Any
 
 import pytest
