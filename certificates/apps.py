@@ -5,4 +5,5 @@ class CertificatesConfig(AppConfig):
     name = "certificates"
 
     def ready(self) -> None:
-        from . import receivers, selectors  # noqa: F401 - registers the receivers and the release page figures
+        # Registers the receivers, the release page figures and the refusal rules a kept refusal is shown by.
+        from . import duplicates, receivers, selectors, services  # noqa: F401

@@ -8,82 +8,117 @@ date that refused it. The board approves a request in the admin, and the duplica
 that replaces the old one (its QR page then says so), or refuses it with a reason. Everything is audited.
 """
 
-import calendar
 import datetime as dt
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import audit_record
 from exams.models import ServiceFee
 from exams.selectors import service_fee
+from results_portal.dates import months_later
+from results_portal.refusals import Refusal, Rule, refusal_fields
 
 from .models import Document, DuplicateCertificateRequest
-from .services import RESULT_NOT_AVAILABLE, _visible, certificate_replace
+from .selectors import visible_result
+from .services import RESULT_NOT_AVAILABLE, certificate_replace
 
 LOST_FROM_MONTHS = 6
 LOST_UNTIL_MONTHS = 12
 DAMAGED_UNTIL_YEARS = 5
 
-# Refusals shown to centre staff and the board (the tests reuse them).
-DUPLICATE_NOT_CURRENT = "Only the current certificate can be replaced by a duplicate."
-DUPLICATE_ALREADY_OPEN = "A duplicate of this certificate has already been requested: the board is looking at it."
-DUPLICATE_REASON = "Choose why a duplicate is needed: lost between the centre and the candidate, or damaged."
-LOST_NOT_IN_WRITING = (
-    "A certificate lost between the centre and the candidate is replaced only when the candidate has told the centre "
-    "in writing that it did not arrive."
+# Refusals shown to centre staff and the board, in the page's language (``results_portal.refusals``; a request
+# the rules refuse keeps its rule's code and values). The tests reuse them.
+DUPLICATE_NOT_CURRENT = Rule(
+    "duplicate.not_current", _("Only the current certificate can be replaced by a duplicate.")
 )
-LOST_NO_TRACE = "A postal trace must be made first: give its reference."
-LOST_TOO_EARLY = (
-    "A lost certificate can be replaced once six months have passed since the exam date: for this exam from "
-    "%(first_day)s."
+DUPLICATE_ALREADY_OPEN = Rule(
+    "duplicate.already_open",
+    _("A duplicate of this certificate has already been requested: the board is looking at it."),
 )
-LOST_TOO_LATE = (
-    "A certificate lost between the centre and the candidate can be replaced only within 12 months of the exam "
-    "date: for this exam the last day was %(last_day)s."
+DUPLICATE_REASON = Rule(
+    "duplicate.reason",
+    _("Choose why a duplicate is needed: lost between the centre and the candidate, or damaged."),
 )
-DAMAGED_NOT_RETURNED = "A damaged certificate is replaced only once the original has been returned to the centre."
-DAMAGED_TOO_LATE = (
-    "A damaged certificate can be replaced only within five years of the exam date: for this exam the last day was "
-    "%(last_day)s."
+LOST_NOT_IN_WRITING = Rule(
+    "duplicate.lost_not_in_writing",
+    _(
+        "A certificate lost between the centre and the candidate is replaced only when the candidate has told the "
+        "centre in writing that it did not arrive."
+    ),
 )
-DUPLICATE_NO_FEE = "The board has not set the fee for a duplicate certificate in %(year)d, so it cannot be asked yet."
-DUPLICATE_CLOSED = "This request has already been decided."
-DUPLICATE_REFUSAL_REQUIRED = "Say why the request is refused: the centre reads it."
+LOST_NO_TRACE = Rule("duplicate.lost_no_trace", _("A postal trace must be made first: give its reference."))
+LOST_TOO_EARLY = Rule(
+    "duplicate.lost_too_early",
+    _(
+        "A lost certificate can be replaced once six months have passed since the exam date: for this exam from "
+        "%(first_day)s."
+    ),
+    dates=("first_day",),
+)
+LOST_TOO_LATE = Rule(
+    "duplicate.lost_too_late",
+    _(
+        "A certificate lost between the centre and the candidate can be replaced only within 12 months of the exam "
+        "date: for this exam the last day was %(last_day)s."
+    ),
+    dates=("last_day",),
+)
+DAMAGED_NOT_RETURNED = Rule(
+    "duplicate.damaged_not_returned",
+    _("A damaged certificate is replaced only once the original has been returned to the centre."),
+)
+DAMAGED_TOO_LATE = Rule(
+    "duplicate.damaged_too_late",
+    _(
+        "A damaged certificate can be replaced only within five years of the exam date: for this exam the last day "
+        "was %(last_day)s."
+    ),
+    dates=("last_day",),
+)
+DUPLICATE_NO_FEE = Rule(
+    "duplicate.no_fee",
+    _("The board has not set the fee for a duplicate certificate in %(year)d, so it cannot be asked yet."),
+)
+DUPLICATE_CLOSED = Rule("duplicate.closed", _("This request has already been decided."))
+DUPLICATE_REFUSAL_REQUIRED = Rule(
+    "duplicate.refusal_required", _("Say why the request is refused: the centre reads it.")
+)
 
 
-def months_after(day: dt.date, months: int) -> dt.date:
-    """Return the same day ``months`` later, or that month's last day if shorter (31 August + 6 → 28 February)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+def lost_window(exam_date: dt.date) -> tuple[dt.date, dt.date]:
+    """Return the first and the last day a centre can ask for a duplicate of a certificate lost in the post."""
+    return months_later(exam_date, LOST_FROM_MONTHS), months_later(exam_date, LOST_UNTIL_MONTHS)
+
+
+def damaged_last_day(exam_date: dt.date) -> dt.date:
+    """Return the last day a centre can ask for a duplicate of a damaged certificate."""
+    return months_later(exam_date, 12 * DAMAGED_UNTIL_YEARS)
 
 
 def duplicate_refusal(
     *, reason: str, exam_date: dt.date, today: dt.date, in_writing: bool, trace_reference: str, original_returned: bool
-) -> str:
-    """Return the rule (with its date) that refuses a duplicate asked for ``today``, or "" if none does."""
+) -> Refusal | None:
+    """Return the rule (with its date) that refuses a duplicate asked for ``today``, or None if none does."""
     if reason == DuplicateCertificateRequest.Reason.LOST_IN_POST:
-        first_day = months_after(exam_date, LOST_FROM_MONTHS)
-        last_day = months_after(exam_date, LOST_UNTIL_MONTHS)
+        first_day, last_day = lost_window(exam_date)
         if today < first_day:
-            return LOST_TOO_EARLY % {"first_day": date_format(first_day)}
+            return LOST_TOO_EARLY.refusal(first_day=first_day)
         if today > last_day:
-            return LOST_TOO_LATE % {"last_day": date_format(last_day)}
+            return LOST_TOO_LATE.refusal(last_day=last_day)
         if not in_writing:
-            return LOST_NOT_IN_WRITING
+            return LOST_NOT_IN_WRITING.refusal()
         if not trace_reference.strip():
-            return LOST_NO_TRACE
-        return ""
-    last_day = months_after(exam_date, 12 * DAMAGED_UNTIL_YEARS)
+            return LOST_NO_TRACE.refusal()
+        return None
+    last_day = damaged_last_day(exam_date)
     if today > last_day:
-        return DAMAGED_TOO_LATE % {"last_day": date_format(last_day)}
+        return DAMAGED_TOO_LATE.refusal(last_day=last_day)
     if not original_returned:
-        return DAMAGED_NOT_RETURNED
-    return ""
+        return DAMAGED_NOT_RETURNED.refusal()
+    return None
 
 
 def _audit(request: DuplicateCertificateRequest, *, actor: User | None, action: str, reason: str = "") -> None:
@@ -119,16 +154,16 @@ def duplicate_certificate_request(
 ) -> DuplicateCertificateRequest:
     """Record a centre's request for a duplicate; return it, REFUSED (with the rule and date) if the rules say no."""
     if reason not in DuplicateCertificateRequest.Reason.values:
-        raise ValidationError(DUPLICATE_REASON)
+        raise DUPLICATE_REASON.error()
     certificate = Document.objects.select_for_update().select_related("result__entry__session").get(pk=certificate.pk)
     if certificate.kind != Document.Kind.CERTIFICATE or certificate.status != Document.Status.CURRENT:
-        raise ValidationError(DUPLICATE_NOT_CURRENT)
-    if _visible(certificate.result) is None:
-        raise ValidationError(RESULT_NOT_AVAILABLE)
+        raise DUPLICATE_NOT_CURRENT.error()
+    if visible_result(certificate.result) is None:
+        raise RESULT_NOT_AVAILABLE.error()
     if DuplicateCertificateRequest.objects.filter(
         certificate=certificate, status=DuplicateCertificateRequest.Status.REQUESTED
     ).exists():
-        raise ValidationError(DUPLICATE_ALREADY_OPEN)
+        raise DUPLICATE_ALREADY_OPEN.error()
     day = today or timezone.localdate()
     refusal = duplicate_refusal(
         reason=reason,
@@ -139,8 +174,8 @@ def duplicate_certificate_request(
         original_returned=original_returned,
     )
     fee = service_fee(service=ServiceFee.Service.DUPLICATE_CERTIFICATE, on=day)
-    if not refusal and fee is None:
-        refusal = DUPLICATE_NO_FEE % {"year": day.year}
+    if refusal is None and fee is None:
+        refusal = DUPLICATE_NO_FEE.refusal(year=day.year)
     request = DuplicateCertificateRequest.objects.create(
         certificate=certificate,
         reason=reason,
@@ -149,12 +184,14 @@ def duplicate_certificate_request(
         trace_reference=trace_reference.strip(),
         original_returned=original_returned,
         fee=fee,
-        status=DuplicateCertificateRequest.Status.REFUSED if refusal else DuplicateCertificateRequest.Status.REQUESTED,
-        refusal=refusal,
-        decided_at=timezone.now() if refusal else None,
+        status=DuplicateCertificateRequest.Status.REQUESTED
+        if refusal is None
+        else DuplicateCertificateRequest.Status.REFUSED,
+        **refusal_fields(refusal),
+        decided_at=timezone.now() if refusal is not None else None,
     )
-    action = "certificate.duplicate_refused" if refusal else "certificate.duplicate_requested"
-    _audit(request, actor=actor, action=action, reason=refusal)
+    action = "certificate.duplicate_requested" if refusal is None else "certificate.duplicate_refused"
+    _audit(request, actor=actor, action=action, reason=request.refusal)
     return request
 
 
@@ -171,10 +208,10 @@ def duplicate_certificate_issue(*, request: DuplicateCertificateRequest, actor: 
     """Approve a request (the board): produce the duplicate, which replaces the certificate in force."""
     request = _locked(request)
     if request.status != DuplicateCertificateRequest.Status.REQUESTED:
-        raise ValidationError(DUPLICATE_CLOSED)
-    result = _visible(request.certificate.result, lock=True)
+        raise DUPLICATE_CLOSED.error()
+    result = visible_result(request.certificate.result, lock=True)
     if result is None:
-        raise ValidationError(RESULT_NOT_AVAILABLE)
+        raise RESULT_NOT_AVAILABLE.error()
     request.duplicate = certificate_replace(
         result=result, reason=f"Replaced by a duplicate certificate ({request.get_reason_display()})."
     )
@@ -194,10 +231,10 @@ def duplicate_certificate_refuse(
 ) -> DuplicateCertificateRequest:
     """Refuse a request (the board), saying why; the certificate stays as it is."""
     if not refusal.strip():
-        raise ValidationError(DUPLICATE_REFUSAL_REQUIRED)
+        raise DUPLICATE_REFUSAL_REQUIRED.error()
     request = _locked(request)
     if request.status != DuplicateCertificateRequest.Status.REQUESTED:
-        raise ValidationError(DUPLICATE_CLOSED)
+        raise DUPLICATE_CLOSED.error()
     request.status, request.refusal = DuplicateCertificateRequest.Status.REFUSED, refusal.strip()
     request.decided_by, request.decided_at = actor, timezone.now()
     request.save(update_fields=["status", "refusal", "decided_by", "decided_at"])

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from results_portal.refusals import refusal_text
+
 
 def document_upload_to(instance: "Document", filename: str) -> str:
     """Return a storage path nobody can guess and that names nobody: a random folder, the document's kind."""
@@ -62,7 +64,28 @@ class Document(models.Model):
         return f"{self.get_kind_display()} {self.uuid} ({self.status})"
 
 
-class CertificateAmendment(models.Model):
+class KeptRefusal(models.Model):
+    """The refusal a request keeps: the rule's code and values, shown in the reader's language, or the board's words.
+
+    ``refusal`` is the English text (the board's admin and the history read it), or the board's own reason when the
+    board refused; ``refusal_code`` and ``refusal_values`` name the rule that refused, so a page shows it in its
+    language (``results_portal.refusals``).
+    """
+
+    refusal = models.CharField(max_length=300, blank=True)
+    refusal_code = models.CharField(max_length=60, blank=True)
+    refusal_values = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def refusal_shown(self) -> str:
+        """The refusal in the active language: its rule's words, or the stored text when no rule refused."""
+        return refusal_text(self.refusal_code, self.refusal_values) or self.refusal
+
+
+class CertificateAmendment(KeptRefusal):
     """A centre's request for an amended certificate because the name on it is misspelt. Personal data.
 
     Only a misspelling can be corrected, within two years of the exam date, and only once the incorrect
@@ -91,7 +114,6 @@ class CertificateAmendment(models.Model):
     corrected_first_name = models.CharField(max_length=100)
     corrected_last_name = models.CharField(max_length=100)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
-    refusal = models.CharField(max_length=300, blank=True)
     requested_at = models.DateTimeField(auto_now_add=True)
     returned_at = models.DateTimeField(null=True, blank=True, help_text="When the centre got the certificate back.")
     returned_recorded_by = models.ForeignKey(
@@ -170,7 +192,7 @@ class CertifyingStatementOrder(models.Model):
         return f"certifying statement order {self.public_id} ({self.status})"
 
 
-class DuplicateCertificateRequest(models.Model):
+class DuplicateCertificateRequest(KeptRefusal):
     """A centre's request for a duplicate certificate, lost in the post or damaged. Personal data.
 
     The rules and their dates are enforced by ``certificates.duplicates`` (docs/domain.md §9.6); a refused request
@@ -196,7 +218,6 @@ class DuplicateCertificateRequest(models.Model):
     original_returned = models.BooleanField(default=False, help_text="Damaged: the original is back at the centre.")
     fee = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
-    refusal = models.CharField(max_length=300, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -29,6 +29,18 @@ ComponentLine = ComponentView
 ResultFacts = ResultView
 
 
+def visible_result(result: Result, *, lock: bool = False) -> Result | None:
+    """Return ``result`` read again through ``results_visible`` (as the holder of its entry), or None.
+
+    Every write about a result's documents (a PDF, an amendment, a duplicate, a certifying statement) starts here,
+    so a held, withdrawn or not-yet-released result is never written about. ``lock`` locks the result's row.
+    """
+    queryset = results_visible(audience=Audience.entries([result.entry])).filter(pk=result.pk)
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    return queryset.first()
+
+
 @dataclass(frozen=True)
 class Verification:
     """What the QR code's page says about a document: its state and the facts that hold now."""

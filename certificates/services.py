@@ -13,11 +13,10 @@ import logging
 from collections.abc import Iterable
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import audit_record
@@ -28,10 +27,12 @@ from exams.selectors import service_fee
 from results.events import result_event_record
 from results.models import Result, ResultEvent
 from results.selectors import Audience, results_visible
+from results_portal.dates import months_later
+from results_portal.refusals import Refusal, Rule, refusal_fields
 
 from .models import CertificateAmendment, CertifyingStatementOrder, Document
 from .pdf import document_pdf
-from .selectors import printed_name, result_facts
+from .selectors import printed_name, result_facts, visible_result
 
 logger = logging.getLogger(__name__)
 
@@ -42,49 +43,67 @@ URGENT_QUEUE = "documents_urgent"
 URGENT_AGAIN_SECONDS = 60
 AMENDMENT_YEARS = 2
 
-# Error texts shown to centre staff (the tests reuse them).
-AMENDMENT_NAME_CHANGE_REFUSED = (
-    "The name on a certificate cannot be amended after a change of name by deed poll, marriage, divorce or any "
-    "other reason: it must be the candidate's name at the time of the exam. Only a misspelt name can be corrected."
+# Refusals shown to centre staff, the candidate and the board, in the page's language (``results_portal.refusals``;
+# an amendment the rules refuse keeps its rule's code and values). The tests reuse them.
+AMENDMENT_NAME_CHANGE_REFUSED = Rule(
+    "amendment.name_change",
+    _(
+        "The name on a certificate cannot be amended after a change of name by deed poll, marriage, divorce or any "
+        "other reason: it must be the candidate's name at the time of the exam. Only a misspelt name can be "
+        "corrected."
+    ),
 )
-AMENDMENT_TOO_LATE = (
-    "An amended certificate can only be produced within two years of the exam date. For this exam the last day "
-    "was %(last_day)s."
+AMENDMENT_TOO_LATE = Rule(
+    "amendment.too_late",
+    _(
+        "An amended certificate can only be produced within two years of the exam date. For this exam the last day "
+        "was %(last_day)s."
+    ),
+    dates=("last_day",),
 )
-AMENDMENT_NOT_RETURNED = (
-    "The incorrect certificate must be returned to the centre before the amended certificate can be produced: "
-    "record its return first."
+AMENDMENT_NOT_RETURNED = Rule(
+    "amendment.not_returned",
+    _(
+        "The incorrect certificate must be returned to the centre before the amended certificate can be produced: "
+        "record its return first."
+    ),
 )
-AMENDMENT_NOT_CURRENT = "Only the current certificate can be amended."
-AMENDMENT_ALREADY_OPEN = "An amendment of this certificate is already in progress."
-AMENDMENT_SAME_NAME = "The corrected name is the same as the name on the certificate."
-AMENDMENT_NAME_REQUIRED = "Give the candidate's first name and last name as they should be spelt."
-AMENDMENT_CLOSED = "This amendment is already closed."
-RESULT_NOT_AVAILABLE = "This result is not available."
-CERTIFYING_NO_CERTIFICATE = "This result has no certificate, so there is no certificate for a statement to replace."
-CERTIFYING_NO_FEE = (
-    "The board has not set the fee for a certifying statement in %(year)d, so it cannot be ordered yet."
+AMENDMENT_NOT_CURRENT = Rule("amendment.not_current", _("Only the current certificate can be amended."))
+AMENDMENT_ALREADY_OPEN = Rule("amendment.already_open", _("An amendment of this certificate is already in progress."))
+AMENDMENT_SAME_NAME = Rule("amendment.same_name", _("The corrected name is the same as the name on the certificate."))
+AMENDMENT_NAME_REQUIRED = Rule(
+    "amendment.name_required", _("Give the candidate's first name and last name as they should be spelt.")
 )
-PAYMENT_METHOD_REQUIRED = "Choose how it was paid: card or postal order."
-PAYMENT_REFERENCE_REQUIRED = "Give the payment's reference: the postal order number or the card receipt."
+AMENDMENT_REASON = Rule("amendment.reason", _("Choose why the name should be amended."))
+AMENDMENT_CLOSED = Rule("amendment.closed", _("This amendment is already closed."))
+RESULT_NOT_AVAILABLE = Rule("certificate.result_not_available", _("This result is not available."))
+CERTIFYING_NO_CERTIFICATE = Rule(
+    "certifying.no_certificate",
+    _("This result has no certificate, so there is no certificate for a statement to replace."),
+)
+CERTIFYING_NO_FEE = Rule(
+    "certifying.no_fee",
+    _("The board has not set the fee for a certifying statement in %(year)d, so it cannot be ordered yet."),
+)
+PAYMENT_METHOD_REQUIRED = Rule("certifying.payment_method", _("Choose how it was paid: card or postal order."))
+PAYMENT_REFERENCE_REQUIRED = Rule(
+    "certifying.payment_reference", _("Give the payment's reference: the postal order number or the card receipt.")
+)
 PAYMENT_METHODS_ACCEPTED = (
     CertifyingStatementOrder.PaymentMethod.CARD,
     CertifyingStatementOrder.PaymentMethod.POSTAL_ORDER,
 )
-ORDER_NOT_OPEN = "This order has already been paid."
-ORDER_ALREADY_OPEN = "A certifying statement for this result is already waiting for payment: record that payment."
-REVOKE_REASON_REQUIRED = "Say why the document is revoked: it is recorded in the audit trail."
+ORDER_NOT_OPEN = Rule("certifying.order_not_open", _("This order has already been paid."))
+ORDER_ALREADY_OPEN = Rule(
+    "certifying.order_already_open",
+    _("A certifying statement for this result is already waiting for payment: record that payment."),
+)
+REVOKE_REASON_REQUIRED = Rule(
+    "document.revoke_reason", _("Say why the document is revoked: it is recorded in the audit trail.")
+)
 
 
 # --- Rendering and storing ------------------------------------------------------------------------------
-def _visible(result: Result, *, lock: bool = False) -> Result | None:
-    """Return ``result`` read again through ``results_visible`` (as the holder of its entry), or None."""
-    queryset = results_visible(audience=Audience.entries([result.entry])).filter(pk=result.pk)
-    if lock:
-        queryset = queryset.select_for_update(of=("self",))
-    return queryset.first()
-
-
 def _file_exists(document: Document) -> bool:
     return bool(document.file) and document.file.storage.exists(document.file.name or "")
 
@@ -243,13 +262,13 @@ def document_current(*, result: Result, kind: str) -> Document:
     if document is not None:
         return document
     with transaction.atomic():
-        locked = _visible(result, lock=True)
+        locked = visible_result(result, lock=True)
         if locked is None:
-            raise ValidationError(RESULT_NOT_AVAILABLE)
+            raise RESULT_NOT_AVAILABLE.error()
         _bring_up_to_date(locked)
     document = Document.objects.filter(result=result, kind=kind, status=Document.Status.CURRENT).first()
     if document is None:
-        raise ValidationError(RESULT_NOT_AVAILABLE)
+        raise RESULT_NOT_AVAILABLE.error()
     document.result = result
     return document
 
@@ -258,7 +277,7 @@ def document_current(*, result: Result, kind: str) -> Document:
 def document_revoke(*, document: Document, actor: User | None, reason: str) -> Document:
     """Revoke a document (its QR page then says so), recording who, when and why."""
     if not reason.strip():
-        raise ValidationError(REVOKE_REASON_REQUIRED)
+        raise REVOKE_REASON_REQUIRED.error()
     document = Document.objects.select_for_update().select_related("result__entry").get(pk=document.pk)
     if document.status == Document.Status.REVOKED:
         return document
@@ -280,17 +299,14 @@ def amendment_last_day(*, exam_date: dt.date) -> dt.date:
 
     An exam on 29 February has 28 February as its last day (there is no 29 February two years later).
     """
-    try:
-        return exam_date.replace(year=exam_date.year + AMENDMENT_YEARS)
-    except ValueError:
-        return exam_date.replace(year=exam_date.year + AMENDMENT_YEARS, day=28)
+    return months_later(exam_date, 12 * AMENDMENT_YEARS)
 
 
-def _too_late(result: Result, today: dt.date) -> str:
+def _too_late(result: Result, today: dt.date) -> Refusal | None:
     last_day = amendment_last_day(exam_date=result.entry.session.date)
     if today > last_day:
-        return AMENDMENT_TOO_LATE % {"last_day": date_format(last_day)}
-    return ""
+        return AMENDMENT_TOO_LATE.refusal(last_day=last_day)
+    return None
 
 
 def _amendment_audit(amendment: CertificateAmendment, *, actor: User | None, action: str, reason: str) -> None:
@@ -324,30 +340,29 @@ def certificate_amendment_request(
     """Record a centre's request to correct the name on a certificate; return it, REFUSED if the rules say no.
 
     A refused request is kept (with the rule that refused it) so the history shows it; the caller shows
-    ``amendment.refusal`` to the centre.
+    ``amendment.refusal_shown`` to the centre, in its language.
     """
     first, last = corrected_first_name.strip(), corrected_last_name.strip()
     if not first or not last:
-        raise ValidationError(AMENDMENT_NAME_REQUIRED)
+        raise AMENDMENT_NAME_REQUIRED.error()
     certificate = Document.objects.select_for_update().select_related("result__entry").get(pk=certificate.pk)
     if certificate.kind != Document.Kind.CERTIFICATE or certificate.status != Document.Status.CURRENT:
-        raise ValidationError(AMENDMENT_NOT_CURRENT)
-    result = _visible(certificate.result)
+        raise AMENDMENT_NOT_CURRENT.error()
+    result = visible_result(certificate.result)
     if result is None:
-        raise ValidationError(RESULT_NOT_AVAILABLE)
+        raise RESULT_NOT_AVAILABLE.error()
     if CertificateAmendment.objects.filter(
         certificate=certificate,
         status__in=[CertificateAmendment.Status.REQUESTED, CertificateAmendment.Status.RETURNED],
     ).exists():
-        raise ValidationError(AMENDMENT_ALREADY_OPEN)
+        raise AMENDMENT_ALREADY_OPEN.error()
     if f"{first} {last}" == certificate.name_printed:
-        raise ValidationError(AMENDMENT_SAME_NAME)
+        raise AMENDMENT_SAME_NAME.error()
     if reason not in CertificateAmendment.Reason.values:
-        raise ValidationError("Choose why the name should be amended.")
+        raise AMENDMENT_REASON.error()
 
-    refusal = ""
     if reason != CertificateAmendment.Reason.MISSPELLING:
-        refusal = AMENDMENT_NAME_CHANGE_REFUSED
+        refusal: Refusal | None = AMENDMENT_NAME_CHANGE_REFUSED.refusal()
     else:
         refusal = _too_late(result, today or timezone.localdate())
     amendment = CertificateAmendment.objects.create(
@@ -357,12 +372,12 @@ def certificate_amendment_request(
         explanation=explanation.strip(),
         corrected_first_name=first,
         corrected_last_name=last,
-        status=CertificateAmendment.Status.REFUSED if refusal else CertificateAmendment.Status.REQUESTED,
-        refusal=refusal,
-        refused_at=timezone.now() if refusal else None,
+        status=CertificateAmendment.Status.REQUESTED if refusal is None else CertificateAmendment.Status.REFUSED,
+        **refusal_fields(refusal),
+        refused_at=timezone.now() if refusal is not None else None,
     )
-    action = "certificate.amendment_refused" if refusal else "certificate.amendment_requested"
-    _amendment_audit(amendment, actor=actor, action=action, reason=refusal or explanation.strip())
+    action = "certificate.amendment_requested" if refusal is None else "certificate.amendment_refused"
+    _amendment_audit(amendment, actor=actor, action=action, reason=amendment.refusal or explanation.strip())
     return amendment
 
 
@@ -377,7 +392,7 @@ def certificate_amendment_mark_returned(
         .get(pk=amendment.pk)
     )
     if amendment.status != CertificateAmendment.Status.REQUESTED:
-        raise ValidationError(AMENDMENT_CLOSED)
+        raise AMENDMENT_CLOSED.error()
     amendment.status = CertificateAmendment.Status.RETURNED
     amendment.returned_at = returned_at or timezone.now()
     amendment.returned_recorded_by = actor
@@ -400,19 +415,21 @@ def certificate_amendment_issue(
         .get(pk=amendment.pk)
     )
     if amendment.status == CertificateAmendment.Status.REQUESTED:
-        raise ValidationError(AMENDMENT_NOT_RETURNED)
+        raise AMENDMENT_NOT_RETURNED.error()
     if amendment.status != CertificateAmendment.Status.RETURNED:
-        raise ValidationError(AMENDMENT_CLOSED)
-    result = _visible(amendment.certificate.result, lock=True)
+        raise AMENDMENT_CLOSED.error()
+    result = visible_result(amendment.certificate.result, lock=True)
     if result is None:
-        raise ValidationError(RESULT_NOT_AVAILABLE)
+        raise RESULT_NOT_AVAILABLE.error()
     refusal = _too_late(result, today or timezone.localdate())
-    if refusal:
+    if refusal is not None:
+        kept = refusal_fields(refusal)
+        for name, value in kept.items():
+            setattr(amendment, name, value)
         amendment.status = CertificateAmendment.Status.REFUSED
-        amendment.refusal = refusal
         amendment.refused_at = timezone.now()
-        amendment.save(update_fields=["status", "refusal", "refused_at"])
-        _amendment_audit(amendment, actor=actor, action="certificate.amendment_refused", reason=refusal)
+        amendment.save(update_fields=["status", "refused_at", *kept])
+        _amendment_audit(amendment, actor=actor, action="certificate.amendment_refused", reason=amendment.refusal)
         return amendment
     _person_name_correct(amendment=amendment, result=result, actor=actor)
     amended = certificate_replace(result=result, name=amendment.corrected_name, reason="Name corrected (misspelling).")
@@ -435,7 +452,7 @@ def certificate_replace(*, result: Result, reason: str, name: str | None = None)
     ).first()
     if name is None:
         if previous is None:
-            raise ValidationError(RESULT_NOT_AVAILABLE)
+            raise RESULT_NOT_AVAILABLE.error()
         name = previous.name_printed
     return _document_issue(result=result, kind=Document.Kind.CERTIFICATE, name=name, previous=previous, reason=reason)
 
@@ -498,19 +515,19 @@ def certifying_statement_order(
     The caller read ``result`` through the candidate's own ``results_visible``. Nothing is produced until the board
     records the payment (``certifying_statement_mark_paid``).
     """
-    visible = _visible(result)
+    visible = visible_result(result)
     if visible is None:
-        raise ValidationError(RESULT_NOT_AVAILABLE)
+        raise RESULT_NOT_AVAILABLE.error()
     if not visible.certificate or certificate_had(result=visible) is None:
-        raise ValidationError(CERTIFYING_NO_CERTIFICATE)
+        raise CERTIFYING_NO_CERTIFICATE.error()
     day = today or timezone.localdate()
     fee = service_fee(service=ServiceFee.Service.CERTIFYING_STATEMENT, on=day)
     if fee is None:
-        raise ValidationError(CERTIFYING_NO_FEE % {"year": day.year})
+        raise CERTIFYING_NO_FEE.error(year=day.year)
     if CertifyingStatementOrder.objects.filter(
         result=visible, status=CertifyingStatementOrder.Status.ORDERED
     ).exists():
-        raise ValidationError(ORDER_ALREADY_OPEN)
+        raise ORDER_ALREADY_OPEN.error()
     order = CertifyingStatementOrder.objects.create(result=visible, account=account, amount=fee)
     _order_audit(order, actor=account.user, action="certificate.certifying_statement_ordered")
     return order
@@ -531,18 +548,18 @@ def certifying_statement_mark_paid(
     certifying statement is superseded.
     """
     if payment_method not in PAYMENT_METHODS_ACCEPTED:
-        raise ValidationError(PAYMENT_METHOD_REQUIRED)
+        raise PAYMENT_METHOD_REQUIRED.error()
     if not payment_reference.strip():
-        raise ValidationError(PAYMENT_REFERENCE_REQUIRED)
+        raise PAYMENT_REFERENCE_REQUIRED.error()
     order = CertifyingStatementOrder.objects.select_for_update().select_related("result__entry").get(pk=order.pk)
     if order.status != CertifyingStatementOrder.Status.ORDERED:
-        raise ValidationError(ORDER_NOT_OPEN)
-    result = _visible(order.result, lock=True)
+        raise ORDER_NOT_OPEN.error()
+    result = visible_result(order.result, lock=True)
     if result is None:
-        raise ValidationError(RESULT_NOT_AVAILABLE)
+        raise RESULT_NOT_AVAILABLE.error()
     certificate = certificate_had(result=result)
     if certificate is None:
-        raise ValidationError(CERTIFYING_NO_CERTIFICATE)
+        raise CERTIFYING_NO_CERTIFICATE.error()
     order.status = CertifyingStatementOrder.Status.PAID
     order.paid_at = paid_at or timezone.now()
     order.paid_recorded_by = actor

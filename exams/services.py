@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from grading.aggregate import aggregate_grade
 from grading.standardised import ProfileThresholds
+from results_portal.dates import months_later
 
 from .models import Component, ExamSession, GradeBoundaryTable, ServiceFee
 
@@ -129,18 +130,11 @@ def boundary_table_set(
     return table
 
 
-def _next_year(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
-
-
 def _shifted(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is None:
         return None
     local = timezone.localtime(moment)
-    return timezone.make_aware(dt.datetime.combine(_next_year(local.date()), local.time().replace(tzinfo=None)))
+    return timezone.make_aware(dt.datetime.combine(months_later(local.date(), 12), local.time().replace(tzinfo=None)))
 
 
 @transaction.atomic
@@ -157,7 +151,7 @@ def sessions_copy_to_next_year(
 
     sessions = list(sessions)
     prefetch_related_objects(sessions, f"exam__{MODES}")  # one query for every session's modes
-    wanted = {(s.exam_id, _next_year(s.date), s.mode): s for s in sessions}
+    wanted = {(s.exam_id, months_later(s.date, 12), s.mode): s for s in sessions}
     there = set(
         ExamSession.objects.filter(
             exam_id__in={key[0] for key in wanted}, date__in={key[1] for key in wanted}
@@ -184,10 +178,10 @@ def sessions_copy_to_next_year(
             window_start=start,
             window_end=end,
             centre_release_at=_shifted(source.centre_release_at),
-            certification_closing_date=_next_year(source.certification_closing_date)
+            certification_closing_date=months_later(source.certification_closing_date, 12)
             if source.certification_closing_date
             else None,
-            enquiry_deadline=_next_year(source.enquiry_deadline) if source.enquiry_deadline else None,
+            enquiry_deadline=months_later(source.enquiry_deadline, 12) if source.enquiry_deadline else None,
         )
         created += 1
     audit_record(

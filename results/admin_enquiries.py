@@ -26,7 +26,10 @@ class EnquiryOutcomeForm(forms.ModelForm):
     new_score = forms.IntegerField(
         required=False,
         min_value=0,
-        help_text="The component's new mark (scale score, or a unit's raw mark) when the outcome changes it.",
+        help_text=(
+            "The component's new mark when the outcome changes it: a scale score, or the raw mark of a unit or of a "
+            "legacy sitting's paper."
+        ),
     )
 
     class Meta:
@@ -37,7 +40,7 @@ class EnquiryOutcomeForm(forms.ModelForm):
         cleaned = super().clean() or {}
         outcome = cleaned.get("outcome")
         if outcome and outcome != ResultEnquiry.Outcome.NO_CHANGE and cleaned.get("new_score") is None:
-            self.add_error("new_score", OUTCOME_SCORE_NEEDED % {"component": self.instance.component.name})
+            self.add_error("new_score", OUTCOME_SCORE_NEEDED.error(component=self.instance.component.name))
         if outcome and not self.errors:
             # The outcome is recorded here, in the form's own transaction, so a refusal shows on the form.
             try:

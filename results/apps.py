@@ -6,4 +6,5 @@ class ResultsConfig(AppConfig):
     verbose_name = "Results"
 
     def ready(self) -> None:
-        from . import approvals, receivers, signals  # noqa: F401 - registers the receivers and approval kinds
+        # Registers the receivers, the approval kinds and the enquiries' refusal rules.
+        from . import approvals, enquiries, receivers, signals  # noqa: F401

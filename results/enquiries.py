@@ -16,48 +16,107 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import audit_record
 from candidates.models import CandidateAccount
 from centres.models import Centre
-from exams.models import Component, Exam, ExamSession, ServiceFee
+from exams.models import Component, Exam, ExamSession
 from exams.selectors import service_fee
+from grading.legacy import legacy_format
+from results_portal.csvimport import ImportRejected
 from results_portal.downloads import csv_text
+from results_portal.refusals import Refusal, Rule
 
 from .imports import results_import
+from .legacy import legacy_results_import
 from .models import ComponentScore, EnquiryConsent, Result, ResultEnquiry
 from .selectors import Audience, results_visible
 
-# Refusals and errors shown to centre staff, the candidate and the board (the tests reuse them).
-ENQUIRY_NOT_RELEASED = "An enquiry can only be raised about a result that has been released to the candidate."
-ENQUIRY_NO_DEADLINE = (
-    "Enquiries about results for %(session)s are not open: the board has not set the session's enquiry deadline."
+# Refusals and errors shown to centre staff, the candidate and the board, in the page's language
+# (``results_portal.refusals``; the tests reuse them).
+ENQUIRY_NOT_RELEASED = Rule(
+    "enquiry.not_released",
+    _("An enquiry can only be raised about a result that has been released to the candidate."),
 )
-ENQUIRY_DEADLINE_PASSED = (
-    "The deadline for enquiries about results for %(session)s was %(deadline)s; today is %(today)s."
+ENQUIRY_NO_DEADLINE = Rule(
+    "enquiry.no_deadline",
+    _(
+        "Enquiries about results for %(exam)s (%(date)s) are not open: the board has not set the session's enquiry "
+        "deadline."
+    ),
+    dates=("date",),
 )
-ENQUIRY_NO_CONSENT = (
-    "The candidate's consent is needed first: the candidate gives it in their results account, or the centre "
-    "records the candidate's written consent."
+ENQUIRY_DEADLINE_PASSED = Rule(
+    "enquiry.deadline_passed",
+    _("The deadline for enquiries about results for %(exam)s (%(date)s) was %(deadline)s; today is %(today)s."),
+    dates=("date", "deadline", "today"),
 )
-ENQUIRY_NO_FEE = "The board has not set the fee for a %(service)s in %(year)d, so the enquiry cannot be raised yet."
-ENQUIRY_ALREADY_OPEN = "An enquiry about %(component)s for this result is already open."
-ENQUIRY_COMPONENT = "%(component)s is not a component of this result."
-ENQUIRY_SERVICE = "Choose a clerical re-check or a review of marking."
-CONSENT_SIGNED_BY = "Give the name of the person who signed the consent."
-CONSENT_SIGNED_TOO_EARLY = (
-    "Written consent must be signed once the result was released, on or after %(released)s; it is dated %(signed)s."
+ENQUIRY_NO_CONSENT = Rule(
+    "enquiry.no_consent",
+    _(
+        "The candidate's consent is needed first: the candidate gives it in their results account, or the centre "
+        "records the candidate's written consent."
+    ),
 )
-CONSENT_SIGNED_FUTURE = "Written consent cannot be dated after today (%(today)s)."
-ENQUIRY_NOT_RECEIVED = "Only a received enquiry can be started."
-ENQUIRY_CLOSED = "This enquiry is already completed."
-OUTCOME_UNKNOWN = "Choose the outcome: no change, marks changed or grade changed."
-OUTCOME_SCORE_NEEDED = "Give the new mark of %(component)s: the outcome changes it."
-OUTCOME_SCORE_SAME = "The new mark is the same as before (%(score)d): record 'no change' instead."
-OUTCOME_DOES_NOT_MATCH = (
-    "With a mark of %(score)d the grade would be %(grade)s (before: %(before)s), so the outcome is '%(outcome)s'."
+# One sentence per service, so that each language words it whole.
+ENQUIRY_NO_FEE = {
+    ResultEnquiry.Service.CLERICAL_RECHECK: Rule(
+        "enquiry.no_fee.clerical_recheck",
+        _("The board has not set the fee for a clerical re-check in %(year)d, so the enquiry cannot be raised yet."),
+    ),
+    ResultEnquiry.Service.REVIEW_OF_MARKING: Rule(
+        "enquiry.no_fee.review_of_marking",
+        _("The board has not set the fee for a review of marking in %(year)d, so the enquiry cannot be raised yet."),
+    ),
+}
+ENQUIRY_ALREADY_OPEN = Rule(
+    "enquiry.already_open", _("An enquiry about %(component)s for this result is already open.")
+)
+ENQUIRY_COMPONENT = Rule("enquiry.component", _("%(component)s is not a component of this result."))
+ENQUIRY_SERVICE = Rule("enquiry.service", _("Choose a clerical re-check or a review of marking."))
+CONSENT_SIGNED_BY = Rule("enquiry.consent_signed_by", _("Give the name of the person who signed the consent."))
+CONSENT_SIGNED_TOO_EARLY = Rule(
+    "enquiry.consent_too_early",
+    _(
+        "Written consent must be signed once the result was released, on or after %(released)s; it is dated "
+        "%(signed)s."
+    ),
+    dates=("released", "signed"),
+)
+CONSENT_SIGNED_FUTURE = Rule(
+    "enquiry.consent_future", _("Written consent cannot be dated after today (%(today)s)."), dates=("today",)
+)
+ENQUIRY_NOT_RECEIVED = Rule("enquiry.not_received", _("Only a received enquiry can be started."))
+ENQUIRY_CLOSED = Rule("enquiry.closed", _("This enquiry is already completed."))
+OUTCOME_UNKNOWN = Rule("enquiry.outcome_unknown", _("Choose the outcome: no change, marks changed or grade changed."))
+OUTCOME_SCORE_NEEDED = Rule(
+    "enquiry.outcome_score_needed", _("Give the new mark of %(component)s: the outcome changes it.")
+)
+OUTCOME_SCORE_SAME = Rule(
+    "enquiry.outcome_score_same", _("The new mark is the same as before (%(score)d): record 'no change' instead.")
+)
+# The outcome the new mark gives, one sentence each.
+OUTCOME_DOES_NOT_MATCH = {
+    ResultEnquiry.Outcome.MARKS_CHANGED: Rule(
+        "enquiry.outcome_is_marks_changed",
+        _(
+            "With a mark of %(score)d the grade would be %(grade)s (before: %(before)s), so the outcome is "
+            "'Marks changed, grade unchanged'."
+        ),
+    ),
+    ResultEnquiry.Outcome.GRADE_CHANGED: Rule(
+        "enquiry.outcome_is_grade_changed",
+        _(
+            "With a mark of %(score)d the grade would be %(grade)s (before: %(before)s), so the outcome is "
+            "'Grade changed'."
+        ),
+    ),
+}
+OUTCOME_MARK_REFUSED = Rule(
+    "enquiry.outcome_mark_refused",
+    _("The new mark of %(component)s cannot be recorded, and nothing was changed: %(problem)s."),
 )
 
 ENQUIRY_CSV_HEADER = (
@@ -85,10 +144,6 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _session_text(session: ExamSession) -> str:
-    return f"{session.exam.name} ({date_format(session.date)})"
-
-
 def _released(result: Result, *, now: dt.datetime | None = None) -> Result | None:
     """Return ``result`` if it is out for its candidate (released, not held, not withdrawn), else None."""
     return (
@@ -99,18 +154,16 @@ def _released(result: Result, *, now: dt.datetime | None = None) -> Result | Non
     )
 
 
-def enquiry_deadline_refusal(*, session: ExamSession, today: dt.date | None = None) -> str:
-    """Return why an enquiry about a result of ``session`` cannot be raised today (the rule and its date), or ""."""
+def enquiry_deadline_refusal(*, session: ExamSession, today: dt.date | None = None) -> Refusal | None:
+    """Return why an enquiry about a result of ``session`` cannot be raised today (the rule and its date), or None."""
     day = today or _today()
     if session.enquiry_deadline is None:
-        return ENQUIRY_NO_DEADLINE % {"session": _session_text(session)}
+        return ENQUIRY_NO_DEADLINE.refusal(exam=session.exam.name, date=session.date)
     if day > session.enquiry_deadline:
-        return ENQUIRY_DEADLINE_PASSED % {
-            "session": _session_text(session),
-            "deadline": date_format(session.enquiry_deadline),
-            "today": date_format(day),
-        }
-    return ""
+        return ENQUIRY_DEADLINE_PASSED.refusal(
+            exam=session.exam.name, date=session.date, deadline=session.enquiry_deadline, today=day
+        )
+    return None
 
 
 def enquiry_consent_current(*, result: Result) -> EnquiryConsent | None:
@@ -124,7 +177,7 @@ def enquiry_consent_give(*, account: CandidateAccount, result: Result) -> Enquir
     """Record the candidate's own consent to an enquiry about one of their released results (audited)."""
     visible = results_visible(audience=Audience.candidate(account.pk)).filter(pk=result.pk).first()
     if visible is None:
-        raise ValidationError(ENQUIRY_NOT_RELEASED)
+        raise ENQUIRY_NOT_RELEASED.error()
     consent = EnquiryConsent.objects.create(result=visible, source=EnquiryConsent.Source.ACCOUNT, account=account)
     audit_record(
         actor=account.user,
@@ -142,17 +195,15 @@ def enquiry_consent_record_written(
     """Record the candidate's written consent, held by the centre: who signed it and when (audited)."""
     released = _released(result)
     if released is None:
-        raise ValidationError(ENQUIRY_NOT_RELEASED)
+        raise ENQUIRY_NOT_RELEASED.error()
     if not signed_by.strip():
-        raise ValidationError(CONSENT_SIGNED_BY)
+        raise CONSENT_SIGNED_BY.error()
     day = today or _today()
     if signed_on > day:
-        raise ValidationError(CONSENT_SIGNED_FUTURE % {"today": date_format(day)})
+        raise CONSENT_SIGNED_FUTURE.error(today=day)
     released_on = timezone.localdate(released.released_at)
     if signed_on < released_on:
-        raise ValidationError(
-            CONSENT_SIGNED_TOO_EARLY % {"released": date_format(released_on), "signed": date_format(signed_on)}
-        )
+        raise CONSENT_SIGNED_TOO_EARLY.error(released=released_on, signed=signed_on)
     consent = EnquiryConsent.objects.create(
         result=released,
         source=EnquiryConsent.Source.WRITTEN,
@@ -170,12 +221,17 @@ def enquiry_consent_record_written(
 
 
 # --- Raising ---------------------------------------------------------------------------------------------------
-def _refuse(*, actor: User, result: Result, message: str, detail: dict[str, str]) -> ValidationError:
-    """Record a refusal in the audit trail (it stays when the caller's transaction does not) and return it."""
+def _refuse(*, actor: User, result: Result, refusal: Refusal, detail: dict[str, str]) -> ValidationError:
+    """Record a refusal in the audit trail, in English (it stays when the caller's transaction does not), and
+    return its error in the page's language."""
     audit_record(
-        actor=actor, action="enquiry.refused", subject=result.entry.candidate_id, reason=message, detail=detail
+        actor=actor,
+        action="enquiry.refused",
+        subject=result.entry.candidate_id,
+        reason=refusal.english(),
+        detail={**detail, "rule": refusal.code},
     )
-    return ValidationError(message)
+    return refusal.error()
 
 
 def enquiry_raise(
@@ -186,34 +242,33 @@ def enquiry_raise(
     The caller has found ``result`` among the centre's own (``results_visible`` for the centre).
     """
     if service not in ResultEnquiry.Service.values:
-        raise ValidationError(ENQUIRY_SERVICE)
+        raise ENQUIRY_SERVICE.error()
     day = today or _today()
     detail = {"component": component.code, "service": service}
     released = _released(result)
     if released is None:
-        raise _refuse(actor=actor, result=result, message=ENQUIRY_NOT_RELEASED, detail=detail)
+        raise _refuse(actor=actor, result=result, refusal=ENQUIRY_NOT_RELEASED.refusal(), detail=detail)
     if component.exam_id != released.entry.session.exam_id:
-        raise ValidationError(ENQUIRY_COMPONENT % {"component": component.name})
+        raise ENQUIRY_COMPONENT.error(component=component.name)
     refusal = enquiry_deadline_refusal(session=released.entry.session, today=day)
-    if refusal:
-        raise _refuse(actor=actor, result=released, message=refusal, detail=detail)
+    if refusal is not None:
+        raise _refuse(actor=actor, result=released, refusal=refusal, detail=detail)
     consent = enquiry_consent_current(result=released)
     if consent is None:
-        raise _refuse(actor=actor, result=released, message=ENQUIRY_NO_CONSENT, detail=detail)
+        raise _refuse(actor=actor, result=released, refusal=ENQUIRY_NO_CONSENT.refusal(), detail=detail)
     fee = service_fee(service=service, on=day)
     if fee is None:
-        label = ServiceFee.Service(service).label
-        message = ENQUIRY_NO_FEE % {"service": str(label).lower(), "year": day.year}
-        raise _refuse(actor=actor, result=released, message=message, detail=detail)
+        refusal = ENQUIRY_NO_FEE[ResultEnquiry.Service(service)].refusal(year=day.year)
+        raise _refuse(actor=actor, result=released, refusal=refusal, detail=detail)
     score = ComponentScore.objects.filter(result=released, component=component).first()
     if score is None:
-        raise ValidationError(ENQUIRY_COMPONENT % {"component": component.name})
+        raise ENQUIRY_COMPONENT.error(component=component.name)
     try:
         return _enquiry_create(
             result=released, component=component, service=service, consent=consent, fee=fee, score=score, actor=actor
         )
     except IntegrityError as error:
-        raise ValidationError(ENQUIRY_ALREADY_OPEN % {"component": component.name}) from error
+        raise ENQUIRY_ALREADY_OPEN.error(component=component.name) from error
 
 
 @transaction.atomic
@@ -232,7 +287,7 @@ def _enquiry_create(
         component=component,
         status__in=[ResultEnquiry.Status.RECEIVED, ResultEnquiry.Status.IN_PROGRESS],
     ).exists():
-        raise ValidationError(ENQUIRY_ALREADY_OPEN % {"component": component.name})
+        raise ENQUIRY_ALREADY_OPEN.error(component=component.name)
     with transaction.atomic():  # the unique constraint is the last word when two requests race
         enquiry = ResultEnquiry.objects.create(
             result=result,
@@ -284,9 +339,7 @@ def enquiry_start(*, enquiry: ResultEnquiry, actor: User) -> ResultEnquiry:
     """Mark a received enquiry in progress, with who and when (audited)."""
     locked = _locked(enquiry)
     if locked.status != ResultEnquiry.Status.RECEIVED:
-        raise ValidationError(
-            ENQUIRY_NOT_RECEIVED if locked.status != ResultEnquiry.Status.COMPLETED else ENQUIRY_CLOSED
-        )
+        raise (ENQUIRY_NOT_RECEIVED if locked.status != ResultEnquiry.Status.COMPLETED else ENQUIRY_CLOSED).error()
     locked.status, locked.started_by, locked.started_at = ResultEnquiry.Status.IN_PROGRESS, actor, timezone.now()
     locked.save(update_fields=["status", "started_by", "started_at"])
     _audit(locked, actor=actor, action="enquiry.started")
@@ -296,7 +349,8 @@ def enquiry_start(*, enquiry: ResultEnquiry, actor: User) -> ResultEnquiry:
 def _amendment_file(*, result: Result, component: Component, score: int) -> str:
     """Return the results file that changes ``component`` of ``result`` to ``score``, every other mark kept.
 
-    A scale-score exam's line needs every component; a unit file needs only the unit.
+    A scale-score exam's line needs every component, and a legacy sitting's every paper (its raw marks); a unit
+    file needs only the unit.
     """
     entry, session = result.entry, result.entry.session
     if session.exam.family == Exam.Family.UNITISED:
@@ -306,6 +360,26 @@ def _amendment_file(*, result: Result, component: Component, score: int) -> str:
         scores[component.code] = score
     rows = [(entry.candidate_id, session.exam.code, session.date.isoformat(), code, s) for code, s in scores.items()]
     return csv_text(header=("candidate_id", "exam_code", "session_date", "component", "score"), rows=rows)
+
+
+def _amendment_import(*, result: Result, component: Component, score: int, actor: User, reason: str) -> None:
+    """Write ``score`` as the new mark of ``component`` of ``result`` through the import its sitting is graded by.
+
+    A legacy sitting (docs/domain.md §6.5: raw paper marks, weighted and added) goes through the legacy import,
+    every other through the results import; both write an amendment the same way. When the import refuses the
+    mark (above the paper's maximum, say), raise ``ValidationError`` naming the component and the problem; the
+    caller's transaction then writes nothing.
+    """
+    session = result.entry.session
+    legacy = legacy_format(exam_code=session.exam.code, session_date=session.date) is not None
+    importer = legacy_results_import if legacy else results_import
+    try:
+        importer(text=_amendment_file(result=result, component=component, score=score), actor=actor, reason=reason)
+    except ImportRejected as rejected:
+        # The problem with the mark itself, when there is one: the rest follows from it (a paper left out).
+        about_mark = [error.message for error in rejected.errors if error.column == "score"]
+        problems = "; ".join(about_mark or [error.message for error in rejected.errors])
+        raise OUTCOME_MARK_REFUSED.error(component=component.name, problem=problems) from rejected
 
 
 @transaction.atomic
@@ -318,20 +392,22 @@ def enquiry_complete(
     only if it does not. A grade changed waives the fee.
     """
     if outcome not in ResultEnquiry.Outcome.values:
-        raise ValidationError(OUTCOME_UNKNOWN)
+        raise OUTCOME_UNKNOWN.error()
     locked = _locked(enquiry)
     if locked.status == ResultEnquiry.Status.COMPLETED:
-        raise ValidationError(ENQUIRY_CLOSED)
+        raise ENQUIRY_CLOSED.error()
     if outcome != ResultEnquiry.Outcome.NO_CHANGE:
         if new_score is None:
-            raise ValidationError(OUTCOME_SCORE_NEEDED % {"component": locked.component.name})
+            raise OUTCOME_SCORE_NEEDED.error(component=locked.component.name)
         if new_score == locked.score_before:
-            raise ValidationError(OUTCOME_SCORE_SAME % {"score": new_score})
+            raise OUTCOME_SCORE_SAME.error(score=new_score)
         result = locked.result
         grade_before = result.grade
         with transaction.atomic():
-            results_import(
-                text=_amendment_file(result=result, component=locked.component, score=new_score),
+            _amendment_import(
+                result=result,
+                component=locked.component,
+                score=new_score,
                 actor=actor,
                 reason=f"Enquiry about results {locked.public_id}: {locked.get_service_display()}",
             )
@@ -342,15 +418,7 @@ def enquiry_complete(
                 else ResultEnquiry.Outcome.MARKS_CHANGED
             )
             if changed != outcome:  # leaving the block with the error undoes the import
-                raise ValidationError(
-                    OUTCOME_DOES_NOT_MATCH
-                    % {
-                        "score": new_score,
-                        "grade": result.grade,
-                        "before": grade_before,
-                        "outcome": ResultEnquiry.Outcome(changed).label,
-                    }
-                )
+                raise OUTCOME_DOES_NOT_MATCH[changed].error(score=new_score, grade=result.grade, before=grade_before)
         locked.score_after, locked.grade_after = new_score, result.grade
         locked.result_version_after = result.version
         locked.fee_waived = outcome == ResultEnquiry.Outcome.GRADE_CHANGED

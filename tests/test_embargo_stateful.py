@@ -653,7 +653,7 @@ class EmbargoMachine(RuleBasedStateMachine):
         else:
             with pytest.raises(ValidationError) as refused:
                 certificate_amendment_issue(amendment=amendment, actor=self.staff.user)
-            assert refused.value.messages == [RESULT_NOT_AVAILABLE]
+            assert refused.value.messages == [str(RESULT_NOT_AVAILABLE.message)]
 
     # --- share links ------------------------------------------------------------------------------------
     @precondition(lambda self: any(self.model.candidate_sees(e) for e in self.model.entries))

@@ -64,7 +64,11 @@ def test_a_request_the_day_after_is_refused_with_the_rule(fake_pdf: list[tuple[s
     amendment = _request(_certificate(), today=dt.date(2027, 6, 14))
 
     assert amendment.status == CertificateAmendment.Status.REFUSED
-    assert amendment.refusal == services.AMENDMENT_TOO_LATE % {"last_day": "13 June 2027"}
+    assert amendment.refusal == (
+        "An amended certificate can only be produced within two years of the exam date. For this exam the last day "
+        "was 13 June 2027."
+    )
+    assert (amendment.refusal_code, amendment.refusal_values) == ("amendment.too_late", {"last_day": "2027-06-13"})
     assert AuditEvent.objects.filter(action="certificate.amendment_refused").count() == 1
 
 
@@ -73,10 +77,11 @@ def test_a_change_of_name_is_never_a_reason(reason: str, fake_pdf: list[tuple[st
     amendment = _request(_certificate(), reason=reason)
 
     assert amendment.status == CertificateAmendment.Status.REFUSED
-    assert amendment.refusal == services.AMENDMENT_NAME_CHANGE_REFUSED
+    assert amendment.refusal == str(services.AMENDMENT_NAME_CHANGE_REFUSED.message)
+    assert (amendment.refusal_code, amendment.refusal_values) == ("amendment.name_change", {})
     with pytest.raises(ValidationError) as refused:
         services.certificate_amendment_mark_returned(amendment=amendment, actor=amendment.requested_by)
-    assert refused.value.messages == [services.AMENDMENT_CLOSED]
+    assert refused.value.messages == [str(services.AMENDMENT_CLOSED.message)]
 
 
 def test_the_amended_certificate_needs_the_incorrect_one_back_first(fake_pdf: list[tuple[str, str]]) -> None:
@@ -86,7 +91,7 @@ def test_the_amended_certificate_needs_the_incorrect_one_back_first(fake_pdf: li
     with pytest.raises(ValidationError) as refused:
         services.certificate_amendment_issue(amendment=amendment, actor=amendment.requested_by)
 
-    assert refused.value.messages == [services.AMENDMENT_NOT_RETURNED]
+    assert refused.value.messages == [str(services.AMENDMENT_NOT_RETURNED.message)]
     assert Document.objects.filter(kind=Document.Kind.CERTIFICATE).count() == 1
 
 
@@ -117,8 +122,8 @@ def test_one_amendment_at_a_time_and_a_real_correction(fake_pdf: list[tuple[str,
             corrected_last_name="Lopez",
         )
 
-    assert open_already.value.messages == [services.AMENDMENT_ALREADY_OPEN]
-    assert same_name.value.messages == [services.AMENDMENT_SAME_NAME]
+    assert open_already.value.messages == [str(services.AMENDMENT_ALREADY_OPEN.message)]
+    assert same_name.value.messages == [str(services.AMENDMENT_SAME_NAME.message)]
 
 
 def test_the_whole_journey_in_the_centre_area(client: Client) -> None:
@@ -146,7 +151,7 @@ def test_the_whole_journey_in_the_centre_area(client: Client) -> None:
 
     # Producing it before the return is refused, and nothing is produced.
     staff.post(f"/centre/certificates/amendments/{amendment.public_id}/issue/")
-    assert services.AMENDMENT_NOT_RETURNED in staff.get(page_url).content.decode()
+    assert str(services.AMENDMENT_NOT_RETURNED.message) in staff.get(page_url).content.decode()
     assert Document.objects.filter(kind=Document.Kind.CERTIFICATE).count() == 1
 
     staff.post(f"/centre/certificates/amendments/{amendment.public_id}/returned/")
@@ -214,7 +219,8 @@ def test_an_exam_more_than_two_years_ago_is_refused_in_the_centre_area(fake_pdf:
 
     amendment = CertificateAmendment.objects.get()
     assert amendment.status == CertificateAmendment.Status.REFUSED
-    assert amendment.refusal == services.AMENDMENT_TOO_LATE % {"last_day": "20 September 2025"}
+    assert amendment.refusal.endswith("For this exam the last day was 20 September 2025.")
+    assert (amendment.refusal_code, amendment.refusal_values) == ("amendment.too_late", {"last_day": "2025-09-20"})
 
 
 def test_later_documents_keep_the_corrected_name(fake_pdf: list[tuple[str, str]]) -> None:

@@ -59,7 +59,7 @@ def test_candidate_orders_board_records_postal_order_then_statement_is_produced(
     refused = board.post(change_url, {"payment_method": "bank_transfer", "payment_reference": "X"})
     assert refused.status_code == 200 and CertifyingStatementOrder.objects.get().status == "ordered"
     missing = board.post(change_url, {"payment_method": "postal_order", "payment_reference": ""})
-    assert escape(services.PAYMENT_REFERENCE_REQUIRED) in missing.content.decode()
+    assert escape(str(services.PAYMENT_REFERENCE_REQUIRED.message)) in missing.content.decode()
     assert (
         board.post(change_url, {"payment_method": "postal_order", "payment_reference": "PO 123456"}).status_code == 302
     )
@@ -112,7 +112,10 @@ def test_refused_without_a_fee_for_the_year_naming_it(fake_pdf: list[tuple[str, 
     ServiceFee.objects.create(service="certifying_statement", year=timezone.localdate().year - 1, amount="50")
     with pytest.raises(ValidationError) as refused:
         services.certifying_statement_order(result=result, account=account_for(entry))
-    assert refused.value.messages == [services.CERTIFYING_NO_FEE % {"year": timezone.localdate().year}]
+    year = timezone.localdate().year
+    assert refused.value.messages == [
+        f"The board has not set the fee for a certifying statement in {year}, so it cannot be ordered yet."
+    ]
 
 
 @pytest.mark.parametrize("method", ["card", "postal_order"])
@@ -149,19 +152,19 @@ def test_refused_without_a_certificate_while_unpaid_or_twice_paid(
     result.refresh_from_db()
     with pytest.raises(ValidationError) as no_certificate:
         services.certifying_statement_order(result=result, account=account_for(entry))
-    assert no_certificate.value.messages == [services.CERTIFYING_NO_CERTIFICATE]
+    assert no_certificate.value.messages == [str(services.CERTIFYING_NO_CERTIFICATE.message)]
 
     other_entry, other = _with_certificate(released_at=timezone.now() - dt.timedelta(days=3))
     account = account_for(other_entry)
     order = services.certifying_statement_order(result=other, account=account)
     with pytest.raises(ValidationError) as waiting:
         services.certifying_statement_order(result=other, account=account)
-    assert waiting.value.messages == [services.ORDER_ALREADY_OPEN]
+    assert waiting.value.messages == [str(services.ORDER_ALREADY_OPEN.message)]
     board = UserFactory()
     services.certifying_statement_mark_paid(order=order, actor=board, payment_method="card", payment_reference="r")
     with pytest.raises(ValidationError) as paid:
         services.certifying_statement_mark_paid(order=order, actor=board, payment_method="card", payment_reference="r")
-    assert paid.value.messages == [services.ORDER_NOT_OPEN]
+    assert paid.value.messages == [str(services.ORDER_NOT_OPEN.message)]
 
 
 def test_another_candidate_cannot_order_or_download(client: Client, fee: ServiceFee) -> None:

@@ -19,8 +19,10 @@ from centres.tests.factories import EntryFactory, ExamSessionFactory
 from exams.models import Component, Exam, ServiceFee
 from results import enquiries
 from results.imports import results_import
+from results.legacy import legacy_results_import
 from results.models import EnquiryConsent, ResultAmendment, ResultEnquiry, ResultEvent
 from results.tests.factories import account_for, result_for, unitised_qualification, unitised_series
+from results.tests.legacy_data import delta_2016_session, legacy_csv, legacy_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -51,9 +53,17 @@ def test_without_consent_the_enquiry_is_refused_and_the_refusal_audited() -> Non
     staff = UserFactory()
     with pytest.raises(ValidationError) as refused:
         enquiries.enquiry_raise(result=result, component=_writing(), service="review_of_marking", actor=staff)
-    assert refused.value.messages == [enquiries.ENQUIRY_NO_CONSENT]
+    no_consent = (
+        "The candidate's consent is needed first: the candidate gives it in their results account, or the centre "
+        "records the candidate's written consent."
+    )
+    assert refused.value.messages == [no_consent]
     event = AuditEvent.objects.get(action="enquiry.refused")
-    assert (event.subject, event.reason) == (entry.candidate_id, enquiries.ENQUIRY_NO_CONSENT)
+    assert (event.subject, event.reason, event.detail["rule"]) == (
+        entry.candidate_id,
+        no_consent,
+        "enquiry.no_consent",
+    )
     assert not ResultEnquiry.objects.exists()
 
 
@@ -97,7 +107,8 @@ def test_no_fee_in_the_table_for_this_year_refuses_naming_the_year() -> None:
     with pytest.raises(ValidationError) as refused:
         enquiries.enquiry_raise(result=result, component=_writing(), service="review_of_marking", actor=UserFactory())
     assert refused.value.messages == [
-        enquiries.ENQUIRY_NO_FEE % {"service": "review of marking", "year": _today().year}
+        f"The board has not set the fee for a review of marking in {_today().year}, so the enquiry cannot be raised "
+        "yet."
     ]
 
 
@@ -184,7 +195,7 @@ def test_marks_changed_keeps_the_fee_and_an_outcome_the_mark_does_not_give_is_re
     _entry, result, enquiry = _raised()
     board = UserFactory(is_staff=True)
     # 169 → 172: 881 / 5 = 176.2, still Grade B.
-    with pytest.raises(ValidationError, match="the outcome is 'Marks changed"):
+    with pytest.raises(ValidationError, match="the outcome is 'Marks changed, grade unchanged'"):
         enquiries.enquiry_complete(enquiry=enquiry, actor=board, outcome="grade_changed", new_score=172)
     result.refresh_from_db()
     assert result.version == 1 and not ResultAmendment.objects.exists()
@@ -223,6 +234,8 @@ def test_a_unit_of_a_unitised_qualification_is_re_marked_through_the_unit_result
     unit = Component.objects.get(exam=exam, code="F240")
     enquiry = enquiries.enquiry_raise(result=result, component=unit, service="review_of_marking", actor=UserFactory())
     assert enquiry.score_before == 25
+    with pytest.raises(ValidationError, match=r"raw mark 61 is out of range for unit F240 \(0–60\)"):
+        enquiries.enquiry_complete(enquiry=enquiry, actor=UserFactory(), outcome="marks_changed", new_score=61)
 
     done = enquiries.enquiry_complete(enquiry=enquiry, actor=UserFactory(), outcome="marks_changed", new_score=31)
 
@@ -230,3 +243,80 @@ def test_a_unit_of_a_unitised_qualification_is_re_marked_through_the_unit_result
     scores = dict(result.component_scores.values_list("component__code", "score"))
     assert scores == {"F240": 31, "F242": 30}  # the other unit kept
     assert (done.outcome, done.score_after, result.version) == ("marks_changed", 31, 2)
+
+
+def test_a_mark_the_import_refuses_names_the_component_and_the_problem_and_writes_nothing() -> None:
+    _entry, result, enquiry = _raised()
+    board = UserFactory(is_staff=True)
+    with pytest.raises(ValidationError) as refused:
+        enquiries.enquiry_complete(enquiry=enquiry, actor=board, outcome="grade_changed", new_score=195)
+    assert refused.value.messages == [
+        "The new mark of Writing cannot be recorded, and nothing was changed: score 195 is out of range for B2 First "
+        "(0–190)."
+    ]
+    enquiry.refresh_from_db()
+    result.refresh_from_db()
+    assert (enquiry.status, result.version) == ("received", 1)
+    assert not ResultAmendment.objects.exists()
+
+
+def _legacy_enquiry(marks: dict[str, int], component: str) -> tuple:
+    """Return a released Delta Module One result of June 2016 and an enquiry about one of its papers."""
+    session = delta_2016_session()
+    session.enquiry_deadline = _today() + dt.timedelta(days=5)  # the board opened enquiries for the session
+    session.save()
+    entry = legacy_entry(session)
+    legacy_results_import(text=legacy_csv(entry, marks))
+    result = entry.result
+    ServiceFee.objects.create(service="review_of_marking", year=_today().year, amount="45.00")
+    enquiries.enquiry_consent_give(account=account_for(entry), result=result)
+    paper = Component.objects.get(exam__code="DELTA1", code=component)
+    enquiry = enquiries.enquiry_raise(result=result, component=paper, service="review_of_marking", actor=UserFactory())
+    return result, enquiry
+
+
+def test_a_legacy_paper_is_re_marked_through_the_legacy_import_and_the_grade_follows(
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    # 72 + 61 = 133 of 200: Pass with Merit (130–149); paper 2 re-marked to 78 gives 150, Pass with Distinction.
+    result, enquiry = _legacy_enquiry({"paper1": 72, "paper2": 61}, "paper2")
+    assert (enquiry.score_before, enquiry.grade_before) == (61, "Pass with Merit")
+    board = UserFactory(is_staff=True)
+
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        done = enquiries.enquiry_complete(enquiry=enquiry, actor=board, outcome="grade_changed", new_score=78)
+
+    result.refresh_from_db()
+    assert (result.grade, result.version) == ("Pass with Distinction", 2)
+    assert dict(result.component_scores.values_list("component__code", "score")) == {"paper1": 72, "paper2": 78}
+    assert (done.outcome, done.grade_after, done.score_after, done.fee_waived) == (
+        "grade_changed",
+        "Pass with Distinction",
+        78,
+        True,
+    )
+    amendment = ResultAmendment.objects.get(result=result)
+    assert (amendment.before["grade"], amendment.after["grade"]) == ("Pass with Merit", "Pass with Distinction")
+    assert len(mail.outbox) == 1
+
+
+def test_a_legacy_marks_change_keeps_the_grade_and_a_mark_above_the_papers_maximum_is_refused() -> None:
+    result, enquiry = _legacy_enquiry({"paper1": 72, "paper2": 61}, "paper1")
+    board = UserFactory(is_staff=True)
+    with pytest.raises(ValidationError) as refused:
+        enquiries.enquiry_complete(enquiry=enquiry, actor=board, outcome="marks_changed", new_score=101)
+    assert refused.value.messages == [
+        "The new mark of Paper 1 cannot be recorded, and nothing was changed: mark 101 is out of range for Paper 1 "
+        "(0–100)."
+    ]
+    result.refresh_from_db()
+    assert result.version == 1
+
+    done = enquiries.enquiry_complete(enquiry=enquiry, actor=board, outcome="marks_changed", new_score=75)  # 136
+    result.refresh_from_db()
+    assert (done.outcome, done.fee_waived, result.grade, result.version) == (
+        "marks_changed",
+        False,
+        "Pass with Merit",
+        2,
+    )

@@ -8,11 +8,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from accounts.tests.factories import UserFactory
 from centres.tests.factories import EntryFactory, ExamSessionFactory
 from exams.models import Component, Exam, ServiceFee
 from results import enquiries
-from results.models import ResultEnquiry
+from results.models import ResultAmendment, ResultEnquiry
 from results.tests.factories import result_for
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +88,25 @@ def test_the_board_list_takes_as_many_queries_for_many_enquiries_as_for_few(boar
     for _ in range(6):
         _enquiry()
     assert count() == few
+
+
+def test_a_new_mark_the_results_import_refuses_is_shown_on_the_form_and_nothing_is_written(
+    board_client: Client,
+) -> None:
+    """B2 First Writing 195 is above the scale: the board reads why on the form; the result stays as it was."""
+    enquiry = _enquiry()
+    result = enquiry.result
+    change = f"/admin/results/resultenquiry/{enquiry.pk}/change/"
+
+    refused = board_client.post(change, {"outcome": "grade_changed", "new_score": "195", "outcome_note": ""})
+
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "The new mark of Writing cannot be recorded, and nothing was changed" in page
+    assert "score 195 is out of range for B2 First (0–190)" in page
+    enquiry.refresh_from_db()
+    result.refresh_from_db()
+    assert (enquiry.status, enquiry.outcome, enquiry.score_after) == ("received", "", None)
+    assert (result.version, result.grade) == (1, "Grade B")
+    assert not ResultAmendment.objects.exists()
+    assert not AuditEvent.objects.filter(action__in=["results.import", "enquiry.completed"]).exists()

@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.html import escape
 
 from accounts.tests.factories import UserFactory
@@ -46,7 +47,7 @@ def test_written_consent_then_enquiry_raised(fees: None) -> None:
     assert "Grades can go down as well as up" in page and "No consent yet" in page
 
     refused = staff.post(f"{base}raise/", {"component": "writing", "service": "review_of_marking"})
-    assert refused.status_code == 400 and escape(enquiries.ENQUIRY_NO_CONSENT) in refused.content.decode()
+    assert refused.status_code == 400 and escape(str(enquiries.ENQUIRY_NO_CONSENT.message)) in refused.content.decode()
 
     signed_on = timezone.localdate().isoformat()
     assert staff.post(f"{base}consent/", {"signed_by": "Ana López", "signed_on": signed_on}).status_code == 302
@@ -137,3 +138,45 @@ def test_the_list_and_csv_take_as_many_queries_for_many_enquiries_as_for_few(fee
     for number in range(1, 9):
         _enquiry(centre, number)
     assert (count("/centre/enquiries/"), count("/centre/enquiries.csv")) == few
+
+
+def test_refusals_are_in_the_pages_language_and_the_audit_trail_keeps_english() -> None:
+    """No fee in the table and a passed deadline, on the Spanish pages: the rule and its dates in Spanish."""
+    from accounts.models import AuditEvent
+
+    centre = CentreFactory.create()
+    result = _result(centre)
+    staff, _member = staff_client(centre)
+    base = f"/es/centre/enquiries/entries/{result.entry.public_id}/"
+    signed_on = timezone.localdate().isoformat()
+    assert staff.post(f"{base}consent/", {"signed_by": "Ana López", "signed_on": signed_on}).status_code == 302
+
+    refused = staff.post(f"{base}raise/", {"component": "writing", "service": "clerical_recheck"})
+
+    year = timezone.localdate().year
+    assert refused.status_code == 400
+    assert (
+        escape(
+            f"El organismo examinador no ha fijado la tasa de la comprobación administrativa para {year}, así que "
+            "todavía no se puede solicitar la revisión."
+        )
+        in refused.content.decode()
+    )
+    event = AuditEvent.objects.get(action="enquiry.refused")
+    assert event.reason == (
+        f"The board has not set the fee for a clerical re-check in {year}, so the enquiry cannot be raised yet."
+    )
+
+    late = _result(centre, deadline_in_days=-1, last_name="Ruiz")
+    page = staff.get(f"/es/centre/enquiries/entries/{late.entry.public_id}/").content.decode()
+    session = late.entry.session
+    with translation.override("es"):
+        deadline, today = date_format(session.enquiry_deadline), date_format(timezone.localdate())
+        sat = date_format(session.date)
+    assert (
+        escape(
+            f"El plazo para solicitar revisiones de resultados de B2 First ({sat}) terminó el {deadline}; "
+            f"hoy es {today}."
+        )
+        in page
+    )

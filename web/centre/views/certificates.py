@@ -80,6 +80,7 @@ def _entry_page(
     certificate = selectors.current_document(result=result, kind=Document.Kind.CERTIFICATE)
     history = selectors.result_history(result=result)
     exam_date = result.entry.session.date
+    lost_from, lost_until = duplicates.lost_window(exam_date)
     context = {
         "result": result,
         "entry": result.entry,
@@ -88,9 +89,9 @@ def _entry_page(
         "amendment_form": amendment_form or AmendmentRequestForm(),
         "duplicate_form": duplicate_form or DuplicateRequestForm(),
         "last_day": services.amendment_last_day(exam_date=exam_date),
-        "lost_from": duplicates.months_after(exam_date, duplicates.LOST_FROM_MONTHS),
-        "lost_until": duplicates.months_after(exam_date, duplicates.LOST_UNTIL_MONTHS),
-        "damaged_until": duplicates.months_after(exam_date, 12 * duplicates.DAMAGED_UNTIL_YEARS),
+        "lost_from": lost_from,
+        "lost_until": lost_until,
+        "damaged_until": duplicates.damaged_last_day(exam_date),
         "open_amendment": next(
             (
                 a
@@ -144,7 +145,7 @@ def centre_amendment_request(request: HttpRequest, public_id: uuid.UUID) -> Http
         form.add_error(None, error)
         return _entry_page(request, result, amendment_form=form, status=400)
     if amendment.status == CertificateAmendment.Status.REFUSED:
-        messages.error(request, _("The amendment was refused: %(rule)s") % {"rule": amendment.refusal})
+        messages.error(request, _("The amendment was refused: %(rule)s") % {"rule": amendment.refusal_shown})
     else:
         messages.success(
             request,
@@ -187,7 +188,7 @@ def centre_amendment_issue(request: HttpRequest, public_id: uuid.UUID) -> HttpRe
             messages.error(request, error.messages[0])
         else:
             if amendment.status == CertificateAmendment.Status.REFUSED:
-                messages.error(request, _("The amendment was refused: %(rule)s") % {"rule": amendment.refusal})
+                messages.error(request, _("The amendment was refused: %(rule)s") % {"rule": amendment.refusal_shown})
             else:
                 messages.success(request, _("The amended certificate is ready to download and print."))
     return redirect("certificates:centre_entry", public_id=amendment.certificate.result.entry.public_id)
@@ -217,7 +218,7 @@ def centre_duplicate_request(request: HttpRequest, public_id: uuid.UUID) -> Http
         form.add_error(None, error)
         return _entry_page(request, result, duplicate_form=form, status=400)
     if duplicate.status == DuplicateCertificateRequest.Status.REFUSED:
-        messages.error(request, _("The duplicate was refused: %(rule)s") % {"rule": duplicate.refusal})
+        messages.error(request, _("The duplicate was refused: %(rule)s") % {"rule": duplicate.refusal_shown})
     else:
         messages.success(request, _("Duplicate certificate requested. The board will decide on it."))
     return redirect("certificates:centre_entry", public_id=result.entry.public_id)
