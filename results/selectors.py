@@ -181,8 +181,13 @@ def entries_under_review(*, audience: Audience, entry_ids: Iterable[int], now: d
     ids = list(entry_ids)
     if not ids:
         return set()
-    held = results_out(audience=audience, now=now).filter(status=Result.Status.HELD, entry_id__in=ids)
+    held = _results_under_review(audience=audience, now=now).filter(entry_id__in=ids)
     return set(held.values_list("entry_id", flat=True))
+
+
+def _results_under_review(*, audience: Audience, now: dt.datetime | None = None) -> QuerySet[Result]:
+    """Return the results of this audience's entries that were out to it and are now held by the board."""
+    return results_out(audience=audience, now=now).filter(status=Result.Status.HELD)
 
 
 def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None, audience: Audience | None = None) -> bool:
@@ -195,7 +200,13 @@ def entry_is_pending(*, entry: Entry, now: dt.datetime | None = None, audience: 
     session = entry.session
     if audience is not None and audience.centre_id is not None and session.exam.family == Exam.Family.UNITISED:
         return moment >= centre_opening(session, restricted=audience.centre_restricted)
-    return moment > session.window_end
+    return window_closed(window_end=session.window_end, now=moment)
+
+
+def window_closed(*, window_end: dt.datetime, now: dt.datetime) -> bool:
+    """Return whether a session's release window has closed at ``now``: an entry without a visible result is then
+    'Q' for its candidate (``entry_is_pending``, for whoever holds the session's end without the loaded entry)."""
+    return now > window_end
 
 
 class ResultState:
@@ -221,6 +232,14 @@ def entries_with_result_visible(
         .filter(entry_id=OuterRef("pk"))
     )
     return entries.annotate(result_visible=Exists(visible))
+
+
+def entries_with_result_under_review(
+    entries: QuerySet[Entry], *, audience: Audience, now: dt.datetime | None = None
+) -> QuerySet[Entry]:
+    """Annotate each entry with ``result_under_review``: whether ``entries_under_review`` names it (one subquery)."""
+    held = _results_under_review(audience=audience, now=now).order_by().filter(entry_id=OuterRef("pk"))
+    return entries.annotate(result_under_review=Exists(held))
 
 
 def entries_in_result_state(

@@ -4,9 +4,10 @@ Building and compiling a queryset costs more CPU than PostgreSQL spends answerin
 candidate's visibility check, a few joins and conditions). On results day the same few query shapes run
 thousands of times a second with only their values changing, so ``PreparedQuery`` asks a function for the
 queryset once, with sentinel values, keeps the SQL Django writes for it, and afterwards runs that SQL with the
-real values in the sentinels' places. The rules stay where they are written (the queryset function, e.g. the
-visibility selector); only the compiling is saved. A sentinel that Django does not pass through unchanged, or
-that appears other than once, stops the process at the first call rather than running a wrong query.
+real values in the sentinels' places (every place a value is used: the visibility rule names the candidate in
+each of its subqueries). The rules stay where they are written (the queryset function, e.g. the visibility
+selector); only the compiling is saved. A sentinel that Django does not pass through unchanged, so that it
+appears nowhere in the parameters, stops the process at the first call rather than running a wrong query.
 
 Only on PostgreSQL: elsewhere (SQLite for ``make run``, which stores UUIDs as text) the queryset is built and
 run as usual on every call.
@@ -34,12 +35,14 @@ class PreparedQuery:
 
     ``build`` receives keyword arguments of the types in ``params`` and returns a ``values_list`` queryset
     (rows come back as tuples, as the database returns them, without Django's converters). The query runs on
-    the database the routers choose for reading its model, as the queryset would.
+    the database the routers choose for reading its model, as the queryset would, or on ``database`` when it is
+    given (the primary, for a query that decides visibility from a model the routers may send to the replica).
     """
 
-    def __init__(self, build: Callable[..., QuerySet[Any]], params: dict[str, type]):
+    def __init__(self, build: Callable[..., QuerySet[Any]], params: dict[str, type], *, database: str | None = None):
         self._build = build
         self._params = params
+        self._database = database
         self._model: type[Model] | None = None
         self._compiled: tuple[str, list[Any], dict[int, str]] | None = None
 
@@ -51,9 +54,9 @@ class PreparedQuery:
         places: dict[int, str] = {}
         for name, sentinel in sentinels.items():
             found = [i for i, value in enumerate(params) if value == sentinel and type(value) is type(sentinel)]
-            if len(found) != 1:
-                raise RuntimeError(f"{self._build!r}: parameter {name!r} appears {len(found)} times in the SQL")
-            places[found[0]] = name
+            if not found:
+                raise RuntimeError(f"{self._build!r}: parameter {name!r} appears 0 times in the SQL")
+            places.update(dict.fromkeys(found, name))
         return sql, list(params), places
 
     def sql(self, **values: Any) -> tuple[str, list[Any]]:
@@ -69,9 +72,28 @@ class PreparedQuery:
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:
         """Run the query with these values and return its rows."""
         if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
-            return list(self._build(**values))
+            queryset = self._build(**values)
+            return list(queryset.using(self._database) if self._database else queryset)
         sql, params = self.sql(**values)
-        using = router.db_for_read(cast("type[Model]", self._model)) or DEFAULT_DB_ALIAS  # set by compiling
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        using = self._database or router.db_for_read(cast("type[Model]", self._model)) or DEFAULT_DB_ALIAS
+        return _fetch(using, sql, params)
+
+
+def rows_as_prepared(queryset: QuerySet[Any], *, database: str | None = None) -> list[tuple[Any, ...]]:
+    """Run a ``values_list`` queryset once and return its rows as ``PreparedQuery.rows`` returns its own.
+
+    On PostgreSQL that is as the database gives them, without Django's converters (a JSON field is its text);
+    elsewhere the queryset's own rows. For the bulk twin of a prepared query (many owners at once, in a task), so
+    that both give equal values and make equal cache keys.
+    """
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        return list(queryset.using(database) if database else queryset)
+    using = database or router.db_for_read(queryset.model) or DEFAULT_DB_ALIAS
+    sql, params = queryset.query.get_compiler(using=using).as_sql()
+    return _fetch(using, sql, list(params))
+
+
+def _fetch(using: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

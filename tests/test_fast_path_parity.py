@@ -2,21 +2,29 @@
 
 docs/decisions/0010-fast-paths.md lists the fast paths and where each twin is held to it: the import's COPY writes
 (results/tests/test_import_copy.py), compiled queries (results_portal/tests/test_prepared.py) and, here, the
-email outbox's one-statement insert and the session user loader. Each test runs both paths on PostgreSQL, the twin
-by making the module see another database vendor.
+dashboard's compiled query, the email outbox's one-statement insert and the session user loader. Each test runs
+both paths on PostgreSQL, the twin by making the module see another database vendor.
 """
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from accounts import backends
+from accounts.tests.factories import UserFactory
+from candidates.models import LinkedEntry
 from centres.tests.factories import EntryFactory
 from results import emails
-from results.models import OutgoingEmail
+from results.models import OutgoingEmail, Result
+from results.services import result_hold
 from results.tests.factories import account_for, result_for
+from results_portal import prepared
+from verification.models import Verification, VerifierOrganisation
+from web.candidate import dashboard
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +74,49 @@ def test_the_session_user_loader_gives_what_the_orm_gives(monkeypatch: pytest.Mo
     assert fast is not None and twin is not None
     assert model_to_dict(fast) == model_to_dict(twin)
     assert model_to_dict(fast.candidate_account) == model_to_dict(twin.candidate_account)  # type: ignore[attr-defined]
+
+
+class _AnotherVendorConnections:
+    """``django.db.connections`` with the default connection seen as another vendor's."""
+
+    def __getitem__(self, alias: str) -> Any:
+        return _AnotherVendor()
+
+
+def test_the_dashboards_compiled_query_gives_what_its_queryset_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    account = account_for(EntryFactory(person__first_name="Ana"))
+    entries = [account.links.get().entry]
+    for _ in range(3):
+        entry = EntryFactory(person=entries[0].person)
+        LinkedEntry.objects.create(account=account, entry=entry)
+        entries.append(entry)
+    result_for(entries[0], released_at=timezone.now() - dt.timedelta(days=1))
+    result_hold(
+        result=result_for(entries[1], released_at=timezone.now() - dt.timedelta(days=1)), actor=None, reason="x"
+    )
+    result_for(entries[2], released_at=timezone.now() + dt.timedelta(days=1), status=Result.Status.READY)
+    Result.objects.filter(entry=entries[0]).update(qualification={"absent_units": ["4", "2"], "not_entered": []})
+    organisation = VerifierOrganisation.objects.create(
+        user=UserFactory(), name="Uni", country="Spain", email="uni@example.edu", verified_at=timezone.now()
+    )
+    for days in (1, 2):
+        Verification.objects.create(
+            entry=entries[0],
+            at=timezone.now() - dt.timedelta(days=days),
+            channel=Verification.Channel.API,
+            organisation=organisation,
+            organisation_name=organisation.name,
+        )
+    now = timezone.now()
+
+    fast = dashboard.dashboard_lines(account_id=account.pk, now=now)
+    monkeypatch.setattr(prepared, "connections", _AnotherVendorConnections())
+    twin = dashboard.dashboard_lines(account_id=account.pk, now=now)
+
+    assert fast == twin
+    assert sorted((line.visible, line.under_review, line.verified) for line in fast) == [
+        (False, False, False),  # no result
+        (False, False, False),  # not released yet
+        (False, True, False),  # out, then held
+        (True, False, True),  # released, verified twice
+    ]

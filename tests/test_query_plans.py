@@ -19,6 +19,7 @@ from accounts.backends import _user_with_account_sql
 from centres.models import Entry
 from results.models import OutgoingEmail, Result
 from results.selectors import _statement_fingerprint
+from web.candidate.dashboard import _dashboard_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +59,16 @@ def test_the_statement_pages_visibility_check_uses_indexes() -> None:
     scans = _assert_indexed(sql, params)
 
     assert len(scans) >= 3  # entry by public id, its account link, its result (and what the page shows)
+
+
+def test_the_dashboards_one_query_uses_indexes() -> None:
+    sql, params = _dashboard_lines.sql(account_id=1, now=timezone.now())
+
+    scans = _assert_indexed(sql, params)
+
+    # The account's links, each entry with its person, session, exam and centre, its result and verifications
+    # (with their organisation and share link), and the result again in each visibility subquery.
+    assert len(scans) >= 10
 
 
 def test_loading_the_logged_in_user_with_their_account_uses_indexes() -> None:

@@ -1,4 +1,6 @@
-"""The dashboard's "Add another exam" form is rendered once per language and kept; the CSRF token is per visitor."""
+"""The dashboard in the page cache: kept under a key of everything it shows, read in one query a request
+(web/candidate/dashboard.py), so a release, a hold, an amendment, a corrected name or a new verification shows at
+once; its "Add another exam" form is rendered once per language and kept; the CSRF token is per visitor."""
 
 import datetime as dt
 import re
@@ -12,13 +14,14 @@ from django.utils import timezone
 from accounts.backends import USER_WITH_ACCOUNT
 from accounts.tests.factories import UserFactory
 from candidates.models import CandidateAccount, LinkedEntry
-from centres.models import Entry
+from centres.models import Candidate, Entry
 from centres.tests.factories import EntryFactory
 from results.models import Result
 from results.services import result_hold
 from results.tests.factories import account_for, result_for
 from results_portal import pages
-from verification.models import Verification
+from verification.models import Verification, VerifierOrganisation
+from web.candidate.dashboard import DashboardLine, dashboard_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -85,27 +88,110 @@ def test_a_new_verification_shows_at_once() -> None:
     assert "Uni of Testing" in client.get("/results/").content.decode()
 
 
-def test_a_dashboard_served_from_the_cache_reads_four_queries_for_one_entry_as_for_six(
+def _dashboard_with(entries: int) -> Client:
+    """A candidate holding ``entries`` entries, each with a released result and a verification."""
+    first = EntryFactory()
+    client = _dashboard_of(first)
+    account = CandidateAccount.objects.get(user_id=int(client.session["_auth_user_id"]))
+    for n in range(entries):
+        entry = first if n == 0 else EntryFactory(person=first.person)
+        if n:
+            LinkedEntry.objects.create(account=account, entry=entry)
+        result_for(entry, released_at=timezone.now() - dt.timedelta(days=1))
+        Verification.objects.create(entry=entry, at=timezone.now(), channel=Verification.Channel.FORM)
+    return client
+
+
+def test_a_dashboard_served_from_the_cache_reads_two_queries_for_one_entry_as_for_six(
     django_assert_num_queries: Any,
 ) -> None:
-    """The user with their account, the entries with their details, the visible results, the verifications."""
-
-    def dashboard(entries: int) -> Client:
-        first = EntryFactory()
-        client = _dashboard_of(first)
-        account = CandidateAccount.objects.get(user_id=int(client.session["_auth_user_id"]))
-        for n in range(entries):
-            entry = first if n == 0 else EntryFactory(person=first.person)
-            if n:
-                LinkedEntry.objects.create(account=account, entry=entry)
-            result_for(entry, released_at=timezone.now() - dt.timedelta(days=1))
-            Verification.objects.create(entry=entry, at=timezone.now(), channel=Verification.Channel.FORM)
+    """The user with their account, and the one query of everything the page shows (web/candidate/dashboard.py)."""
+    few, many = _dashboard_with(1), _dashboard_with(6)
+    for client in (few, many):
         client.get("/results/")  # drawn and kept
-        return client
 
-    few, many = dashboard(1), dashboard(6)
-    with django_assert_num_queries(4):
-        assert few.get("/results/").status_code == 200
-    with django_assert_num_queries(4):
-        page = many.get("/results/").content.decode()
+    with mock.patch("results_portal.pages.render_to_string", side_effect=AssertionError("drawn again")):
+        with django_assert_num_queries(2):
+            assert few.get("/results/").status_code == 200
+        with django_assert_num_queries(2):
+            page = many.get("/results/").content.decode()
     assert page.count("Grade B") == 6
+
+
+def test_a_dashboard_drawn_reads_five_queries_for_one_entry_as_for_six(django_assert_num_queries: Any) -> None:
+    """Not in the cache: the user, the page's lines, then the entries, their visible results and verifications."""
+    few, many = _dashboard_with(1), _dashboard_with(6)
+
+    with django_assert_num_queries(5):
+        assert few.get("/results/").status_code == 200
+    with django_assert_num_queries(5):
+        page = many.get("/results/").content.decode()
+    assert page.count("Grade B") == 6 and page.count("Verified by an anonymous verifier") == 6
+
+
+def test_the_release_instant_is_exact_to_the_second_on_a_page_kept() -> None:
+    """The page kept a second before the instant is not the one served at it, nor the one kept at it after a hold."""
+    entry = EntryFactory()
+    release = timezone.now() + dt.timedelta(hours=1)
+    result = result_for(entry, released_at=release, status=Result.Status.READY)
+    client = _dashboard_of(entry)
+
+    with mock.patch("django.utils.timezone.now", return_value=release - dt.timedelta(seconds=1)):
+        before = [client.get("/results/").content.decode() for _ in range(2)]
+    with mock.patch("django.utils.timezone.now", return_value=release):
+        at = [client.get("/results/").content.decode() for _ in range(2)]
+        result_hold(result=result, actor=None, reason="enquiry")
+        held = client.get("/results/").content.decode()
+
+    assert all("Grade B" not in page and "Your results will be available by" in page for page in before)
+    assert all("Grade B" in page for page in at)
+    assert "Grade B" not in held and "Result under review" in held
+
+
+def test_an_amendment_a_corrected_name_and_a_vetted_organisation_show_at_once() -> None:
+    entry = EntryFactory(person__first_name="Amelia")
+    result = result_for(entry, released_at=timezone.now() - dt.timedelta(days=1))
+    organisation = VerifierOrganisation.objects.create(
+        user=UserFactory(), name="Uni of Testing", country="Spain", email="admissions@example.edu"
+    )
+    Verification.objects.create(
+        entry=entry,
+        at=timezone.now(),
+        channel=Verification.Channel.API,
+        organisation=organisation,
+        organisation_name=organisation.name,
+    )
+    client = _dashboard_of(entry)
+    first = [client.get("/results/").content.decode() for _ in range(2)][1]  # the second from the cache
+
+    Result.objects.filter(pk=result.pk).update(grade="Grade A", overall_score=185, version=2)
+    amended = client.get("/results/").content.decode()
+    Candidate.objects.filter(pk=entry.person_id).update(first_name="Amélie")
+    renamed = client.get("/results/").content.decode()
+    VerifierOrganisation.objects.filter(pk=organisation.pk).update(verified_at=timezone.now())
+    vetted = client.get("/results/").content.decode()
+
+    assert "Grade B" in first and "Hello, Amelia." in first and "unverified organisation" in first
+    assert "Grade A" in amended and "Grade B" not in amended
+    assert "Hello, Amélie." in renamed
+    assert "unverified organisation" not in vetted and "verified organisation" in vetted
+
+
+def test_a_page_drawn_shows_no_result_its_key_was_not_made_with() -> None:
+    """The lines are read a second before the instant and the objects at it: the page kept under the lines' key
+    shows what the lines give, never a result they did not."""
+    entry = EntryFactory()
+    release = timezone.now() + dt.timedelta(hours=1)
+    result_for(entry, released_at=release, status=Result.Status.READY)
+    client = _dashboard_of(entry)
+
+    def lines_a_second_early(*, account_id: int, now: dt.datetime) -> list[DashboardLine]:
+        return dashboard_lines(account_id=account_id, now=now - dt.timedelta(seconds=1))
+
+    with (
+        mock.patch("django.utils.timezone.now", return_value=release),
+        mock.patch("web.candidate.views.account.dashboard_lines", side_effect=lines_a_second_early),
+    ):
+        page = client.get("/results/").content.decode()
+
+    assert "Your results will be available by" in page and "Grade B" not in page

@@ -197,3 +197,45 @@ def test_the_bulk_fingerprints_are_the_requests_own() -> None:
             one = statement_fingerprint(account_id=account.pk, public_id=entry.public_id, now=moment)
             assert repr(bulk.get(entry.pk)) == repr(one)  # the key is a digest of the repr
     assert set(bulk) == {waiting[0][1].pk, waiting[3][1].pk}
+
+
+def test_the_bulk_dashboard_lines_are_the_requests_own() -> None:
+    """``dashboard_lines_bulk`` (many accounts, for the task) gives each account the lines ``dashboard_lines`` (its
+    request) reads at the same moment — the same key — whatever state its entries are in."""
+    from verification.models import Verification
+    from web.candidate.dashboard import dashboard_lines, dashboard_lines_bulk
+
+    release = timezone.now() + dt.timedelta(hours=1)
+    waiting = [_waiting(release=release) for _ in range(4)]
+    result_hold(result=waiting[1][2], actor=None, reason="enquiry")
+    Entry.objects.filter(pk=waiting[2][1].pk).update(status=Entry.Status.WITHDRAWN)
+    account, _entry_released, _result_released, _at_release = waiting[3]
+    older = _entry(account, days_ago=400)  # a second entry: released long ago, verified twice
+    _result(older)
+    for days in (1, 2):
+        Verification.objects.create(
+            entry=older, at=timezone.now() - dt.timedelta(days=days), channel=Verification.Channel.LINK
+        )
+    _entry(waiting[0][0], days_ago=30)  # no result yet, its window still to close
+    out_then_held = _entry(waiting[0][0], days_ago=200)
+    result_hold(result=_result(out_then_held), actor=None, reason="enquiry")
+    accounts = [w[0] for w in waiting]
+    entry_ids = [link.entry_id for a in accounts for link in a.links.all()]
+
+    for moment in (release - dt.timedelta(seconds=1), release):
+        bulk = dashboard_lines_bulk(entry_ids=entry_ids, now=moment)
+        for account in accounts:
+            one = dashboard_lines(account_id=account.pk, now=moment)
+            assert bulk[account.pk] == one
+            assert repr([line.shown for line in bulk[account.pk]]) == repr([line.shown for line in one])
+
+    at_release = dashboard_lines_bulk(entry_ids=entry_ids, now=release)
+    assert [(line.visible, line.under_review) for line in at_release[accounts[0].pk]] == [
+        (False, False),  # the newest: waiting for its window (30 days ago)
+        (True, False),  # released at the instant (70 days ago)
+        (False, True),  # out, then held (200 days ago)
+    ]
+    assert [line.visible for line in at_release[accounts[1].pk]] == [False]  # held before the instant
+    assert [line.visible for line in at_release[accounts[2].pk]] == [False]  # withdrawn
+    assert [(line.visible, line.verified) for line in at_release[accounts[3].pk]] == [(True, False), (True, True)]
+    assert len(at_release[accounts[3].pk][1].shown[-1]) == 2  # both verifications, newest first

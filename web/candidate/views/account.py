@@ -1,7 +1,6 @@
 """The candidate's account pages: register, confirm email, log in/out, forgotten password, dashboard, link an
 entry, change email."""
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -10,6 +9,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -27,11 +27,14 @@ from accounts.models import User
 from candidates import selectors, services
 from candidates.models import CandidateAccount
 from centres.models import Entry
+from results.models import Result
 from results.presentation import grade_display, overall_display, scale_of
-from results.selectors import Audience, entries_under_review, entry_is_pending, results_visible_by_entry
+from results.selectors import Audience, results_visible_by_entry
 from results_portal.pages import cached_page, page_key
+from verification.models import Verification
 from verification.selectors import verifications_by_entry
 from web.candidate.access import candidate_required, request_account
+from web.candidate.dashboard import DashboardLine, dashboard_lines
 from web.candidate.forms import EmailChangeForm, LinkEntryForm, LoginForm, PasswordResetRequestForm, RegisterForm
 from web.candidate.views import security
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
@@ -173,74 +176,47 @@ class PasswordResetConfirm(PasswordResetConfirmView):
 # What the dashboard is drawn from besides its data (results_portal/pages.py adds the base template and catalogues).
 DASHBOARD_SOURCES = (
     "web/candidate/views/account.py",
+    "web/candidate/dashboard.py",
     "web/candidate/forms.py",
     "candidates/templates/candidates/dashboard.html",
     "verification/templates/verification/dashboard_panel.html",
+    "verification/templatetags/verification_tags.py",
     "templates/includes/form_fields.html",
     "results/presentation.py",
     "results/charts.py",
+    "grading/scale.py",
+    "grading/legacy.py",
 )
-
-
-def _dashboard_shown(rows: list[dict[str, Any]], verifications: dict[int, list[Any]]) -> list[object]:
-    """Return everything the dashboard shows, for its cache key: each entry, its result and its verifications."""
-    shown: list[object] = []
-    for row in rows:
-        entry, result = row["entry"], row["result"]
-        session = entry.session
-        shown.append(
-            (
-                (entry.pk, entry.public_id, entry.candidate_id, entry.status, entry.centre.name),
-                (session.date, session.window_start, session.window_end, session.exam.name),
-                (
-                    row["grade"],
-                    row["overall"],
-                    row["withdrawn"],
-                    row["pending"],
-                    row["window_open"],
-                    row["under_review"],
-                ),
-                entry.person.first_name,
-                (result.pk, result.version, result.ready_at, result.cefr_level, result.amended_at) if result else None,
-                tuple(
-                    (
-                        v.pk,
-                        v.at,
-                        v.channel,
-                        v.organisation_name,
-                        v.organisation.is_verified if v.organisation else None,
-                        v.share_link.organisation_name if v.share_link else "",
-                    )
-                    for v in verifications.get(entry.pk, [])
-                ),
-            )
-        )
-    return shown
-
-
 DASHBOARD_TEMPLATE = "candidates/dashboard.html"
+
+
+def dashboard_key(*, account_id: int, lines: list[DashboardLine]) -> str:
+    """Return the cache key of an account's dashboard showing these lines, in the active language."""
+    return page_key("dashboard", account_id, [line.shown for line in lines], DASHBOARD_SOURCES)
 
 
 def dashboard_page(
     *,
-    account: CandidateAccount,
+    lines: list[DashboardLine],
     entries: list[Entry],
-    results: dict[int, Any],
-    under_review: set[int],
-    verifications: dict[int, list[Any]],
-    now: dt.datetime,
-) -> tuple[str, dict[str, Any]]:
-    """Return the cache key and the context of an account's dashboard drawn from this data as it stands at ``now``.
+    results: dict[int, Result],
+    verifications: dict[int, list[Verification]],
+) -> dict[str, Any]:
+    """Return the context of the dashboard showing ``lines`` (``dashboard_lines``), drawn from these objects.
 
-    ``entries`` as ``account_entries`` gives them, ``results`` their results visible to the account at ``now``
-    (``results_visible_by_entry``), ``under_review`` those of the others held after their release
-    (``entries_under_review``), ``verifications`` as ``verifications_by_entry``. The view reads them for the
-    request; the pages drawn ahead (``web.candidate.prerender``) read them for the release instant, so both make
-    the same key of the same data.
+    ``entries`` the account's entries with their details (``account_entries``), ``results`` their results visible
+    to the account (``results_visible_by_entry``), ``verifications`` as ``verifications_by_entry``, all read at the
+    moment of the lines or just after. The page shows the lines' entries, in their order, and a result only where
+    its line has it visible, whatever the objects read a moment later say: the page stored under the lines' key
+    never shows more than the data the key was made of. The view reads them for the request; the pages drawn ahead
+    (``web.candidate.prerender``) read them for the release instant.
     """
+    by_id = {entry.pk: entry for entry in entries}
+    # An entry taken out of the account between the two reads is left out.
+    shown = [(line, by_id[line.entry_id]) for line in lines if line.entry_id in by_id]
     rows = []
-    for entry in entries:
-        result = results.get(entry.pk)
+    for line, entry in shown:
+        result = results.get(entry.pk) if line.visible else None
         exam = entry.session.exam
         # As every output shows a result (results.presentation).
         overall = grade = ""
@@ -261,15 +237,14 @@ def dashboard_page(
                 "grade": grade,
                 "overall": overall,
                 "withdrawn": entry.status == Entry.Status.WITHDRAWN,
-                "under_review": entry.pk in under_review,
-                "pending": result is None and entry_is_pending(entry=entry, now=now),
-                "window_open": entry.session.window_start <= now,
+                "under_review": line.under_review,
+                "pending": result is None and line.window_closed,
+                "window_open": line.window_open,
             }
         )
-    key = page_key("dashboard", account.pk, _dashboard_shown(rows, verifications), DASHBOARD_SOURCES)
     # Greeted by the name the centre recorded (on the newest entry: a corrected spelling shows at once).
-    name = entries[0].person.first_name if entries else ""
-    return key, {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications, "name": name}
+    name = shown[0][1].person.first_name if shown else ""
+    return {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications, "name": name}
 
 
 @candidate_required
@@ -277,29 +252,35 @@ def dashboard_page(
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Show each of the candidate's entries with its result, the date it is due by, or 'Q' once that has passed.
 
-    The data is read on every request (entries, visible results, verifications); the page drawn from it is kept
-    under a key made of all of it (results_portal/pages.py), so only the drawing is saved — or none at all when
-    the page was drawn ahead for the release instant (``web.candidate.prerender``).
+    Everything the page shows, each result's visibility included, is read in one query on every request
+    (``web.candidate.dashboard``); the page is kept under a key made of all of it (results_portal/pages.py), so
+    the entries, results and verifications are read as objects and drawn only when it is not in the cache — not
+    even then when it was drawn ahead for the release instant (``web.candidate.prerender``). They are read from
+    the primary, as the key was, so that a page kept under a key is drawn from the data the key was made of.
     """
     account = request_account(request)
     now = timezone.now()
-    entries = list(selectors.account_entries(account=account))
-    results = results_visible_by_entry(
-        audience=Audience.candidate(account.pk), entries=entries, now=now, with_scores=False
-    )
-    # Results out to the candidate and then held: "under review" (one query, only for entries without a result).
-    under_review = entries_under_review(
-        audience=Audience.candidate(account.pk), entry_ids=[e.pk for e in entries if e.pk not in results], now=now
-    )
-    key, context = dashboard_page(
-        account=account,
-        entries=entries,
-        results=results,
-        under_review=under_review,
-        verifications=verifications_by_entry(entries=entries),
-        now=now,
-    )
-    return cached_page(request, key=key, template=DASHBOARD_TEMPLATE, context=lambda: context)
+    lines = dashboard_lines(account_id=account.pk, now=now)
+
+    def context() -> dict[str, Any]:
+        entries = list(
+            selectors.account_entries(account=account)
+            .using(DEFAULT_DB_ALIAS)
+            .filter(pk__in=[line.entry_id for line in lines])
+        )
+        visible = {line.entry_id for line in lines if line.visible}
+        results = results_visible_by_entry(
+            audience=Audience.candidate(account.pk),
+            entries=[entry for entry in entries if entry.pk in visible],
+            now=now,
+            with_scores=False,
+        )
+        verified = {line.entry_id for line in lines if line.verified}
+        verifications = verifications_by_entry(entries=[entry for entry in entries if entry.pk in verified])
+        return dashboard_page(lines=lines, entries=entries, results=results, verifications=verifications)
+
+    key = dashboard_key(account_id=account.pk, lines=lines)
+    return cached_page(request, key=key, template=DASHBOARD_TEMPLATE, context=context)
 
 
 @sensitive_post_parameters("secret_number")
