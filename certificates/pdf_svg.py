@@ -11,8 +11,9 @@ with one change: a *plain label* — a ``<text>`` holding one run of words at on
 kerning and ligatures turned off, and drawn with WeasyPrint's own text drawing. A letter laid out alone is never
 kerned against its neighbour nor joined to it in a ligature, so without them each letter of the line keeps the
 advance it has alone and lands where WeasyPrint puts it (to a thousandth of the font size, the precision of the
-PDF's glyph widths). The halo and the label above it share their line. Any other ``<text>``, and every shape, is
-drawn by WeasyPrint as before.
+PDF's glyph widths). The lines are kept per thread for the next documents (the same bands, skills and scores come
+back), so a halo and the label above it share one, as do most labels of the next chart. Any other ``<text>``, and
+every shape, is drawn by WeasyPrint as before.
 
 This leans on WeasyPrint's classes for SVG images (``SVGImage``, ``SVG.draw_node``, the text drawing the SVG text
 uses) in the exact version ``requirements/run.txt`` pins (docs/decisions/0015-pdf-svg-labels.md).
@@ -21,6 +22,7 @@ rendering, so an upgrade that changes them fails there. Import this module only 
 imports WeasyPrint, which takes about a second.
 """
 
+import threading
 import xml.etree.ElementTree as ET  # noqa: S405 - parses only the SVG our own code draws
 from math import inf
 from typing import Any
@@ -54,6 +56,17 @@ NOT_PLAIN = frozenset(
     }
 )
 FONT_WEIGHTS = {"normal": 400, "bold": 700}
+# Lines kept per thread (a Pango layout is not shared between threads), forgotten all at once past this many.
+KEPT_LINES = 2000
+_kept = threading.local()
+
+
+def _kept_lines() -> dict[tuple[Any, ...], tuple[Any, Style, float, float, float]]:
+    """Return this thread's laid-out lines by text and font, emptied when it has grown past ``KEPT_LINES``."""
+    lines = getattr(_kept, "lines", None)
+    if lines is None or len(lines) > KEPT_LINES:
+        lines = _kept.lines = {}
+    return lines
 
 
 class LabelledSVG(SVG):
@@ -61,7 +74,6 @@ class LabelledSVG(SVG):
 
     def __init__(self, svg: str, font_config: Any) -> None:
         super().__init__(ET.fromstring(svg), None, font_config)  # noqa: S314 - our own markup, never user input
-        self.lines: dict[tuple[Any, ...], tuple[Any, Style, float, float, float]] = {}
 
     def draw_node(self, node: Any, font_size: float, fill_stroke: bool = True, context: Any = None) -> None:
         """Draw ``node`` as WeasyPrint does, a plain label through its line laid out once."""
@@ -99,19 +111,20 @@ class LabelledSVG(SVG):
         )
 
     def _line(self, node: Any, font_size: float) -> tuple[Any, Style, float, float, float]:
-        """Return the label's line laid out (layout, style, width, height, baseline), once per text and font."""
+        """Return the label's line laid out (layout, style, width, height, baseline), kept by text and font."""
         # Split as WeasyPrint splits it, spaces kept: the same names find the same fonts.
         family = tuple(name.strip("\"'") for name in node.get("font-family", "sans-serif").split(","))
         weight = str(node.get("font-weight", "400"))
         spacing = self.length(node.get("letter-spacing"), font_size)
-        key = (node.text, family, node.get("font-style", "normal"), weight, font_size, spacing)
-        if key not in self.lines:
+        key = (self.font_config, node.text, family, node.get("font-style", "normal"), weight, font_size, spacing)
+        lines = _kept_lines()
+        if key not in lines:
             # The style WeasyPrint's SVG text gives a letter, as its svg.text.text() builds it.
             style = Style()
             style.update(INITIAL_VALUES)
             style.font_config = self.font_config
             style["font_family"] = list(family)
-            style["font_style"] = key[2]
+            style["font_style"] = key[3]
             style["font_weight"] = FONT_WEIGHTS.get(weight) or (int(weight) if weight.isdigit() else 400)
             style["font_size"] = font_size
             style["font_kerning"] = "none"
@@ -121,8 +134,8 @@ class LabelledSVG(SVG):
             layout, _length, _resume, width, height, baseline = split_first_line(node.text, style, None, inf, 0)
             layout.reactivate(style)  # measuring set it aside; drawing needs it back, as WeasyPrint does
             # Letter spacing goes between letters: WeasyPrint's text ends at its last letter.
-            self.lines[key] = (layout, style, width - spacing, height, baseline)
-        return self.lines[key]
+            lines[key] = (layout, style, width - spacing, height, baseline)
+        return lines[key]
 
 
 class LabelledSVGImage(SVGImage):

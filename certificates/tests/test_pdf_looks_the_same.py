@@ -14,6 +14,7 @@ import base64
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +149,13 @@ def test_labels_in_an_svg_look_as_weasyprint_draws_them_each_laid_out_once(monke
         return split_first_line(text, *arguments)
 
     monkeypatch.setattr(pdf_svg, "split_first_line", counted)
+    monkeypatch.setattr(pdf_svg, "_kept", threading.local())  # no line kept from an earlier test
     new = pdf.html_pdf(html, variant="pdf/ua-1", svgs={url: LABELS})
 
     # The plain labels, each laid out once (the halo shares its label's line); WeasyPrint draws the other two.
     assert sorted(laid_out) == ["Fail · no certificate", "Grade B · B2", "Halo under · a label", "RESULTS"]
     _assert_look_the_same(new, _plain_way(html, ""))
+    # The next document finds the lines kept, and looks the same.
+    again = pdf.html_pdf(html, variant="pdf/ua-1", svgs={url: LABELS})
+    assert len(laid_out) == 4
+    _assert_look_the_same(again, new)
