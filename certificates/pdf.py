@@ -144,6 +144,7 @@ def _document_context(
     """Return what a document's template shows, with ``svgs``: the SVG each of its ``data:`` URIs holds."""
     verify_url = document_verify_url(document_uuid=document.uuid)
     seal = seal_svg()
+    seal_src = svg_data_uri(seal)
     context: dict[str, Any] = {
         "document": document,
         "facts": facts,
@@ -155,8 +156,8 @@ def _document_context(
         "qr_src": qr_png_data_uri(verify_url),
         "certified_below": certification_is_below(facts),
         "no_papers_note": NO_PAPERS_NOTE,
-        "seal_src": svg_data_uri(seal),
-        "svgs": {svg_data_uri(seal): seal},
+        "seal_src": seal_src,
+        "svgs": {seal_src: seal},
     }
     if document.kind == Document.Kind.STATEMENT:
         context["old"] = old_style_statement(view=facts)

@@ -16,7 +16,7 @@ back), so a halo and the label above it share one, as do most labels of the next
 every shape, is drawn by WeasyPrint as before.
 
 This leans on WeasyPrint's classes for SVG images (``SVGImage``, ``SVG.draw_node``, the text drawing the SVG text
-uses) in the exact version ``requirements/run.txt`` pins (docs/decisions/0015-pdf-svg-labels.md).
+uses) in the exact version ``requirements/run.txt`` pins (docs/decisions/0016-pdf-rendering-kept-and-labels.md).
 ``certificates/tests/test_pdf_looks_the_same.py`` compares every document's page images with WeasyPrint's own
 rendering, so an upgrade that changes them fails there. Import this module only where a PDF is written: it
 imports WeasyPrint, which takes about a second.
