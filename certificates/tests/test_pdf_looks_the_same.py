@@ -3,11 +3,11 @@
 ``certificates.pdf.document_pdf`` renders with what it keeps per process — WeasyPrint's fonts
 (``font_configuration``) and each kind's parsed stylesheet (``document_stylesheet``) — and draws its SVG images (the
 statement's chart, the seal) with each label laid out once (``certificates.pdf_svg``). Each document here (each
-kind, in Latin, Chinese and Arabic names, statements of exams with three, four and five skills, an amended one,
-each rendered after another document so that what is kept is reused) is compared with WeasyPrint rendering the
-same HTML and stylesheet its plain way: new fonts, the stylesheet parsed for the document, SVG text laid out letter
-by letter. poppler's ``pdftoppm`` draws both at 100 dpi and the pages must match within a small tolerance (no pixel
-may differ by more than a few grey levels over more than 0.1 % of the page).
+kind, in Latin, Chinese and Arabic names; statements of exams with three, four and five skills, a fail, an
+old-style one, an amended one; each rendered after another document so that what is kept is reused) is compared
+with WeasyPrint rendering the same HTML and stylesheet its plain way: new fonts, the stylesheet parsed for the
+document, SVG text laid out letter by letter. poppler's ``pdftoppm`` draws both at 100 dpi and the pages must match
+within a small tolerance (no pixel may differ by more than a few grey levels over more than 0.1 % of the page).
 """
 
 import base64
@@ -27,6 +27,7 @@ from certificates import pdf, pdf_svg
 from certificates.models import Document
 from certificates.selectors import printed_name, result_facts
 from certificates.tests.factories import released_entry
+from results.models import Result
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +113,21 @@ def test_statements_of_other_exams_look_as_weasyprint_draws_them(result: dict[st
     document, facts = _document(Document.Kind.STATEMENT, "Ana", "López García", **result)
 
     _assert_look_the_same(*_render_both(document, facts))
+
+
+def test_an_old_style_statement_looks_as_weasyprint_draws_it() -> None:
+    from results.legacy import legacy_results_import
+    from results.tests.legacy_data import FIRST_MARKS, first_2013_session, legacy_csv, legacy_entry
+
+    entry = legacy_entry(first_2013_session())
+    legacy_results_import(text=legacy_csv(entry, FIRST_MARKS))  # B2 First 2013: the profile of each paper
+    released = Result.objects.get(entry=entry)
+    name = printed_name(result=released)
+    document = Document(
+        result=released, kind=Document.Kind.STATEMENT, result_version=released.version, name_printed=name
+    )
+
+    _assert_look_the_same(*_render_both(document, result_facts(result=released, name=name)))
 
 
 def test_an_amended_statement_looks_as_weasyprint_draws_it() -> None:
