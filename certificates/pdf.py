@@ -6,6 +6,11 @@ of the board's certificates, so every copy and every verifier reads the same wor
 
 The QR code is a PNG with one pixel per module, scaled up without smoothing, inside a link to the same URL:
 it stays sharp at any zoom or print resolution, and a PDF reader can follow it too.
+
+Rendering is WeasyPrint's, with what is the same in every document done once per process: the fonts
+(``font_configuration``) and each kind's stylesheet (``document_stylesheet``). The SVG images (the chart, the
+seal) are drawn with their labels laid out once instead of letter by letter (``certificates.pdf_svg``).
+``certificates/tests/test_pdf_looks_the_same.py`` holds the pages to WeasyPrint's own rendering of the same HTML.
 """
 
 import base64
@@ -36,6 +41,11 @@ TEMPLATES = {
     Document.Kind.CERTIFICATE: "certificates/pdf/certificate.html",
     Document.Kind.CERTIFYING_STATEMENT: "certificates/pdf/certifying_statement.html",
 }
+STYLESHEETS = {
+    Document.Kind.STATEMENT: "certificates/pdf/statement.css",
+    Document.Kind.CERTIFICATE: "certificates/pdf/certificate.css",
+    Document.Kind.CERTIFYING_STATEMENT: "certificates/pdf/certifying_statement.css",
+}
 # What the public pages say candidates never get (docs/domain.md §15 'Feedback and grade statistics').
 NO_PAPERS_NOTE = (
     "Candidates never receive their exam papers or marks for individual questions: this Statement of Results "
@@ -62,13 +72,19 @@ def qr_png_data_uri(url: str) -> str:
 
 def seal_svg() -> str:
     """Return the board's seal: a rosette with the board's name, drawn as SVG (no image file to go missing)."""
+    return _seal_svg(board_name())
+
+
+@functools.cache
+def _seal_svg(name: str) -> str:
+    """Return the seal of the board called ``name``, drawn once per process."""
     teeth = 48
     points = []
     for index in range(teeth * 2):
         radius = 49 if index % 2 == 0 else 45.5
         angle = math.pi * index / teeth
         points.append(f"{50 + radius * math.cos(angle):.2f},{50 + radius * math.sin(angle):.2f}")
-    words = board_name().upper().split()
+    words = name.upper().split()
     lines = [" ".join(words[: (len(words) + 1) // 2]), " ".join(words[(len(words) + 1) // 2 :])]
     text = "".join(
         f'<text x="50" y="{y}" font-size="{size}" font-weight="bold" text-anchor="middle" fill="#0b3d6e" '
@@ -77,8 +93,8 @@ def seal_svg() -> str:
         if line
     )
     return (
-        '<svg class="seal" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" role="img" '
-        f'aria-label="Seal of {escape(board_name())}">'
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" role="img" '
+        f'aria-label="Seal of {escape(name)}">'
         f'<polygon points="{" ".join(points)}" fill="#f4ecd4" stroke="#8a6d1d" stroke-width="0.8"/>'
         '<circle cx="50" cy="50" r="40" fill="none" stroke="#8a6d1d" stroke-width="1.4"/>'
         '<circle cx="50" cy="50" r="36.5" fill="none" stroke="#8a6d1d" stroke-width="0.5"/>'
@@ -122,9 +138,13 @@ def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def document_html(*, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date) -> str:
-    """Return the HTML of a document before it becomes a PDF (the tests read the QR's URL from it too)."""
+def _document_context(
+    *, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date
+) -> dict[str, Any]:
+    """Return what a document's template shows, with ``svgs``: the SVG each of its ``data:`` URIs holds."""
     verify_url = document_verify_url(document_uuid=document.uuid)
+    seal = seal_svg()
+    seal_src = svg_data_uri(seal)
     context: dict[str, Any] = {
         "document": document,
         "facts": facts,
@@ -136,7 +156,8 @@ def document_html(*, document: Document, facts: ResultFacts, replaces: Document 
         "qr_src": qr_png_data_uri(verify_url),
         "certified_below": certification_is_below(facts),
         "no_papers_note": NO_PAPERS_NOTE,
-        "seal_svg": seal_svg(),
+        "seal_src": seal_src,
+        "svgs": {seal_src: seal},
     }
     if document.kind == Document.Kind.STATEMENT:
         context["old"] = old_style_statement(view=facts)
@@ -144,10 +165,22 @@ def document_html(*, document: Document, facts: ResultFacts, replaces: Document 
         if chart:
             svg, description, ratio = print_safe_svg(chart)
             context["chart_src"], context["chart_alt"] = svg_data_uri(svg), description
-            # Sized here: WeasyPrint gives an SVG image in a flex row its intrinsic height otherwise.
+            context["svgs"][context["chart_src"]] = svg
+            # Sized here: WeasyPrint gives an SVG image its intrinsic height otherwise.
             context["chart_width_mm"] = CHART_WIDTH_MM
             context["chart_height_mm"] = f"{CHART_WIDTH_MM * ratio:.1f}"
+    return context
+
+
+def document_html(*, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date) -> str:
+    """Return the HTML of a document before it becomes a PDF, without its stylesheet (``document_css``)."""
+    context = _document_context(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
     return render_to_string(TEMPLATES[Document.Kind(document.kind)], context)
+
+
+def document_css(kind: str) -> str:
+    """Return the stylesheet of a kind of document."""
+    return render_to_string(STYLESHEETS[Document.Kind(kind)], {"chart_width_mm": CHART_WIDTH_MM})
 
 
 @functools.cache
@@ -163,13 +196,35 @@ def font_configuration() -> Any:
     return FontConfiguration()
 
 
-def html_pdf(html: str, *, variant: str | None = None) -> bytes:
-    """Return the PDF WeasyPrint writes of ``html`` (paths relative to the project) with the process's fonts."""
+@functools.cache
+def document_stylesheet(kind: str) -> Any:
+    """Return the stylesheet of a kind of document parsed by WeasyPrint, once per process.
+
+    It is the same for every document of the kind: parsing it took about a tenth of a statement's time.
+    """
+    import weasyprint
+
+    return weasyprint.CSS(string=document_css(kind), font_config=font_configuration())
+
+
+def html_pdf(
+    html: str, *, variant: str | None = None, stylesheet: Any = None, svgs: dict[str, str] | None = None
+) -> bytes:
+    """Return the PDF WeasyPrint writes of ``html`` (paths relative to the project) with the process's fonts.
+
+    ``stylesheet`` is a parsed stylesheet to add (``document_stylesheet``); ``svgs`` maps the ``data:`` URIs of the
+    SVG images in ``html`` to the SVG each holds, drawn by ``certificates.pdf_svg``.
+    """
     # Imported here: importing WeasyPrint takes about a second, which web workers should not pay at start.
     import weasyprint
 
+    from .pdf_svg import svg_images
+
     pdf = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
-        pdf_variant=variant, font_config=font_configuration()
+        pdf_variant=variant,
+        font_config=font_configuration(),
+        stylesheets=[stylesheet] if stylesheet is not None else None,
+        cache=svg_images(svgs or {}, font_configuration()),
     )
     assert pdf is not None  # noqa: S101 - write_pdf() without a target always returns the bytes
     return pdf
@@ -177,6 +232,8 @@ def html_pdf(html: str, *, variant: str | None = None) -> bytes:
 
 def document_pdf(*, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date) -> bytes:
     """Return the PDF of ``document`` showing ``facts``: tagged PDF/UA-1, A4, with its QR code."""
+    kind = Document.Kind(document.kind)
     with translation.override(settings.LANGUAGE_CODE):
-        html = document_html(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
-        return html_pdf(html, variant="pdf/ua-1")
+        context = _document_context(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
+        html = render_to_string(TEMPLATES[kind], context)
+        return html_pdf(html, variant="pdf/ua-1", stylesheet=document_stylesheet(kind), svgs=context["svgs"])
