@@ -248,7 +248,11 @@ def webhook_endpoint_flush(*, endpoint_id: int, now: dt.datetime | None = None, 
     for _n in range(FLUSH_BATCH):
         moment = now or timezone.now()
         with transaction.atomic():
-            endpoint = WebhookEndpoint.objects.select_for_update(skip_locked=True).filter(pk=endpoint_id).first()
+            # FOR NO KEY UPDATE: another flush waits, but not a transaction writing a message for this endpoint
+            # (its foreign key check takes KEY SHARE); it may hold the turn of the delivery events' writers.
+            endpoint = (
+                WebhookEndpoint.objects.select_for_update(skip_locked=True, no_key=True).filter(pk=endpoint_id).first()
+            )
             if endpoint is None:  # another worker is flushing it (or it is gone)
                 return FlushOutcome(sent, failed)
             message = (
