@@ -172,7 +172,7 @@ def webhooks_flush_queue(*, endpoint_ids: Iterable[int]) -> None:
 
 
 # What ``deliveries_shown`` reads of a delivery: ``delivery_queryset`` without the organisation, since every table
-# more in the join costs PostgreSQL planning time on each message (2.6 ms of its CPU a message instead of 3.6).
+# more in the join costs PostgreSQL planning time on each message (without it: 3.6 → 2.6 ms of its CPU a message).
 PAYLOAD_RELATED = ("entry__person", "entry__session__exam", "entry__centre", "result")
 
 
