@@ -205,7 +205,8 @@ def _delivery_events_take_turn() -> None:
     commit. The feed's cursor is an event id and each endpoint's webhooks go out in event id order, so an event
     committed after one with a higher id would be skipped by an organisation that had read the higher one
     already. Taking this lock before asking for ids, and keeping it until commit, makes ids become visible in
-    their order. Call it after the transaction's row locks: once it holds the lock, a writer waits for no one.
+    their order. Call it after the transaction's row locks: once it holds the lock, a writer never waits for a
+    transaction that is waiting for the lock (no deadlock).
     """
     if connection.vendor != "postgresql":  # SQLite (make run) lets one transaction write at a time
         return
