@@ -31,7 +31,7 @@ RUN_DATABASE = os.environ.get("BENCH_RUN_DATABASE", "bench_run")
 
 
 # The order of the table (issue 9); modules not named here run after these, by name.
-ORDER = ["bench_pages", "bench_login", "bench_import", "bench_release_email", "bench_pdf"]
+ORDER = ["bench_pages", "bench_login", "bench_import", "bench_release_email", "bench_webhooks", "bench_pdf"]
 
 
 def _modules(wanted: list[str]) -> list[str]:

@@ -358,8 +358,10 @@ def gunicorn(*, env: Mapping[str, str], port: int, workers: int = WEB_WORKERS, n
     return service
 
 
-def celery_worker(*, env: Mapping[str, str], concurrency: int | None = None, name: str = "worker") -> Service:
-    """Start a Celery worker for the ``celery`` queue as production does and wait until it takes tasks.
+def celery_worker(
+    *, env: Mapping[str, str], concurrency: int | None = None, name: str = "worker", queues: str = "celery"
+) -> Service:
+    """Start a Celery worker for ``queues`` (comma-separated) as production does and wait until it takes tasks.
 
     Prefork pool with two processes per core (unless ``concurrency`` or BENCH_TASK_WORKERS says otherwise), as
     docker-compose.yml's ``worker``: an email task spends much of its time waiting on SMTP and PostgreSQL
@@ -374,6 +376,8 @@ def celery_worker(*, env: Mapping[str, str], concurrency: int | None = None, nam
             "-A",
             "results_portal",
             "worker",
+            "--queues",
+            queues,
             "--concurrency",
             str(concurrency),
             "--loglevel",

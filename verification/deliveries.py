@@ -12,6 +12,7 @@ What an organisation sees of a delivered result is what any verifier who holds t
 """
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -19,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -190,6 +191,30 @@ def directory_countries() -> list[str]:
 
 
 # --- Recording events and their reactions ------------------------------------------------------------------
+# The transaction-level advisory lock every writer of delivery events holds from just before its INSERT until it
+# commits (docs/decisions/0015-delivery-events-in-id-order.md).
+DELIVERY_EVENTS_LOCK = int.from_bytes(
+    hashlib.blake2b(b"verification:delivery-events", digest_size=8).digest(), "big", signed=True
+)
+
+
+def _delivery_events_take_turn() -> None:
+    """Wait until no other transaction that wrote delivery events is still open; hold the turn until commit.
+
+    Event ids come from a sequence in the order they are asked for, not in the order their transactions
+    commit. The feed's cursor is an event id and each endpoint's webhooks go out in event id order, so an event
+    committed after one with a higher id would be skipped by an organisation that had read the higher one
+    already. Taking this lock before asking for ids, and keeping it until commit, makes ids become visible in
+    their order. Call it after the transaction's row locks: once it holds the lock, a writer never waits for a
+    transaction that is waiting for the lock (no deadlock).
+    """
+    if connection.vendor != "postgresql":  # SQLite (make run) lets one transaction write at a time
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DELIVERY_EVENTS_LOCK])
+
+
+@transaction.atomic(savepoint=False)
 def delivery_events_record(
     *, deliveries: Iterable[Delivery], kind: str, result_event_id: int | None = None
 ) -> list[DeliveryEvent]:
@@ -198,7 +223,8 @@ def delivery_events_record(
     Inside the caller's transaction: the event rows (the feed), the delivery's "new" state in the inbox, one
     webhook outbox row per live endpoint of the organisation; after commit the webhooks are flushed and the
     organisations' contacts emailed. A result event recorded again (``results.events`` dispatches until every
-    listener succeeded) writes nothing more: the unique constraints on ``DeliveryEvent`` hold it.
+    listener succeeded) writes nothing more: the unique constraints on ``DeliveryEvent`` hold it. The events of
+    concurrent transactions become visible in the order of their ids (``_delivery_events_take_turn``).
     """
     from .webhooks import webhook_messages_create
 
@@ -225,8 +251,11 @@ def delivery_events_record(
     ]
     if not rows:
         return []
+    # The deliveries' rows are locked first, the turn taken last: a transaction waiting for the turn may hold a
+    # delivery's row lock (a withdrawal), and the one holding the turn must never wait for it.
+    Delivery.objects.filter(pk__in=[row.delivery_id for row in rows]).update(changed_at=timezone.now())
+    _delivery_events_take_turn()
     events = DeliveryEvent.objects.bulk_create(rows)
-    Delivery.objects.filter(pk__in=[e.delivery_id for e in events]).update(changed_at=timezone.now())
     endpoint_ids = webhook_messages_create(events=events)
     event_ids = [e.pk for e in events]
     # Organisations have no language of their own: their emails are in the portal's default language.

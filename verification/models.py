@@ -295,7 +295,9 @@ class DeliveryEvent(models.Model):
     """Something an organisation is told about a delivery: the feed's rows and the webhooks' events. No personal
     data (ids only).
 
-    The primary key orders the organisation's feed (``/api/v1/deliveries?after=``). One row per delivery and
+    The primary key orders the organisation's feed (``/api/v1/deliveries?after=``) and each endpoint's webhooks.
+    Written only by ``verification.deliveries.delivery_events_record``, whose writers take turns so that ids
+    become visible in their order (docs/decisions/0015-delivery-events-in-id-order.md). One row per delivery and
     kind for ``delivery.created``/``delivery.withdrawn``, and per delivery and result event for the others, so a
     result event dispatched twice (``results.events``) tells nobody twice.
     """

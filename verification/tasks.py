@@ -135,11 +135,13 @@ def webhook_endpoint_flush_task(*, endpoint_id: int) -> None:
     """Send an endpoint's pending webhook messages in order, until one fails or none is due.
 
     A failed message waits for its retry; the beat job ``webhooks_flush_due`` (every minute) flushes the endpoint
-    again once it is due, so no task waits in the queue for hours.
+    again once it is due, so no task waits in the queue for hours. A flush that stopped at its batch size with
+    more messages due queues the next one at once, behind the other endpoints' flushes.
     """
     from .webhooks import webhook_endpoint_flush
 
-    webhook_endpoint_flush(endpoint_id=endpoint_id)
+    if webhook_endpoint_flush(endpoint_id=endpoint_id).more:
+        webhook_endpoint_flush_task.delay(endpoint_id=endpoint_id)
 
 
 @shared_task

@@ -341,3 +341,38 @@ def test_the_post_goes_to_the_address_checked_never_resolving_the_name_again(
     assert answers == ["127.0.0.1"]  # looked up once, by the check
     assert len(receiver.unique()) == 1
     assert receiver.hosts == [urlsplit(receiver.url).netloc]  # the name, as the endpoint's server expects it
+
+
+def test_one_flush_sends_over_one_connection_and_marks_without_waiting_for_the_disk(
+    receiver: Receiver, django_capture_on_commit_callbacks: OnCommit
+) -> None:
+    org = listed()
+    endpoint = _endpoint(org, receiver)
+    with django_capture_on_commit_callbacks(execute=False):
+        for _ in range(3):
+            _send(org, released_entry(), "minimal")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert webhooks.webhook_endpoint_flush(endpoint_id=endpoint.pk).sent == 3
+
+    assert len(receiver.unique()) == 3 and len(receiver.connections) == 1
+    marks = [q["sql"] for q in queries.captured_queries if "synchronous_commit" in q["sql"]]
+    assert marks == ["SELECT set_config('synchronous_commit', 'off', true)"] * 3
+
+
+def test_a_flush_that_stops_at_its_batch_size_queues_the_next_at_once(
+    receiver: Receiver, django_capture_on_commit_callbacks: OnCommit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verification.tasks import webhook_endpoint_flush_task
+
+    org = listed()
+    endpoint = _endpoint(org, receiver)
+    with django_capture_on_commit_callbacks(execute=False):
+        for _ in range(5):
+            _send(org, released_entry(), "minimal")
+    monkeypatch.setattr(webhooks, "FLUSH_BATCH", 2)
+
+    webhook_endpoint_flush_task.delay(endpoint_id=endpoint.pk)
+
+    assert receiver.types() == ["delivery.created"] * 5
+    assert not WebhookMessage.objects.exclude(state=State.SENT).exists()

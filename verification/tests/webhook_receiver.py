@@ -20,6 +20,7 @@ class Receiver:
     failing: bool = False
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)  # the Host header of each request accepted
+    connections: set[int] = field(default_factory=set)  # the client port of each connection a POST came on
     refused: int = 0
     bad_signatures: int = 0
     hang: threading.Event | None = None
@@ -42,8 +43,12 @@ class Receiver:
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as most servers answer
+
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with receiver.lock:
+                receiver.connections.add(self.client_address[1])
             receiver.arrived.set()
             if receiver.hang is not None:
                 receiver.hang.wait(30)
