@@ -192,7 +192,7 @@ def directory_countries() -> list[str]:
 
 # --- Recording events and their reactions ------------------------------------------------------------------
 # The transaction-level advisory lock every writer of delivery events holds from just before its INSERT until it
-# commits (docs/decisions/0015-delivery-events-in-id-order.md).
+# commits (docs/decisions/0017-delivery-events-in-id-order.md).
 DELIVERY_EVENTS_LOCK = int.from_bytes(
     hashlib.blake2b(b"verification:delivery-events", digest_size=8).digest(), "big", signed=True
 )

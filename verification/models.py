@@ -297,7 +297,7 @@ class DeliveryEvent(models.Model):
 
     The primary key orders the organisation's feed (``/api/v1/deliveries?after=``) and each endpoint's webhooks.
     Written only by ``verification.deliveries.delivery_events_record``, whose writers take turns so that ids
-    become visible in their order (docs/decisions/0015-delivery-events-in-id-order.md). One row per delivery and
+    become visible in their order (docs/decisions/0017-delivery-events-in-id-order.md). One row per delivery and
     kind for ``delivery.created``/``delivery.withdrawn``, and per delivery and result event for the others, so a
     result event dispatched twice (``results.events``) tells nobody twice.
     """

@@ -5,7 +5,7 @@ allows it, for tests and development; never a private or loopback address otherw
 made to call into its own network). Each endpoint has a secret (``whsec_…``) shown once and rotatable.
 
 ``delivery_events_record`` writes one ``WebhookMessage`` per event per live endpoint in its transaction (event ids
-become visible in their order: docs/decisions/0015-delivery-events-in-id-order.md), and queues
+become visible in their order: docs/decisions/0017-delivery-events-in-id-order.md), and queues
 ``webhook_endpoint_flush`` after commit. The flush sends an endpoint's messages one at a time in event order,
 over one kept-alive connection, each signed as Standard Webhooks says (``webhook-id``, ``webhook-timestamp``,
 ``webhook-signature``: HMAC-SHA256 over ``id.timestamp.body``), each in a transaction that holds the endpoint's
