@@ -36,7 +36,7 @@ from results.presentation import (
     overall_display,
     scale_of,
 )
-from results.selectors import Audience, entries_under_review, results_visible
+from results.selectors import Audience, entries_under_review, results_visible, window_closed
 from results_portal.prepared import PreparedQuery
 
 from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
@@ -330,9 +330,9 @@ def _released_facts(entry: EntryFacts, result: _VisibleResult) -> ResultFacts:
 
 
 def _unreleased_facts(entry: EntryFacts, *, now: dt.datetime, under_review: bool = False) -> ResultFacts:
-    # The rule of results.selectors.entry_is_pending (which takes a loaded Entry): past the window's end
-    # without a visible result is a Q. verification/tests/test_lookup.py holds the two to the same answers.
-    pending = now > entry.results_by
+    # Past the window's end without a visible result is a Q: the rule of results.selectors.entry_is_pending,
+    # for facts without a loaded Entry. verification/tests/test_lookup.py holds the two to the same answers.
+    pending = window_closed(window_end=entry.results_by, now=now)
     return ResultFacts(
         exam_code=entry.exam_code,
         exam_name=entry.exam_name,
