@@ -4,7 +4,7 @@ Examples::
 
     python -m grading explain FCE 176 181 169 172 180
     python -m grading explain KET reading_and_writing=140 listening=150 speaking=128
-    python -m grading explain --date 2019-06-01 KET reading=140 writing=135 listening=150 speaking=128
+    python -m grading explain --date 2019-06-01 PET reading=150 writing=145 listening=160 speaking=148
     python -m grading convert FCE 78
     python -m grading ums --raw 47 --raw-boundaries 20,30,40 --raw-max 60 --ums-boundaries 40,56,72 --ums-max 90
 
@@ -129,14 +129,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
             "Work out the overall score, result, CEFR level and certificate from the skill scores,\n"
             "and say which rule gave each. Give the scores in Statement-of-Results order\n"
             "(reading, use_of_english, writing, listening, speaking; use_of_english only for\n"
-            "FCE, FCES, CAE and CPE; KET and KETS from 2020: reading_and_writing, listening,\n"
-            "speaking), or as skill=score in any order. The format is the one in force on --date."
+            "FCE, FCES, CAE and CPE; KET and KETS: reading_and_writing, listening, speaking),\n"
+            "or as skill=score in any order. The format is the one in force on --date."
         ),
         epilog=(
             "examples:\n"
             "  python -m grading explain FCE 176 181 169 172 180\n"
             "  python -m grading explain KET reading_and_writing=140 listening=150 speaking=128\n"
-            "  python -m grading explain --date 2019-06-01 KET reading=140 writing=135 listening=150 speaking=128"
+            "  python -m grading explain --date 2019-06-01 PET reading=150 writing=145 listening=160 speaking=148"
         ),
     )
     explain.add_argument(

@@ -25,11 +25,13 @@ LISTENING = "listening"
 SPEAKING = "speaking"
 
 # Statement-of-Results order (docs/domain.md §5.2): First, Advanced and Proficiency report Use of
-# English as well; Key, Preliminary and the Business certificates report four skills.
+# English as well; Preliminary and the Business certificates report four skills.
 FIVE_SKILLS: tuple[str, ...] = (READING, USE_OF_ENGLISH, WRITING, LISTENING, SPEAKING)
 FOUR_SKILLS: tuple[str, ...] = (READING, WRITING, LISTENING, SPEAKING)
-# A2 Key and Key for Schools from January 2020: three papers, Reading and Writing counting for half of the exam.
+# A2 Key and Key for Schools, from their first sitting on the scale (February 2016): a score for each of the three
+# papers, the Reading and Writing paper counting twice (it is half of the exam). docs/domain.md §5.9.
 KEY_PAPERS: tuple[str, ...] = (READING_AND_WRITING, LISTENING, SPEAKING)
+KEY_WEIGHTS: tuple[int, ...] = (2, 1, 1)
 
 SKILL_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -207,7 +209,11 @@ SCALE_FROM_2016 = dt.date(2016, 2, 1)  # A2 Key, B1 Preliminary, their 'for Scho
 # The first sitting of the formats revised in 2020 (A2 Key, B1 Preliminary and their 'for Schools' versions).
 FORMAT_2020 = dt.date(2020, 1, 1)
 SOURCE_SCALE = "CE Scale figures"
-SOURCE_2020 = "CE Scale figures; Cambridge English A2 Key / B1 Preliminary results pages (2020 format)"
+# docs/domain.md §5.9 names these sources.
+SOURCE_KEY_2016 = "CE Scale guide 2015; Key statement guide 2015; CE practice-score guide (2016–2019 edition)"
+SOURCE_PRELIMINARY_2016 = "CE Scale guide 2015; CE practice-score guide (2016–2019 edition)"
+SOURCE_KEY_2020 = "CE Key 2020 update; CE practice-score guide (2020 edition)"
+SOURCE_PRELIMINARY_2020 = "CE Preliminary 2020 update; CE practice-score guide (2020 edition)"
 
 
 def _exam(
@@ -238,45 +244,55 @@ def _exam(
     )
 
 
+@dataclass(frozen=True)
+class _Period:
+    """What one period of an exam revised in 2020 reports: its papers or skills, their weights, bands and source."""
+
+    skills: tuple[str, ...]
+    weights: tuple[int, ...]
+    bands: tuple[Band, ...]
+    source: str
+
+
 def _revised_2020(
-    code: str,
-    name: str,
-    target: str,
-    low: int,
-    *,
-    before: tuple[tuple[str, ...], tuple[Band, ...]],
-    after: tuple[tuple[str, ...], tuple[int, ...], tuple[Band, ...]],
+    code: str, name: str, target: str, low: int, *, before: _Period, after: _Period
 ) -> tuple[ScaleExam, ...]:
     """Return the 2016–2019 format and the format from January 2020 of one exam."""
     until = FORMAT_2020 - dt.timedelta(days=1)
-    skills, weights, bands = after
-    return (
-        _exam(code, name, target, before[0], low, before[1], valid_from=SCALE_FROM_2016, valid_until=until),
-        _exam(code, name, target, skills, low, bands, weights=weights, valid_from=FORMAT_2020, source=SOURCE_2020),
+    return tuple(
+        _exam(
+            code,
+            name,
+            target,
+            period.skills,
+            low,
+            period.bands,
+            weights=period.weights,
+            valid_from=start,
+            valid_until=end,
+            source=period.source,
+        )
+        for period, start, end in ((before, SCALE_FROM_2016, until), (after, FORMAT_2020, None))
     )
 
 
-_KEY_2020 = (KEY_PAPERS, (2, 1, 1), KEY_GRADE_BANDS)
-_PRELIMINARY_2020 = (FOUR_SKILLS, (), PRELIMINARY_GRADE_BANDS)
+# Key reports the same three papers with the same weights in both periods; Preliminary the same four skills (one
+# Reading and Writing paper up to 2019, two papers from 2020, a score per skill throughout). Only the names of the
+# bands change in January 2020 (docs/domain.md §5.9).
+_KEY_2016 = _Period(KEY_PAPERS, KEY_WEIGHTS, KEY_BANDS, SOURCE_KEY_2016)
+_KEY_2020 = _Period(KEY_PAPERS, KEY_WEIGHTS, KEY_GRADE_BANDS, SOURCE_KEY_2020)
+_PRELIMINARY_2016 = _Period(FOUR_SKILLS, (), PRELIMINARY_BANDS, SOURCE_PRELIMINARY_2016)
+_PRELIMINARY_2020 = _Period(FOUR_SKILLS, (), PRELIMINARY_GRADE_BANDS, SOURCE_PRELIMINARY_2020)
 
 # Every format of every exam, oldest first, the first from the exam's first sitting on the scale (docs/domain.md §5.1,
 # §5.4 and §5.9): sittings before it are not graded by this module (``scale_exam`` refuses them).
 SCALE_FORMATS: Mapping[str, tuple[ScaleExam, ...]] = MappingProxyType(
     {
-        "KET": _revised_2020("KET", "A2 Key", "A2", 82, before=(FOUR_SKILLS, KEY_BANDS), after=_KEY_2020),
-        "KETS": _revised_2020(
-            "KETS", "A2 Key for Schools", "A2", 82, before=(FOUR_SKILLS, KEY_BANDS), after=_KEY_2020
-        ),
-        "PET": _revised_2020(
-            "PET", "B1 Preliminary", "B1", 102, before=(FOUR_SKILLS, PRELIMINARY_BANDS), after=_PRELIMINARY_2020
-        ),
+        "KET": _revised_2020("KET", "A2 Key", "A2", 82, before=_KEY_2016, after=_KEY_2020),
+        "KETS": _revised_2020("KETS", "A2 Key for Schools", "A2", 82, before=_KEY_2016, after=_KEY_2020),
+        "PET": _revised_2020("PET", "B1 Preliminary", "B1", 102, before=_PRELIMINARY_2016, after=_PRELIMINARY_2020),
         "PETS": _revised_2020(
-            "PETS",
-            "B1 Preliminary for Schools",
-            "B1",
-            102,
-            before=(FOUR_SKILLS, PRELIMINARY_BANDS),
-            after=_PRELIMINARY_2020,
+            "PETS", "B1 Preliminary for Schools", "B1", 102, before=_PRELIMINARY_2016, after=_PRELIMINARY_2020
         ),
         "BECP": (
             _exam(
@@ -386,7 +402,7 @@ def overall_score(*, scores: Mapping[str, int], skills: Sequence[str], weights: 
     halves up.
 
     Rule: docs/domain.md §5.3 "the overall score is the mean of the skill scores, rounded to the nearest whole
-    number"; §5.9 a paper with weight 2 counts twice (A2 Key's Reading and Writing from 2020). Every skill in
+    number"; §5.9 a paper with weight 2 counts twice (A2 Key's Reading and Writing). Every skill in
     ``skills`` must have a score and no other skill may appear.
     """
     return round_half_up(_mean(scores=scores, skills=skills, weights=weights))

@@ -9,7 +9,7 @@ unitised qualification result still incomplete reads "Q — incomplete: …" eve
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +92,17 @@ def scale_of(exam_code: str, *, on: dt.date) -> ScaleExam | None:
         return scale_exam(exam_code, on=on)
     except ValueError:
         return None
+
+
+def counts_a_paper_twice(*, scale: ScaleExam | None, codes: Sequence[str]) -> bool:
+    """Return whether a result's overall score counts one of its papers more than once (A2 Key's Reading and
+    Writing, docs/domain.md §5.9), so its statement says so.
+
+    Decided on the papers the result holds (``codes``), not on the format alone: a result stored with Reading and
+    Writing apart, before the import took the Key format of its sitting, was awarded on the plain average of
+    those four scores and is explained as it was awarded.
+    """
+    return scale is not None and any(code in scale.skills and scale.weight(code) != 1 for code in codes)
 
 
 def component_label(*, family: str, code: str, name: str) -> str:
@@ -265,7 +276,7 @@ class ResultView:
     amended_at: dt.datetime | None
     # Graded from raw paper marks (docs/domain.md §6.4): an old-style statement, a profile position per paper.
     legacy: bool = False
-    weighted: bool = False  # a paper counts more than once in the overall score (A2 Key from 2020)
+    weighted: bool = False  # a paper of the result counts more than once in its overall score (A2 Key)
     indicator_text: str = ""  # what X, Z, Pending or Withheld means for the candidate
 
     @property
@@ -342,6 +353,6 @@ def result_view(*, result: Result, name: str | None = None) -> ResultView:
         result_version=result.version,
         amended_at=result.amended_at,
         legacy=legacy,
-        weighted=scale is not None and any(weight != 1 for weight in scale.weights),
+        weighted=counts_a_paper_twice(scale=scale, codes=[line.code for line in components]),
         indicator_text=(indicator_explanation(result.grade) or "") if scale is not None else "",
     )

@@ -10,7 +10,8 @@ pytestmark = pytest.mark.django_db
 
 FIVE = ["reading", "use_of_english", "writing", "listening", "speaking"]
 FOUR = ["reading", "writing", "listening", "speaking"]
-# A2 Key: the 2016–2019 skills and, from 2020, the Reading and Writing paper (docs/domain.md §5.9).
+# A2 Key: the Reading and Writing paper of every sitting on the scale, and the Reading and Writing skills that
+# results stored before the portal took that format still hold (docs/domain.md §5.9, correction of December 2026).
 KEY = ["reading", "reading_and_writing", "writing", "listening", "speaking"]
 
 

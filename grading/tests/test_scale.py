@@ -25,7 +25,8 @@ from grading.scale import (
 )
 
 SETTINGS = settings(max_examples=150, deadline=None, database=None)
-# A sitting of the 2016–2019 formats: Key and Preliminary with four skills and Pass with Distinction / Merit / Pass.
+# A sitting of the 2016–2019 formats: Key's three papers, Preliminary's four skills, Pass with Distinction / Merit /
+# Pass.
 SITTING = dt.date(2019, 6, 15)
 # The formats from January 2020 (docs/domain.md §5.9).
 SITTING_2020 = dt.date(2020, 1, 1)
@@ -168,8 +169,8 @@ def test_reported_range_and_target(code: str, low: int, high: int, target: str) 
 @pytest.mark.parametrize(
     ("code", "skills"),
     [
-        ("KET", FOUR_SKILLS),
-        ("KETS", FOUR_SKILLS),
+        ("KET", ("reading_and_writing", "listening", "speaking")),
+        ("KETS", ("reading_and_writing", "listening", "speaking")),
         ("PET", FOUR_SKILLS),
         ("PETS", FOUR_SKILLS),
         ("BECP", FOUR_SKILLS),
@@ -285,13 +286,17 @@ def test_explanation_of_fail_and_no_result() -> None:
 @pytest.mark.parametrize(
     ("code", "scores", "overall", "result"),
     [
-        # 130.5: halves round up (Python's round() would give 130, banker's rounding).
-        ("KET", (130, 130, 131, 131), 131, "Pass"),
-        # 132.5 → 133 crosses into Pass with Merit; round() would give 132.
-        ("KET", (132, 132, 133, 133), 133, "Pass with Merit"),
-        ("KET", (139, 139, 140, 140), 140, "Pass with Distinction"),
-        ("KET", (139, 139, 139, 140), 139, "Pass with Merit"),  # 139.25 down
-        ("KET", (139, 140, 140, 140), 140, "Pass with Distinction"),  # 139.75 up
+        # Key: (2 × Reading and Writing + Listening + Speaking) / 4. (2 × 130 + 131 + 131) / 4 = 130.5: halves round
+        # up (Python's round() would give 130, banker's rounding).
+        ("KET", (130, 131, 131), 131, "Pass"),
+        # (2 × 132 + 133 + 133) / 4 = 132.5 → 133 crosses into Pass with Merit; round() would give 132.
+        ("KET", (132, 133, 133), 133, "Pass with Merit"),
+        ("KET", (139, 140, 140), 140, "Pass with Distinction"),  # 558 / 4 = 139.5 up
+        ("KET", (139, 139, 140), 139, "Pass with Merit"),  # 557 / 4 = 139.25 down
+        ("KET", (140, 139, 140), 140, "Pass with Distinction"),  # 559 / 4 = 139.75 up
+        # Preliminary: the mean of four skills. 610 / 4 = 152.5 → 153 crosses into Pass with Merit.
+        ("PET", (152, 152, 153, 153), 153, "Pass with Merit"),
+        ("PET", (159, 159, 159, 160), 159, "Pass with Merit"),  # 637 / 4 = 159.25 down
         ("FCE", (179, 179, 179, 180, 180), 179, "Grade B"),  # 179.4 down
         ("FCE", (179, 179, 180, 180, 180), 180, "Grade A"),  # 179.6 up
         ("FCE", (139, 140, 140, 140, 140), 140, "Level B1"),  # 139.8 up
@@ -305,10 +310,10 @@ def test_rounding_half_up(code: str, scores: tuple[int, ...], overall: int, resu
 
 def test_half_is_explained_as_rounding_up() -> None:
     outcome = scale_result(
-        exam_code="KET", on=SITTING, scores=dict(zip(FOUR_SKILLS, (132, 132, 133, 133), strict=True))
+        exam_code="PET", on=SITTING, scores=dict(zip(FOUR_SKILLS, (152, 152, 153, 153), strict=True))
     )
     assert outcome.explanation[0] == (
-        "Overall score = (132 + 132 + 133 + 133) / 4 = 132.5, rounded up to 133 (halves round up)"
+        "Overall score = (152 + 152 + 153 + 153) / 4 = 152.5, rounded up to 153 (halves round up)"
     )
 
 
@@ -336,7 +341,7 @@ def test_overall_score_rejects_bad_scores(scores: Mapping[str, int], message: st
     with pytest.raises(ValueError, match=message):
         overall_score(scores=scores, skills=FOUR_SKILLS)
     with pytest.raises(ValueError, match=message):
-        scale_result(exam_code="KET", on=SITTING, scores=scores)
+        scale_result(exam_code="PET", on=SITTING, scores=scores)
 
 
 def test_overall_score_rejects_bad_skill_lists() -> None:
@@ -430,7 +435,10 @@ def test_overall_lies_between_the_lowest_and_highest_counted_component(case: tup
     code, scores = case
     outcome = scale_result(exam_code=code, on=SITTING, scores=scores)
     counted = [component.counted for component in outcome.components]
-    overall = overall_score(scores={c.skill: c.counted for c in outcome.components}, skills=exam_at(code).skills)
+    exam = exam_at(code)
+    overall = overall_score(
+        scores={c.skill: c.counted for c in outcome.components}, skills=exam.skills, weights=exam.weights
+    )
     assert min(counted) <= overall <= max(counted)
     assert outcome.overall in (overall, None)
 
@@ -529,14 +537,85 @@ def test_business_preliminary_keeps_pass_with_distinction(on: dt.date) -> None:
     )
 
 
+KEY_PAPERS = ("reading_and_writing", "listening", "speaking")
+
+
+@pytest.mark.parametrize("on", [dt.date(2016, 2, 1), dt.date(2019, 12, 31), SITTING_2020, dt.date(2026, 6, 13)])
 @pytest.mark.parametrize("code", ["KET", "KETS"])
-def test_key_reports_three_papers_from_2020(code: str) -> None:
-    assert exam_at(code, dt.date(2019, 12, 31)).skills == FOUR_SKILLS
-    exam = exam_at(code, SITTING_2020)
-    assert exam.skills == ("reading_and_writing", "listening", "speaking")
+def test_key_reports_three_papers_from_its_first_sitting_on_the_scale(code: str, on: dt.date) -> None:
+    # CE Scale guide 2015: "For Cambridge English: Key and Key for Schools, candidates receive three scores, one for
+    # each paper (Reading & Writing, Listening and Speaking)"; the Reading & Writing score is doubled.
+    exam = exam_at(code, on)
+    assert exam.skills == KEY_PAPERS
     assert [exam.weight(skill) for skill in exam.skills] == [2, 1, 1]
     with pytest.raises(ValueError, match="missing score for skill 'reading_and_writing'"):
-        scale_result(exam_code=code, on=SITTING_2020, scores=dict.fromkeys(FOUR_SKILLS, 140))
+        scale_result(exam_code=code, on=on, scores=dict.fromkeys(FOUR_SKILLS, 140))
+
+
+@pytest.mark.parametrize("on", [dt.date(2016, 3, 12), dt.date(2017, 6, 10), dt.date(2019, 12, 31)])
+@pytest.mark.parametrize("code", ["KET", "KETS"])
+def test_the_published_key_statement_of_2016_to_2019(code: str, on: dt.date) -> None:
+    # Key statement guide 2015 (the specimen Statement of Results of the first Key sittings on the scale): Reading
+    # and Writing 140, Listening 135, Speaking 138, overall score 138, Pass with Merit, CEFR A2. By the rule it
+    # prints: (2 × 140 + 135 + 138) / 4 = 553 / 4 = 138.25, nearest whole number 138 (133–139 Pass with Merit).
+    outcome = scale_result(
+        exam_code=code, on=on, scores={"reading_and_writing": 140, "listening": 135, "speaking": 138}
+    )
+    assert (outcome.overall, outcome.result, outcome.cefr_level, outcome.certificate) == (
+        138,
+        "Pass with Merit",
+        "A2",
+        True,
+    )
+    assert outcome.explanation[0] == "Overall score = (2 × 140 + 135 + 138) / 4 = 138.25, rounded to 138"
+    assert [(c.label, c.display) for c in outcome.components] == [
+        ("Reading and Writing", "140"),
+        ("Listening", "135"),
+        ("Speaking", "138"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scores", "overall", "result", "cefr"),
+    [
+        # (2 × 141 + 138 + 139) / 4 = 559 / 4 = 139.75 → 140, Pass with Distinction (B1); the plain mean of the
+        # three papers, 418 / 3 = 139.33 → 139, would have been Pass with Merit.
+        ((141, 138, 139), 140, "Pass with Distinction", "B1"),
+        # (2 × 119 + 121 + 121) / 4 = 480 / 4 = 120 exactly: the bottom of Pass.
+        ((119, 121, 121), 120, "Pass", "A2"),
+        # (2 × 116 + 125 + 126) / 4 = 483 / 4 = 120.75 → 121; the plain mean, 367 / 3 = 122.33, would give 122.
+        ((116, 125, 126), 121, "Pass", "A2"),
+        # (2 × 100 + 82 + 82) / 4 = 364 / 4 = 91: Fail, below Level A1 (100–119) but inside the range (82–150).
+        ((100, 82, 82), 91, RESULT_FAIL, None),
+    ],
+)
+def test_key_2016_to_2019_counts_reading_and_writing_twice(
+    scores: tuple[int, int, int], overall: int, result: str, cefr: str | None
+) -> None:
+    outcome = scale_result(exam_code="KET", on=dt.date(2017, 6, 10), scores=dict(zip(KEY_PAPERS, scores, strict=True)))
+    assert (outcome.overall, outcome.result, outcome.cefr_level) == (overall, result, cefr)
+
+
+@pytest.mark.parametrize("on", [dt.date(2016, 3, 12), dt.date(2017, 6, 10), dt.date(2019, 12, 31)])
+@pytest.mark.parametrize("code", ["PET", "PETS"])
+def test_preliminary_2016_to_2019_reports_four_skills_counted_once_each(code: str, on: dt.date) -> None:
+    # CE practice-score guide (2016–2019 edition): Preliminary and Preliminary for Schools give a score for each of
+    # the four skills, each equally weighted, the overall score their sum divided by four, rounded to the nearest
+    # whole number; though Reading and Writing were one paper until 2020.
+    exam = exam_at(code, on)
+    assert exam.skills == ("reading", "writing", "listening", "speaking")
+    assert [exam.weight(skill) for skill in exam.skills] == [1, 1, 1, 1]
+    # (152 + 153 + 153 + 153) / 4 = 611 / 4 = 152.75 → 153: Pass with Merit (153–159), CEFR B1.
+    outcome = scale_result(
+        exam_code=code, on=on, scores={"reading": 152, "writing": 153, "listening": 153, "speaking": 153}
+    )
+    assert (outcome.overall, outcome.result, outcome.cefr_level) == (153, "Pass with Merit", "B1")
+    with pytest.raises(ValueError, match="unexpected skill 'reading_and_writing'"):
+        scale_result(
+            exam_code=code,
+            on=on,
+            scores={"reading": 152, "writing": 153, "listening": 153, "speaking": 153, "reading_and_writing": 150},
+        )
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,14 @@ def test_the_legacy_import_refuses_them_too_rather_than_sending_them_back_to_imp
             200,
             "Grade A",
         ),
-        ("KET", dt.date(2016, 2, 1), FOUR, 141, "Pass with Distinction"),
+        # Key's three papers from its first day on the scale: (2 × 141 + 140 + 142) / 4 = 141.
+        (
+            "KET",
+            dt.date(2016, 2, 1),
+            {"reading_and_writing": 141, "listening": 140, "speaking": 142},
+            141,
+            "Pass with Distinction",
+        ),
         (
             "BECV",
             dt.date(2016, 2, 1),

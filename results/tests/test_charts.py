@@ -80,8 +80,8 @@ def test_each_exam_uses_its_own_scale_and_bands() -> None:
 
 
 def test_the_bands_are_those_of_the_format_of_the_session_date() -> None:
-    key = [("Reading", 142), ("Writing", 139), ("Listening", 145), ("Speaking", 141)]
-    texts = _texts(_svg(exam_code="KET", on=dt.date(2019, 11, 30), components=key, overall=142))
+    key = [("Reading and Writing", 142), ("Listening", 145), ("Speaking", 141)]
+    texts = _texts(_svg(exam_code="KET", on=dt.date(2019, 11, 30), components=key, overall=143))
 
     assert "Pass with Distinction · B1" in texts and "Pass · A2" in texts
     assert "Grade A · B1" not in texts

@@ -66,8 +66,10 @@ def test_key_from_2020_takes_three_papers_with_reading_and_writing_counting_twic
     assert stored == {"reading_and_writing", "listening", "speaking"}
 
 
-def test_a_2020_key_file_with_four_skills_is_refused_naming_line_and_column() -> None:
-    entry = _entry("KET")
+@pytest.mark.parametrize("date", [dt.date(2016, 3, 12), dt.date(2019, 6, 15), None])
+def test_a_key_file_with_four_skills_is_refused_naming_line_and_column(date: dt.date | None) -> None:
+    # Key has reported three papers since its first sitting on the scale (docs/domain.md §5.9), not only from 2020.
+    entry = _entry("KET", date)
 
     problems = _problems(_file(entry, {"reading": 140, "writing": 140, "listening": 140, "speaking": 140}))
 
@@ -77,13 +79,45 @@ def test_a_2020_key_file_with_four_skills_is_refused_naming_line_and_column() ->
     )
 
 
-def test_a_2019_key_sitting_keeps_four_skills_and_pass_with_merit() -> None:
-    entry = _entry("KET", dt.date(2019, 6, 15))
+@pytest.mark.parametrize("code", ["KET", "KETS"])
+def test_a_2017_key_sitting_takes_three_papers_and_is_named_pass_with_merit(code: str) -> None:
+    # The specimen of the Key statement guide 2015: Reading and Writing 140, Listening 135, Speaking 138 give 138,
+    # Pass with Merit, A2 ((2 × 140 + 135 + 138) / 4 = 138.25, to the nearest whole number).
+    entry = _entry(code, dt.date(2017, 6, 10))
 
-    results_import(text=_file(entry, {"reading": 136, "writing": 134, "listening": 137, "speaking": 135}))
+    results_import(text=_file(entry, {"reading_and_writing": 140, "listening": 135, "speaking": 138}))
 
     result = Result.objects.get(entry=entry)
-    assert (result.overall_score, result.grade, result.cefr_level) == (136, "Pass with Merit", "A2")
+    assert (result.overall_score, result.grade, result.cefr_level, result.certificate) == (
+        138,
+        "Pass with Merit",
+        "A2",
+        True,
+    )
+    stored = dict(ComponentScore.objects.filter(result=result).values_list("component__code", "score"))
+    assert stored == {"reading_and_writing": 140, "listening": 135, "speaking": 138}
+
+
+@pytest.mark.parametrize("code", ["PET", "PETS"])
+def test_a_2018_preliminary_sitting_takes_four_skills_counted_once_each(code: str) -> None:
+    # One Reading and Writing paper until 2020, but a score per skill: (152 + 153 + 153 + 153) / 4 = 152.75 → 153.
+    entry = _entry(code, dt.date(2018, 5, 19))
+
+    results_import(text=_file(entry, {"reading": 152, "writing": 153, "listening": 153, "speaking": 153}))
+
+    result = Result.objects.get(entry=entry)
+    assert (result.overall_score, result.grade, result.cefr_level) == (153, "Pass with Merit", "B1")
+
+
+def test_a_2018_preliminary_file_with_a_reading_and_writing_score_is_refused() -> None:
+    entry = _entry("PET", dt.date(2018, 5, 19))
+
+    problems = _problems(_file(entry, {"reading_and_writing": 152, "listening": 153, "speaking": 153}))
+
+    assert problems[0].startswith(
+        "line 2, column component: 'reading_and_writing' is not a component of B1 Preliminary "
+        "(its components are reading, writing, listening, speaking)"
+    )
 
 
 @pytest.mark.parametrize(("date", "grade"), [(dt.date(2019, 3, 16), "Pass with Merit"), (None, "Grade B")])

@@ -136,6 +136,56 @@ def test_a_key_statement_shows_three_papers_with_reading_and_writing_counting_tw
     assert "Grade A · B1" in html and "Pass with Distinction" not in html
 
 
+def _days_since(day: dt.date) -> int:
+    return (timezone.localdate() - day).days
+
+
+def test_a_2017_key_statement_shows_three_papers_and_pass_with_merit(client: Client) -> None:
+    account = _account()
+    entry = _entry(account, exam="KET", days_ago=_days_since(dt.date(2017, 6, 10)))
+    # The specimen of the Key statement guide 2015: (2 × 140 + 135 + 138) / 4 = 138.25 → 138, Pass with Merit, A2.
+    _result(entry, (140, 135, 138))
+
+    html = _page(_logged_in(client, account), entry)
+
+    assert "<dt>Your result</dt><dd>Pass with Merit</dd>" in html
+    assert "<dt>Your overall score</dt><dd>138</dd>" in html
+    for label, score in (("Reading and Writing", 140), ("Listening", 135), ("Speaking", 138)):
+        assert f'<th scope="row">{label}</th><td>{score}</td>' in html
+    assert '<th scope="row">Reading</th>' not in html and '<th scope="row">Writing</th>' not in html
+    assert "(2 × Reading and Writing + Listening + Speaking) ÷ 4" in html
+    assert "Pass with Merit · A2" in html and "Grade B" not in html
+
+
+def test_a_key_result_stored_with_reading_and_writing_apart_is_shown_as_stored(client: Client) -> None:
+    # Before the import took Key's three papers, a 2019 Key file gave Reading and Writing apart and the overall
+    # score was their plain average: (136 + 134 + 137 + 135) / 4 = 135.5 → 136. Nothing rewrites such a result; its
+    # statement shows the scores it holds and explains the average it was awarded on, not a weighting it never had.
+    account = _account()
+    entry = _entry(account, exam="KET", days_ago=_days_since(dt.date(2019, 6, 15)))
+    result = Result.objects.create(
+        entry=entry,
+        status=Result.Status.RELEASED,
+        overall_score=136,
+        grade="Pass with Merit",
+        cefr_level="A2",
+        certificate=True,
+        ready_at=timezone.now() - dt.timedelta(days=10),
+        released_at=timezone.now() - dt.timedelta(days=1),
+    )
+    by_code = {c.code: c for c in Component.objects.filter(exam=entry.session.exam)}
+    for code, score in (("reading", 136), ("writing", 134), ("listening", 137), ("speaking", 135)):
+        ComponentScore.objects.create(result=result, component=by_code[code], score=score)
+
+    html = _page(_logged_in(client, account), entry)
+
+    assert "<dt>Your overall score</dt><dd>136</dd>" in html
+    for label, score in (("Reading", 136), ("Writing", 134), ("Listening", 137), ("Speaking", 135)):
+        assert f'<th scope="row">{label}</th><td>{score}</td>' in html
+    assert "Your overall score is the average of these scores" in html
+    assert "2 × Reading and Writing" not in html
+
+
 def test_extended_certification_is_explained_above_and_below_the_target_level(client: Client) -> None:
     account = _account()
     top, near_miss = _entry(account), _entry(account, days_ago=100)

@@ -140,8 +140,8 @@ def _statement_context(result: Result) -> dict[str, Any]:
         "grade": view.result,
         "overall": view.overall_display,
         "components": components,
-        # A2 Key from 2020: the Reading and Writing paper counts twice (docs/domain.md §5.9).
-        "weighted": scale is not None and any(weight != 1 for weight in scale.weights),
+        # A2 Key: the Reading and Writing paper counts twice (docs/domain.md §5.9).
+        "weighted": view.weighted,
         # Safe: component_chart_svg escapes every piece of text it writes.
         "chart": mark_safe(chart),  # noqa: S308
         "old": old,
