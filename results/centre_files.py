@@ -30,13 +30,10 @@ from exams.models import Exam, ExamSession
 from results_portal.downloads import BOM, csv_text
 
 from .centre_reports import PENDING_GRADE, series_results
-from .presentation import NO_RESULT, grade_as_awarded
+from .presentation import NO_RESULT, UNITISED_IDENTIFIER_COLUMNS, grade_as_awarded, series_code
 
 UNIT_COLUMNS = [
-    "centre_number",
-    "candidate_number",
-    "uci",
-    "candidate_id",
+    *UNITISED_IDENTIFIER_COLUMNS,
     "surname",
     "forenames",
     "date_of_birth",
@@ -50,10 +47,7 @@ UNIT_COLUMNS = [
     "status",
 ]
 QUALIFICATION_COLUMNS = [
-    "centre_number",
-    "candidate_number",
-    "uci",
-    "candidate_id",
+    *UNITISED_IDENTIFIER_COLUMNS,
     "surname",
     "forenames",
     "date_of_birth",
@@ -76,11 +70,6 @@ STORAGE_ROOT = "edi"
 _FOLDER_SALT = "centres.edi.folder"
 
 
-def results_files_series(series: ExamSession) -> str:
-    """Return the series as the files write it: its date, '2026-06-10' (two sittings in one month are two series)."""
-    return series.date.isoformat()
-
-
 def results_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime) -> tuple[str, str]:
     """Return the unit file and the qualification file of a centre's series as the centre may see them at ``now``.
 
@@ -89,18 +78,15 @@ def results_files_build(*, centre: Centre, series: ExamSession, now: dt.datetime
     candidates' release instant, when everyone at the centre sees the same (docs/domain.md §13).
     """
     exam = series.exam
-    code = results_files_series(series)
+    code = series_code(series)
     unit_rows: list[list[object]] = []
     qualification_rows: list[list[object]] = []
     for student in series_results(centre=centre, restricted=True, series=series, now=now):
         if not student.released:
             continue
-        entry, person = student.entry, student.entry.person
+        person = student.entry.person
         who: list[object] = [
-            centre.number,
-            entry.candidate_number,
-            person.uci,
-            entry.candidate_id,
+            *student.identifiers.cells,
             person.last_name,
             person.first_name,
             person.date_of_birth.isoformat(),

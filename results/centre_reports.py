@@ -28,6 +28,7 @@ from exams.selectors import series_label, unit_boundaries
 from grading.ums import QUALIFICATION_GRADES, UNIT_GRADES
 
 from .models import ComponentScore, Result
+from .presentation import UNITISED_IDENTIFIER_COLUMNS, UnitisedIdentifiers, series_code, unitised_identifiers
 from .release import centre_opening
 from .selectors import Audience, results_visible
 
@@ -98,6 +99,11 @@ class StudentSeries:
     certification: CertificationEntry | None
     result: Result | None
     hold_reason: str = ""
+
+    @property
+    def identifiers(self) -> UnitisedIdentifiers:
+        """Return how files and reports name the student and the series (centre number, candidate number, UCI)."""
+        return unitised_identifiers(self.entry)
 
     @property
     def unit_results(self) -> list[tuple[Component, ComponentScore]]:
@@ -280,6 +286,11 @@ class CumulativeLine:
     score: ComponentScore
     counted: bool
 
+    @property
+    def series_code(self) -> str:
+        """Return the series as the results files name it ('2026-06-10')."""
+        return series_code(self.series)
+
 
 @dataclass(frozen=True)
 class CumulativeReport:
@@ -290,6 +301,11 @@ class CumulativeReport:
     series: list[ExamSession]
     ums_max_total: int | None
     generated_at: dt.datetime
+
+    @property
+    def series_codes(self) -> list[str]:
+        """Return the series with unit results as the results files name them ('2026-01-10', '2026-06-10')."""
+        return [series_code(sitting) for sitting in self.series]
 
 
 def _is_series(counted: dict[str, Any], sitting: ExamSession) -> bool:
@@ -357,8 +373,7 @@ def cumulative_report_pdf(*, report: CumulativeReport) -> bytes:
 
 # --- Special consideration report ------------------------------------------------------------------------
 SPECIAL_CONSIDERATION_COLUMNS = [
-    "centre_number",
-    "candidate_id",
+    *UNITISED_IDENTIFIER_COLUMNS,
     "surname",
     "forenames",
     "qualification_code",
@@ -377,11 +392,12 @@ def special_consideration_rows(
 ) -> list[list[object]]:
     """Return one row per visible unit result where special consideration was applied or absence calculated.
 
-    Marks are numbers (``csv_text`` writes them as numbers, never prefixed as text).
+    Students and the series are named as in the results files (``StudentSeries.identifiers``). Marks are numbers
+    (``csv_text`` writes them as numbers, never prefixed as text).
     """
-    rows = []
+    rows: list[list[object]] = []
     for student in series_results(centre=centre, restricted=restricted, series=series, now=now):
-        entry = student.entry
+        person, identifiers = student.entry.person, student.identifiers
         for unit, score in student.unit_results:
             if (
                 score.consideration_tariff is None
@@ -391,12 +407,11 @@ def special_consideration_rows(
                 continue
             rows.append(
                 [
-                    centre.number,
-                    entry.candidate_id,
-                    entry.person.last_name,
-                    entry.person.first_name,
+                    *identifiers.cells,
+                    person.last_name,
+                    person.first_name,
                     series.exam.code,
-                    series_label(series),
+                    identifiers.series,
                     unit.code,
                     score.score,
                     "" if score.ums is None else score.ums,

@@ -6,6 +6,8 @@ the lean hot paths that read columns rather than models, through the same small 
 (``component_label``, ``component_display``, ``overall_display``, ``grade_display``). So a missing score reads
 ``MISSING`` everywhere, a unit reads "85 of 100 UMS" everywhere, a skill reads "below 160" everywhere, and a
 unitised qualification result still incomplete reads "Q — incomplete: …" everywhere (files: ``grade_as_awarded``).
+A unitised student and series are named through ``unitised_identifiers`` in every centre output (results files,
+reports): centre number, candidate number, UCI, Candidate ID, and the series by its date.
 """
 
 import datetime as dt
@@ -17,7 +19,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from exams.models import Exam
+from centres.models import Entry
+from exams.models import Exam, ExamSession
 from grading.legacy import legacy_format
 from grading.scale import (
     INDICATOR_RESULTS,
@@ -203,6 +206,51 @@ def grade_as_awarded(*, family: str, grade: str, qualification: Mapping[str, Any
     if qualification is not None and _qualification_list(qualification, "not_entered"):
         return NO_RESULT
     return PENDING if qualification is not None else UNIT_RESULTS_ONLY
+
+
+# --- Unitised students and series in centre outputs (docs/domain.md §1.7, §13; docs/results-files.md) ---------
+# The columns that name a unitised student in every centre file, in this order (``UnitisedIdentifiers.cells``).
+UNITISED_IDENTIFIER_COLUMNS = ["centre_number", "candidate_number", "uci", "candidate_id"]
+
+
+def series_code(series: ExamSession) -> str:
+    """Return a unitised series as every centre output names it: its date, '2026-06-10'.
+
+    Never its month ('June 2026'): two sittings in one month are two series.
+    """
+    return series.date.isoformat()
+
+
+@dataclass(frozen=True)
+class UnitisedIdentifiers:
+    """How the centre's files and reports name a unitised student and the series of the entry.
+
+    ``candidate_number`` and ``uci`` are '' when the entry gave none: files leave the cell empty, pages show
+    ``MISSING``.
+    """
+
+    centre_number: str
+    candidate_number: str
+    uci: str
+    candidate_id: str
+    series: str
+
+    @property
+    def cells(self) -> list[str]:
+        """Return the values of ``UNITISED_IDENTIFIER_COLUMNS``, in that order."""
+        return [self.centre_number, self.candidate_number, self.uci, self.candidate_id]
+
+
+def unitised_identifiers(entry: Entry) -> UnitisedIdentifiers:
+    """Return the identifiers of a unitised entry: no query when its centre, person and session are loaded
+    (``centres.selectors.entries_with_details``)."""
+    return UnitisedIdentifiers(
+        centre_number=entry.centre.number,
+        candidate_number=entry.candidate_number or "",
+        uci=entry.person.uci or "",
+        candidate_id=entry.candidate_id,
+        series=series_code(entry.session),
+    )
 
 
 def indicator_explanation(grade: str) -> str | None:

@@ -36,10 +36,18 @@ from centres.imports import issued_csv
 from centres.models import Entry, EntryImport
 from centres.pdf import confirmation_of_entry_pdf
 from centres.selectors import entries_matching_search, entries_with_details
-from exams.models import ExamSession
+from exams.models import Exam, ExamSession
 from grading.scale import FIVE_SKILLS, READING_AND_WRITING
 from results.centre_reports import unitised_hold_reasons
-from results.presentation import PENDING, grade_as_awarded, grade_display, overall_display, result_view, scale_of
+from results.presentation import (
+    PENDING,
+    grade_as_awarded,
+    grade_display,
+    overall_display,
+    result_view,
+    scale_of,
+    unitised_identifiers,
+)
 from results.selectors import (
     ResultState,
     entries_in_result_state,
@@ -321,7 +329,13 @@ def entry_results_print(request: HttpRequest, public_id: str) -> HttpResponse:
     result = results_visible_by_entry(audience=request_audience(request), entries=[entry]).get(entry.pk)
     if result is None:
         raise Http404("No released results for this entry.")
-    context = {"entry": entry, "result": result, "view": result_view(result=result)}
+    unitised = entry.session.exam.family == Exam.Family.UNITISED
+    context = {
+        "entry": entry,
+        "result": result,
+        "view": result_view(result=result),
+        "identifiers": unitised_identifiers(entry) if unitised else None,
+    }
     return render(request, "centres/results_print.html", context)
 
 

@@ -29,6 +29,7 @@ from centres.selectors import entries_with_details
 from exams.models import Component, Exam, ExamSession
 from exams.selectors import series_label
 from results import centre_files, centre_reports
+from results.presentation import series_code
 from results.release import centre_opening
 from results_portal.downloads import csv_file_response, csv_response, download_no_store
 from web.centre.access import centre_staff_required, request_centre, request_restricted
@@ -240,7 +241,7 @@ def unitised_cumulative_pdf(request: HttpRequest, public_id: str) -> HttpRespons
         raise Http404("No cumulative report: no certification entry, or results not released to the centre yet.")
     pdf = centre_reports.cumulative_report_pdf(report=report)
     response = HttpResponse(pdf, content_type="application/pdf")
-    filename = f"cumulative-{entry.candidate_id}-{entry.session.exam.code}-{entry.session.date:%Y-%m}.pdf"
+    filename = f"cumulative-{entry.candidate_id}-{entry.session.exam.code}-{series_code(entry.session)}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -270,7 +271,7 @@ def unitised_special_consideration_csv(request: HttpRequest, series_id: str) -> 
     rows = centre_reports.special_consideration_rows(
         centre=centre, restricted=request_restricted(request), series=series, now=timezone.now()
     )
-    filename = f"special-consideration-{centre.number}-{series.exam.code}-{series.date:%Y-%m}.csv"
+    filename = f"special-consideration-{centre.number}-{series.exam.code}-{series_code(series)}.csv"
     return csv_response(header=centre_reports.SPECIAL_CONSIDERATION_COLUMNS, rows=rows, filename=filename)
 
 
@@ -310,7 +311,7 @@ def unitised_results_file_download(request: HttpRequest, series_id: str, kind: s
     stored = centre_files.results_files_latest(centre=centre, series=series).get(kind)
     if stored is None:
         raise Http404("The file has not been made yet.")
-    day, sitting = stored.day.isoformat(), series.date.isoformat()
+    day, sitting = stored.day.isoformat(), series_code(series)
     filename = f"results-{centre.number}-{series.exam.code}-{sitting}-{kind}-{day}.csv"
     return csv_file_response(text=centre_files.results_file_read(stored), filename=filename)
 
