@@ -23,7 +23,7 @@ from accounts.models import User
 from accounts.services import audit_record, staff_setup_finish
 from accounts.sessions import sessions_end_everywhere
 from exams.models import Exam, ExamSession
-from exams.selectors import series_label
+from exams.selectors import series_name
 
 from .models import Centre, CertificationEntry, Entry, EntryImport, StaffMember, UnitEntry
 from .signals import certification_entry_made, entry_reissued
@@ -399,7 +399,7 @@ def unit_entries_set(
         raise ValidationError(
             UNIT_WITHDRAWAL_CLOSED.format(
                 unit=", ".join(dropped),
-                series=series_label(entry.session),
+                series=series_name(entry.session),
                 date=date_format(last_day, "DATE_FORMAT"),
             )
         )
@@ -462,7 +462,7 @@ def certification_entry_create(
     results_out = session.centre_release_at or session.window_start
     closing = session.certification_closing_date
     if closing is not None and timezone.localtime(moment).date() > closing:
-        raise ValidationError(CASH_IN_CLOSED.format(series=series_label(session), date=date_format(closing)))
+        raise ValidationError(CASH_IN_CLOSED.format(series=series_name(session), date=date_format(closing)))
     cash_in = CertificationEntry.objects.create(entry=entry, late=moment >= results_out, requested_by=actor)
     audit_record(actor=actor, action="entry.certification", subject=entry.candidate_id, detail={"late": cash_in.late})
     certification_entry_made.send(

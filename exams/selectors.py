@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from .models import Component, ExamSession, GradeBoundaryTable, ServiceFee
 
@@ -30,8 +31,13 @@ def boundary_table_history(*, session: ExamSession) -> QuerySet[GradeBoundaryTab
 
 
 def series_label(session: ExamSession) -> str:
-    """Return how people name a series: 'June 2026'."""
+    """Return the English name of a series, 'June 2026', as stored in a unitised outcome's counted units."""
     return session.date.strftime("%B %Y")
+
+
+def series_name(session: ExamSession) -> str:
+    """Return a series' name for people, in the active language: 'June 2026', 'junio de 2026', '2026年6月'."""
+    return date_format(session.date, "YEAR_MONTH_FORMAT")
 
 
 def unit_boundaries(*, sessions: Iterable[ExamSession]) -> dict[tuple[int, int], list[int]]:

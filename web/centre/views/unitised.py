@@ -27,7 +27,7 @@ from centres import mir, services
 from centres.models import Entry
 from centres.selectors import entries_with_details
 from exams.models import Component, Exam, ExamSession
-from exams.selectors import series_label
+from exams.selectors import series_name
 from results import centre_files, centre_reports
 from results.presentation import series_code
 from results.release import centre_opening
@@ -74,7 +74,7 @@ def _series_context(request: HttpRequest, series: ExamSession, now: dt.datetime)
     release_at = centre_opening(series, restricted=restricted)
     return {
         "series": series,
-        "label": series_label(series),
+        "label": series_name(series),
         "centre_release_at": centre_opening(series, restricted=True),
         "release_at": release_at,
         "released": now >= release_at,
