@@ -15,7 +15,7 @@ temporary table), and look-ups by thousands of keys use ``= ANY(array)``: Django
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
@@ -265,7 +265,7 @@ def graded_results_write(
     _results_update(updated)
     for queryset in _where_in(ComponentScore.objects.all(), field="pk", values=stale):
         queryset.delete()
-    _scores_create(rows=_score_rows(items=rescored, component_ids=component_ids), tracker=tracker)
+    _scores_create(items=rescored, component_ids=component_ids, tracker=tracker)
     _amendments_create(amendments)
 
     summary.created = len(created)
@@ -303,10 +303,14 @@ def _results_create(*, items: list[GradedResult], now: dt.datetime) -> None:
     if not items:
         return
     if _postgresql():
-        # COPY cannot hand back the ids it gives, so they are taken from the table's sequence beforehand.
+        # COPY cannot hand back the ids it gives, so they are taken from the table's sequence beforehand. The rows
+        # are made as COPY sends them.
         ids = _ids_reserve(Result, count=len(items))
-        rows = _result_rows(items=items, ids=ids, now=now)
-        _copy(table=Result._meta.db_table, columns=_columns(Result, _RESULT_FIELDS), rows=rows)
+        _copy(
+            table=Result._meta.db_table,
+            columns=_columns(Result, _RESULT_FIELDS),
+            rows=_result_rows(items=items, ids=ids, now=now),
+        )
     else:
         rows = _result_rows(items=items, ids=[None] * len(items), now=now)
         results = Result.objects.bulk_create(
@@ -317,8 +321,10 @@ def _results_create(*, items: list[GradedResult], now: dt.datetime) -> None:
         item.result_id = result_id
 
 
-def _result_rows(*, items: list[GradedResult], ids: Sequence[int | None], now: dt.datetime) -> list[tuple[Any, ...]]:
-    """Return the new results as tuples of their ``_RESULT_FIELDS``, ready ``now``."""
+def _result_rows(
+    *, items: list[GradedResult], ids: Sequence[int | None], now: dt.datetime
+) -> Iterator[tuple[Any, ...]]:
+    """Yield the new results as tuples of their ``_RESULT_FIELDS``, ready ``now``."""
     blank = Result()  # the model's defaults for what an import does not set: status, version, hold reason…
     # The release instants are the session's: worked out once per session, not once per result.
     instants: dict[int, ReleaseInstants] = {}
@@ -326,29 +332,25 @@ def _result_rows(*, items: list[GradedResult], ids: Sequence[int | None], now: d
         session = item.entry.session
         if session.pk not in instants:
             instants[session.pk] = release_instants(session=session, ready_at=now)
-    rows = []
     for item, result_id in zip(items, ids, strict=True):
         released = instants[item.entry.session.pk]
-        rows.append(
-            (
-                result_id,
-                uuid.uuid4(),  # public_id, as the field's default gives it: one per row
-                item.entry.pk,
-                blank.status,
-                item.overall,
-                item.grade,
-                item.cefr_level,
-                item.certificate,
-                now,  # ready_at
-                released.candidate,
-                released.centre,
-                blank.version,
-                blank.amended_at,
-                blank.hold_reason,
-                blank.qualification,
-            )
+        yield (
+            result_id,
+            uuid.uuid4(),  # public_id, as the field's default gives it: one per row
+            item.entry.pk,
+            blank.status,
+            item.overall,
+            item.grade,
+            item.cefr_level,
+            item.certificate,
+            now,  # ready_at
+            released.candidate,
+            released.centre,
+            blank.version,
+            blank.amended_at,
+            blank.hold_reason,
+            blank.qualification,
         )
-    return rows
 
 
 def _results_update(results: list[Result]) -> None:
@@ -377,47 +379,44 @@ def _results_update(results: list[Result]) -> None:
         cursor.execute(f"DROP TABLE {temporary}")
 
 
-def _score_rows(*, items: list[GradedResult], component_ids: dict[tuple[int, str], int]) -> list[tuple[Any, ...]]:
-    """Return the component scores to write for ``items`` as tuples of their ``_SCORE_FIELDS`` (a unit file: only
-    the units it holds)."""
-    rows: list[tuple[Any, ...]] = []
+def _scores_create(*, items: list[GradedResult], component_ids: dict[tuple[int, str], int], tracker: Progress) -> None:
+    """Write the component scores of ``items`` (a unit file: only the units it holds)."""
+    if not items:
+        return
+    rows = _score_rows(items=items, component_ids=component_ids)
+    if _postgresql():
+        # One COPY, the rows made as it sends them, with progress told once it is done: the connection can run
+        # nothing else (a progress callback's query, say) while it is open.
+        columns = _columns(ComponentScore, _SCORE_FIELDS)
+        tracker.advance(_copy(table=ComponentScore._meta.db_table, columns=columns, rows=rows))
+        return
+    for batch in chunks(list(rows), WRITE_BATCH_SIZE):
+        ComponentScore.objects.bulk_create(
+            [ComponentScore(**dict(zip(_SCORE_FIELDS, row, strict=True))) for row in batch]
+        )
+        tracker.advance(len(batch))
+
+
+def _score_rows(*, items: list[GradedResult], component_ids: dict[tuple[int, str], int]) -> Iterator[tuple[Any, ...]]:
+    """Yield the component scores of ``items`` as tuples of their ``_SCORE_FIELDS``."""
     for item in items:
         exam_id, result_id, units = item.entry.session.exam_id, item.result_id, item.units
         for code, score in item.scores.items():
             unit = units.get(code)
             if unit is not None:
-                rows.append(
-                    (
-                        result_id,
-                        component_ids[(exam_id, code)],
-                        score,
-                        unit.ums,
-                        unit.grade,
-                        unit.tariff,
-                        unit.marks,
-                        unit.absent,
-                        unit.not_sat,
-                    )
+                yield (
+                    result_id,
+                    component_ids[(exam_id, code)],
+                    score,
+                    unit.ums,
+                    unit.grade,
+                    unit.tariff,
+                    unit.marks,
+                    unit.absent,
+                    unit.not_sat,
                 )
             elif not item.unitised:  # a skill of a scale-score exam: the model's defaults
-                rows.append((result_id, component_ids[(exam_id, code)], score, None, "", None, 0, False, False))
-    return rows
-
-
-def _scores_create(*, rows: list[tuple[Any, ...]], tracker: Progress) -> None:
-    if not rows:
-        return
-    if _postgresql():
-        # One COPY, with progress told once it is done: it takes a fraction of a second, and the connection
-        # can run nothing else (a progress callback's query, say) while it is open.
-        _copy(table=ComponentScore._meta.db_table, columns=_columns(ComponentScore, _SCORE_FIELDS), rows=rows)
-        tracker.advance(len(rows))
-        return
-    for batch in chunks(rows, WRITE_BATCH_SIZE):
-        ComponentScore.objects.bulk_create(
-            [ComponentScore(**dict(zip(_SCORE_FIELDS, row, strict=True))) for row in batch]
-        )
-        tracker.advance(len(batch))
+                yield (result_id, component_ids[(exam_id, code)], score, None, "", None, 0, False, False)
 
 
 def _amendments_create(amendments: list[ResultAmendment]) -> None:
@@ -444,17 +443,21 @@ def _ids_reserve(model: type[models.Model], *, count: int) -> list[int]:
         return [row_id for (row_id,) in cursor.fetchall()]
 
 
-def _copy(*, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Write ``rows`` (the values of ``columns``, in order) into ``table`` with COPY FROM STDIN.
+def _copy(*, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write ``rows`` (the values of ``columns``, in order) into ``table`` with COPY FROM STDIN; return how many.
 
     The values are written as they are, not through the fields' ``get_db_prep_save``: they are plain numbers,
-    text, booleans, decimals, UUIDs, aware datetimes and None, which psycopg writes as Django would.
+    text, booleans, decimals, UUIDs, aware datetimes and None, which psycopg writes as Django would. Rows may be
+    made as they are sent: PostgreSQL stores those sent already while Python makes the next.
     """
     quote = connection.ops.quote_name
     statement = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    written = 0
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
+            written += 1
+    return written
 
 
 def _columns(model: type[models.Model], fields: Sequence[str]) -> list[str]:
