@@ -122,14 +122,15 @@ class _Known:
     exams: dict[str, Exam]
     components: dict[int, list[str]]  # each exam's components but legacy papers, in order
     sittings: dict[tuple[int, dt.date], _Sitting] = field(default_factory=dict)
-    targets: dict[tuple[str, str, dt.date], _Target | tuple[str, str]] = field(default_factory=dict)
+    # By (Candidate ID, exam code, session date) as written on a line, once those three are well formed.
+    targets: dict[tuple[str, str, str], _Target | tuple[str, str]] = field(default_factory=dict)
 
-    def target(self, *, candidate_text: str, code_text: str, session_date: dt.date) -> _Target | tuple[str, str]:
-        """Return whom and what a line is about, or (column, message) when its values do not fit."""
-        key = (candidate_text, code_text, session_date)
-        found = self.targets.get(key)
-        if found is None:
-            found = self.targets[key] = self._target(candidate_text, code_text, session_date)
+    def target(
+        self, written: tuple[str, str, str], *, candidate_text: str, code_text: str, session_date: dt.date
+    ) -> _Target | tuple[str, str]:
+        """Return whom and what a line is about, or (column, message) when its values do not fit; kept under
+        ``written`` for the lines that follow."""
+        found = self.targets[written] = self._target(candidate_text, code_text, session_date)
         return found
 
     def sitting(self, *, exam: Exam, on: dt.date) -> _Sitting:
@@ -203,30 +204,33 @@ def _parse_and_check(
     boundaries = unit_boundaries(sessions={e.session for e in unitised_entries})
     by_entry: dict[int, GradedResult] = {}
     seen: dict[tuple[int, str], int] = {}
-    dates: dict[str, dt.date] = {}  # a file holds a few session dates, each on thousands of lines
     for record in records:
         tracker.advance()
-        line = record.line
-        # Every problem of these columns is reported, in this order; then the line's first other problem.
-        candidate_text = check_text(record=record, column="candidate_id", required=True, max_length=40, errors=errors)
-        code_text = check_text(record=record, column="exam_code", required=True, max_length=40, errors=errors)
-        component_text = check_text(record=record, column="component", required=True, max_length=40, errors=errors)
-        status = _status(record=record, errors=errors)
-        score_text = _score_text(record=record, status=status, errors=errors)
-        session_date = dates.get(record.values["session_date"])
-        if session_date is None:
+        line, values = record.line, record.values
+        # Problems are reported column by column (Candidate ID, exam, component, status, score, session date), then
+        # the line's first other problem.
+        written = (values["candidate_id"], values["exam_code"], values["session_date"])
+        target = known.targets.get(written)
+        if target is not None:  # the Candidate ID, exam and session date were checked on an earlier line
+            component_text = check_text(record=record, column="component", required=True, max_length=40, errors=errors)
+            status = _status(record=record, errors=errors)
+            score_text = _score_text(record=record, status=status, errors=errors)
+        else:
+            candidate_text = check_text(
+                record=record, column="candidate_id", required=True, max_length=40, errors=errors
+            )
+            code_text = check_text(record=record, column="exam_code", required=True, max_length=40, errors=errors)
+            component_text = check_text(record=record, column="component", required=True, max_length=40, errors=errors)
+            status = _status(record=record, errors=errors)
+            score_text = _score_text(record=record, status=status, errors=errors)
             session_date = check_date(record=record, column="session_date", errors=errors)
-            if session_date is not None:
-                dates[record.values["session_date"]] = session_date
-        if (
-            candidate_text is None
-            or code_text is None
-            or component_text is None
-            or score_text is None
-            or session_date is None
-        ):
+            if candidate_text is None or code_text is None or session_date is None:
+                continue
+            target = known.target(
+                written, candidate_text=candidate_text, code_text=code_text, session_date=session_date
+            )
+        if component_text is None or score_text is None:
             continue
-        target = known.target(candidate_text=candidate_text, code_text=code_text, session_date=session_date)
         if not isinstance(target, _Target):
             errors.append(RowError(line, *target))
             continue

@@ -111,6 +111,37 @@ def test_every_line_of_a_candidate_that_does_not_fit_is_named() -> None:
     assert not Result.objects.exists()
 
 
+def test_a_line_after_a_good_line_of_the_same_candidate_is_checked_column_by_column() -> None:
+    (entry,) = _entries("FCE", timezone.localdate() - dt.timedelta(days=40), 1)
+    cid, date = entry.candidate_id, entry.session.date
+    text = "\n".join(
+        [
+            f"{HEADER},status",
+            f"{cid},FCE,{date},reading,170,",
+            f"{cid},FCE,{date},,170,late",  # its own columns: component, then status
+            f"{cid},FCE,{date},writing,,",
+            f"{cid.lower()},FCE,{date},listening,abc,",  # the Candidate ID written otherwise: checked afresh
+            f"{cid},FCE,{date},grammar,170,",
+            f"{cid},FCE,2026-02-30,speaking,170,",  # another date as written: checked afresh
+        ]
+    )
+
+    with pytest.raises(ImportRejected) as rejected:
+        results_import(text=text + "\n")
+
+    assert [str(error) for error in rejected.value.errors] == [
+        f"line 2, column component: Candidate ID {cid} has no use_of_english, writing, speaking score: every "
+        "component of B2 First is needed",
+        "line 3, column component: this value must not be empty",
+        "line 3, column status: 'late' is not a status: leave it empty, or write absent, pending or withheld",
+        "line 4, column score: a score is needed, or a status: absent, pending or withheld",
+        "line 5, column score: 'abc' is not a whole number",
+        "line 6, column component: 'grammar' is not a component of B2 First (its components are reading, "
+        "use_of_english, writing, listening, speaking)",
+        "line 7, column session_date: 2026-02-30 is not a real date",
+    ]
+
+
 def test_an_import_takes_the_same_queries_for_3_candidates_or_30() -> None:
     date = timezone.localdate() - dt.timedelta(days=40)
     few, many = _entries("FCE", date, 3), _entries("FCE", date, 30)
