@@ -444,19 +444,30 @@ def _ids_reserve(model: type[models.Model], *, count: int) -> list[int]:
 
 
 def _copy(*, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write ``rows`` (the values of ``columns``, in order) into ``table`` with COPY FROM STDIN; return how many.
+    """Write ``rows`` (the values of ``columns``, in order) into ``table`` with a binary COPY; return how many.
 
     The values are written as they are, not through the fields' ``get_db_prep_save``: they are plain numbers,
-    text, booleans, decimals, UUIDs, aware datetimes and None, which psycopg writes as Django would. Rows may be
-    made as they are sent: PostgreSQL stores those sent already while Python makes the next.
+    text, booleans, decimals, UUIDs, aware datetimes, JSON as Django prepares it and None, which psycopg writes
+    in the binary form of each column's type (read from the catalogue), as PostgreSQL stores them without parsing
+    text. Rows may be made as they are sent: PostgreSQL stores those sent already while Python makes the next.
     """
     quote = connection.ops.quote_name
-    statement = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    statement = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN (FORMAT binary)"
     written = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-            written += 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.atttypid FROM unnest(%s::text[]) WITH ORDINALITY AS wanted(name, position) "
+            "JOIN pg_attribute AS a ON a.attrelid = %s::regclass AND a.attname = wanted.name ORDER BY wanted.position",
+            [list(columns), table],
+        )
+        types = [type_id for (type_id,) in cursor.fetchall()]
+        if len(types) != len(columns):
+            raise ValueError(f"{table} lacks some of the columns {', '.join(columns)}")
+        with cursor.cursor.copy(statement) as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+                written += 1
     return written
 
 
