@@ -6,8 +6,8 @@
 is replaced, a released one is amended (kept in history, candidate told), so release, amendments and emails are
 the same whichever import wrote them.
 
-On PostgreSQL results, component scores and amendments are written with COPY (replaced results through a
-temporary table), and look-ups by thousands of keys use ``= ANY(array)``: Django's per-value SQL for
+On PostgreSQL results, component scores and amendments are written with binary COPY (replaced results through
+a temporary table), and look-ups by thousands of keys use ``= ANY(array)``: Django's per-value SQL for
 ``bulk_create``/``bulk_update`` and ``IN`` lists took most of the import's time. Other databases (SQLite for
 ``make run``) take the ORM's path; both store the same rows (results/tests/test_import_copy.py).
 """
