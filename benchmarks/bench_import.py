@@ -114,8 +114,11 @@ def run() -> list[Figure]:
         f"import: COPY of the {created:,} results and {scores:,} scores it wrote, back into the same tables with "
         f"their indexes and constraints, took {floor:.2f} s (ours {ours / floor:.1f} ×)"
     )
-    if Result.objects.filter(entry__session=session).count() != created:
-        raise RuntimeError("the floor did not write the results back")
+    if (
+        Result.objects.filter(entry__session=session).count() != created
+        or ComponentScore.objects.filter(result__entry__session=session).count() != scores
+    ):
+        raise RuntimeError("the floor did not write the results and scores back")
     return [
         Figure(
             f"dry run of {rows:,} result lines: checked, graded, counted, rolled back (results upload preview)",

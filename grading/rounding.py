@@ -14,6 +14,17 @@ def round_half_up(value: Fraction) -> int:
     return math.floor(value + Fraction(1, 2))
 
 
+def ratio_round_half_up(numerator: int, denominator: int) -> int:
+    """Return ``numerator / denominator`` rounded as ``round_half_up`` rounds it, in whole numbers only.
+
+    floor(n/d + 1/2) = floor((2n + d) / 2d) for a positive ``d``: the same exact rule, without building a
+    ``Fraction`` (an import grades tens of thousands of results at a time).
+    """
+    if denominator < 1:
+        raise ValueError(f"the denominator must be a whole number from 1, got {denominator!r}")
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
 def equals_text(value: Fraction) -> str:
     """Return ``= value`` as an exact decimal when it terminates, else ``≈ value`` to 2 places, for explanations.
 

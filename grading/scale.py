@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
 
-from grading.rounding import equals_text, round_half_up
+from grading.rounding import equals_text, ratio_round_half_up, round_half_up
 
 READING = "reading"
 READING_AND_WRITING = "reading_and_writing"
@@ -449,6 +449,49 @@ def _certificate_line(*, exam: ScaleExam, band: Band) -> str:
     return f"{band.result} is certified at {band.cefr}, the exam's target level"
 
 
+@dataclass(frozen=True)
+class ScaleGrade:
+    """What a sitting is awarded, without the Statement of Results' explanation: what an import stores."""
+
+    overall: int | None
+    result: str
+    cefr_level: str | None
+    certificate: bool
+
+
+def scale_grade(exam: ScaleExam, scores: Mapping[str, int]) -> ScaleGrade:
+    """Return the overall score, result, CEFR level and certificate that ``scale_result`` gives for ``scores``
+    graded with the format ``exam`` (the one in force on the session date, found once by the caller).
+
+    The same rules as ``scale_result`` in whole numbers, without the explanation: the weighted sum of the skill
+    scores over the sum of the weights, rounded half up, then the band. Scores it does not take that way (a skill
+    missing or unexpected, not a plain whole number, outside 0 to the top of the scale) go to ``scale_result``
+    itself, which refuses them with the error that names what is wrong.
+    """
+    skills = exam.skills
+    weights = exam.weights or (1,) * len(skills)
+    total = 0
+    for skill, weight in zip(skills, weights, strict=True):
+        score = scores.get(skill)
+        if type(score) is not int or not PLAUSIBLE_MIN <= score <= exam.reported_max:
+            break
+        total += weight * score
+    else:
+        if len(scores) == len(skills):
+            return _grade_of(exam, ratio_round_half_up(total, sum(weights)))
+    graded = _scale_result(exam, scores)
+    return ScaleGrade(graded.overall, graded.result, graded.cefr_level, graded.certificate)
+
+
+def _grade_of(exam: ScaleExam, overall: int) -> ScaleGrade:
+    if overall < exam.reported_min:
+        return ScaleGrade(None, RESULT_NO_RESULT, None, False)
+    for band in exam.bands:
+        if band.low <= overall <= band.high:
+            return ScaleGrade(overall, band.result, band.cefr, True)
+    return ScaleGrade(overall, RESULT_FAIL, None, False)
+
+
 def scale_result(*, exam_code: str, on: dt.date, scores: Mapping[str, int]) -> ScaleResult:
     """Return the Statement of Results for a sitting on ``on`` of a scale-score exam from its skill scores.
 
@@ -460,7 +503,10 @@ def scale_result(*, exam_code: str, on: dt.date, scores: Mapping[str, int]) -> S
     score is reported. A skill score above the exam's maximum is refused (ValueError); one below the minimum is
     shown as ``below <minimum>`` but counts as it is (docs/decisions/0002-grading-rules.md).
     """
-    exam = scale_exam(exam_code, on=on)
+    return _scale_result(scale_exam(exam_code, on=on), scores)
+
+
+def _scale_result(exam: ScaleExam, scores: Mapping[str, int]) -> ScaleResult:
     _check_skills(scores=scores, skills=exam.skills)
     components: list[ComponentScore] = []
     explanation: list[str] = []

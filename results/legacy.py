@@ -9,7 +9,7 @@ them, given a standardised score and a profile position per paper (docs/domain.m
 paper maximum that is not public are the board's (admin); a line that needs one the board has not entered is an
 error naming it. Like every import: read through ``results_portal.csvimport``, every bad line reported as
 ``line N, column X``, nothing written unless every line is good; written, replaced or amended exactly as
-``import_results`` writes (``results.imports``), so release, amendments and emails are the same.
+``import_results`` writes (``results.importing``), so release, amendments and emails are the same.
 """
 
 import datetime as dt
@@ -33,26 +33,29 @@ from results_portal.csvimport import (
     RowError,
     check_date,
     check_text,
+    cycle_collector_paused,
     error_text,
     read_records,
     results_limits,
 )
 
-from .imports import (
+from .importing import (
     AMENDED_BY_IMPORT,
+    GradedResult,
+    ImportEntry,
+    ResultsImportSummary,
+    UnitScore,
+    entries_by_candidate_id,
+    entry_problem,
+    graded_results_write,
+)
+from .imports import (
     CANDIDATE_UNKNOWN,
     COMPONENT_REPEATED,
     COMPONENT_UNKNOWN,
     EXAM_UNKNOWN,
     RESULT_COLUMNS,
     SCORE_NOT_WHOLE,
-    ResultsImportSummary,
-    _entries_by_candidate_id,
-    _Entry,
-    _entry_problem,
-    _Graded,
-    _UnitScore,
-    _write,
 )
 
 NOT_LEGACY = _("%(exam)s on %(date)s is not graded from raw paper marks: import its scores with import_results")
@@ -74,7 +77,7 @@ NOT_GRADABLE = _("Candidate ID %(candidate_id)s cannot be graded: %(problem)s")
 
 @dataclass
 class _Marks:
-    entry: _Entry
+    entry: ImportEntry
     fmt: LegacyFormat
     first_line: int
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -93,17 +96,18 @@ def legacy_results_import(
     Raise ``ImportRejected`` listing every bad line and write nothing if anything is wrong.
     """
     moment = now or timezone.now()
-    records = read_records(text=text, columns=RESULT_COLUMNS, limits=results_limits())
-    tracker = Progress(progress, total=2 * len(records))
-    graded = _graded(records=records, tracker=tracker)
-    summary = _write(graded=graded, actor=actor, reason=reason, now=moment, tracker=tracker)
+    with cycle_collector_paused():
+        records = read_records(text=text, columns=RESULT_COLUMNS, limits=results_limits())
+        tracker = Progress(progress, total=2 * len(records))
+        graded = _graded(records=records, tracker=tracker)
+        summary = graded_results_write(graded=graded, actor=actor, reason=reason, now=moment, tracker=tracker)
     tracker.advance(0, force=True)
     return summary
 
 
-def _graded(*, records: list[Record], tracker: Progress) -> list[_Graded]:
+def _graded(*, records: list[Record], tracker: Progress) -> list[GradedResult]:
     errors = Problems()
-    entries = _entries_by_candidate_id({r.values["candidate_id"].strip().upper() for r in records})
+    entries = entries_by_candidate_id({r.values["candidate_id"].strip().upper() for r in records})
     exams = {exam.code: exam for exam in Exam.objects.all()}
     papers = {(c.exam_id, c.code): c for c in Component.objects.filter(kind=Component.Kind.PAPER)}
     by_entry: dict[int, _Marks] = {}
@@ -136,7 +140,7 @@ def _graded(*, records: list[Record], tracker: Progress) -> list[_Graded]:
                 RowError(record.line, "candidate_id", error_text(CANDIDATE_UNKNOWN, candidate_id=candidate_id))
             )
             continue
-        problem = _entry_problem(entry=entry, exam=exam, session_date=session_date, candidate_id=candidate_id)
+        problem = entry_problem(entry=entry, exam=exam, session_date=session_date, candidate_id=candidate_id)
         if problem is not None:
             errors.append(RowError(record.line, *problem))
             continue
@@ -195,7 +199,7 @@ def _thresholds(sessions: set[ExamSession]) -> dict[tuple[int, str], list[list[s
     return found
 
 
-def _grade(*, items: Iterable[_Marks], errors: Problems) -> list[_Graded]:
+def _grade(*, items: Iterable[_Marks], errors: Problems) -> list[GradedResult]:
     items = list(items)
     tables = _thresholds({item.entry.session for item in items})
     graded = []
@@ -238,14 +242,14 @@ def _grade(*, items: Iterable[_Marks], errors: Problems) -> list[_Graded]:
             errors.append(RowError(item.first_line, "session_date", message))
             continue
         graded.append(
-            _Graded(
+            GradedResult(
                 entry=item.entry,
                 first_line=item.first_line,
                 unitised=False,
                 scores={paper.code: paper.mark for paper in result.papers},
                 # A paper's profile position is written where a unit's grade is (ComponentScore.unit_grade).
                 units={
-                    paper.code: _UnitScore(ums=None, grade=paper.profile, tariff=None, marks=0, absent=False)  # type: ignore[arg-type]
+                    paper.code: UnitScore(ums=None, grade=paper.profile, tariff=None, marks=0, absent=False)
                     for paper in result.papers
                     if paper.profile is not None
                 },

@@ -10,10 +10,13 @@ keeps those, in line order, and counts the others) and says how many more there 
 
 import csv
 import datetime as dt
+import gc
 import heapq
 import io
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
@@ -288,6 +291,37 @@ def error_text(text: object, **params: object) -> str:
     return str(text) % {name: _echo(value) if isinstance(value, str) else value for name, value in params.items()}
 
 
+_collector_lock = threading.Lock()
+_collector_pauses = 0  # how many ``cycle_collector_paused`` blocks are running, in any thread
+_collector_was_enabled = False
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while an import reads, checks and writes a large file.
+
+    An import builds hundreds of thousands of small objects (a record per line, a result per candidate, a row
+    per score) that live until it ends. Every few hundred of them the collector walks the young objects, and now
+    and then every object of the process: a quarter to a third of the import's own time, for nothing, since
+    these objects form no reference cycles (reference counting frees them; any cycle made meanwhile waits for the
+    collector's next run). The collector runs again when the last paused block ends (blocks in several threads
+    end in any order), unless it was off before the first began.
+    """
+    global _collector_pauses, _collector_was_enabled
+    with _collector_lock:
+        if _collector_pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_pauses += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_pauses -= 1
+            if _collector_pauses == 0 and _collector_was_enabled:
+                gc.enable()
+
+
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -333,16 +367,20 @@ def read_records(
     if errors:
         raise ImportRejected(errors)
 
+    # Each record's values: the header's columns, then the optional columns the header leaves out, empty.
+    names = [*header, *(name for name in optional if name not in header)]
+    empties = [""] * (len(names) - len(header))
+    width = len(header)
     records: list[Record] = []
     for line, row in lines:
         if not any(row):
             continue
-        values = row if len(row) <= len(header) else without_trailing_empties(row, keep=len(header))
-        if len(values) != len(header):
-            errors.append(RowError(line, "", error_text(ROW_LENGTH, values=len(values), columns=len(header))))
+        values = row if len(row) <= width else without_trailing_empties(row, keep=width)
+        if len(values) != width:
+            errors.append(RowError(line, "", error_text(ROW_LENGTH, values=len(values), columns=width)))
             continue
         if not errors:  # once a line is bad the file is rejected: keep only counting
-            records.append(Record(line, {**dict.fromkeys(optional, ""), **dict(zip(header, values, strict=True))}))
+            records.append(Record(line, dict(zip(names, values + empties))))  # noqa: B905 - same length
     if errors:
         raise ImportRejected(errors)
     if not records:
@@ -353,20 +391,18 @@ def read_records(
 def _lines(*, text: str, limits: CsvLimits) -> Iterator[tuple[int, list[str]]]:
     """Yield each line of a CSV text (its number, its stripped values); refuse one past ``limits``."""
     reader = csv.reader(io.StringIO(text))
+    last_line, max_columns, strip = limits.max_lines + 1, limits.max_columns, str.strip
     line = 0
-    while True:
-        try:
-            row = next(reader, None)
-        except csv.Error as exc:
-            raise _rejected(line + 1, FILE_UNREADABLE, problem=str(exc)) from exc
-        if row is None:
-            return
-        line += 1
-        if line > limits.max_lines + 1:
-            raise _rejected(line, FILE_TOO_MANY_LINES, max=limits.max_lines)
-        if len(row) > limits.max_columns:
-            raise _rejected(line, FILE_TOO_MANY_COLUMNS, max=limits.max_columns)
-        yield line, [value.strip() for value in row]
+    try:
+        for row in reader:
+            line += 1
+            if line > last_line:
+                raise _rejected(line, FILE_TOO_MANY_LINES, max=limits.max_lines)
+            if len(row) > max_columns:
+                raise _rejected(line, FILE_TOO_MANY_COLUMNS, max=max_columns)
+            yield line, list(map(strip, row))
+    except csv.Error as exc:  # raised by the reader only: the line it could not read is the one after ``line``
+        raise _rejected(line + 1, FILE_UNREADABLE, problem=str(exc)) from exc
 
 
 def without_trailing_empties(row: list[str], *, keep: int = 0) -> list[str]:

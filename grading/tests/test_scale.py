@@ -1,12 +1,17 @@
 """Cambridge English Scale rules of docs/domain.md §5, checked against the public band figures."""
 
 import datetime as dt
+import random
+import re
 from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grading.rounding import ratio_round_half_up, round_half_up
 from grading.scale import (
     FIVE_SKILLS,
     FOUR_SKILLS,
@@ -18,9 +23,11 @@ from grading.scale import (
     BeforeTheScale,
     Certification,
     ScaleExam,
+    ScaleGrade,
     ScaleResult,
     overall_score,
     scale_exam,
+    scale_grade,
     scale_result,
 )
 
@@ -705,3 +712,88 @@ def test_a_sitting_before_the_scale_is_refused_not_graded_on_it(
 def test_grading_a_2013_key_result_on_the_scale_is_refused() -> None:
     with pytest.raises(ValueError, match=r"A2 Key \(KET\) on 2013-12-07 was sat before"):
         scale_result(exam_code="KET", on=dt.date(2013, 12, 7), scores={"reading": 140, "writing": 140})
+
+
+# --- The grade alone, in whole numbers (scale_grade: what an import stores) ----------------------------------------
+ALL_FORMATS = [exam for formats in SCALE_FORMATS.values() for exam in formats]
+
+
+def _sitting_of(exam: ScaleExam) -> dt.date:
+    return exam.valid_from or SITTING
+
+
+def _as_grade(outcome: ScaleResult) -> ScaleGrade:
+    return ScaleGrade(outcome.overall, outcome.result, outcome.cefr_level, outcome.certificate)
+
+
+@pytest.mark.parametrize(
+    ("code", "on", "scores", "expected"),
+    [
+        # Typed in from the band tables, not derived from the code. (2 × 140 + 133 + 120) / 4 = 133.25 → 133.
+        ("KET", SITTING_2020, (140, 133, 120), ScaleGrade(133, "Grade B", "A2", True)),
+        # (2 × 130 + 131 + 131) / 4 = 130.5: halves round up, to 131.
+        ("KET", SITTING_2020, (130, 131, 131), ScaleGrade(131, "Grade C", "A2", True)),
+        # 2019, names before 2020: (2 × 133 + 132 + 132) / 4 = 132.5 → 133, Pass with Merit (round() gives 132, Pass).
+        ("KET", SITTING, (133, 132, 132), ScaleGrade(133, "Pass with Merit", "A2", True)),
+        ("FCE", SITTING, (122, 122, 121, 122, 122), ScaleGrade(122, RESULT_FAIL, None, False)),  # 121.8 → 122
+        ("FCE", SITTING, (122, 121, 121, 122, 121), ScaleGrade(None, RESULT_NO_RESULT, None, False)),  # 121.4
+        ("CPE", SITTING, (230, 230, 230, 230, 220), ScaleGrade(228, "Grade A", "C2", True)),
+    ],
+)
+def test_scale_grade_worked_examples(code: str, on: dt.date, scores: tuple[int, ...], expected: ScaleGrade) -> None:
+    exam = scale_exam(code, on=on)
+    assert scale_grade(exam, dict(zip(exam.skills, scores, strict=True))) == expected
+
+
+@pytest.mark.parametrize("exam", ALL_FORMATS, ids=lambda exam: f"{exam.code}-{exam.valid_from}")
+def test_scale_grade_gives_what_scale_result_gives_for_every_score_of_every_format(exam: ScaleExam) -> None:
+    """Every uniform score from 0 to the top, and 2 000 drawn sets (a fixed seed) around the bands."""
+    on = _sitting_of(exam)
+    chooser = random.Random(f"{exam.code}{exam.valid_from}")
+    sets = [dict.fromkeys(exam.skills, score) for score in range(exam.reported_max + 1)]
+    low = max(0, exam.reported_min - 25)
+    sets += [{skill: chooser.randint(low, exam.reported_max) for skill in exam.skills} for _ in range(2000)]
+    for scores in sets:
+        assert scale_grade(exam, scores) == _as_grade(scale_result(exam_code=exam.code, on=on, scores=scores))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda scores, exam: {k: v for k, v in scores.items() if k != exam.skills[0]},  # a skill missing
+        lambda scores, exam: scores | {"grammar": 150},  # a skill the format does not have
+        lambda scores, exam: scores | {exam.skills[0]: exam.reported_max + 1},  # above the top of the scale
+        lambda scores, exam: scores | {exam.skills[0]: PLAUSIBLE_MAX + 1},
+        lambda scores, exam: scores | {exam.skills[0]: -1},
+        lambda scores, exam: scores | {exam.skills[0]: 150.0},  # not a whole number
+        lambda scores, exam: scores | {exam.skills[0]: True},
+    ],
+)
+@pytest.mark.parametrize("exam", ALL_FORMATS, ids=lambda exam: f"{exam.code}-{exam.valid_from}")
+def test_scale_grade_refuses_what_scale_result_refuses_with_its_message(exam: ScaleExam, change: Any) -> None:
+    scores = change(dict.fromkeys(exam.skills, exam.reported_min), exam)
+    with pytest.raises(ValueError) as refused:
+        scale_result(exam_code=exam.code, on=_sitting_of(exam), scores=scores)
+    with pytest.raises(ValueError, match=re.escape(str(refused.value))):
+        scale_grade(exam, scores)
+
+
+def test_scale_grade_takes_a_score_of_an_int_subclass_as_scale_result_does() -> None:
+    exam = scale_exam("FCE", on=SITTING)
+
+    class Score(int):
+        pass
+
+    scores = {skill: Score(175) for skill in exam.skills}
+    assert scale_grade(exam, scores) == ScaleGrade(175, "Grade B", "B2", True)
+
+
+@pytest.mark.parametrize("denominator", [1, 2, 3, 4, 5, 6, 7])
+def test_ratio_round_half_up_is_round_half_up(denominator: int) -> None:
+    for numerator in range(-3 * denominator, 250 * denominator):
+        assert ratio_round_half_up(numerator, denominator) == round_half_up(Fraction(numerator, denominator))
+
+
+def test_ratio_round_half_up_refuses_a_denominator_below_one() -> None:
+    with pytest.raises(ValueError, match="denominator"):
+        ratio_round_half_up(5, 0)

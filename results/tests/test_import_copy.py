@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from centres.services import unit_entries_set
 from centres.tests.factories import EntryFactory, ExamSessionFactory
-from results import imports
+from results import importing
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import ComponentScore, Result, ResultAmendment
 from results.tests.factories import UK, unitised_qualification, unitised_series
@@ -32,7 +32,7 @@ def orm_path(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
     @contextmanager
     def on() -> Iterator[None]:
         with monkeypatch.context() as patch:
-            patch.setattr(imports, "_postgresql", lambda: False)
+            patch.setattr(importing, "_postgresql", lambda: False)
             yield
 
     return on
@@ -60,7 +60,7 @@ def _stored(entries: list[Any]) -> list[dict[str, Any]]:
     return stored
 
 
-def _counts(summary: imports.ResultsImportSummary) -> tuple[int, int, int, int]:
+def _counts(summary: importing.ResultsImportSummary) -> tuple[int, int, int, int]:
     return summary.created, summary.replaced, summary.amended, summary.unchanged
 
 
@@ -137,7 +137,7 @@ def test_unit_scores_with_special_consideration_are_stored_alike(orm_path: Calla
 
 def test_look_ups_are_one_query_each_however_many_entries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Array look-ups: no ``IN`` list per few thousand candidates, so the queries do not grow with the file."""
-    monkeypatch.setattr(imports, "LOOKUP_CHUNK_SIZE", 2)  # IN lists would take a query per two entries
+    monkeypatch.setattr(importing, "LOOKUP_CHUNK_SIZE", 2)  # IN lists would take a query per two entries
     session = ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=3), mode="paper")
     few, many = [EntryFactory(session=session) for _ in range(2)], [EntryFactory(session=session) for _ in range(40)]
     counts: list[int] = []

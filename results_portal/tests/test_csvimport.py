@@ -1,11 +1,14 @@
 """The one CSV reader of every import: its limits (bytes, lines, values on a line), text that is not CSV (NUL,
 other control characters, invalid UTF-8) and the capped list of problems ("…and N more problems")."""
 
+import gc
 import io
 import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from results_portal.csvimport import (
     ImportRejected,
     Problems,
     RowError,
+    cycle_collector_paused,
     error_text,
     path_read,
     read_records,
@@ -256,3 +260,80 @@ def test_values_and_header_names_from_the_file_are_cut_in_messages() -> None:
 
     assert error_text("'%(value)s' is bad", value=long_value) == f"'{'x' * 200}…' is bad"
     assert str(RowError(1, "y" * 5000, "unknown")) == f"line 1, column {'y' * 40}…: unknown"
+
+
+# --- Reading --------------------------------------------------------------------------------------------------------
+def test_a_line_the_csv_reader_cannot_read_is_refused_naming_it() -> None:
+    text = "a,b\n1,2\n3," + "x" * 200_000 + "\n5,6\n"
+    roomy = CsvLimits(max_bytes=1_000_000, max_lines=10, max_columns=4)
+
+    assert rejected_messages(lambda: read_records(text=text, columns=COLUMNS, limits=roomy)) == [
+        "line 3: this line cannot be read as CSV (field larger than field limit (131072))"
+    ]
+
+
+def test_optional_columns_left_out_of_the_header_read_as_empty() -> None:
+    text = " B ,c,A\n 2 ,x, 1\n\n4,,3,,\n"
+
+    records = read_records(text=text, columns=COLUMNS, optional=("c", "d"), limits=CsvLimits(1000, 10, 6))
+
+    assert [(r.line, r.values) for r in records] == [
+        (2, {"b": "2", "c": "x", "a": "1", "d": ""}),
+        (4, {"b": "4", "c": "", "a": "3", "d": ""}),
+    ]
+
+
+# --- The cycle collector paused while an import runs ----------------------------------------------------------------
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.enable()
+    yield
+    if not was_enabled:
+        gc.disable()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_the_collector_runs_again_after_the_block_even_when_it_raises() -> None:
+    with pytest.raises(RuntimeError), cycle_collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("an import that fails")
+
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_a_collector_that_was_off_stays_off() -> None:
+    gc.disable()
+    with cycle_collector_paused():
+        pass
+
+    assert not gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_the_collector_runs_again_when_the_last_of_several_blocks_ends_in_any_thread() -> None:
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def first() -> None:
+        with cycle_collector_paused():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with cycle_collector_paused():
+            second_in.set()
+            first_out.wait(5)
+            seen.append(gc.isenabled())  # the first block has ended, this one has not
+        seen.append(gc.isenabled())
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert seen == [False, True]
