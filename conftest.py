@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.core.cache import cache, caches
 from django.db import connection
 from django.test import Client, TestCase
@@ -55,6 +56,19 @@ def _exam_catalogue_after_a_flush(request: pytest.FixtureRequest) -> None:
 
     if not Exam.objects.exists():
         _exam_catalogue_load()
+
+
+@pytest.fixture(autouse=True)
+def _outside_a_celery_task() -> Iterator[None]:
+    """End every test outside a Celery task, as far as Celery knows.
+
+    Celery keeps "a task is running here" in one flag for the whole process, which each eager task sets and puts
+    back when it ends. Tests that commit on two threads at once (verification/tests/test_delivery_events_order.py)
+    run eager tasks on both, which can put the flag back in the wrong order and leave it set: a later test that
+    reads an eager task's result was then refused with "Never call result.get() within a task!".
+    """
+    yield
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)

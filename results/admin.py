@@ -369,7 +369,7 @@ class ResultAdmin(admin.ModelAdmin):
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
-    list_display = ["pk", "kind", "state", "account", "result", "attempts", "created_at", "sent_at"]
+    list_display = ["pk", "kind", "state", "account", "result", "address", "attempts", "created_at", "sent_at"]
     list_filter = ["state", "kind"]
     list_select_related = ["account__user", "result__entry"]
     readonly_fields = [f.name for f in OutgoingEmail._meta.fields]

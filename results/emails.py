@@ -1,23 +1,27 @@
-"""The results email outbox: "results released" and "result amended" emails, exactly once per event.
+"""The portal's email outbox: "results released" and "result amended" emails, and the emails other apps register
+(an organisation told that results sent to it changed), exactly once per event.
 
 Modelled on pretix's mail outbox (docs/decisions/0005-results-email-outbox.md). The transaction that releases
-or amends results writes one ``OutgoingEmail`` row per (account, result, kind, version) and queues the send
-task after commit; the task claims the rows still QUEUED, sends them over one SMTP connection and marks them
-SENT, a few at a time, once the server has accepted them. ``outgoing_emails_recover_stale`` finds what a dead
-worker or a lost task message left behind.
+or amends results writes one ``OutgoingEmail`` row per (account, result, kind, version), and another app's
+transaction writes its own rows with ``outgoing_emails_write`` (one per source key); the send task is queued
+after commit, claims the rows still QUEUED, sends them over one SMTP connection and marks each SENT once the
+server has accepted it. ``outgoing_emails_recover_stale`` finds what a dead worker or a lost task message left
+behind. An app above this one (which must not be imported from here) says what its kinds of email say with
+``outgoing_email_kind_register``.
 
-The emails say only that results are available and where to log in: never a result, a score, a grade or a
-level. Results stay behind the login.
+The emails say only that results are available, or changed, and where to log in: never a result, a score, a
+grade or a level. Results stay behind the login.
 """
 
 import datetime as dt
+import json
 import logging
 import re
 import smtplib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from email.utils import formatdate, parseaddr
-from functools import cache, partial
-from typing import NamedTuple
+from functools import cache
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -58,6 +62,30 @@ ERROR_ACCOUNT_CLOSED = "The account can no longer receive emails (user inactive 
 ERROR_NOT_ACCEPTED = "The mail backend did not accept the message."
 
 
+class EmailText(NamedTuple):
+    """What an email says, in one language: its subject, its plain text and, if it has one, its HTML."""
+
+    subject: str
+    text: str
+    html: str = ""
+
+
+# A registered kind's words: called with the row's ``context``, inside ``translation.override`` of its language.
+EmailRenderer = Callable[[dict[str, Any]], EmailText]
+_RENDERERS: dict[str, EmailRenderer] = {}
+
+
+def outgoing_email_kind_register(*, kind: str, render: EmailRenderer) -> None:
+    """Say what the outbox emails of ``kind`` say: ``render(context)``, called in the email's language.
+
+    For the apps above this one, which this module may not import: they register their kinds in their
+    ``AppConfig.ready`` and write their rows with ``outgoing_emails_write``.
+    """
+    if kind not in OutgoingEmail.Kind.values or kind in _CANDIDATE_KINDS:
+        raise ValueError(f"not a kind another app may register: {kind!r}")
+    _RENDERERS[kind] = render
+
+
 @transaction.atomic
 def outgoing_emails_create(*, result_ids: Iterable[int], kind: str, now: dt.datetime | None = None) -> list[int]:
     """Write one email of ``kind`` per account that should hear of each result; return the QUEUED rows' ids.
@@ -70,7 +98,7 @@ def outgoing_emails_create(*, result_ids: Iterable[int], kind: str, now: dt.date
     new or not; pass them to ``outgoing_emails_dispatch``. Runs a constant number of queries however many
     results it is given (callers pass chunks of about 5 000).
     """
-    if kind not in OutgoingEmail.Kind.values:
+    if kind not in _CANDIDATE_KINDS:
         raise ValueError(f"unknown outgoing email kind: {kind!r}")
     ids = list(result_ids)
     if not ids:
@@ -128,19 +156,54 @@ def _outgoing_emails_insert(*, rows: Sequence[tuple[int, int, int]], kind: str) 
         )
 
 
+def outgoing_emails_write(*, emails: Sequence[OutgoingEmail]) -> list[int]:
+    """Write these emails of a registered kind, each once per ``source_key``; return the QUEUED rows' ids.
+
+    Each email names its ``kind`` (registered with ``outgoing_email_kind_register``), ``address``,
+    ``language``, a unique ``source_key`` (the event it tells of), the ``context`` its words are rendered from
+    and, if it may be stopped, the ``user`` who must still be active when it is sent; not an account nor a
+    result. A source key written before writes nothing more. The ids returned are every QUEUED row of these
+    source keys, new or not; pass them to ``outgoing_emails_dispatch``. Two queries however many emails.
+    """
+    for email in emails:
+        if email.kind not in _RENDERERS:
+            raise ValueError(f"no renderer registered for outgoing email kind {email.kind!r}")
+        if not (email.address and email.language and email.source_key) or email.account_id or email.result_id:
+            raise ValueError("an addressed email needs an address, a language and a source key, and no account")
+        email.result_version = None
+    if not emails:
+        return []
+    OutgoingEmail.objects.bulk_create(emails, ignore_conflicts=True)
+    return list(
+        OutgoingEmail.objects.filter(
+            source_key__in=[email.source_key for email in emails], state=OutgoingEmail.State.QUEUED
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def outgoing_emails_dispatch(*, email_ids: Sequence[int], batch_size: int = DISPATCH_BATCH_SIZE) -> None:
     """Queue the send task for these emails, ``batch_size`` per task, once the current transaction commits.
 
     A batch that cannot be queued (the broker is down) is logged and its rows stay QUEUED:
     ``outgoing_emails_recover`` queues them again.
     """
-    from .tasks import outgoing_emails_send
-
     ids = list(email_ids)
     for start in range(0, len(ids), batch_size):
-        transaction.on_commit(
-            partial(outgoing_emails_send.delay, email_ids=ids[start : start + batch_size]), robust=True
-        )
+        transaction.on_commit(_send_queuer(ids[start : start + batch_size]), robust=True)
+
+
+def _send_queuer(email_ids: list[int]) -> Callable[[], None]:
+    """Return what queues the send task for these emails: a function, since Django logs a robust callback's failure
+    with its ``__qualname__`` (a ``functools.partial`` has none, so the log call itself raised and broke the commit
+    of whoever dispatched while the broker was down)."""
+    from .tasks import outgoing_emails_send
+
+    def outgoing_emails_send_queue() -> None:
+        outgoing_emails_send.delay(email_ids=email_ids)
+
+    return outgoing_emails_send_queue
 
 
 def outgoing_emails_claim(*, email_ids: Sequence[int]) -> list[int]:
@@ -165,9 +228,9 @@ def outgoing_emails_claim(*, email_ids: Sequence[int]) -> list[int]:
 def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
     """Send the SENDING emails among these over one connection; mark them SENT once the server has accepted them.
 
-    Each distinct content (kind, language, exam, session date) is rendered once for the batch, and each email
-    the server accepted is marked SENT at once, before the next is sent: a worker killed in between sends that
-    one email again (docs/decisions/0005-results-email-outbox.md).
+    Each distinct content (kind, language, exam, session date; or a registered kind's language and context) is
+    rendered once for the batch, and each email the server accepted is marked SENT at once, before the next is
+    sent: a worker killed in between sends that one email again (docs/decisions/0005-results-email-outbox.md).
 
     An address the server refuses for good (5xx), or an account that can no longer receive emails, marks that
     email FAILED and the others go on. Any other error of the mail server or the network (``OSError``, which
@@ -175,7 +238,7 @@ def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
     others are still SENDING, and the caller puts them back with ``outgoing_emails_requeue``.
     """
     emails = [
-        _Outgoing(*row)
+        _outgoing(row)
         for row in OutgoingEmail.objects.filter(pk__in=email_ids, state=OutgoingEmail.State.SENDING)
         .order_by("pk")
         .values_list(*_OUTGOING_FIELDS)
@@ -242,20 +305,33 @@ def outgoing_emails_recover_stale(*, now: dt.datetime | None = None) -> list[int
 def outgoing_email_message(
     *, email: OutgoingEmail, connection: BaseEmailBackend | None = None
 ) -> EmailMultiAlternatives:
-    """Return the text and HTML email for this outbox row, in its account's language.
+    """Return the email for this outbox row, in its account's language (or the row's, for a registered kind).
 
-    The row's account, user and result entry (with session and exam) should be loaded with it.
+    A candidate's row should be loaded with its account, user and result entry (with session and exam).
     """
-    session = email.result.entry.session
-    outgoing = _Outgoing(
-        pk=email.pk,
-        kind=email.kind,
-        language=email.account.language,
-        address=email.account.user.email,
-        user_is_active=email.account.user.is_active,
-        exam_name=session.exam.name,
-        session_date=session.date,
-    )
+    if email.account is None or email.result is None:
+        outgoing = _Outgoing(
+            pk=email.pk,
+            kind=email.kind,
+            language=email.language,
+            address=email.address,
+            user_is_active=True,
+            exam_name="",
+            session_date=None,
+            context=json.dumps(email.context or {}, sort_keys=True),
+        )
+    else:
+        session = email.result.entry.session
+        outgoing = _Outgoing(
+            pk=email.pk,
+            kind=email.kind,
+            language=email.account.language,
+            address=email.account.user.email,
+            user_is_active=email.account.user.is_active,
+            exam_name=session.exam.name,
+            session_date=session.date,
+            context="",
+        )
     return _email_message(
         content=_email_content(outgoing.content_key()),
         to=outgoing.address,
@@ -284,12 +360,16 @@ def _supported_language(language: str) -> str:
 
 
 class _EmailContentKey(NamedTuple):
-    """What an email's words depend on: the same for every candidate of a session told the same news."""
+    """What an email's words depend on: the same for every candidate of a session told the same news.
+
+    A registered kind's words depend on its context instead (JSON text; empty for a candidate's email).
+    """
 
     kind: str
     language: str
     exam_name: str
-    session_date: dt.date
+    session_date: dt.date | None
+    context: str
 
 
 class _EmailContent(NamedTuple):
@@ -308,7 +388,8 @@ class _Outgoing(NamedTuple):
     address: str
     user_is_active: bool
     exam_name: str
-    session_date: dt.date
+    session_date: dt.date | None
+    context: str
 
     def content_key(self) -> _EmailContentKey:
         return _EmailContentKey(
@@ -316,31 +397,56 @@ class _Outgoing(NamedTuple):
             language=_supported_language(self.language),
             exam_name=self.exam_name,
             session_date=self.session_date,
+            context=self.context,
         )
 
 
+_CANDIDATE_KINDS = frozenset({OutgoingEmail.Kind.RELEASED, OutgoingEmail.Kind.AMENDED})
 _OUTGOING_FIELDS = (
     "pk",
     "kind",
+    "account_id",
     "account__language",
     "account__user__email",
     "account__user__is_active",
     "result__entry__session__exam__name",
     "result__entry__session__date",
+    "language",
+    "address",
+    "user__is_active",
+    "context",
 )
+
+
+def _outgoing(row: tuple[Any, ...]) -> _Outgoing:
+    """Return an _OUTGOING_FIELDS row as sending needs it: a candidate's, or an email of a registered kind."""
+    pk, kind, account_id, account_language, account_address, account_active, exam, date, *addressed = row
+    if account_id is not None:
+        return _Outgoing(pk, kind, account_language, account_address, account_active, exam, date, "")
+    language, address, user_active, context = addressed
+    return _Outgoing(
+        pk, kind, language, address, user_active is not False, "", None, json.dumps(context or {}, sort_keys=True)
+    )
 
 
 def _email_content(key: _EmailContentKey) -> _EmailContent:
     with translation.override(key.language):
-        context = {
-            "exam_name": key.exam_name,
-            "session_date": key.session_date,
-            "login_url": settings.SITE_URL + reverse("candidates:login"),
-        }
-        subject = " ".join(render_to_string(f"results/email/{key.kind}_subject.txt", context).split())
-        text = render_to_string(f"results/email/{key.kind}.txt", context)
-        html = render_to_string(f"results/email/{key.kind}.html", context)
-    return _EmailContent(language=key.language, subject=subject, text=text, html=html)
+        if key.kind not in _CANDIDATE_KINDS:
+            words = _RENDERERS[key.kind](json.loads(key.context))
+        else:
+            context = {
+                "exam_name": key.exam_name,
+                "session_date": key.session_date,
+                "login_url": settings.SITE_URL + reverse("candidates:login"),
+            }
+            words = EmailText(
+                subject=render_to_string(f"results/email/{key.kind}_subject.txt", context),
+                text=render_to_string(f"results/email/{key.kind}.txt", context),
+                html=render_to_string(f"results/email/{key.kind}.html", context),
+            )
+    return _EmailContent(
+        language=key.language, subject=" ".join(words.subject.split()), text=words.text, html=words.html
+    )
 
 
 def _email_message(
@@ -361,7 +467,8 @@ def _email_message(
     message = EmailMultiAlternatives(
         subject=content.subject, body=content.text, to=[to], connection=connection, headers=headers
     )
-    message.attach_alternative(content.html, "text/html")
+    if content.html:
+        message.attach_alternative(content.html, "text/html")
     return message
 
 

@@ -111,16 +111,23 @@ class ResultAmendment(models.Model):
 
 
 class OutgoingEmail(models.Model):
-    """One email to one candidate about one result event (released, or amended version N). Personal data.
+    """One email about one event: to a candidate about one result (released, or amended version N), or to an
+    address another app names (an organisation's contact told that deliveries changed). Personal data.
 
-    The outbox (pretix style): rows are written in the transaction that releases or amends, the send task is
-    queued after commit, locks the row, sends only if it is still QUEUED and marks it SENT. The unique
-    constraint is what makes "exactly one email per (candidate, release)" hold however often a job runs.
+    The outbox (pretix style): rows are written in the transaction that releases, amends or records the event,
+    the send task is queued after commit, locks the row, sends only if it is still QUEUED and marks it SENT.
+    A candidate's email has ``account``, ``result`` and ``result_version``, and its address and language are
+    the account's when it is sent; the unique constraint on them is what makes "exactly one email per
+    (candidate, release)" hold however often a job runs. Any other email has ``address``, ``language``, a
+    ``source_key`` that is unique (the event it tells of) and a ``context`` for its words, rendered by the app
+    that registered its kind (``results.emails.outgoing_email_kind_register``); ``user``, if set, must still be
+    active when it is sent.
     """
 
     class Kind(models.TextChoices):
         RELEASED = "released", _("Results released")
         AMENDED = "amended", _("Result amended")
+        DELIVERIES_CHANGED = "deliveries_changed", _("Results sent to an organisation, or changed")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -128,10 +135,23 @@ class OutgoingEmail(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    account = models.ForeignKey("candidates.CandidateAccount", on_delete=models.CASCADE, related_name="emails")
-    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="emails")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    result_version = models.PositiveIntegerField(default=1)
+    account = models.ForeignKey(
+        "candidates.CandidateAccount", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    result = models.ForeignKey(Result, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    result_version = models.PositiveIntegerField(null=True, blank=True, default=1)
+    # An email that is not a candidate's: where it goes, in which language, what it tells of and its words.
+    # The database defaults let the release's bulk INSERT (results.emails) leave these columns out.
+    address = models.EmailField(blank=True, default="", db_default="")
+    language = models.CharField(max_length=10, blank=True, default="", db_default="")
+    source_key = models.CharField(
+        max_length=100, null=True, blank=True, unique=True, help_text="The event this email tells of; once each."
+    )
+    context = models.JSONField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -5,4 +5,11 @@ class VerificationConfig(AppConfig):
     name = "verification"
 
     def ready(self) -> None:
+        from results.emails import outgoing_email_kind_register
+        from results.models import OutgoingEmail
+
         from . import receivers  # noqa: F401 - registers the receivers
+        from .deliveries import deliveries_changed_email
+
+        # The portal's email outbox sends the organisations' emails; this says what they say.
+        outgoing_email_kind_register(kind=OutgoingEmail.Kind.DELIVERIES_CHANGED, render=deliveries_changed_email)

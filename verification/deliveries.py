@@ -5,7 +5,8 @@ minimal); the organisation sees them in its inbox, in the feed (``/api/v1/delive
 change an organisation hears of is a ``DeliveryEvent``: sent, withdrawn, and the result events that follow a
 delivered result (amended, held, released again, from ``results.events`` through ``verification.receivers``).
 ``delivery_events_record`` is the one place that writes them and their reactions: the inbox's "new" state, the
-webhook outbox rows (``verification.webhooks``) and the email to the organisation's contact.
+webhook outbox rows (``verification.webhooks``) and the email to the organisation's contact (a row of the
+portal's email outbox, ``results.emails``).
 
 What an organisation sees of a delivered result is what any verifier who holds the entry sees
 (``selectors.entries_verified``, through the one presentation of a result), cut down to what was disclosed.
@@ -16,19 +17,22 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.services import audit_record
 from candidates.models import CandidateAccount
-from results.models import Result
+from results.emails import EmailText, outgoing_emails_dispatch, outgoing_emails_write
+from results.models import OutgoingEmail, Result
 from results.selectors import Audience, results_visible
 
 from . import tasks
@@ -221,10 +225,12 @@ def delivery_events_record(
     """Record that ``kind`` happened to these deliveries, once each, and everything that follows from it.
 
     Inside the caller's transaction: the event rows (the feed), the delivery's "new" state in the inbox, one
-    webhook outbox row per live endpoint of the organisation; after commit the webhooks are flushed and the
-    organisations' contacts emailed. A result event recorded again (``results.events`` dispatches until every
-    listener succeeded) writes nothing more: the unique constraints on ``DeliveryEvent`` hold it. The events of
-    concurrent transactions become visible in the order of their ids (``_delivery_events_take_turn``).
+    webhook outbox row per live endpoint of the organisation, and one email outbox row per organisation to its
+    contact (``_organisation_emails_write``); after commit the webhooks are flushed and the emails sent. A
+    result event recorded again (``results.events`` dispatches until every listener succeeded) writes nothing
+    more: the unique constraints on ``DeliveryEvent`` hold it. The events of concurrent transactions become
+    visible in the order of their ids (``_delivery_events_take_turn``). A constant number of queries however
+    many deliveries and organisations.
     """
     from .webhooks import webhook_messages_create
 
@@ -253,22 +259,114 @@ def delivery_events_record(
         return []
     # The deliveries' rows are locked first, the turn taken last: a transaction waiting for the turn may hold a
     # delivery's row lock (a withdrawal), and the one holding the turn must never wait for it.
-    Delivery.objects.filter(pk__in=[row.delivery_id for row in rows]).update(changed_at=timezone.now())
+    now = timezone.now()
+    Delivery.objects.filter(pk__in=[row.delivery_id for row in rows]).update(changed_at=now)
+    # Read before the turn, so that the turn is held no longer for it.
+    contacts = _organisation_contacts(organisation_ids={row.organisation_id for row in rows})
+    for row in rows:
+        if row.organisation_id in contacts:
+            row.emailed_at = now
     _delivery_events_take_turn()
     events = DeliveryEvent.objects.bulk_create(rows)
     endpoint_ids = webhook_messages_create(events=events)
-    event_ids = [e.pk for e in events]
-    # Organisations have no language of their own: their emails are in the portal's default language.
-    language = settings.LANGUAGE_CODE
+    email_ids = _organisation_emails_write(events=events, contacts=contacts)
 
     def queue() -> None:
         from .webhooks import webhooks_flush_queue
 
         webhooks_flush_queue(endpoint_ids=endpoint_ids)
-        tasks.delivery_events_email.delay(event_ids=event_ids, language=language)
 
     transaction.on_commit(queue, robust=True)
+    outgoing_emails_dispatch(email_ids=email_ids)
     return events
+
+
+# --- Emails to the organisations' contacts: rows of the portal's email outbox (results.emails) ----------------
+class _Contact(NamedTuple):
+    """Where an organisation's emails go: its contact address, in its language, while its user is active."""
+
+    user_id: int
+    name: str
+    address: str
+    language: str
+
+
+def _organisation_contacts(*, organisation_ids: Iterable[int]) -> dict[int, _Contact]:
+    """Return the contact of each of these organisations that can still be emailed (its user active), by id."""
+    found = VerifierOrganisation.objects.filter(pk__in=list(organisation_ids), user__is_active=True)
+    return {
+        pk: _Contact(user_id=user_id, name=name, address=address, language=language)
+        for pk, user_id, name, address, language in found.values_list("pk", "user_id", "name", "email", "language")
+    }
+
+
+def _organisation_emails_write(*, events: Sequence[DeliveryEvent], contacts: dict[int, _Contact]) -> list[int]:
+    """Write one email per organisation among ``contacts`` to tell of its events of this batch; return the ids.
+
+    The email's source key is the organisation's first event of the batch, so a batch of events gives each
+    organisation one email, however many events it holds and however often this runs. The email says how many
+    changes and of which kinds (``deliveries_changed_email``); never whose, nor what the results are.
+    """
+    grouped: dict[int, list[DeliveryEvent]] = defaultdict(list)
+    for event in events:
+        if event.organisation_id in contacts:
+            grouped[event.organisation_id].append(event)
+    emails = []
+    for organisation_id, batch in grouped.items():
+        contact = contacts[organisation_id]
+        emails.append(
+            OutgoingEmail(
+                kind=OutgoingEmail.Kind.DELIVERIES_CHANGED,
+                address=contact.address,
+                language=contact.language,
+                user_id=contact.user_id,
+                source_key=f"deliveries_changed:{organisation_id}:{min(event.pk for event in batch)}",
+                context={
+                    "organisation": contact.name,
+                    "count": len(batch),
+                    "kinds": sorted({event.kind for event in batch}),
+                },
+            )
+        )
+    return outgoing_emails_write(emails=emails)
+
+
+def deliveries_changed_email(context: dict[str, Any]) -> EmailText:
+    """Return what the email to an organisation's contact says, in the active language (the outbox renders it).
+
+    How many changes of which kinds reached the organisation, and the link to its inbox: no candidate's name,
+    no result. ``context`` is what ``_organisation_emails_write`` stored.
+    """
+    words = {
+        "organisation": context["organisation"],
+        "count": context["count"],
+        "kinds": [Kind(kind).label for kind in context["kinds"]],
+        "link": settings.SITE_URL + reverse("verification:inbox"),
+    }
+    return EmailText(
+        subject=render_to_string("verification/email/deliveries_changed_subject.txt", words),
+        text=render_to_string("verification/email/deliveries_changed.txt", words),
+    )
+
+
+@transaction.atomic
+def delivery_events_email_write(*, event_ids: Sequence[int]) -> list[int]:
+    """Write and queue the organisation emails of these events that have none yet; return the emails' ids.
+
+    For events recorded before their emails went through the outbox (the task ``delivery_events_email``
+    queued by the previous release). Events written since are marked ``emailed_at`` as they are written.
+    """
+    events = list(
+        DeliveryEvent.objects.select_for_update()
+        .filter(pk__in=list(event_ids), emailed_at__isnull=True)
+        .order_by("pk")
+    )
+    contacts = _organisation_contacts(organisation_ids={event.organisation_id for event in events})
+    emailed = [event.pk for event in events if event.organisation_id in contacts]
+    DeliveryEvent.objects.filter(pk__in=emailed).update(emailed_at=timezone.now())
+    email_ids = _organisation_emails_write(events=events, contacts=contacts)
+    outgoing_emails_dispatch(email_ids=email_ids)
+    return email_ids
 
 
 def deliveries_result_changed(*, kind: str, result_ids: Sequence[int], result_event_id: int | None) -> int:
@@ -512,14 +610,6 @@ def deliveries_csv_rows(shown: Sequence[DeliveredResult]) -> list[list[object]]:
             ]
         )
     return rows
-
-
-def organisation_events_email_groups(*, event_ids: Sequence[int]) -> dict[int, list[DeliveryEvent]]:
-    """Return the events of these ids not emailed yet, grouped by organisation (for the email task)."""
-    grouped: dict[int, list[DeliveryEvent]] = defaultdict(list)
-    for event in DeliveryEvent.objects.filter(pk__in=event_ids, emailed_at__isnull=True).order_by("pk"):
-        grouped[event.organisation_id].append(event)
-    return dict(grouped)
 
 
 # --- The incremental feed (/api/v1/deliveries) ----------------------------------------------------------------

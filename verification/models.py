@@ -38,6 +38,11 @@ class VerifierOrganisation(models.Model):
         default=_default_allowance,
         help_text="Multiplies the per-network limit of unsuccessful tries (accounts.guard): many staff, one address.",
     )
+    language = models.CharField(
+        max_length=10,
+        default="en",
+        help_text="The language the organisation registered in; the portal's emails to its contact use it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     verified_at = models.DateTimeField(
         null=True,
@@ -317,7 +322,9 @@ class DeliveryEvent(models.Model):
         "results.ResultEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    emailed_at = models.DateTimeField(null=True, blank=True, help_text="When the organisation's contact was told.")
+    emailed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the email to the organisation's contact was written to the outbox."
+    )
 
     class Meta:
         ordering = ["pk"]

@@ -310,7 +310,7 @@ def organisation_register(*, name: str, country: str, email: str, password: str)
         user.set_password(password)
         user.save()
         organisation = VerifierOrganisation.objects.create(
-            user=user, name=name.strip(), country=country.strip(), email=address
+            user=user, name=name.strip(), country=country.strip(), email=address, language=language
         )
         organisation_id = organisation.pk
         transaction.on_commit(

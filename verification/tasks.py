@@ -1,7 +1,8 @@
 """Background work of verification: bulk checks with progress, purging their results, organisation emails.
 
 Tasks take IDs, are queued after commit, and re-read their rows, so a task delivered twice does nothing the
-second time.
+second time. The emails telling organisations of their deliveries are not sent here: they go through the
+portal's email outbox (``results.emails``).
 """
 
 import logging
@@ -155,33 +156,15 @@ def webhooks_flush_due() -> int:
     return len(endpoint_ids)
 
 
-@shared_task(**RETRY)
-def delivery_events_email(*, event_ids: list[int], language: str) -> None:
-    """Tell each organisation's contact that deliveries were sent to it or changed: one email per organisation.
+# The task that emailed organisations before their emails went through the portal's outbox (results.emails): a
+# message the previous release queued under it still has its emails written to the outbox instead of being dropped
+# as an unregistered task. It can go once no worker of that release is left.
+@shared_task(acks_late=True)
+def delivery_events_email(*, event_ids: list[int], language: str = "") -> None:
+    """Write to the email outbox the organisation emails of these events that have none yet (``language`` unused)."""
+    from .deliveries import delivery_events_email_write
 
-    The email names no candidate and no result: it says what happened and where to log in. Events already
-    emailed are skipped, so a task delivered twice sends nothing the second time.
-    """
-    from django.db import transaction
-    from django.utils import timezone
-
-    from .deliveries import organisation_events_email_groups
-    from .models import DeliveryEvent, VerifierOrganisation
-
-    with translation.override(settings.LANGUAGE_CODE):
-        link = settings.SITE_URL + reverse("verification:inbox")
-    for organisation_id, events in organisation_events_email_groups(event_ids=event_ids).items():
-        organisation = VerifierOrganisation.objects.filter(pk=organisation_id, user__is_active=True).first()
-        with transaction.atomic():
-            claimed = DeliveryEvent.objects.filter(pk__in=[e.pk for e in events], emailed_at__isnull=True).update(
-                emailed_at=timezone.now()
-            )
-            if organisation is None or not claimed:
-                continue
-            # Lazy labels: the template renders them in the email's language.
-            kinds = [DeliveryEvent.Kind(kind).label for kind in sorted({e.kind for e in events})]
-            context = {"organisation": organisation.name, "link": link, "count": claimed, "kinds": kinds}
-            _send(template="deliveries_changed", to=organisation.email, context=context, language=language)
+    delivery_events_email_write(event_ids=event_ids)
 
 
 @shared_task

@@ -155,6 +155,53 @@ def test_over_smtp_an_email_whose_headers_cannot_be_put_in_place_is_built_by_dja
     assert _comparable(data) == _comparable(expected)
 
 
+@override_settings(EMAIL_BACKEND=SMTP_BACKEND)
+def test_over_smtp_an_email_of_a_registered_kind_is_the_bytes_django_would_send(
+    smtp_wire: list[tuple[str, list[str], bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An organisation's email (verification registers the kind): text only, in its language, put in place too."""
+    context = {"organisation": "Lyon Institute", "count": 2, "kinds": ["delivery.created"]}
+    specs = [("en", "admissions@lyon.example"), ("es", "admisiones@madrid.example"), ("es", "Zoë@madrid.example")]
+    ids = emails.outgoing_emails_write(
+        emails=[
+            OutgoingEmail(
+                kind=OutgoingEmail.Kind.DELIVERIES_CHANGED,
+                address=address,
+                language=language,
+                source_key=f"test:{n}",
+                context=context,
+            )
+            for n, (language, address) in enumerate(specs)
+        ]
+    )
+    expected = {
+        email.pk: outgoing_email_message(email=email).message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+        for email in OutgoingEmail.objects.filter(pk__in=ids)
+    }
+    built = []
+    build = EmailMultiAlternatives.message
+
+    def counting_build(self: EmailMultiAlternatives) -> Any:
+        built.append(self.to)
+        return build(self)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "message", counting_build)
+
+    outgoing_emails_send.delay(email_ids=ids)
+
+    assert len(built) == 2 + 1, "built once per language, and for the address that cannot be put in place"
+    assert [recipients for _, recipients, _ in smtp_wire] == [
+        ["admissions@lyon.example"],
+        ["admisiones@madrid.example"],
+        [sanitize_address("Zoë@madrid.example", "utf-8")],
+    ]
+    for (_, _, data), email_id in zip(smtp_wire, ids, strict=True):
+        assert _comparable(data) == _comparable(expected[email_id])
+        assert b"multipart" not in data and b"Auto-Submitted: auto-generated" in data
+    assert b"Content-Language: es" in smtp_wire[1][2]
+    assert set(OutgoingEmail.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"sent"}
+
+
 # Committed for real: another connection looks.
 @pytest.mark.django_db(transaction=True)
 def test_each_accepted_email_is_committed_sent_before_the_next_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -196,6 +196,33 @@ def test_an_unknown_kind_is_refused() -> None:
         outgoing_emails_create(result_ids=[_result(_account()).pk], kind="reminder")
 
 
+def test_an_email_of_a_registered_kind_is_written_once_per_source_key() -> None:
+    def email(**fields: Any) -> OutgoingEmail:
+        values = {
+            "kind": OutgoingEmail.Kind.DELIVERIES_CHANGED,
+            "address": "admissions@lyon.example",
+            "language": "fr",
+            "source_key": "deliveries_changed:7:41",
+            "context": {"organisation": "Lyon Institute", "count": 1, "kinds": ["result.held"]},
+        }
+        return OutgoingEmail(**(values | fields))
+
+    first = emails.outgoing_emails_write(emails=[email()])
+    again = emails.outgoing_emails_write(emails=[email(context={"organisation": "Someone else"})])
+
+    assert len(first) == 1 and again == first
+    row = OutgoingEmail.objects.get()
+    assert (row.account, row.result, row.result_version, row.context["organisation"]) == (
+        None,
+        None,
+        None,
+        "Lyon Institute",
+    )
+    for refused in (email(kind=RELEASED), email(address=""), email(source_key=None), email(language="")):
+        with pytest.raises(ValueError, match="kind|address"):
+            emails.outgoing_emails_write(emails=[refused])
+
+
 def test_send_task_run_twice_sends_once() -> None:
     ids = outgoing_emails_create(result_ids=[_result(_account()).pk, _result(_account()).pk], kind=RELEASED)
 
