@@ -3,10 +3,13 @@
 ``check_release_soak`` runs the same scenario with 2 000 candidates, the web tier (5 sync workers) far past
 its limit: it must still answer everyone, with no error and nothing early (no time goal).
 
-Each simulated candidate logs in through the real login page beforehand. The session's window is then moved
-to open a few seconds ahead, on a whole second (``results_reschedule``, as the admin does when a window is
-edited). From one second before the instant, every candidate asks for their statement and asks again at once
-until they see it (a person pressing reload), for at most ``PATIENCE`` seconds after the instant.
+The results are ready as after an import: their first views were drawn ahead, as the workers do when an import
+makes results ready (``web.candidate.prerender``; the data set writes its rows without the import's event). Each
+simulated candidate logs in through the real login page beforehand. The session's window is then moved to open a
+few seconds ahead, on a whole second (``results_reschedule``, as the admin does when a window is edited), and the
+event it records is handled at once, as a worker does (``result_event_dispatch``). From one second before the
+instant, every candidate asks for their statement and asks again at once until they see it (a person pressing
+reload), for at most ``PATIENCE`` seconds after the instant.
 
 What must hold: no 5xx and no failed connection; no answer with the result before the instant; every request
 sent after the instant gets the result; everyone sees their statement. The server's time of each answer is
@@ -93,11 +96,18 @@ def release_instant(*, count: int, goal_seconds: float | None, name: str) -> lis
     """Run the release-instant scenario for ``count`` candidates and return what was observed."""
     from centres.models import Entry
     from exams.models import ExamSession
+    from results.events import result_event_dispatch
+    from results.models import Result, ResultEvent
     from results.services import results_reschedule
+    from web.candidate.prerender import pages_prerender
 
     database = os.environ["BENCH_DATABASE"]
     port = free_port()
     entries = dict(Entry.objects.filter(candidate_id__startswith="INS").values_list("candidate_id", "public_id"))
+    began = time.time()
+    ready = Result.objects.filter(entry__candidate_id__startswith="INS").values_list("pk", flat=True)
+    drawn = pages_prerender(result_ids=ready)
+    say(f"{name}: {drawn} pages drawn ahead, as after the import ({time.time() - began:.1f} s)")
     with running(gunicorn(env=portal_env(database=database), port=port)):
         began = time.time()
         cookies = asyncio.run(_login_all(port, count))
@@ -108,7 +118,13 @@ def release_instant(*, count: int, goal_seconds: float | None, name: str) -> lis
         session.window_start = dt_from(instant)
         session.save(update_fields=["window_start"])
         moved = results_reschedule(session=session)
-        say(f"{name}: {moved} results now visible from {time.strftime('%H:%M:%S', time.localtime(instant))}")
+        rescheduled = time.time()
+        event = ResultEvent.objects.filter(kind=ResultEvent.Kind.RESCHEDULED).latest("pk")
+        result_event_dispatch(event_id=event.pk)
+        say(
+            f"{name}: {moved} results now visible from {time.strftime('%H:%M:%S', time.localtime(instant))} "
+            f"(moved {instant - rescheduled:.2f} s ahead; its event handled in {time.time() - rescheduled:.2f} s)"
+        )
 
         async def everyone() -> list[list[Answer]]:
             return await asyncio.gather(

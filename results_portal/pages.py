@@ -102,6 +102,19 @@ def page_store(pages: dict[str, tuple[str, str]], *, index: dict[object, list[st
     cache.set_many({page_index_key(owner): keys for owner, keys in index.items()}, seconds)
 
 
+def pages_keep(owners: Iterable[object], *, seconds: int) -> set[object]:
+    """Keep the pages drawn ahead for these owners (and their lists) ``seconds`` from now; return the owners whose
+    list was there with every page it names (the others' pages that are left are kept all the same)."""
+    by_index = {page_index_key(owner): owner for owner in owners}
+    listed: dict[str, list[str]] = cache.get_many(list(by_index))
+    kept = set()
+    for index_key, keys in listed.items():
+        found = [cache.touch(key, seconds) for key in [*keys, index_key]]
+        if all(found):
+            kept.add(by_index[index_key])
+    return kept
+
+
 def pages_forget(owners: Iterable[object]) -> int:
     """Drop the pages drawn ahead for these owners (and their lists); return how many pages were listed."""
     index_keys = [page_index_key(owner) for owner in owners]

@@ -30,7 +30,15 @@ from centres.models import Entry
 from centres.selectors import entries_with_details
 from results.models import Result, ResultEvent
 from results.selectors import Audience, results_visible, results_visible_by_entry, statement_fingerprints
-from results_portal.pages import PAGE_CACHE_SECONDS, page_draw, page_key, page_request, page_store, pages_forget
+from results_portal.pages import (
+    PAGE_CACHE_SECONDS,
+    page_draw,
+    page_key,
+    page_request,
+    page_store,
+    pages_forget,
+    pages_keep,
+)
 from verification.selectors import verifications_by_entry
 from web.candidate.dashboard import dashboard_lines_bulk
 from web.candidate.views.account import DASHBOARD_TEMPLATE, dashboard_key, dashboard_page
@@ -48,13 +56,18 @@ DRAW_ON = {
     ResultEvent.Kind.RELEASED_AGAIN,
     ResultEvent.Kind.RESCHEDULED,
 }
-FORGET_ON = DRAW_ON - {ResultEvent.Kind.READY} | {ResultEvent.Kind.HELD}
+# A moved release instant changes nothing a page shows (its key holds no instant): the pages drawn ahead are kept,
+# and only the results without them are drawn (``pages_prerender(keep_drawn=True)``). Dropping them, as before,
+# left every first view at an instant moved shortly before it to be drawn in the request.
+KEEP_ON = {ResultEvent.Kind.RESCHEDULED}
+FORGET_ON = DRAW_ON - {ResultEvent.Kind.READY} - KEEP_ON | {ResultEvent.Kind.HELD}
 
 
 def pages_follow(*, event: str, result_ids: list[int]) -> list[list[int]]:
     """Drop the pages drawn ahead for these results if ``event`` changes them; return the batches to draw again.
 
-    A release itself changes nothing drawn (the pages were drawn for it), nor does a revoked document.
+    A release itself changes nothing drawn (the pages were drawn for it), nor does a revoked document, nor a
+    moved instant (``KEEP_ON``: its batches keep what was drawn and draw the rest).
     """
     if event in FORGET_ON:
         pages_forget(result_ids)
@@ -73,21 +86,27 @@ def _languages(account: CandidateAccount) -> list[str]:
     return list(dict.fromkeys([settings.LANGUAGE_CODE, own]))
 
 
-def pages_prerender(*, result_ids: Iterable[int], now: dt.datetime | None = None) -> int:
+def pages_prerender(*, result_ids: Iterable[int], now: dt.datetime | None = None, keep_drawn: bool = False) -> int:
     """Draw the statement pages of these results and their holders' dashboards as they will be at each result's
     release instant (or now, if it has passed), and store them; return how many pages were stored.
 
-    Results held, withdrawn or without an instant are skipped (the selectors decide, as for a request).
+    Results held, withdrawn or without an instant are skipped (the selectors decide, as for a request). With
+    ``keep_drawn`` (after a moved instant), the pages still kept for a result are kept until its new instant's
+    lifetime ends instead of being drawn again; only results with none, or with one gone, are drawn.
     """
     moment = now or timezone.now()
-    instants: dict[dt.datetime, list[int]] = defaultdict(list)
-    waiting = Result.objects.filter(pk__in=list(result_ids)).values_list("entry_id", "released_at")
-    for entry_id, released_at in waiting:
+    instants: dict[dt.datetime, list[tuple[int, int]]] = defaultdict(list)
+    waiting = Result.objects.filter(pk__in=list(result_ids)).values_list("pk", "entry_id", "released_at")
+    for result_id, entry_id, released_at in waiting:
         if released_at is not None:  # held before its instant: no instant, nothing to draw
-            instants[max(released_at, moment)].append(entry_id)
+            instants[max(released_at, moment)].append((result_id, entry_id))
     stored = 0
-    for instant, entry_ids in sorted(instants.items()):
-        stored += _prerender_at(entry_ids=entry_ids, instant=instant, now=moment)
+    for instant, found in sorted(instants.items()):
+        seconds = _kept_seconds(instant=instant, now=moment)
+        kept = pages_keep([result_id for result_id, _ in found], seconds=seconds) if keep_drawn else set()
+        entry_ids = [entry_id for result_id, entry_id in found if result_id not in kept]
+        if entry_ids:
+            stored += _prerender_at(entry_ids=entry_ids, instant=instant, now=moment)
     return stored
 
 
@@ -159,6 +178,10 @@ def _prerender_at(*, entry_ids: list[int], instant: dt.datetime, now: dt.datetim
                 pages[key] = page_draw(request, template=DASHBOARD_TEMPLATE, context=context)
                 for entry in mine:
                     index[fingerprints[entry.pk][0]].append(key)
-    seconds = int((instant - now).total_seconds()) + max(KEPT_AFTER_RELEASE_SECONDS, PAGE_CACHE_SECONDS)
-    page_store(pages, index=index, seconds=seconds)
+    page_store(pages, index=index, seconds=_kept_seconds(instant=instant, now=now))
     return len(pages)
+
+
+def _kept_seconds(*, instant: dt.datetime, now: dt.datetime) -> int:
+    """Return how long pages drawn at ``now`` for ``instant`` are kept: until some hours after the instant."""
+    return int((instant - now).total_seconds()) + max(KEPT_AFTER_RELEASE_SECONDS, PAGE_CACHE_SECONDS)
