@@ -96,3 +96,10 @@ class DegradingRedisCache(RedisCache):
         except UNAVAILABLE as error:
             self._unavailable("has_key", error)
             return False
+
+    def touch(self, key: Any, timeout: Any = None, version: int | None = None) -> bool:
+        try:
+            return super().touch(key, timeout, version)
+        except UNAVAILABLE as error:
+            self._unavailable("touch", error)
+            return False

@@ -22,3 +22,4 @@ def test_reads_miss_and_writes_are_dropped_when_redis_is_down() -> None:
     cache.set("session:abc", {"user": 1})
     assert cache.add("window", 1) is False
     assert cache.delete("session:abc") is False
+    assert cache.touch("page:abc", 60) is False
