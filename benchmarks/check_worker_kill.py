@@ -2,8 +2,8 @@
 
 Proves that every candidate gets their "results released" email, and that the only duplicates are the
 accepted edge of docs/decisions/0005-results-email-outbox.md: messages the SMTP server accepted before their
-rows were marked SENT (each is marked at once), sent again with the same Message-ID (at most one per killed
-pool process).
+rows were written down (each in the sent journal at once, then marked SENT in batches; the recovery job marks
+what the journal holds), sent again with the same Message-ID (at most one per killed pool process).
 
 Steps: release 10 000 results (× BENCH_SCALE, at least 1 000) with a real worker (prefork, two processes per
 core) sending to the SMTP sink; when about a third have arrived, SIGKILL the worker's whole process group

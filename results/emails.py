@@ -23,6 +23,7 @@ from email.utils import formatdate, parseaddr
 from functools import cache
 from typing import Any, NamedTuple
 
+import redis
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
@@ -39,10 +40,13 @@ from candidates.models import LinkedEntry
 
 from .models import OutgoingEmail
 from .selectors import Audience, results_visible
+from .sent_journal import SentJournal, sent_journal
 
 logger = logging.getLogger(__name__)
 
 DISPATCH_BATCH_SIZE = 200
+# Emails the sent journal holds are marked SENT in the database this many at a time (and at the end of a batch).
+MARK_SENT_BATCH = 50
 # The send task's retries (Celery ``max_retries``); an email gets this many more attempts after the first.
 MAX_RETRIES = 6
 MAX_ATTEMPTS = MAX_RETRIES + 1
@@ -229,8 +233,11 @@ def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
     """Send the SENDING emails among these over one connection; mark them SENT once the server has accepted them.
 
     Each distinct content (kind, language, exam, session date; or a registered kind's language and context) is
-    rendered once for the batch, and each email the server accepted is marked SENT at once, before the next is
-    sent: a worker killed in between sends that one email again (docs/decisions/0005-results-email-outbox.md).
+    rendered once for the batch, and each email the server accepted is written down at once, before the next is
+    sent (in the sent journal, or as a SENT mark in the database when there is no journal): a worker killed in
+    between sends that one email again (docs/decisions/0005-results-email-outbox.md). The journal's emails are
+    marked SENT in the database ``MARK_SENT_BATCH`` at a time, and whatever is left when the loop ends, however it
+    ends.
 
     An address the server refuses for good (5xx), or an account that can no longer receive emails, marks that
     email FAILED and the others go on. Any other error of the mail server or the network (``OSError``, which
@@ -245,20 +252,25 @@ def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
     ]
     if not emails:
         return
+    marks = _SentMarks(journal=sent_journal())
     with get_connection() as connection:
         sender = _EmailSender(connection=connection)
-        for email in emails:
-            if not email.user_is_active or not email.address:
-                _outgoing_email_fail(email_id=email.pk, error=ERROR_ACCOUNT_CLOSED)
-                continue
-            try:
-                sender.send(email=email)
-            except smtplib.SMTPRecipientsRefused as exc:
-                if all(code >= 500 for code, _ in exc.recipients.values()):
-                    _outgoing_email_fail(email_id=email.pk, error=f"Address refused: {exc.recipients}")
+        try:
+            for email in emails:
+                if not email.user_is_active or not email.address:
+                    _outgoing_email_fail(email_id=email.pk, error=ERROR_ACCOUNT_CLOSED)
                     continue
-                raise
-            _outgoing_email_mark_sent(email_id=email.pk)
+                try:
+                    sender.send(email=email)
+                except smtplib.SMTPRecipientsRefused as exc:
+                    if all(code >= 500 for code, _ in exc.recipients.values()):
+                        _outgoing_email_fail(email_id=email.pk, error=f"Address refused: {exc.recipients}")
+                        continue
+                    raise
+                marks.accepted(email=email)
+        finally:
+            marks.flush()
+    marks.forget()
 
 
 @transaction.atomic
@@ -286,11 +298,12 @@ def outgoing_emails_recover_stale(*, now: dt.datetime | None = None) -> list[int
     """
     moment = now or timezone.now()
     with transaction.atomic():
-        stuck = list(
+        claims = list(
             OutgoingEmail.objects.select_for_update(skip_locked=True)
             .filter(state=OutgoingEmail.State.SENDING, sending_since__lt=moment - SENDING_STUCK_AFTER)
-            .values_list("pk", flat=True)
+            .values_list("pk", "sending_since")
         )
+        stuck = _outgoing_emails_sent_from_journal(claims=claims)
         if stuck:
             logger.warning("%d results emails were left SENDING by a worker that stopped", len(stuck))
             outgoing_emails_requeue(email_ids=stuck, error=ERROR_WORKER_STOPPED)
@@ -300,6 +313,26 @@ def outgoing_emails_recover_stale(*, now: dt.datetime | None = None) -> list[int
         | Q(sending_since__lt=moment - RETRY_COUNTDOWN_MAX - QUEUED_LOST_AFTER)
     )
     return list(lost.order_by("pk").values_list("pk", flat=True))
+
+
+def _outgoing_emails_sent_from_journal(*, claims: Sequence[tuple[int, dt.datetime | None]]) -> list[int]:
+    """Mark SENT the stuck rows the sent journal says the server accepted; return the ids of the others.
+
+    If the journal cannot be read, none of them is returned (they stay SENDING until the next run can read it),
+    rather than requeue emails that may have been sent.
+    """
+    journal = sent_journal()
+    if journal is None or not claims:
+        return [email_id for email_id, _ in claims]
+    try:
+        accepted = journal.accepted(claims=[(pk, at) for pk, at in claims if at is not None])
+    except redis.RedisError as exc:
+        logger.error("the outbox's sent journal could not be read (%r): stuck emails left for the next run", exc)
+        return []
+    if accepted:
+        logger.warning("%d results emails left SENDING had been accepted (sent journal): marked SENT", len(accepted))
+        _outgoing_emails_mark_sent(sent=sorted(accepted.items()))
+    return [email_id for email_id, _ in claims if email_id not in accepted]
 
 
 def outgoing_email_message(
@@ -390,6 +423,8 @@ class _Outgoing(NamedTuple):
     exam_name: str
     session_date: dt.date | None
     context: str
+    # The row's ``sending_since``: when this attempt claimed it (None for an email built outside the send loop).
+    claimed_at: dt.datetime | None = None
 
     def content_key(self) -> _EmailContentKey:
         return _EmailContentKey(
@@ -415,17 +450,26 @@ _OUTGOING_FIELDS = (
     "address",
     "user__is_active",
     "context",
+    "sending_since",
 )
 
 
 def _outgoing(row: tuple[Any, ...]) -> _Outgoing:
     """Return an _OUTGOING_FIELDS row as sending needs it: a candidate's, or an email of a registered kind."""
-    pk, kind, account_id, account_language, account_address, account_active, exam, date, *addressed = row
+    pk, kind, account_id, account_language, account_address, account_active, exam, date, *addressed, claimed = row
     if account_id is not None:
-        return _Outgoing(pk, kind, account_language, account_address, account_active, exam, date, "")
+        return _Outgoing(pk, kind, account_language, account_address, account_active, exam, date, "", claimed)
     language, address, user_active, context = addressed
     return _Outgoing(
-        pk, kind, language, address, user_active is not False, "", None, json.dumps(context or {}, sort_keys=True)
+        pk,
+        kind,
+        language,
+        address,
+        user_is_active=user_active is not False,
+        exam_name="",
+        session_date=None,
+        context=json.dumps(context or {}, sort_keys=True),
+        claimed_at=claimed,
     )
 
 
@@ -567,6 +611,85 @@ def _outgoing_email_mark_sent(*, email_id: int) -> None:
     OutgoingEmail.objects.filter(pk=email_id, state=OutgoingEmail.State.SENDING).update(
         state=OutgoingEmail.State.SENT, sent_at=now
     )
+
+
+_MARK_SENT_MANY_POSTGRESQL = (
+    "{quick}UPDATE {table} AS email SET state = %s, sent_at = marks.sent_at "
+    "FROM unnest(%s::bigint[], %s::timestamptz[]) AS marks (id, sent_at) "
+    "WHERE email.id = marks.id AND email.state = %s{if_quick}"
+)
+
+
+def _outgoing_emails_mark_sent(*, sent: Sequence[tuple[int, dt.datetime]]) -> None:
+    """Mark these (email id, accepted at) SENT, each at its instant: one statement on PostgreSQL.
+
+    In its own transaction (autocommit: the send loop), it does not wait for the flush to disk, as the statement
+    above; inside a caller's transaction (the recovery job) it leaves that transaction's settings alone.
+    """
+    if not sent:
+        return
+    if db_connection.vendor != "postgresql":  # SQLite (make run)
+        for email_id, accepted_at in sent:
+            OutgoingEmail.objects.filter(pk=email_id, state=OutgoingEmail.State.SENDING).update(
+                state=OutgoingEmail.State.SENT, sent_at=accepted_at
+            )
+        return
+    quick = db_connection.get_autocommit()
+    statement = _MARK_SENT_MANY_POSTGRESQL.format(
+        quick="WITH quick AS (SELECT set_config('synchronous_commit', 'off', true) AS setting) " if quick else "",
+        table=db_connection.ops.quote_name(OutgoingEmail._meta.db_table),
+        if_quick=" AND EXISTS (SELECT 1 FROM quick)" if quick else "",
+    )
+    ids, instants = zip(*sent, strict=True)
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            statement, [OutgoingEmail.State.SENT.value, list(ids), list(instants), OutgoingEmail.State.SENDING.value]
+        )
+
+
+class _SentMarks:
+    """Write down each email the server accepted before the next is sent; mark them SENT in the database in batches.
+
+    With the sent journal (results/sent_journal.py), an accepted email is one ``HSET`` in Redis, and the database
+    marks wait for ``MARK_SENT_BATCH`` of them (or ``flush``). Without a journal, or once it has failed in this
+    batch, each email is marked SENT in the database at once, as the journal would have been written.
+    """
+
+    def __init__(self, *, journal: SentJournal | None) -> None:
+        self.journal = journal
+        self.pending: list[tuple[int, dt.datetime]] = []
+        self.written: dict[dt.datetime, list[int]] = {}
+
+    def accepted(self, *, email: _Outgoing) -> None:
+        """Write down that the server accepted this email: committed, or in the journal, when this returns."""
+        if self.journal is not None and email.claimed_at is not None:
+            accepted_at = timezone.now()
+            try:
+                self.journal.record(email_id=email.pk, claimed_at=email.claimed_at, accepted_at=accepted_at)
+            except redis.RedisError as exc:
+                logger.warning("the outbox's sent journal failed (%r): marking each email in the database", exc)
+                self.journal = None
+            else:
+                self.written.setdefault(email.claimed_at, []).append(email.pk)
+                self.pending.append((email.pk, accepted_at))
+                if len(self.pending) >= MARK_SENT_BATCH:
+                    self.flush()
+                return
+        _outgoing_email_mark_sent(email_id=email.pk)
+
+    def flush(self) -> None:
+        """Mark SENT in the database the emails only the journal holds so far."""
+        sent, self.pending = self.pending, []
+        _outgoing_emails_mark_sent(sent=sent)
+
+    def forget(self) -> None:
+        """Delete the journal's entries of these claims, whose emails are all marked (left to expire if it fails)."""
+        if self.journal is None or not self.written:
+            return
+        try:
+            self.journal.forget(claims=self.written)
+        except redis.RedisError as exc:
+            logger.warning("the outbox's sent journal could not be cleared (%r); its entries expire", exc)
 
 
 def _outgoing_email_fail(*, email_id: int, error: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import redis
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends import smtp
@@ -21,6 +22,7 @@ from centres.tests.factories import EntryFactory, ExamSessionFactory
 from results import emails
 from results.emails import outgoing_email_message, outgoing_emails_create
 from results.models import OutgoingEmail
+from results.sent_journal import SentJournal
 from results.tasks import outgoing_emails_send
 
 from .factories import account_for, result_for
@@ -202,10 +204,18 @@ def test_over_smtp_an_email_of_a_registered_kind_is_the_bytes_django_would_send(
     assert set(OutgoingEmail.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"sent"}
 
 
-# Committed for real: another connection looks.
+# Committed for real: another connection looks, and reads the sent journal, as the recovery job would.
 @pytest.mark.django_db(transaction=True)
-def test_each_accepted_email_is_committed_sent_before_the_next_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A worker killed at any moment has at most one email accepted by the server and not yet marked SENT."""
+@pytest.mark.parametrize("journal", [True, False], ids=["sent journal", "no journal (broker not Redis)"])
+def test_each_accepted_email_is_written_down_before_the_next_is_sent(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, journal: bool
+) -> None:
+    """A worker killed at any moment has at most one email accepted by the server and not yet written down.
+
+    Written down: committed SENT, or in the sent journal for the row's claim (the recovery job marks those SENT).
+    """
+    if not journal:
+        settings.CELERY_BROKER_URL = "memory://"
     session = ExamSessionFactory()
     ids = _emails(*[(session, "en")] * 4)
     table = OutgoingEmail._meta.db_table
@@ -213,13 +223,21 @@ def test_each_accepted_email_is_committed_sent_before_the_next_is_sent(monkeypat
     send = emails._EmailSender.send
 
     def send_after_looking_from_another_connection(self: Any, *, email: Any) -> None:
-        # What a recovery job on another connection sees at this moment: what has been committed.
-        settings = connection.settings_dict
-        with psycopg.connect(
-            host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"]
-        ) as other:
-            states = other.execute(f"SELECT state FROM {table} WHERE id = ANY(%s) ORDER BY id", [ids])  # noqa: S608
-            seen.append([state for (state,) in states])
+        # What a recovery job on another connection sees at this moment: what has been committed, and the journal.
+        db = connection.settings_dict
+        with psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]) as other:
+            rows = other.execute(
+                f"SELECT id, state, sending_since FROM {table} WHERE id = ANY(%s) ORDER BY id",  # noqa: S608
+                [ids],
+            ).fetchall()
+        recorded = (
+            SentJournal(client=redis.Redis.from_url(settings.CELERY_BROKER_URL), database=db["NAME"]).accepted(
+                claims=[(pk, claimed_at) for pk, _, claimed_at in rows]
+            )
+            if journal
+            else {}
+        )
+        seen.append(["written down" if state == "sent" or pk in recorded else state for pk, state, _ in rows])
         send(self, email=email)
 
     monkeypatch.setattr(emails._EmailSender, "send", send_after_looking_from_another_connection)
@@ -228,9 +246,9 @@ def test_each_accepted_email_is_committed_sent_before_the_next_is_sent(monkeypat
 
     assert seen == [
         ["sending", "sending", "sending", "sending"],
-        ["sent", "sending", "sending", "sending"],
-        ["sent", "sent", "sending", "sending"],
-        ["sent", "sent", "sent", "sending"],
+        ["written down", "sending", "sending", "sending"],
+        ["written down", "written down", "sending", "sending"],
+        ["written down", "written down", "written down", "sending"],
     ]
     assert len(mail.outbox) == len(ids)
     assert set(OutgoingEmail.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"sent"}

@@ -7,6 +7,7 @@ from contextlib import suppress
 from typing import Any
 
 import pytest
+import redis
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.mail.backends import locmem
@@ -27,8 +28,10 @@ from results.emails import (
     MAX_RETRIES,
     outgoing_emails_create,
     outgoing_emails_dispatch,
+    outgoing_emails_recover_stale,
 )
 from results.models import OutgoingEmail, Result
+from results.sent_journal import SentJournal, sent_journal
 from results.tasks import outgoing_emails_recover, outgoing_emails_send
 
 pytestmark = pytest.mark.django_db
@@ -246,22 +249,39 @@ def test_send_task_skips_rows_another_worker_is_sending() -> None:
 # --- failures and recovery ------------------------------------------------------------------------------
 
 
-def test_worker_dying_between_send_and_mark_sends_that_one_email_again_with_the_same_message_id(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    ids = outgoing_emails_create(result_ids=[_result(_account()).pk for _ in range(5)], kind=RELEASED)
-    mark_sent = emails._outgoing_email_mark_sent
-    marks = 0
+def _killed_at_the_third_record(monkeypatch: pytest.MonkeyPatch, *, journal: bool) -> None:
+    """Make the worker die after the server accepted the third email, before it could write that down.
 
-    def killed_at_the_third_mark(*, email_id: int) -> None:
-        nonlocal marks
-        marks += 1
-        if marks == 3:
-            raise RuntimeError("worker killed after the server accepted the message")
-        mark_sent(email_id=email_id)
+    With the journal, what dies is the ``HSET``; without one (a broker that is not Redis), the SENT mark.
+    """
+    records = 0
+
+    def die_at_the_third(original: Callable[..., None]) -> Callable[..., None]:
+        def record(*args: Any, **kwargs: Any) -> None:
+            nonlocal records
+            records += 1
+            if records == 3:
+                raise RuntimeError("worker killed after the server accepted the message")
+            original(*args, **kwargs)
+
+        return record
+
+    if journal:
+        monkeypatch.setattr(SentJournal, "record", die_at_the_third(SentJournal.record))
+    else:
+        monkeypatch.setattr(emails, "_outgoing_email_mark_sent", die_at_the_third(emails._outgoing_email_mark_sent))
+
+
+@pytest.mark.parametrize("journal", [True, False], ids=["sent journal", "no journal (broker not Redis)"])
+def test_worker_dying_between_send_and_mark_sends_that_one_email_again_with_the_same_message_id(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, journal: bool
+) -> None:
+    if not journal:
+        settings.CELERY_BROKER_URL = "memory://"
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk for _ in range(5)], kind=RELEASED)
 
     with monkeypatch.context() as patch:
-        patch.setattr(emails, "_outgoing_email_mark_sent", killed_at_the_third_mark)
+        _killed_at_the_third_record(patch, journal=journal)
         with pytest.raises(RuntimeError):
             outgoing_emails_send.delay(email_ids=ids)
 
@@ -281,6 +301,110 @@ def test_worker_dying_between_send_and_mark_sends_that_one_email_again_with_the_
     rows = list(OutgoingEmail.objects.filter(pk__in=ids).order_by("pk"))
     assert [(r.state, r.attempts) for r in rows] == [(State.SENT, 1)] * 2 + [(State.SENT, 2)] * 3
     assert {r.last_error for r in rows[2:]} == {ERROR_WORKER_STOPPED}
+
+
+def test_a_worker_killed_before_its_database_marks_sends_only_the_unrecorded_email_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGKILL between the journal and the batched SENT marks: the recovery job marks what the journal holds."""
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk for _ in range(5)], kind=RELEASED)
+    before = timezone.now()
+
+    with monkeypatch.context() as patch:
+        _killed_at_the_third_record(patch, journal=True)
+        patch.setattr(emails._SentMarks, "flush", lambda self: None)  # killed: nothing after the third send runs
+        with pytest.raises(RuntimeError):
+            outgoing_emails_send.delay(email_ids=ids)
+
+    assert len(mail.outbox) == 3
+    assert _states(ids) == [State.SENDING] * 5
+    # The recovery job 11 minutes later (its clock moved: the journal is keyed by the rows' own sending_since).
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        outgoing_emails_dispatch(
+            email_ids=outgoing_emails_recover_stale(now=timezone.now() + dt.timedelta(minutes=11))
+        )
+
+    sent = [_message_id(m) for m in mail.outbox]
+    assert sorted(sent) == sorted(
+        [f"<results-email-{i}@example.org>" for i in ids] + [f"<results-email-{ids[2]}@example.org>"]
+    ), "the two emails the journal holds are not sent again"
+    rows = list(OutgoingEmail.objects.filter(pk__in=ids).order_by("pk"))
+    assert [(r.state, r.attempts) for r in rows] == [(State.SENT, 1)] * 2 + [(State.SENT, 2)] * 3
+    assert all(r.sent_at is not None and before <= r.sent_at <= timezone.now() for r in rows[:2])
+    assert {r.last_error for r in rows[:2]} == {""}
+
+
+def test_a_journal_entry_of_an_earlier_claim_never_marks_a_row_sent() -> None:
+    """An entry speaks of one claim (the row's ``sending_since``): a row claimed again is not taken for sent."""
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk], kind=RELEASED)
+    earlier = timezone.now() - dt.timedelta(hours=1)
+    journal = sent_journal()
+    assert journal is not None
+    journal.record(email_id=ids[0], claimed_at=earlier, accepted_at=earlier)
+    OutgoingEmail.objects.filter(pk__in=ids).update(
+        state=State.SENDING, sending_since=timezone.now() - dt.timedelta(minutes=11), attempts=1
+    )
+
+    _recover()
+
+    assert [_message_id(m) for m in mail.outbox] == [f"<results-email-{ids[0]}@example.org>"]
+    assert _states(ids) == [State.SENT]
+
+
+def test_a_journal_that_cannot_be_read_leaves_stuck_emails_for_the_next_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk], kind=RELEASED)
+    OutgoingEmail.objects.filter(pk__in=ids).update(
+        state=State.SENDING, sending_since=timezone.now() - dt.timedelta(minutes=11), attempts=1
+    )
+
+    def unreachable(self: SentJournal, **kwargs: Any) -> None:
+        raise redis.ConnectionError("Redis is down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SentJournal, "accepted", unreachable)
+        _recover()
+    assert mail.outbox == []
+    assert _states(ids) == [State.SENDING]
+
+    _recover()
+    assert len(mail.outbox) == 1
+    assert _states(ids) == [State.SENT]
+
+
+def test_a_journal_that_fails_while_sending_falls_back_to_a_mark_per_email(
+    monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
+) -> None:
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk for _ in range(3)], kind=RELEASED)
+
+    def unreachable(self: SentJournal, **kwargs: Any) -> None:
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(SentJournal, "record", unreachable)
+    # claim (4: savepoint-less transaction of SELECT … FOR UPDATE and UPDATE), load (1), 3 marks, empty flush (0)
+    with django_assert_num_queries(4 + 1 + 3):
+        outgoing_emails_send.delay(email_ids=ids)
+
+    assert len(mail.outbox) == 3
+    assert _states(ids) == [State.SENT] * 3
+
+
+def test_sending_marks_sent_in_batches_with_the_journal(
+    monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
+) -> None:
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk for _ in range(7)], kind=RELEASED)
+    monkeypatch.setattr(emails, "MARK_SENT_BATCH", 3)
+
+    # claim (4), load (1), marks of 3, 3 and the last 1
+    with django_assert_num_queries(4 + 1 + 3):
+        outgoing_emails_send.delay(email_ids=ids)
+
+    assert len(mail.outbox) == 7
+    rows = list(OutgoingEmail.objects.filter(pk__in=ids).order_by("pk"))
+    assert [r.state for r in rows] == [State.SENT] * 7
+    assert all(r.sent_at is not None and r.sending_since is not None and r.sent_at >= r.sending_since for r in rows)
+    journal = sent_journal()
+    assert journal is not None
+    assert journal.accepted(claims=[(r.pk, r.sending_since) for r in rows if r.sending_since]) == {}, "cleared"
 
 
 def test_smtp_failure_requeues_the_unsent_then_a_retry_sends_each_once(monkeypatch: pytest.MonkeyPatch) -> None:
