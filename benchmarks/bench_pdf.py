@@ -12,6 +12,8 @@ from .core import Figure, rate
 from .data import candidate_id
 from .infra import say
 
+TARGET = 0.25  # ours ≥ 0.25 × a minimal WeasyPrint page (issue 22)
+
 NAME = "Statement of Results PDF render"
 MINIMAL = "<!doctype html><html><body><p>Statement of Results</p></body></html>"
 
@@ -48,4 +50,13 @@ def run() -> list[Figure]:
     ours = rate(render, seconds=6, at_least=3)
     floor = rate(lambda: HTML(string=MINIMAL).write_pdf(), seconds=4, at_least=3)
     say(f"pdf: ours {ours:.1f}/s ({len(pdf):,} bytes), minimal page {floor:.1f}/s")
-    return [Figure(f"{NAME} (one process)", "/s", ours, floor)]
+    return [
+        Figure(
+            f"{NAME} (one process)",
+            "/s",
+            ours,
+            floor,
+            target=f"≥ {TARGET:g} × a minimal WeasyPrint page",
+            met=ours >= TARGET * floor,
+        )
+    ]

@@ -26,7 +26,7 @@ from .data import RELEASE_COUNT
 from .infra import RUN_DIR, celery_worker, free_port, portal_env, running, say, scaled, smtp_sink
 from .smtp_sink import line_count
 
-TARGET = 0.5  # ours ≥ 0.5 × raw smtplib
+TARGET = 0.8  # ours ≥ 0.8 × raw smtplib (issue 22; issue 9 asked for 0.5)
 EMAIL_SAMPLE = min(RELEASE_COUNT, int(os.environ.get("BENCH_EMAIL_SAMPLE", "0")) or scaled(20_000))
 
 
