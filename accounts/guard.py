@@ -268,9 +268,14 @@ def _id_serialise(*, kind: str, key: str) -> None:
         # SQLite (make run) has no advisory locks: this insert takes its single write lock, so all tries take turns.
         CredentialLock.objects.bulk_create([CredentialLock(kind=kind, identifier=key)], ignore_conflicts=True)
         return
-    digest = hashlib.blake2b(f"guard:{kind}:{key}".encode(), digest_size=8).digest()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_advisory_key(kind=kind, key=key)])
+
+
+def _advisory_key(*, kind: str, key: str) -> int:
+    """Return the 64-bit advisory lock of an identifier and kind (a digest: two that collide merely take turns)."""
+    digest = hashlib.blake2b(f"guard:{kind}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -298,6 +303,35 @@ _lock_state_rows = PreparedQuery(
 def _lock_state(*, kind: str, key: str) -> _LockState:
     """Return the identifier's lock state; an identifier without a row has never failed (or was pruned)."""
     rows = _lock_state_rows.rows(kind=kind, identifier=key)
+    return _LockState(*rows[0]) if rows else _LockState()
+
+
+def _one_round_trip() -> bool:
+    """Return whether two statements can go to the server as one query string: PostgreSQL binding values on the
+    client (Django's default with psycopg 3), which sends them by the simple query protocol."""
+    return (
+        connection.vendor == "postgresql"
+        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
+    )
+
+
+def _turn_and_lock_state(*, kind: str, key: str) -> _LockState:
+    """Wait for the identifier's turn (``_id_serialise``), then read its lock state (``_lock_state``).
+
+    On PostgreSQL both statements go in one query string, one round trip instead of two: the server runs them
+    in order, in the guard's transaction, and in READ COMMITTED each statement of a query string takes its
+    snapshot when it starts, so the read sees every try that committed before the turn was granted, exactly as
+    when it is sent on its own (``accounts/tests/test_guard.py`` holds the concurrency).
+    """
+    if not _one_round_trip():
+        _id_serialise(kind=kind, key=key)
+        return _lock_state(kind=kind, key=key)
+    sql, params = _lock_state_rows.sql(kind=kind, identifier=key)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {sql}", [_advisory_key(kind=kind, key=key), *params])
+        if not cursor.nextset():
+            raise RuntimeError("the lock state's statement gave no result")
+        rows = cursor.fetchall()
     return _LockState(*rows[0]) if rows else _LockState()
 
 
@@ -394,8 +428,7 @@ def guard_check(
         raise
     key = _lock_key(normalised)
     with transaction.atomic(durable=True):
-        _id_serialise(kind=kind, key=key)
-        state = _lock_state(kind=kind, key=key)
+        state = _turn_and_lock_state(kind=kind, key=key)
         if state.locked_until is not None and state.locked_until > now:
             logger.info("guard: refused %s try for locked %s from %s", kind, normalised, ip)
             raise GuardRefusal(
