@@ -27,7 +27,7 @@ class SessionStore(cached_db.SessionStore):
 
     def cycle_key(self) -> None:
         """Keep the data under a new key, which the next save writes (Django writes it at once, then again)."""
-        data = self._session
+        data = self._session  # type: ignore[attr-defined]  # SessionBase's, not in the stubs
         old = self.session_key
         self._session_key = get_random_string(32, VALID_KEY_CHARS)
         self._key_unwritten = True
@@ -60,7 +60,7 @@ class SessionStore(cached_db.SessionStore):
         """Return the key and the serialised data (so that a value changed in place counts as a change)."""
         if self.session_key is None:
             return None
-        return self.session_key, self.serializer().dumps(self._session)
+        return self.session_key, self.serializer().dumps(self._session)  # type: ignore[attr-defined]
 
     def delete(self, session_key: str | None = None) -> None:
         """Delete the session (this one when no key is given); what was written is forgotten with it."""

@@ -189,7 +189,22 @@ def entry_facts_matching_secret(*, candidate_id: str, secret_number: str) -> Ent
     Never says which failed: an unknown ID is compared with a dummy hash, so both answers cost the same work
     (docs/decisions/0003-brute-force-policy.md), and a withdrawn entry matches nothing.
     """
-    rows = _entry_facts_rows.rows(candidate_id=candidate_id.strip().upper())
+    return entry_facts_compare(
+        rows=_entry_facts_rows.rows(candidate_id=candidate_id.strip().upper()), secret_number=secret_number
+    )
+
+
+def entry_facts_read(*, candidate_id: str) -> tuple[str, list[Any]]:
+    """Return the SQL and parameters of the entry read of ``entry_facts_matching_secret`` (PostgreSQL), for the
+    guard to send with the Candidate ID's turn (``accounts.guard.Lookup``)."""
+    return _entry_facts_rows.sql(candidate_id=candidate_id.strip().upper())
+
+
+def entry_facts_compare(*, rows: Sequence[tuple[Any, ...]], secret_number: str) -> EntryFacts | None:
+    """Return the facts of the entry in ``rows`` (read by ``entry_facts_read``) when the secret number matches it.
+
+    An unknown ID (no rows) is compared with a dummy hash: both answers cost the same work.
+    """
     if not rows:
         secret_number_matches(secret_number=secret_number.strip(), secret_hash=_dummy_secret_hash())
         return None

@@ -31,7 +31,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from accounts.guard import GuardFailure, GuardRefusal, guard_check, guard_reset, password_matches
+from accounts.guard import GuardFailure, GuardRefusal, Lookup, guard_check, guard_reset, password_matches
 from accounts.models import User
 from accounts.sealing import seal, unseal
 from accounts.services import audit_record
@@ -47,7 +47,9 @@ from .selectors import (
     EntryFacts,
     VerifiedEntry,
     entries_verified,
+    entry_facts_compare,
     entry_facts_matching_secret,
+    entry_facts_read,
     entry_verified,
     visible_scores_of_one_sql,
 )
@@ -317,6 +319,11 @@ def _entry_guarded(*, candidate_id: str, secret_number: str, ip: str, purpose: s
         purpose=purpose,
         verify=lambda cid: entry_facts_matching_secret(candidate_id=cid, secret_number=secret_number),
         allowance=allowance,
+        # The entry is read with the ID's turn and lock state (one round trip), compared only if not locked.
+        lookup=Lookup(
+            read=lambda cid: entry_facts_read(candidate_id=cid),
+            compare=lambda _cid, rows: entry_facts_compare(rows=rows, secret_number=secret_number),
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 import json
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.test import Client
@@ -225,19 +226,20 @@ def _statements(captured: Any) -> list[str]:
     return [query["sql"].split()[0].upper() for query in captured.captured_queries]
 
 
-def test_a_success_takes_six_statements_and_writes_only_the_audit_row(
+def test_a_success_takes_five_statements_and_writes_only_the_audit_row(
     client: Client, django_assert_num_queries: Any
 ) -> None:
     entry = released_entry()
     body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
 
-    # The guard's transaction (a savepoint in tests): the ID's turn with its lock state (one query string), the
-    # entry. Then the visible result with its scores, and the audit row.
-    with django_assert_num_queries(6) as captured:
+    # The guard's transaction (a savepoint in tests): the ID's turn, its lock state and the entry (one query
+    # string). Then the visible result with its scores, and the audit row.
+    with django_assert_num_queries(5) as captured:
         assert _post(client, body).status_code == 200
 
     sql = [query["sql"] for query in captured.captured_queries]
-    assert _statements(captured) == ["SAVEPOINT", "SELECT", "SELECT", "RELEASE", "SELECT", "INSERT"]
+    assert _statements(captured) == ["SAVEPOINT", "SELECT", "RELEASE", "SELECT", "INSERT"]
+    assert '"accounts_credentiallock"' in sql[1] and '"centres_entry"' in sql[1]
     assert "verification_verification" in sql[-1]
     assert not any("FOR UPDATE" in statement for statement in sql), "no row lock on success"
     assert not CredentialLock.objects.exists() and not AuthFailure.objects.exists()
@@ -250,24 +252,24 @@ def test_an_api_key_adds_its_lookup_and_at_most_one_write_a_minute(
     _key, secret = api_key_create(organisation=organisation(), name="k")
     body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
 
-    with django_assert_num_queries(8):  # the key, noting its first use, then the six of a success
+    with django_assert_num_queries(7):  # the key, noting its first use, then the five of a success
         assert _post(client, body, Authorization=f"Bearer {secret}").status_code == 200
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert _post(client, body, Authorization=f"Bearer {secret}").status_code == 200
 
 
 @pytest.mark.parametrize("candidate_id", ["known", "ZZZ999999"])
-def test_a_failure_takes_six_statements_for_an_unknown_id_as_for_a_wrong_secret(
+def test_a_failure_takes_five_statements_for_an_unknown_id_as_for_a_wrong_secret(
     client: Client, django_assert_num_queries: Any, candidate_id: str
 ) -> None:
     entry = released_entry()
     body = {"candidate_id": entry.candidate_id if candidate_id == "known" else candidate_id, "secret_number": WRONG}
 
-    # Turn with lock state, entry, count the failure, audit it; no results read, no Verification row.
-    with django_assert_num_queries(6) as captured:
+    # Turn, lock state and entry, count the failure, audit it; no results read, no Verification row.
+    with django_assert_num_queries(5) as captured:
         assert _post(client, body).status_code == 404
 
-    assert _statements(captured) == ["SAVEPOINT", "SELECT", "SELECT", "INSERT", "INSERT", "RELEASE"]
+    assert _statements(captured) == ["SAVEPOINT", "SELECT", "INSERT", "INSERT", "RELEASE"]
     assert not Verification.objects.exists()
 
 
@@ -279,9 +281,15 @@ def test_refusals_compare_nothing_and_write_nothing(
         _post(client, {"candidate_id": entry.candidate_id, "secret_number": WRONG})
     body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
 
-    with django_assert_num_queries(4) as captured:  # turn with lock state, rolled back
+    # Turn, lock state and the entry read with them (one query string), rolled back; the secret number is not
+    # compared with anything.
+    with (
+        patch("verification.selectors.secret_number_matches", side_effect=AssertionError("compared")) as compare,
+        django_assert_num_queries(4) as captured,
+    ):
         assert _post(client, body).status_code == 429
-    assert not any("centres_entry" in query["sql"] for query in captured.captured_queries)
+    assert not compare.called
+    assert not any(query["sql"].startswith("INSERT") for query in captured.captured_queries)
 
     settings.GUARD_IP_FAILURES = 5
     with django_assert_num_queries(0):  # the network's throttle is read from the cache alone
@@ -310,10 +318,11 @@ def test_the_audit_row_alone_commits_without_waiting_for_the_disk(client: Client
         assert _post(client, body).status_code == 200
 
     sql = [query["sql"] for query in captured.captured_queries]
-    # The guard's transaction, then one query string: the setting, the visible result, the audit row.
+    # The guard's transaction (the turn, lock state and entry in one query string), then one query string: the
+    # setting, the visible result, the audit row.
     assert sql[:2] == ["BEGIN", sql[1]] and sql[1].startswith("SELECT pg_advisory_xact_lock(")
-    assert sql[3] == "COMMIT" and len(sql) == 5
-    setting, visible, insert = sql[4].split("; ", 2)
+    assert sql[2] == "COMMIT" and len(sql) == 4
+    setting, visible, insert = sql[3].split("; ", 2)
     assert setting == "SET LOCAL synchronous_commit TO OFF"
     assert visible.startswith("SELECT") and '"results_result"' in visible
     assert insert.startswith('INSERT INTO "verification_verification"')
