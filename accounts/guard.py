@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -268,9 +268,14 @@ def _id_serialise(*, kind: str, key: str) -> None:
         # SQLite (make run) has no advisory locks: this insert takes its single write lock, so all tries take turns.
         CredentialLock.objects.bulk_create([CredentialLock(kind=kind, identifier=key)], ignore_conflicts=True)
         return
-    digest = hashlib.blake2b(f"guard:{kind}:{key}".encode(), digest_size=8).digest()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_advisory_key(kind=kind, key=key)])
+
+
+def _advisory_key(*, kind: str, key: str) -> int:
+    """Return the 64-bit advisory lock of an identifier and kind (a digest: two that collide merely take turns)."""
+    digest = hashlib.blake2b(f"guard:{kind}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -299,6 +304,63 @@ def _lock_state(*, kind: str, key: str) -> _LockState:
     """Return the identifier's lock state; an identifier without a row has never failed (or was pruned)."""
     rows = _lock_state_rows.rows(kind=kind, identifier=key)
     return _LockState(*rows[0]) if rows else _LockState()
+
+
+def _one_round_trip() -> bool:
+    """Return whether two statements can go to the server as one query string: PostgreSQL binding values on the
+    client (Django's default with psycopg 3), which sends them by the simple query protocol."""
+    return (
+        connection.vendor == "postgresql"
+        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
+    )
+
+
+Rows = list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Lookup(Generic[T]):
+    """A ``verify`` in two halves, for PostgreSQL: ``read`` gives the SQL and parameters that read what the
+    normalised identifier holds, which the guard sends with the identifier's turn and lock state (one round trip);
+    ``compare`` compares the credential with the rows read and returns the match or None, as ``verify`` does.
+
+    The rows of a refused try are dropped unread: a locked identifier is refused before anything is compared.
+    """
+
+    read: Callable[[str], tuple[str, list[Any]]]
+    compare: Callable[[str, Rows], T | None]
+
+
+def _turn_and_lock_state(
+    *, kind: str, key: str, read: tuple[str, list[Any]] | None = None
+) -> tuple[_LockState, Rows | None]:
+    """Wait for the identifier's turn (``_id_serialise``), then read its lock state (``_lock_state``) and, when
+    given, run ``read``; return the state and the rows of ``read`` (None when it was not run).
+
+    On PostgreSQL the statements go in one query string, one round trip: the server runs them in order, in the
+    guard's transaction, and in READ COMMITTED each statement of a query string takes its snapshot when it
+    starts, so the reads see every try that committed before the turn was granted, exactly as when each is sent
+    on its own (``accounts/tests/test_guard.py`` holds the concurrency). Elsewhere ``read`` is not run.
+    """
+    if not _one_round_trip():
+        _id_serialise(kind=kind, key=key)
+        return _lock_state(kind=kind, key=key), None
+    sql, params = _lock_state_rows.sql(kind=kind, identifier=key)
+    statements, values = [f"SELECT pg_advisory_xact_lock(%s); {sql}"], [_advisory_key(kind=kind, key=key), *params]
+    if read is not None:
+        statements.append(read[0])
+        values += read[1]
+    read_rows: Rows | None = None
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(statements), values)
+        if not cursor.nextset():
+            raise RuntimeError("the lock state's statement gave no result")
+        rows = cursor.fetchall()
+        if read is not None:
+            if not cursor.nextset():
+                raise RuntimeError("the lookup's statement gave no result")
+            read_rows = cursor.fetchall()
+    return (_LockState(*rows[0]) if rows else _LockState()), read_rows
 
 
 def _lock_length(locks: int) -> timedelta:
@@ -364,6 +426,7 @@ def guard_check(
     purpose: str,
     verify: Callable[[str], T | None],
     allowance: int = 1,
+    lookup: Lookup[T] | None = None,
 ) -> T:
     """Try a credential through the lockout and throttles; return what ``verify`` matched.
 
@@ -374,7 +437,8 @@ def guard_check(
     Raise ``GuardRefusal`` without calling ``verify`` when the identifier is locked (even if the credential
     is right) or the client's network or the whole service is throttled; raise ``GuardFailure`` after
     counting and auditing a failure; clear the identifier's failures and locks on success. ``allowance``
-    multiplies the per-network limit (verifier organisations behind one address).
+    multiplies the per-network limit (verifier organisations behind one address). ``lookup``, when given, is
+    ``verify`` in two halves whose read goes with the turn (PostgreSQL); ``verify`` stays its twin elsewhere.
 
     Call it outside any transaction: its failure record commits on its own, even though the caller then
     fails. Inside ``transaction.atomic`` it raises ``RuntimeError`` (a durable block cannot be nested),
@@ -394,8 +458,8 @@ def guard_check(
         raise
     key = _lock_key(normalised)
     with transaction.atomic(durable=True):
-        _id_serialise(kind=kind, key=key)
-        state = _lock_state(kind=kind, key=key)
+        read = lookup.read(normalised) if lookup is not None and _one_round_trip() else None
+        state, read_rows = _turn_and_lock_state(kind=kind, key=key, read=read)
         if state.locked_until is not None and state.locked_until > now:
             logger.info("guard: refused %s try for locked %s from %s", kind, normalised, ip)
             raise GuardRefusal(
@@ -403,7 +467,10 @@ def guard_check(
                 retry_after=_seconds_until(moment=state.locked_until, now=now),
                 reason="locked",
             )
-        matched = verify(normalised)
+        if lookup is not None and read_rows is not None:
+            matched = lookup.compare(normalised, read_rows)
+        else:
+            matched = verify(normalised)
         if matched is not None:
             # The usual success writes nothing: the identifier has no row, or a clear one.
             if not state.is_clear:

@@ -200,9 +200,13 @@ def entry_detach(*, entry: Entry, actor: Any, reason: str) -> bool:
 
 
 def account_for_candidate_id(*, candidate_id: str) -> CandidateAccount | None:
-    """Return the account holding the entry with this Candidate ID, or None."""
+    """Return the account holding the entry with this Candidate ID, or None.
+
+    The user comes with it, and whether they are centre staff too (``hasattr(user, "centre_staff")``, which a
+    login asks: ``accounts.sessions.staff_session_starts``) without a query of its own.
+    """
     return (
-        CandidateAccount.objects.select_related("user")
+        CandidateAccount.objects.select_related("user__centre_staff")
         .filter(links__entry__candidate_id=candidate_id.strip().upper())
         .first()
     )

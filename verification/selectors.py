@@ -189,7 +189,22 @@ def entry_facts_matching_secret(*, candidate_id: str, secret_number: str) -> Ent
     Never says which failed: an unknown ID is compared with a dummy hash, so both answers cost the same work
     (docs/decisions/0003-brute-force-policy.md), and a withdrawn entry matches nothing.
     """
-    rows = _entry_facts_rows.rows(candidate_id=candidate_id.strip().upper())
+    return entry_facts_compare(
+        rows=_entry_facts_rows.rows(candidate_id=candidate_id.strip().upper()), secret_number=secret_number
+    )
+
+
+def entry_facts_read(*, candidate_id: str) -> tuple[str, list[Any]]:
+    """Return the SQL and parameters of the entry read of ``entry_facts_matching_secret`` (PostgreSQL), for the
+    guard to send with the Candidate ID's turn (``accounts.guard.Lookup``)."""
+    return _entry_facts_rows.sql(candidate_id=candidate_id.strip().upper())
+
+
+def entry_facts_compare(*, rows: Sequence[tuple[Any, ...]], secret_number: str) -> EntryFacts | None:
+    """Return the facts of the entry in ``rows`` (read by ``entry_facts_read``) when the secret number matches it.
+
+    An unknown ID (no rows) is compared with a dummy hash: both answers cost the same work.
+    """
     if not rows:
         secret_number_matches(secret_number=secret_number.strip(), secret_hash=_dummy_secret_hash())
         return None
@@ -270,12 +285,22 @@ _visible_scores_of_one = PreparedQuery(
 )
 
 
+def visible_scores_of_one_sql(*, entry_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
+    """Return the SQL and parameters that read one entry's visible result (PostgreSQL), for a caller sending it with
+    other statements in one round trip; ``entry_verified(…, rows=…)`` takes the rows it gives."""
+    return _visible_scores_of_one.sql(entry_id=entry_id, now=now)
+
+
 def _visible_results(*, entry_ids: Sequence[int], now: dt.datetime) -> dict[int, _VisibleResult]:
     """Return the visible result of each of these entries with its component scores, in one query."""
     if len(entry_ids) == 1:
         rows: Iterable[tuple[Any, ...]] = _visible_scores_of_one.rows(entry_id=entry_ids[0], now=now)
     else:
         rows = _visible_scores(entry_ids=tuple(entry_ids), now=now)
+    return _visible_from_rows(rows)
+
+
+def _visible_from_rows(rows: Iterable[tuple[Any, ...]]) -> dict[int, _VisibleResult]:
     visible: dict[int, _VisibleResult] = {}
     for entry_id, grade, overall, cefr, amended_at, qualification, code, name, score, ums, ums_max, absent in rows:
         result = visible.get(entry_id)
@@ -345,15 +370,21 @@ def _unreleased_facts(entry: EntryFacts, *, now: dt.datetime, under_review: bool
     )
 
 
-def entries_verified(*, entries: Sequence[EntryFacts], now: dt.datetime | None = None) -> dict[int, VerifiedEntry]:
+def entries_verified(
+    *, entries: Sequence[EntryFacts], now: dt.datetime | None = None, rows: Iterable[tuple[Any, ...]] | None = None
+) -> dict[int, VerifiedEntry]:
     """Return what a verifier may see of each of these entries now, keyed by entry id, in one query.
 
     The caller has proved it holds the entries. No query when none of them can be verified online, and one more
-    only when some have no result to show (to tell a result under review from one not out).
+    only when some have no result to show (to tell a result under review from one not out). ``rows`` are those
+    of ``visible_scores_of_one_sql`` for the one entry at ``now``, when the caller has read them already.
     """
     moment = now or timezone.now()
     verifiable = [entry.entry_id for entry in entries if entry.verifiable]
-    visible = _visible_results(entry_ids=verifiable, now=moment) if verifiable else {}
+    if rows is not None:
+        visible = _visible_from_rows(rows) if verifiable else {}
+    else:
+        visible = _visible_results(entry_ids=verifiable, now=moment) if verifiable else {}
     without = tuple(entry_id for entry_id in verifiable if entry_id not in visible)
     under_review = (
         entries_under_review(audience=Audience(entry_ids=without), entry_ids=without, now=moment) if without else set()
@@ -382,9 +413,11 @@ def entries_verified(*, entries: Sequence[EntryFacts], now: dt.datetime | None =
     return answer
 
 
-def entry_verified(*, entry: EntryFacts, now: dt.datetime | None = None) -> VerifiedEntry:
+def entry_verified(
+    *, entry: EntryFacts, now: dt.datetime | None = None, rows: Iterable[tuple[Any, ...]] | None = None
+) -> VerifiedEntry:
     """Return what a verifier may see of one entry now (see ``entries_verified``)."""
-    return entries_verified(entries=[entry], now=now)[entry.entry_id]
+    return entries_verified(entries=[entry], now=now, rows=rows)[entry.entry_id]
 
 
 def exams_verifiable_online() -> QuerySet[Exam]:

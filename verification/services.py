@@ -26,11 +26,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.sql import InsertQuery
 from django.utils import dateformat, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from accounts.guard import GuardFailure, GuardRefusal, guard_check, guard_reset, password_matches
+from accounts.guard import GuardFailure, GuardRefusal, Lookup, guard_check, guard_reset, password_matches
 from accounts.models import User
 from accounts.sealing import seal, unseal
 from accounts.services import audit_record
@@ -46,8 +47,11 @@ from .selectors import (
     EntryFacts,
     VerifiedEntry,
     entries_verified,
+    entry_facts_compare,
     entry_facts_matching_secret,
+    entry_facts_read,
     entry_verified,
+    visible_scores_of_one_sql,
 )
 
 Channel = Verification.Channel
@@ -217,23 +221,93 @@ def _verification_row_write(
     it, durably.
     """
     connection = transaction.get_connection()
-
-    def write() -> Verification:
-        return Verification.objects.create(
-            entry_id=entry_id,
-            at=at or timezone.now(),
-            channel=Channel(channel),
-            organisation=organisation,
-            organisation_name=organisation.name if organisation is not None else "",
-            share_link=share_link,
-        )
-
+    row = _verification_row(
+        entry_id=entry_id, channel=channel, organisation=organisation, share_link=share_link, at=at
+    )
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return write()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        return write()
+        row.save(force_insert=True)
+        return row
+    if not _one_round_trip():
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(NO_DISK_WAIT)
+            row.save(force_insert=True)
+        return row
+    _audit_query_string(row)
+    return row
+
+
+NO_DISK_WAIT = "SET LOCAL synchronous_commit TO OFF"
+
+
+def _verification_row(
+    *,
+    entry_id: int,
+    channel: str,
+    organisation: VerifierOrganisation | None,
+    share_link: ShareLink | None,
+    at: dt.datetime | None,
+) -> Verification:
+    return Verification(
+        entry_id=entry_id,
+        at=at or timezone.now(),
+        channel=Channel(channel),
+        organisation=organisation,
+        organisation_name=organisation.name if organisation is not None else "",
+        share_link=share_link,
+    )
+
+
+def _one_round_trip() -> bool:
+    """Return whether statements can go to the server together as one query string, outside any transaction:
+    PostgreSQL with values bound on the client (Django's default with psycopg 3: the simple query protocol)."""
+    connection = transaction.get_connection()
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
+    )
+
+
+def _audit_query_string(row: Verification, *, read: tuple[str, list[Any]] | None = None) -> list[tuple[Any, ...]]:
+    """Write a new audit row in one round trip, after ``read`` (a SELECT) when given; return what ``read`` read.
+
+    ``SET LOCAL synchronous_commit TO OFF``, the read and the INSERT the ORM writes for the row go as one query
+    string, which PostgreSQL runs as one implicit transaction: the setting holds for it alone (ADR 0013), and the
+    read sees what it would see sent on its own just before.
+    """
+    connection = transaction.get_connection()
+    insert, insert_params = _insert_sql(row)
+    statements, params = [NO_DISK_WAIT], []
+    if read is not None:
+        statements.append(read[0])
+        params += read[1]
+    statements.append(insert)
+    params += insert_params
+    rows: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(statements), params)
+        if read is not None:
+            cursor.nextset()
+            rows = cursor.fetchall()
+        if not cursor.nextset():
+            raise RuntimeError("the audit row's INSERT gave no result")
+        row.pk = cursor.fetchone()[0]
+    row._state.adding = False
+    row._state.db = connection.alias
+    return rows
+
+
+def _insert_sql(row: Verification) -> tuple[str, list[Any]]:
+    """Return the INSERT … RETURNING id that ``row.save()`` sends for a new row (compiled by the ORM)."""
+    meta = Verification._meta
+    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+    query = InsertQuery(Verification)
+    query.insert_values(fields, [row])
+    compiler = query.get_compiler(using=transaction.get_connection().alias)
+    compiler.returning_fields = [meta.pk]
+    ((sql, params),) = compiler.as_sql()
+    return sql, list(params)
 
 
 def _entry_guarded(*, candidate_id: str, secret_number: str, ip: str, purpose: str, allowance: int) -> EntryFacts:
@@ -245,6 +319,11 @@ def _entry_guarded(*, candidate_id: str, secret_number: str, ip: str, purpose: s
         purpose=purpose,
         verify=lambda cid: entry_facts_matching_secret(candidate_id=cid, secret_number=secret_number),
         allowance=allowance,
+        # The entry is read with the ID's turn and lock state (one round trip), compared only if not locked.
+        lookup=Lookup(
+            read=lambda cid: entry_facts_read(candidate_id=cid),
+            compare=lambda _cid, rows: entry_facts_compare(rows=rows, secret_number=secret_number),
+        ),
     )
 
 
@@ -264,8 +343,9 @@ def verification_lookup(
 
     Guarded (``accounts.guard``) with the organisation's allowance; raises ``GuardRefusal`` (or its subclass
     ``GuardFailure`` for an unknown ID and a wrong secret number alike). Call it outside any transaction.
-    A success costs the guard's read-only transaction (its turn, the lock state, the entry), one read of
-    the visible result and one insert of the audit row.
+    A success costs the guard's read-only transaction (its turn with the lock state, the entry), then one read of
+    the visible result and one insert of the audit row: on PostgreSQL both in one round trip with the audit
+    row's own setting (``_audit_query_string``).
     """
     entry = _entry_guarded(
         candidate_id=candidate_id,
@@ -275,6 +355,13 @@ def verification_lookup(
         allowance=organisation.effective_allowance if organisation is not None else 1,
     )
     now = timezone.now()
+    if entry.verifiable and _one_round_trip():
+        # The visible result is read in the audit row's round trip (PostgreSQL): one round trip for both.
+        row = _verification_row(
+            entry_id=entry.entry_id, channel=channel, organisation=organisation, share_link=None, at=now
+        )
+        rows = _audit_query_string(row, read=visible_scores_of_one_sql(entry_id=entry.entry_id, now=now))
+        return entry_verified(entry=entry, now=now, rows=rows)
     verified = entry_verified(entry=entry, now=now)
     _verification_row_write(entry_id=entry.entry_id, channel=channel, organisation=organisation, at=now)
     return verified

@@ -324,20 +324,81 @@ def test_it_refuses_to_run_inside_the_callers_transaction() -> None:
 def test_a_guarded_try_takes_a_small_fixed_number_of_queries(
     clock: Clock, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
-    # Each count includes the savepoint pair that stands for the guard's transaction inside the test's.
-    with django_assert_num_queries(4):  # take the ID's turn, read its state: nothing written
+    # Each count includes the savepoint pair that stands for the guard's transaction inside the test's. The ID's
+    # turn and its lock state go to the server as one query string (one round trip).
+    with django_assert_num_queries(3) as captured:  # the turn and the state: nothing written
         assert secret_try(KNOWN_ID, RIGHT) == KNOWN_ID
-    with django_assert_num_queries(6):  # turn, state, upsert the count, audit the failure
+    turn_and_state = captured.captured_queries[1]["sql"]
+    assert turn_and_state.startswith("SELECT pg_advisory_xact_lock(")
+    assert '; SELECT "accounts_credentiallock"."failures"' in turn_and_state
+    with django_assert_num_queries(5):  # turn and state, upsert the count, audit the failure
         fail(lambda: secret_try(KNOWN_ID, WRONG))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         fail(lambda: secret_try(OTHER_ID, WRONG))
-    with django_assert_num_queries(5):  # turn, state, clear the failure
+    with django_assert_num_queries(4):  # turn and state, clear the failure
         assert secret_try(KNOWN_ID, RIGHT) == KNOWN_ID
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert secret_try(KNOWN_ID, RIGHT) == KNOWN_ID
     lock(OTHER_ID)
-    with django_assert_num_queries(5):  # turn, state, then rolled back: refused without comparing or writing
+    with django_assert_num_queries(4):  # turn and state, then rolled back: refused without comparing or writing
         assert fail(lambda: secret_try(OTHER_ID, RIGHT)).reason == "locked"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lock_state_read_with_the_turn_sees_the_lock_committed_while_waiting() -> None:
+    """The state is read by the second statement of the query string, once the turn is granted: a right secret
+    number waiting for its turn behind the fifth failure is refused, never compared."""
+    for _ in range(4):
+        fail(lambda: secret_try(KNOWN_ID, WRONG))
+    comparing, release = threading.Event(), threading.Event()
+    compared: list[str] = []
+    answers: list[str] = []
+
+    def slow_wrong(cid: str) -> None:
+        comparing.set()
+        release.wait(timeout=10)
+
+    def fifth_failure() -> None:
+        try:
+            guard_check(kind="secret", identifier=KNOWN_ID, ip=IP, purpose="api", verify=slow_wrong)
+        except GuardFailure as error:
+            answers.append(error.reason)
+        finally:
+            close_thread_connections()
+
+    backend: list[int] = []
+
+    def right_secret() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend.append(cursor.fetchone()[0])
+        try:
+            guard_check(kind="secret", identifier=KNOWN_ID, ip=IP, purpose="api", verify=compared.append)
+        except GuardRefusal as error:
+            answers.append(error.reason)
+        finally:
+            close_thread_connections()
+
+    def waits_on_a_lock() -> bool:
+        if not backend:
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [backend[0]])
+            row = cursor.fetchone()
+        return row is not None and row[0] == "Lock"
+
+    failing = threading.Thread(target=fifth_failure)
+    failing.start()
+    assert comparing.wait(timeout=10)
+    waiting = threading.Thread(target=right_secret)
+    waiting.start()
+    wait_until(waits_on_a_lock, timeout=10, message="the second try never waited for the ID's turn")
+    release.set()
+    failing.join()
+    waiting.join()
+
+    assert sorted(answers) == ["failed", "locked"]
+    assert compared == []
 
 
 def test_a_success_writes_nothing_for_an_id_that_never_failed(clock: Clock) -> None:

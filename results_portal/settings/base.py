@@ -129,8 +129,9 @@ if REDIS_URL:
         }
     }
     # Sessions are written to the database and read through the cache, so a Redis restart costs
-    # a cache miss, never a logged-out results day.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # a cache miss, never a logged-out results day. Django's cached_db without its spare writes at login
+    # (accounts/session_store.py).
+    SESSION_ENGINE = "accounts.session_store"
     # A second Redis for the broker (never evicting) when the cache's evicts under memory pressure.
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
     CELERY_TASK_ALWAYS_EAGER = False

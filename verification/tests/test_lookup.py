@@ -143,3 +143,33 @@ def test_several_entries_are_read_in_one_query(django_assert_num_queries: Any) -
 
     assert sorted(v.results[0].status for v in verified.values()) == [PENDING, "released", "released"]
     assert all(len(v.results[0].components) == 5 for v in verified.values() if v.results[0].is_released)
+
+
+@pytest.mark.parametrize("case", ["right", "wrong", "unknown", "withdrawn", "lower-case"])
+def test_the_entry_read_with_the_guards_turn_matches_as_its_twin(case: str) -> None:
+    """ADR 0010's parity: the guard's lookup (the entry read in the turn's query string, then compared) gives
+    what ``entry_facts_matching_secret`` (its twin, run by ``verify`` off PostgreSQL) gives, and fails alike."""
+    from accounts.guard import GuardFailure
+    from verification.services import _entry_guarded
+
+    entry = released_entry()
+    if case == "withdrawn":
+        Entry.objects.filter(pk=entry.pk).update(status=Entry.Status.WITHDRAWN)
+    candidate_id = {"unknown": "ZZZ999999", "lower-case": entry.candidate_id.lower()}.get(case, entry.candidate_id)
+    secret = "0000" if case == "wrong" else DEFAULT_SECRET
+    twin = entry_facts_matching_secret(candidate_id=candidate_id, secret_number=secret)
+
+    with patch("verification.services.entry_facts_matching_secret", side_effect=AssertionError("twin called")):
+        if twin is None:
+            with pytest.raises(GuardFailure):
+                _entry_guarded(
+                    candidate_id=candidate_id, secret_number=secret, ip="192.0.2.1", purpose="verify", allowance=1
+                )
+            assert case in {"wrong", "unknown", "withdrawn"}
+            return
+        found = _entry_guarded(
+            candidate_id=candidate_id, secret_number=secret, ip="192.0.2.1", purpose="verify", allowance=1
+        )
+
+    assert found == twin
+    assert case in {"right", "lower-case"} and found.entry_id == entry.pk

@@ -2,9 +2,11 @@
 
 import json
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import AuthFailure, CredentialLock
 from centres.tests.factories import DEFAULT_SECRET
@@ -224,19 +226,20 @@ def _statements(captured: Any) -> list[str]:
     return [query["sql"].split()[0].upper() for query in captured.captured_queries]
 
 
-def test_a_success_takes_seven_statements_and_writes_only_the_audit_row(
+def test_a_success_takes_five_statements_and_writes_only_the_audit_row(
     client: Client, django_assert_num_queries: Any
 ) -> None:
     entry = released_entry()
     body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
 
-    # The guard's transaction (a savepoint in tests): the ID's turn, its lock state, the entry. Then the visible
-    # result with its scores, and the audit row.
-    with django_assert_num_queries(7) as captured:
+    # The guard's transaction (a savepoint in tests): the ID's turn, its lock state and the entry (one query
+    # string). Then the visible result with its scores, and the audit row.
+    with django_assert_num_queries(5) as captured:
         assert _post(client, body).status_code == 200
 
     sql = [query["sql"] for query in captured.captured_queries]
-    assert _statements(captured) == ["SAVEPOINT", "SELECT", "SELECT", "SELECT", "RELEASE", "SELECT", "INSERT"]
+    assert _statements(captured) == ["SAVEPOINT", "SELECT", "RELEASE", "SELECT", "INSERT"]
+    assert '"accounts_credentiallock"' in sql[1] and '"centres_entry"' in sql[1]
     assert "verification_verification" in sql[-1]
     assert not any("FOR UPDATE" in statement for statement in sql), "no row lock on success"
     assert not CredentialLock.objects.exists() and not AuthFailure.objects.exists()
@@ -249,24 +252,24 @@ def test_an_api_key_adds_its_lookup_and_at_most_one_write_a_minute(
     _key, secret = api_key_create(organisation=organisation(), name="k")
     body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
 
-    with django_assert_num_queries(9):  # the key, noting its first use, then the seven of a success
+    with django_assert_num_queries(7):  # the key, noting its first use, then the five of a success
         assert _post(client, body, Authorization=f"Bearer {secret}").status_code == 200
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         assert _post(client, body, Authorization=f"Bearer {secret}").status_code == 200
 
 
 @pytest.mark.parametrize("candidate_id", ["known", "ZZZ999999"])
-def test_a_failure_takes_seven_statements_for_an_unknown_id_as_for_a_wrong_secret(
+def test_a_failure_takes_five_statements_for_an_unknown_id_as_for_a_wrong_secret(
     client: Client, django_assert_num_queries: Any, candidate_id: str
 ) -> None:
     entry = released_entry()
     body = {"candidate_id": entry.candidate_id if candidate_id == "known" else candidate_id, "secret_number": WRONG}
 
-    # Turn, lock state, entry, count the failure, audit it; no results read, no Verification row.
-    with django_assert_num_queries(7) as captured:
+    # Turn, lock state and entry, count the failure, audit it; no results read, no Verification row.
+    with django_assert_num_queries(5) as captured:
         assert _post(client, body).status_code == 404
 
-    assert _statements(captured) == ["SAVEPOINT", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "RELEASE"]
+    assert _statements(captured) == ["SAVEPOINT", "SELECT", "INSERT", "INSERT", "RELEASE"]
     assert not Verification.objects.exists()
 
 
@@ -278,9 +281,15 @@ def test_refusals_compare_nothing_and_write_nothing(
         _post(client, {"candidate_id": entry.candidate_id, "secret_number": WRONG})
     body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
 
-    with django_assert_num_queries(5) as captured:  # turn, lock state, rolled back
+    # Turn, lock state and the entry read with them (one query string), rolled back; the secret number is not
+    # compared with anything.
+    with (
+        patch("verification.selectors.secret_number_matches", side_effect=AssertionError("compared")) as compare,
+        django_assert_num_queries(4) as captured,
+    ):
         assert _post(client, body).status_code == 429
-    assert not any("centres_entry" in query["sql"] for query in captured.captured_queries)
+    assert not compare.called
+    assert not any(query["sql"].startswith("INSERT") for query in captured.captured_queries)
 
     settings.GUARD_IP_FAILURES = 5
     with django_assert_num_queries(0):  # the network's throttle is read from the cache alone
@@ -297,7 +306,8 @@ def test_schema_is_openapi_31(client: Client) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_audit_row_alone_commits_without_waiting_for_the_disk(client: Client) -> None:
-    """ADR 0013: the audit row's own transaction sets synchronous_commit off for itself only, then commits."""
+    """ADR 0013: the audit row's own transaction sets synchronous_commit off for itself only, then commits; both
+    statements go to the server as one query string, outside any transaction of Django's (autocommit)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -308,10 +318,85 @@ def test_the_audit_row_alone_commits_without_waiting_for_the_disk(client: Client
         assert _post(client, body).status_code == 200
 
     sql = [query["sql"] for query in captured.captured_queries]
-    assert sql[-4:-1] == ["BEGIN", "SET LOCAL synchronous_commit TO OFF", sql[-2]] and sql[-1] == "COMMIT"
-    assert sql[-2].startswith('INSERT INTO "verification_verification"')
-    assert not any("synchronous_commit" in statement for statement in sql[:-3])  # the guard's reads: untouched
-    assert Verification.objects.filter(entry=entry).count() == 1  # committed
+    # The guard's transaction (the turn, lock state and entry in one query string), then one query string: the
+    # setting, the visible result, the audit row.
+    assert sql[:2] == ["BEGIN", sql[1]] and sql[1].startswith("SELECT pg_advisory_xact_lock(")
+    assert sql[2] == "COMMIT" and len(sql) == 4
+    setting, visible, insert = sql[3].split("; ", 2)
+    assert setting == "SET LOCAL synchronous_commit TO OFF"
+    assert visible.startswith("SELECT") and '"results_result"' in visible
+    assert insert.startswith('INSERT INTO "verification_verification"')
+    assert not any("synchronous_commit" in statement for statement in sql[:-1])  # the guard's reads: untouched
+    row = Verification.objects.get(entry=entry)  # committed
+    assert (row.channel, row.organisation_id) == ("api", None)
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"  # for that transaction only
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_audit_rows_query_string_turns_synchronous_commit_off_for_its_own_transaction_only() -> None:
+    """What PostgreSQL does with the query string: the SET LOCAL holds for the INSERT beside it, not after."""
+    from django.db import connection
+
+    from verification.services import NO_DISK_WAIT
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"{NO_DISK_WAIT}; SELECT current_setting('synchronous_commit')")
+        assert cursor.nextset()
+        assert cursor.fetchone()[0] == "off"
+        cursor.execute("SELECT current_setting('synchronous_commit')")
+        assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_audit_row_is_the_row_the_orm_writes(client: Client) -> None:
+    """The INSERT is compiled by the ORM from the model: the row read back equals one made by ``save()``."""
+    from verification.services import _verification_row_write
+
+    entry = released_entry()
+    org = organisation()
+    at = timezone.now()
+
+    written = _verification_row_write(entry_id=entry.pk, channel="api", organisation=org, at=at)
+
+    stored = Verification.objects.get(pk=written.pk)
+    assert (stored.entry_id, stored.at, stored.channel, stored.organisation_id, stored.organisation_name) == (
+        entry.pk,
+        at,
+        "api",
+        org.pk,
+        org.name,
+    )
+    assert stored.share_link_id is None and not written._state.adding
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("make_entry", "status"),
+    [(released_entry, "released"), (unreleased_entry, "not_yet_released"), (pending_entry, "pending")],
+)
+def test_the_result_read_with_the_audit_row_is_the_one_read_on_its_own(
+    client: Client, make_entry: Any, status: str
+) -> None:
+    """ADR 0010's parity: the answer from the rows read in the audit row's query string equals the answer of
+    ``entry_verified`` reading them itself (its twin, and the path inside a caller's transaction)."""
+    from django.utils import timezone as tz
+
+    from verification.selectors import entry_facts_matching_secret, entry_verified
+    from web.api.views import verified_json
+
+    entry = make_entry()
+    body = {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET}
+
+    answer = _post(client, body)
+
+    facts = entry_facts_matching_secret(candidate_id=entry.candidate_id, secret_number=DEFAULT_SECRET)
+    assert facts is not None
+    assert answer.status_code == 200
+    (result,) = answer.json()["results"]
+    assert result["status"] == status
+    if status != "released":  # nothing of an embargoed or missing result
+        assert (result["overall_score"], result["cefr_level"], result["components"]) == (None, None, None)
+    assert answer.json() == verified_json(entry_verified(entry=facts, now=tz.now()))
+    assert Verification.objects.filter(entry=entry).count() == 1

@@ -9,7 +9,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -134,7 +134,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             elif account.user.two_step_enabled:  # read with the account: no query for those without
                 return second_step_begin(request, user=account.user, area=security.AREA)
             else:
-                login(request, account.user, backend=USER_WITH_ACCOUNT)
+                # last_login and the new session in one commit (the response's save then writes nothing more:
+                # accounts/session_store.py).
+                with transaction.atomic():
+                    login(request, account.user, backend=USER_WITH_ACCOUNT)
+                    request.session.save()
                 return redirect("candidates:dashboard")
     return render(request, "candidates/login.html", {"form": form}, status=status)
 

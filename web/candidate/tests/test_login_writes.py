@@ -1,0 +1,70 @@
+"""What a candidate's login sends to the database: the guard's turn, the account, and one commit for its writes."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tests.factories import DEFAULT_PASSWORD
+from centres.tests.factories import EntryFactory, ExamSessionFactory
+from results.tests.factories import account_for, result_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _candidate() -> Any:
+    entry = EntryFactory(session=ExamSessionFactory(date=timezone.localdate() - dt.timedelta(days=40)))
+    result_for(entry, released_at=timezone.now() - dt.timedelta(hours=1))
+    account_for(entry)
+    return entry
+
+
+def _first_words(sql: str) -> str:
+    return " ".join(sql.split()[:3])
+
+
+def test_a_login_writes_the_last_login_and_the_session_in_one_commit() -> None:
+    entry = _candidate()
+    client = Client()
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/results/login/", {"candidate_id": entry.candidate_id, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 302 and response["Location"] == "/results/"
+    sql = [query["sql"] for query in captured.captured_queries]
+    # The guard's transaction: the turn with the lock state, the account (with its user and any staff role).
+    assert sql[0] == "BEGIN" and sql[1].startswith("SELECT pg_advisory_xact_lock(")
+    assert '"candidates_candidateaccount"' in sql[2] and '"centres_staffmember"' in sql[2] and sql[3] == "COMMIT"
+    # Then one transaction: last_login and the new session (its save a savepoint, as Django writes it).
+    assert sql[4] == "BEGIN" and sql[5].startswith('UPDATE "accounts_user" SET "last_login"')
+    assert sql[6].startswith("SAVEPOINT") and sql[7].startswith('INSERT INTO "django_session"')
+    assert sql[8].startswith("RELEASE SAVEPOINT") and sql[9] == "COMMIT"
+    assert len(sql) == 10, [_first_words(statement) for statement in sql[10:]]
+
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert Session.objects.filter(session_key=key).count() == 1  # committed, under the cookie's key
+    assert User.objects.get(candidate_account__links__entry=entry).last_login is not None
+    assert client.get("/results/").status_code == 200  # logged in
+
+
+def test_logging_in_again_replaces_the_session_and_deletes_the_old_one() -> None:
+    entry = _candidate()
+    client = Client()
+    client.post("/results/login/", {"candidate_id": entry.candidate_id, "password": DEFAULT_PASSWORD})
+    first = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post("/results/logout/")
+
+    client.post("/results/login/", {"candidate_id": entry.candidate_id, "password": DEFAULT_PASSWORD})
+
+    second = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert second != first
+    assert not Session.objects.filter(session_key=first).exists()
+    assert Session.objects.filter(session_key=second).exists()
+    assert client.get("/results/").status_code == 200
