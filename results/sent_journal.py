@@ -88,7 +88,7 @@ class SentJournal:
 
 def sent_journal() -> SentJournal | None:
     """Return the journal on the Celery broker's Redis (never evicting), or None when the broker is not Redis."""
-    url = str(getattr(settings, "CELERY_BROKER_URL", "") or "")
+    url = str(settings.CELERY_BROKER_URL or "")
     if not url.startswith(_REDIS_SCHEMES):
         return None
     return SentJournal(client=_client(url), database=str(settings.DATABASES["default"]["NAME"]))
