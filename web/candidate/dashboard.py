@@ -11,6 +11,12 @@ The decisions are the visibility selector's own: each line carries the ``result_
 and the result's values count only where ``result_visible`` is true. The query runs on the primary database,
 never the replica, since it decides visibility. ``dashboard_lines_bulk`` runs the same query for many accounts
 at once, for the pages drawn ahead (web/candidate/prerender.py), so that both make the same key of the same data.
+
+The values of the entry's centre, exam and person and of each verification's organisation and share link are read
+as one-row subqueries (``_one``), not joins: PostgreSQL plans a subquery on its own, while each more table in the
+join searched its join orders again, on every request (the query is sent as text, never prepared: PgBouncer). With
+every table joined, planning cost 3–7 ms of PostgreSQL's CPU per request at BENCH_SCALE=1 against 0.1–0.2 ms to
+run the plan; with these subqueries, 1.0–1.1 ms (BENCHMARKS.md, issue 22). The rows are the same.
 """
 
 import datetime as dt
@@ -21,10 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import QuerySet, TextField
+from django.db.models import Model, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 
-from centres.models import Entry
+from centres.models import Candidate, Centre, Entry
+from exams.models import Exam
 from results.selectors import (
     Audience,
     entries_with_result_under_review,
@@ -32,6 +39,7 @@ from results.selectors import (
     window_closed,
 )
 from results_portal.prepared import PreparedQuery, rows_as_prepared
+from verification.models import ShareLink, VerifierOrganisation
 
 # What the page shows of an entry, of its result, and of each verification of it.
 ENTRY_FIELDS = (
@@ -39,16 +47,16 @@ ENTRY_FIELDS = (
     "public_id",
     "candidate_id",
     "status",
-    "centre__name",
+    "centre_name",
     "session__date",
     "session__window_start",
     "session__window_end",
-    "session__exam__name",
+    "exam_name",
     # With the result's grade, score and qualification: how the result is printed (results.presentation).
-    "session__exam__code",
-    "session__exam__family",
-    "session__exam__ums_max_total",
-    "person__first_name",
+    "exam_code",
+    "exam_family",
+    "exam_ums_max_total",
+    "person_first_name",
 )
 RESULT_FIELDS = (
     "result__pk",
@@ -65,8 +73,8 @@ VERIFICATION_FIELDS = (
     "verifications__at",
     "verifications__channel",
     "verifications__organisation_name",
-    "verifications__organisation__verified_at",
-    "verifications__share_link__organisation_name",
+    "organisation_verified_at",
+    "share_link_organisation_name",
 )
 LINE_FIELDS = (*ENTRY_FIELDS, "result_visible", "result_under_review", *RESULT_FIELDS, *VERIFICATION_FIELDS)
 # The newest session first, as the page lists them (the entry's id settles ties); verifications newest first.
@@ -94,11 +102,27 @@ class DashboardLine:
     shown: tuple[object, ...]  # every value the page shows of it, with the decisions: for the page's key
 
 
+def _one(model: type[Model], field: str, *, pk: str) -> Subquery:
+    """Return ``field`` of the ``model`` row whose primary key is the outer query's ``pk`` (NULL if none), as a
+    subquery: planned apart from the query's joins."""
+    return Subquery(model._default_manager.filter(pk=OuterRef(pk)).values(field)[:1])
+
+
 def _rows(entries: QuerySet[Entry], *, audience: Audience, now: dt.datetime, leading: Sequence[str] = ()) -> Any:
     """Return the lines' query for these entries: one row per entry and verification, ``leading`` values first."""
     annotated = entries_with_result_under_review(
         entries_with_result_visible(entries, audience=audience, now=now), audience=audience, now=now
-    ).annotate(result_qualification=Cast("result__qualification", output_field=TextField()))
+    ).annotate(
+        result_qualification=Cast("result__qualification", output_field=TextField()),
+        centre_name=_one(Centre, "name", pk="centre_id"),
+        exam_name=_one(Exam, "name", pk="session__exam_id"),
+        exam_code=_one(Exam, "code", pk="session__exam_id"),
+        exam_family=_one(Exam, "family", pk="session__exam_id"),
+        exam_ums_max_total=_one(Exam, "ums_max_total", pk="session__exam_id"),
+        person_first_name=_one(Candidate, "first_name", pk="person_id"),
+        organisation_verified_at=_one(VerifierOrganisation, "verified_at", pk="verifications__organisation_id"),
+        share_link_organisation_name=_one(ShareLink, "organisation_name", pk="verifications__share_link_id"),
+    )
     return annotated.order_by(*leading, *LINE_ORDER).values_list(*leading, *LINE_FIELDS)
 
 
