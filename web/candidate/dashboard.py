@@ -21,17 +21,19 @@ run the plan; with these subqueries, 1.0–1.1 ms (BENCHMARKS.md, issue 22). The
 
 import datetime as dt
 import itertools
+import json
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Model, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 
 from centres.models import Candidate, Centre, Entry
-from exams.models import Exam
+from exams.models import Exam, ExamSession
+from results.models import Result
 from results.selectors import (
     Audience,
     entries_with_result_under_review,
@@ -39,7 +41,7 @@ from results.selectors import (
     window_closed,
 )
 from results_portal.prepared import PreparedQuery, rows_as_prepared
-from verification.models import ShareLink, VerifierOrganisation
+from verification.models import ShareLink, Verification, VerifierOrganisation
 
 # What the page shows of an entry, of its result, and of each verification of it.
 ENTRY_FIELDS = (
@@ -187,3 +189,67 @@ def dashboard_lines_bulk(*, entry_ids: Iterable[int], now: dt.datetime) -> dict[
         account_id: _lines((row[1:] for row in group), now=now)
         for account_id, group in itertools.groupby(rows, key=operator.itemgetter(0))
     }
+
+
+def line_objects(line: DashboardLine) -> tuple[Entry, Result | None, list[Verification]]:
+    """Return the entry (with its session, exam, centre and person), its result if the line has it visible, and its
+    verifications (newest first), as unsaved objects holding the line's own values: what the page is drawn from.
+
+    No query, and nothing the line was not read with: a page drawn from these shows exactly the data of its key.
+    The objects hold only the values the page shows (``LINE_FIELDS``).
+    """
+    entry_values, result_values, *_, verification_rows = line.shown
+    shown = dict(zip(ENTRY_FIELDS, cast(tuple[Any, ...], entry_values), strict=True))
+    exam = Exam(
+        name=shown["exam_name"],
+        code=shown["exam_code"],
+        family=shown["exam_family"],
+        ums_max_total=shown["exam_ums_max_total"],
+    )
+    session = ExamSession(
+        date=shown["session__date"],
+        window_start=shown["session__window_start"],
+        window_end=shown["session__window_end"],
+        exam=exam,
+    )
+    entry = Entry(
+        pk=shown["pk"],
+        public_id=shown["public_id"],
+        candidate_id=shown["candidate_id"],
+        status=shown["status"],
+        session=session,
+        centre=Centre(name=shown["centre_name"]),
+        person=Candidate(first_name=shown["person_first_name"]),
+    )
+    return entry, _line_result(result_values), [_line_verification(row) for row in cast(Any, verification_rows)]
+
+
+def _line_result(values: object) -> Result | None:
+    if values is None:
+        return None
+    found = dict(zip(RESULT_FIELDS, cast(tuple[Any, ...], values), strict=True))
+    qualification = found["result_qualification"]
+    return Result(
+        pk=found["result__pk"],
+        version=found["result__version"],
+        ready_at=found["result__ready_at"],
+        amended_at=found["result__amended_at"],
+        grade=found["result__grade"],
+        overall_score=found["result__overall_score"],
+        cefr_level=found["result__cefr_level"],
+        qualification=None if qualification is None else json.loads(qualification),
+    )
+
+
+def _line_verification(values: tuple[Any, ...]) -> Verification:
+    found = dict(zip(VERIFICATION_FIELDS, values, strict=True))
+    verified_at, share_link_name = found["organisation_verified_at"], found["share_link_organisation_name"]
+    return Verification(
+        pk=found["verifications__pk"],
+        at=found["verifications__at"],
+        channel=found["verifications__channel"],
+        organisation_name=found["verifications__organisation_name"],
+        # What the page asks of them: whether the board has vetted the organisation, the share link's addressee.
+        organisation=None if verified_at is None else VerifierOrganisation(verified_at=verified_at),
+        share_link=ShareLink(organisation_name=share_link_name) if share_link_name else None,
+    )
