@@ -198,10 +198,13 @@ def dashboard_page(*, lines: list[DashboardLine]) -> dict[str, Any]:
     exactly the data the key was made of, and drawing it reads nothing more (``line_objects``). The view draws it
     for the request; the pages drawn ahead (``web.candidate.prerender``) for the release instant.
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     verifications: dict[int, list[Verification]] = {}
+    name = ""
     for line in lines:
         entry, result, verified = line_objects(line)
+        # Greeted by the name the centre recorded (on the newest entry: a corrected spelling shows at once).
+        name = name if rows else entry.person.first_name
         if verified:
             verifications[entry.pk] = verified
         exam = entry.session.exam
@@ -229,8 +232,6 @@ def dashboard_page(*, lines: list[DashboardLine]) -> dict[str, Any]:
                 "window_open": line.window_open,
             }
         )
-    # Greeted by the name the centre recorded (on the newest entry: a corrected spelling shows at once).
-    name = rows[0]["entry"].person.first_name if rows else ""
     return {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications, "name": name}
 
 
