@@ -11,20 +11,29 @@ The decisions are the visibility selector's own: each line carries the ``result_
 and the result's values count only where ``result_visible`` is true. The query runs on the primary database,
 never the replica, since it decides visibility. ``dashboard_lines_bulk`` runs the same query for many accounts
 at once, for the pages drawn ahead (web/candidate/prerender.py), so that both make the same key of the same data.
+
+The values of the entry's centre, exam and person and of each verification's organisation and share link are read
+as one-row subqueries (``_one``), not joins: PostgreSQL plans a subquery on its own, while each more table in the
+join searched its join orders again, on every request (the query is sent as text, never prepared: PgBouncer). With
+every table joined, planning cost 3–7 ms of PostgreSQL's CPU per request at BENCH_SCALE=1 against 0.1–0.2 ms to
+run the plan; with these subqueries, 1.0–1.1 ms (BENCHMARKS.md, issue 22). The rows are the same.
 """
 
 import datetime as dt
 import itertools
+import json
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import QuerySet, TextField
+from django.db.models import Model, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 
-from centres.models import Entry
+from centres.models import Candidate, Centre, Entry
+from exams.models import Exam, ExamSession
+from results.models import Result
 from results.selectors import (
     Audience,
     entries_with_result_under_review,
@@ -32,6 +41,7 @@ from results.selectors import (
     window_closed,
 )
 from results_portal.prepared import PreparedQuery, rows_as_prepared
+from verification.models import ShareLink, Verification, VerifierOrganisation
 
 # What the page shows of an entry, of its result, and of each verification of it.
 ENTRY_FIELDS = (
@@ -39,16 +49,16 @@ ENTRY_FIELDS = (
     "public_id",
     "candidate_id",
     "status",
-    "centre__name",
+    "centre_name",
     "session__date",
     "session__window_start",
     "session__window_end",
-    "session__exam__name",
+    "exam_name",
     # With the result's grade, score and qualification: how the result is printed (results.presentation).
-    "session__exam__code",
-    "session__exam__family",
-    "session__exam__ums_max_total",
-    "person__first_name",
+    "exam_code",
+    "exam_family",
+    "exam_ums_max_total",
+    "person_first_name",
 )
 RESULT_FIELDS = (
     "result__pk",
@@ -65,8 +75,8 @@ VERIFICATION_FIELDS = (
     "verifications__at",
     "verifications__channel",
     "verifications__organisation_name",
-    "verifications__organisation__verified_at",
-    "verifications__share_link__organisation_name",
+    "organisation_verified_at",
+    "share_link_organisation_name",
 )
 LINE_FIELDS = (*ENTRY_FIELDS, "result_visible", "result_under_review", *RESULT_FIELDS, *VERIFICATION_FIELDS)
 # The newest session first, as the page lists them (the entry's id settles ties); verifications newest first.
@@ -94,11 +104,27 @@ class DashboardLine:
     shown: tuple[object, ...]  # every value the page shows of it, with the decisions: for the page's key
 
 
+def _one(model: type[Model], field: str, *, pk: str) -> Subquery:
+    """Return ``field`` of the ``model`` row whose primary key is the outer query's ``pk`` (NULL if none), as a
+    subquery: planned apart from the query's joins."""
+    return Subquery(model._default_manager.filter(pk=OuterRef(pk)).values(field)[:1])
+
+
 def _rows(entries: QuerySet[Entry], *, audience: Audience, now: dt.datetime, leading: Sequence[str] = ()) -> Any:
     """Return the lines' query for these entries: one row per entry and verification, ``leading`` values first."""
     annotated = entries_with_result_under_review(
         entries_with_result_visible(entries, audience=audience, now=now), audience=audience, now=now
-    ).annotate(result_qualification=Cast("result__qualification", output_field=TextField()))
+    ).annotate(
+        result_qualification=Cast("result__qualification", output_field=TextField()),
+        centre_name=_one(Centre, "name", pk="centre_id"),
+        exam_name=_one(Exam, "name", pk="session__exam_id"),
+        exam_code=_one(Exam, "code", pk="session__exam_id"),
+        exam_family=_one(Exam, "family", pk="session__exam_id"),
+        exam_ums_max_total=_one(Exam, "ums_max_total", pk="session__exam_id"),
+        person_first_name=_one(Candidate, "first_name", pk="person_id"),
+        organisation_verified_at=_one(VerifierOrganisation, "verified_at", pk="verifications__organisation_id"),
+        share_link_organisation_name=_one(ShareLink, "organisation_name", pk="verifications__share_link_id"),
+    )
     return annotated.order_by(*leading, *LINE_ORDER).values_list(*leading, *LINE_FIELDS)
 
 
@@ -163,3 +189,67 @@ def dashboard_lines_bulk(*, entry_ids: Iterable[int], now: dt.datetime) -> dict[
         account_id: _lines((row[1:] for row in group), now=now)
         for account_id, group in itertools.groupby(rows, key=operator.itemgetter(0))
     }
+
+
+def line_objects(line: DashboardLine) -> tuple[Entry, Result | None, list[Verification]]:
+    """Return the entry (with its session, exam, centre and person), its result if the line has it visible, and its
+    verifications (newest first), as unsaved objects holding the line's own values: what the page is drawn from.
+
+    No query, and nothing the line was not read with: a page drawn from these shows exactly the data of its key.
+    The objects hold only the values the page shows (``LINE_FIELDS``).
+    """
+    entry_values, result_values, *_, verification_rows = line.shown
+    shown = dict(zip(ENTRY_FIELDS, cast(tuple[Any, ...], entry_values), strict=True))
+    exam = Exam(
+        name=shown["exam_name"],
+        code=shown["exam_code"],
+        family=shown["exam_family"],
+        ums_max_total=shown["exam_ums_max_total"],
+    )
+    session = ExamSession(
+        date=shown["session__date"],
+        window_start=shown["session__window_start"],
+        window_end=shown["session__window_end"],
+        exam=exam,
+    )
+    entry = Entry(
+        pk=shown["pk"],
+        public_id=shown["public_id"],
+        candidate_id=shown["candidate_id"],
+        status=shown["status"],
+        session=session,
+        centre=Centre(name=shown["centre_name"]),
+        person=Candidate(first_name=shown["person_first_name"]),
+    )
+    return entry, _line_result(result_values), [_line_verification(row) for row in cast(Any, verification_rows)]
+
+
+def _line_result(values: object) -> Result | None:
+    if values is None:
+        return None
+    found = dict(zip(RESULT_FIELDS, cast(tuple[Any, ...], values), strict=True))
+    qualification = found["result_qualification"]
+    return Result(
+        pk=found["result__pk"],
+        version=found["result__version"],
+        ready_at=found["result__ready_at"],
+        amended_at=found["result__amended_at"],
+        grade=found["result__grade"],
+        overall_score=found["result__overall_score"],
+        cefr_level=found["result__cefr_level"],
+        qualification=None if qualification is None else json.loads(qualification),
+    )
+
+
+def _line_verification(values: tuple[Any, ...]) -> Verification:
+    found = dict(zip(VERIFICATION_FIELDS, values, strict=True))
+    verified_at, share_link_name = found["organisation_verified_at"], found["share_link_organisation_name"]
+    return Verification(
+        pk=found["verifications__pk"],
+        at=found["verifications__at"],
+        channel=found["verifications__channel"],
+        organisation_name=found["verifications__organisation_name"],
+        # What the page asks of them: whether the board has vetted the organisation, the share link's addressee.
+        organisation=None if verified_at is None else VerifierOrganisation(verified_at=verified_at),
+        share_link=ShareLink(organisation_name=share_link_name) if share_link_name else None,
+    )

@@ -29,7 +29,7 @@ from candidates.models import CandidateAccount
 from centres.models import Entry
 from centres.selectors import entries_with_details
 from results.models import Result, ResultEvent
-from results.selectors import Audience, results_visible, results_visible_by_entry, statement_fingerprints
+from results.selectors import Audience, results_visible, statement_fingerprints
 from results_portal.pages import (
     PAGE_CACHE_SECONDS,
     page_draw,
@@ -39,7 +39,6 @@ from results_portal.pages import (
     pages_forget,
     pages_keep,
 )
-from verification.selectors import verifications_by_entry
 from web.candidate.dashboard import dashboard_lines_bulk
 from web.candidate.views.account import DASHBOARD_TEMPLATE, dashboard_key, dashboard_page
 from web.candidate.views.statement import STATEMENT_SOURCES, STATEMENT_TEMPLATE, _statement_context
@@ -127,8 +126,8 @@ def _prerender_at(*, entry_ids: list[int], instant: dt.datetime, now: dt.datetim
         .select_related("user")
         .distinct()
     }
-    # Every entry of those accounts, for their dashboards: the lines the view will read at the instant (its key),
-    # and the objects to draw them from.
+    # Every entry of those accounts, for their dashboards: the lines the view will read at the instant (its key,
+    # and what the page is drawn from).
     held: dict[int, list[Entry]] = defaultdict(list)
     for entry in (
         entries_with_details()
@@ -139,16 +138,6 @@ def _prerender_at(*, entry_ids: list[int], instant: dt.datetime, now: dt.datetim
         held[entry.account_link.account_id].append(entry)
     all_entries = [entry for entries in held.values() for entry in entries]
     lines = dashboard_lines_bulk(entry_ids=[e.pk for e in all_entries], now=instant)
-    every_line = [line for account_lines in lines.values() for line in account_lines]
-    shown = {line.entry_id for line in every_line if line.visible}
-    visible = results_visible_by_entry(
-        audience=Audience.entries(all_entries),
-        entries=[e for e in all_entries if e.pk in shown],
-        now=instant,
-        with_scores=False,
-    )
-    verified = {line.entry_id for line in every_line if line.verified}
-    verifications = verifications_by_entry(entries=[e for e in all_entries if e.pk in verified])
 
     pages: dict[str, tuple[str, str]] = {}
     index: dict[object, list[str]] = defaultdict(list)
@@ -168,12 +157,7 @@ def _prerender_at(*, entry_ids: list[int], instant: dt.datetime, now: dt.datetim
                     )
                     index[fingerprint[0]].append(key)
                 key = dashboard_key(account_id=account_id, lines=lines.get(account_id, []))
-                context = dashboard_page(
-                    lines=lines.get(account_id, []),
-                    entries=entries,
-                    results={e.pk: visible[e.pk] for e in entries if e.pk in visible},
-                    verifications={e.pk: verifications[e.pk] for e in entries if e.pk in verifications},
-                )
+                context = dashboard_page(lines=lines.get(account_id, []))
                 request = page_request(path=reverse("candidates:dashboard"), user=account.user)
                 pages[key] = page_draw(request, template=DASHBOARD_TEMPLATE, context=context)
                 for entry in mine:

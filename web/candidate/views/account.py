@@ -9,7 +9,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -24,17 +24,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.backends import USER_WITH_ACCOUNT
 from accounts.guard import GuardRefusal, client_ip, guard_check
 from accounts.models import User
-from candidates import selectors, services
+from candidates import services
 from candidates.models import CandidateAccount
 from centres.models import Entry
-from results.models import Result
 from results.presentation import grade_display, overall_display, scale_of
-from results.selectors import Audience, results_visible_by_entry
 from results_portal.pages import cached_page, page_key
 from verification.models import Verification
-from verification.selectors import verifications_by_entry
 from web.candidate.access import candidate_required, request_account
-from web.candidate.dashboard import DashboardLine, dashboard_lines
+from web.candidate.dashboard import DashboardLine, dashboard_lines, line_objects
 from web.candidate.forms import EmailChangeForm, LinkEntryForm, LoginForm, PasswordResetRequestForm, RegisterForm
 from web.candidate.views import security
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
@@ -199,28 +196,22 @@ def dashboard_key(*, account_id: int, lines: list[DashboardLine]) -> str:
     return page_key("dashboard", account_id, [line.shown for line in lines], DASHBOARD_SOURCES)
 
 
-def dashboard_page(
-    *,
-    lines: list[DashboardLine],
-    entries: list[Entry],
-    results: dict[int, Result],
-    verifications: dict[int, list[Verification]],
-) -> dict[str, Any]:
-    """Return the context of the dashboard showing ``lines`` (``dashboard_lines``), drawn from these objects.
+def dashboard_page(*, lines: list[DashboardLine]) -> dict[str, Any]:
+    """Return the context of the dashboard showing ``lines`` (``dashboard_lines``), drawn from the lines alone.
 
-    ``entries`` the account's entries with their details (``account_entries``), ``results`` their results visible
-    to the account (``results_visible_by_entry``), ``verifications`` as ``verifications_by_entry``, all read at the
-    moment of the lines or just after. The page shows the lines' entries, in their order, and a result only where
-    its line has it visible, whatever the objects read a moment later say: the page stored under the lines' key
-    never shows more than the data the key was made of. The view reads them for the request; the pages drawn ahead
-    (``web.candidate.prerender``) read them for the release instant.
+    The lines hold every value the page shows (they make its key), so the page stored under their key shows
+    exactly the data the key was made of, and drawing it reads nothing more (``line_objects``). The view draws it
+    for the request; the pages drawn ahead (``web.candidate.prerender``) for the release instant.
     """
-    by_id = {entry.pk: entry for entry in entries}
-    # An entry taken out of the account between the two reads is left out.
-    shown = [(line, by_id[line.entry_id]) for line in lines if line.entry_id in by_id]
-    rows = []
-    for line, entry in shown:
-        result = results.get(entry.pk) if line.visible else None
+    rows: list[dict[str, Any]] = []
+    verifications: dict[int, list[Verification]] = {}
+    name = ""
+    for line in lines:
+        entry, result, verified = line_objects(line)
+        # Greeted by the name the centre recorded (on the newest entry: a corrected spelling shows at once).
+        name = name if rows else entry.person.first_name
+        if verified:
+            verifications[entry.pk] = verified
         exam = entry.session.exam
         # As every output shows a result (results.presentation).
         overall = grade = ""
@@ -246,8 +237,6 @@ def dashboard_page(
                 "window_open": line.window_open,
             }
         )
-    # Greeted by the name the centre recorded (on the newest entry: a corrected spelling shows at once).
-    name = shown[0][1].person.first_name if shown else ""
     return {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications, "name": name}
 
 
@@ -257,34 +246,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Show each of the candidate's entries with its result, the date it is due by, or 'Q' once that has passed.
 
     Everything the page shows, each result's visibility included, is read in one query on every request
-    (``web.candidate.dashboard``); the page is kept under a key made of all of it (results_portal/pages.py), so
-    the entries, results and verifications are read as objects and drawn only when it is not in the cache — not
-    even then when it was drawn ahead for the release instant (``web.candidate.prerender``). They are read from
-    the primary, as the key was, so that a page kept under a key is drawn from the data the key was made of.
+    (``web.candidate.dashboard``, from the primary); the page is kept under a key made of all of it
+    (results_portal/pages.py) and, when it is not in the cache (nor drawn ahead for the release instant,
+    ``web.candidate.prerender``), drawn from those same values: no further query.
     """
     account = request_account(request)
-    now = timezone.now()
-    lines = dashboard_lines(account_id=account.pk, now=now)
-
-    def context() -> dict[str, Any]:
-        entries = list(
-            selectors.account_entries(account=account)
-            .using(DEFAULT_DB_ALIAS)
-            .filter(pk__in=[line.entry_id for line in lines])
-        )
-        visible = {line.entry_id for line in lines if line.visible}
-        results = results_visible_by_entry(
-            audience=Audience.candidate(account.pk),
-            entries=[entry for entry in entries if entry.pk in visible],
-            now=now,
-            with_scores=False,
-        )
-        verified = {line.entry_id for line in lines if line.verified}
-        verifications = verifications_by_entry(entries=[entry for entry in entries if entry.pk in verified])
-        return dashboard_page(lines=lines, entries=entries, results=results, verifications=verifications)
-
+    lines = dashboard_lines(account_id=account.pk, now=timezone.now())
     key = dashboard_key(account_id=account.pk, lines=lines)
-    return cached_page(request, key=key, template=DASHBOARD_TEMPLATE, context=context)
+    return cached_page(request, key=key, template=DASHBOARD_TEMPLATE, context=lambda: dashboard_page(lines=lines))
 
 
 @sensitive_post_parameters("secret_number")
