@@ -30,15 +30,18 @@ from .infra import WrkResult, free_port, gunicorn, portal_env, running, say, wrk
 from .pages import Candidate, candidates_logged_in, get, post_json, seconds, verification_body
 
 CONNECTIONS = 100
-P99_TARGET_MS = 150.0
+P99_TARGET = 1.25  # ours ≤ 1.25 × the floor's p99 (issue 22)
 COLD_SPARE = 100  # candidates used to warm the workers up, never part of the first-view run
 ROUNDS = 3
-RATIO_TARGET = 0.6
+RATIO_TARGET = 0.6  # a page opened before and the verification API: ≥ 0.6 × the floor (issue 22)
+FIRST_VIEW_TARGET = 0.5  # a first view drawn ahead and the dashboard: ≥ 0.5 × the floor (issue 22)
 VERIFICATION_PATH = "/api/v1/verifications"
 DASHBOARD_PATH = "/results/"
 
 
-def _page_figures(name: str, ours: WrkResult, floor: WrkResult, *, ok: tuple[int, ...] = (200,)) -> list[Figure]:
+def _page_figures(
+    name: str, ours: WrkResult, floor: WrkResult, *, ok: tuple[int, ...] = (200,), target: float = RATIO_TARGET
+) -> list[Figure]:
     errors = ours.errors(ok=ok)
     say(f"{name}: ours {ours.describe()}")
     say(f"{name}: floor {floor.describe()}")
@@ -48,8 +51,8 @@ def _page_figures(name: str, ours: WrkResult, floor: WrkResult, *, ok: tuple[int
             "req/s",
             ours.per_second,
             floor.per_second,
-            target=f"≥ {RATIO_TARGET} × floor, 0 errors",
-            met=ours.per_second >= RATIO_TARGET * floor.per_second and errors == 0,
+            target=f"≥ {target} × floor, 0 errors",
+            met=ours.per_second >= target * floor.per_second and errors == 0,
         ),
         Figure(
             f"{name}, p99 at {CONNECTIONS} concurrent",
@@ -57,8 +60,8 @@ def _page_figures(name: str, ours: WrkResult, floor: WrkResult, *, ok: tuple[int
             ours.p99_ms,
             floor.p99_ms,
             higher_is_better=False,
-            target=f"p99 ≤ {P99_TARGET_MS:.0f} ms",
-            met=ours.p99_ms <= P99_TARGET_MS and errors == 0,
+            target=f"p99 ≤ {P99_TARGET} × the floor's p99",
+            met=ours.p99_ms <= P99_TARGET * floor.p99_ms and errors == 0,
         ),
     ]
 
@@ -95,7 +98,15 @@ def _alternating(
     return _combined(mine), _combined(floors)
 
 
-def _first_views(name: str, cold: WrkResult, floor: WrkResult, users: int, *, how: str = "nothing cached") -> Figure:
+def _first_views(
+    name: str,
+    cold: WrkResult,
+    floor: WrkResult,
+    users: int,
+    *,
+    how: str = "nothing cached",
+    target: float | None = None,
+) -> Figure:
     say(f"{name}: first views ({how}) {cold.describe()} ({cold.requests} requests for {users} candidates)")
     return Figure(
         f"{name}, first view of each ({how}), req/s at {CONNECTIONS} concurrent "
@@ -103,6 +114,8 @@ def _first_views(name: str, cold: WrkResult, floor: WrkResult, users: int, *, ho
         "req/s",
         cold.per_second,
         floor.per_second,
+        target="" if target is None else f"≥ {target} × floor, 0 errors",
+        met=None if target is None else cold.per_second >= target * floor.per_second and cold.errors() == 0,
     )
 
 
@@ -186,25 +199,30 @@ def run() -> list[Figure]:
         # A candidate who comes round again is served from the same cache entry, at the same cost.
         figures.append(
             _first_views(
-                "Statement of Results page", ahead, floor, len(ahead_lines), how="drawn ahead when results were ready"
+                "Statement of Results page",
+                ahead,
+                floor,
+                len(ahead_lines),
+                how="drawn ahead when results were ready",
+                target=FIRST_VIEW_TARGET,
             )
         )
         _open_every_statement(port, candidates)
         ours, floor = _alternating(base, statement_lines, floor_lines, total=duration)
         figures += _page_figures("Statement of Results page (every candidate has opened it once)", ours, floor)
-        # The page after logging in (no target in the issue; it sizes the web tier in docs/scaling.md).
+        # The page after logging in. On results day every candidate's dashboard was drawn ahead when their results
+        # became ready; the candidates kept for the statement's first view drawn on request get theirs now.
+        drawn = set(range(1, len(first_view), 2))
+        _draw_ahead([c for n, c in enumerate(candidates) if n not in drawn])
         dashboard_lines = [(DASHBOARD_PATH, c.cookie, "") for c in candidates]
         dashboard, floor = _alternating(base, dashboard_lines, floor_lines, total=seconds(6))
         say(f"dashboard: ours {dashboard.describe()}; floor {floor.describe()}")
-        figures.append(
-            Figure(
-                f"candidate's dashboard ({DASHBOARD_PATH}), req/s at {CONNECTIONS} concurrent "
-                f"({dashboard.errors()} errors)",
-                "req/s",
-                dashboard.per_second,
-                floor.per_second,
-            )
-        )
+        figures += _page_figures(
+            f"candidate's dashboard ({DASHBOARD_PATH}, drawn ahead when results were ready)",
+            dashboard,
+            floor,
+            target=FIRST_VIEW_TARGET,
+        )[:1]
 
         if not _verification_api_exists():
             reason = f"{VERIFICATION_PATH} is not in the URLs yet (verification app being built)"
