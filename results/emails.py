@@ -242,7 +242,7 @@ def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
     An address the server refuses for good (5xx), or an account that can no longer receive emails, marks that
     email FAILED and the others go on. Any other error of the mail server or the network (``OSError``, which
     ``smtplib.SMTPException`` is) is raised at once, after the emails already accepted are marked SENT: the
-    others are still SENDING, and the caller puts them back with ``outgoing_emails_requeue``.
+    others are still SENDING, and the caller puts them back with ``outgoing_emails_requeue_unsent``.
     """
     emails = [
         _outgoing(row)
@@ -270,7 +270,6 @@ def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
                 marks.accepted(email=email)
         finally:
             marks.flush()
-    marks.forget()
 
 
 @transaction.atomic
@@ -285,6 +284,22 @@ def outgoing_emails_requeue(*, email_ids: Sequence[int], error: str, give_up: bo
     if failed:
         logger.error("%d results emails failed for good: %s", failed, error)
     return sending.update(state=OutgoingEmail.State.QUEUED, last_error=error)
+
+
+def outgoing_emails_requeue_unsent(*, email_ids: Sequence[int], error: str, give_up: bool = False) -> int:
+    """Put back, as ``outgoing_emails_requeue``, the emails among these still SENDING that were not sent.
+
+    A send loop stopped by an error or its time limit may leave emails the server accepted SENDING, held only by
+    the sent journal (their batch of database marks was not written): those are marked SENT, not sent again. If
+    the journal cannot be read, none is put back; the recovery job takes them once it can.
+    """
+    claims = list(
+        OutgoingEmail.objects.filter(pk__in=email_ids, state=OutgoingEmail.State.SENDING).values_list(
+            "pk", "sending_since"
+        )
+    )
+    unsent = _outgoing_emails_sent_from_journal(claims=claims)
+    return outgoing_emails_requeue(email_ids=unsent, error=error, give_up=give_up) if unsent else 0
 
 
 def outgoing_emails_recover_stale(*, now: dt.datetime | None = None) -> list[int]:
@@ -658,7 +673,6 @@ class _SentMarks:
     def __init__(self, *, journal: SentJournal | None) -> None:
         self.journal = journal
         self.pending: list[tuple[int, dt.datetime]] = []
-        self.written: dict[dt.datetime, list[int]] = {}
 
     def accepted(self, *, email: _Outgoing) -> None:
         """Write down that the server accepted this email: committed, or in the journal, when this returns."""
@@ -670,7 +684,6 @@ class _SentMarks:
                 logger.warning("the outbox's sent journal failed (%r): marking each email in the database", exc)
                 self.journal = None
             else:
-                self.written.setdefault(email.claimed_at, []).append(email.pk)
                 self.pending.append((email.pk, accepted_at))
                 if len(self.pending) >= MARK_SENT_BATCH:
                     self.flush()
@@ -678,18 +691,10 @@ class _SentMarks:
         _outgoing_email_mark_sent(email_id=email.pk)
 
     def flush(self) -> None:
-        """Mark SENT in the database the emails only the journal holds so far."""
-        sent, self.pending = self.pending, []
-        _outgoing_emails_mark_sent(sent=sent)
-
-    def forget(self) -> None:
-        """Delete the journal's entries of these claims, whose emails are all marked (left to expire if it fails)."""
-        if self.journal is None or not self.written:
-            return
-        try:
-            self.journal.forget(claims=self.written)
-        except redis.RedisError as exc:
-            logger.warning("the outbox's sent journal could not be cleared (%r); its entries expire", exc)
+        """Mark SENT in the database the emails only the journal holds so far (kept pending if that fails)."""
+        if self.pending:
+            _outgoing_emails_mark_sent(sent=self.pending)
+            self.pending = []
 
 
 def _outgoing_email_fail(*, email_id: int, error: str) -> None:

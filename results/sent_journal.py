@@ -10,8 +10,10 @@ reads this journal before it requeues rows a dead worker left SENDING, and marks
 The journal holds one Redis hash per claim: the claim's rows share their ``sending_since``, and the hash is named
 by it (and by the database), so an entry only ever speaks of that one claim of that row: a row claimed again has
 another ``sending_since`` and is never taken for sent by a stale entry. Each field is an email id, its value the
-instant (microseconds since the epoch) the server accepted it. A hash lives ``JOURNAL_TTL``; its fields are
-deleted once their rows are marked SENT in the database.
+instant (microseconds since the epoch) the server accepted it. A hash lives ``JOURNAL_TTL`` and is never cleared
+sooner: the database's SENT marks are committed without waiting for the disk (synchronous commit off), so the
+journal stays the record of a sent email until well after they are durable (a million emails a day are a few
+tens of MB on the broker's Redis).
 
 What the journal can lose (Redis restarted without persistence, an evicted key) only costs duplicates, with the
 same ``Message-ID``: the recovery job then requeues rows that were in fact sent. It never makes an unsent email
@@ -42,22 +44,20 @@ class SentJournal:
     def __init__(self, *, client: redis.Redis, database: str) -> None:
         self.client = client
         self.database = database
-        self._expiring: set[str] = set()
 
     def _key(self, claimed_at: dt.datetime) -> str:
         return f"{_PREFIX}:{self.database}:{_microseconds(claimed_at)}"
 
     def record(self, *, email_id: int, claimed_at: dt.datetime, accepted_at: dt.datetime) -> None:
-        """Write down that the row claimed at ``claimed_at`` was accepted at ``accepted_at``: one round trip."""
+        """Write down that the row claimed at ``claimed_at`` was accepted at ``accepted_at``: one round trip.
+
+        The hash's expiry is set with every entry, so a hash Redis lost and made again mid-batch expires too.
+        """
         key = self._key(claimed_at)
-        if key in self._expiring:
-            self.client.hset(key, str(email_id), _microseconds(accepted_at))
-            return
         pipe = self.client.pipeline(transaction=False)
         pipe.hset(key, str(email_id), _microseconds(accepted_at))
         pipe.expire(key, JOURNAL_TTL)
         pipe.execute()
-        self._expiring.add(key)
 
     def accepted(self, *, claims: Iterable[tuple[int, dt.datetime]]) -> dict[int, dt.datetime]:
         """Return, of these (email id, claimed at), the emails written down, with when the server accepted them."""
@@ -75,15 +75,6 @@ class SentJournal:
                 if value is not None:
                     found[email_id] = _EPOCH + int(value) * _MICROSECOND
         return found
-
-    def forget(self, *, claims: dict[dt.datetime, list[int]]) -> None:
-        """Delete these emails (by claim) from the journal: their rows are marked SENT in the database."""
-        if not claims:
-            return
-        pipe = self.client.pipeline(transaction=False)
-        for claimed_at, ids in claims.items():
-            pipe.hdel(self._key(claimed_at), *[str(i) for i in ids])
-        pipe.execute()
 
 
 def sent_journal() -> SentJournal | None:

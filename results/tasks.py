@@ -19,7 +19,7 @@ from .emails import (
     outgoing_emails_deliver,
     outgoing_emails_dispatch,
     outgoing_emails_recover_stale,
-    outgoing_emails_requeue,
+    outgoing_emails_requeue_unsent,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def outgoing_emails_send(self: Task[Any, None], *, email_ids: list[int]) -> None
         outgoing_emails_deliver(email_ids=claimed)
     except (OSError, SoftTimeLimitExceeded) as exc:
         retries = self.request.retries
-        requeued = outgoing_emails_requeue(
+        requeued = outgoing_emails_requeue_unsent(
             email_ids=claimed, error=f"{type(exc).__name__}: {exc}", give_up=retries >= MAX_RETRIES
         )
         if requeued:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import redis
-from celery.exceptions import Retry
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.core import mail
 from django.core.mail.backends import locmem
 from django.db import transaction
@@ -404,7 +404,35 @@ def test_sending_marks_sent_in_batches_with_the_journal(
     assert all(r.sent_at is not None and r.sending_since is not None and r.sent_at >= r.sending_since for r in rows)
     journal = sent_journal()
     assert journal is not None
-    assert journal.accepted(claims=[(r.pk, r.sending_since) for r in rows if r.sending_since]) == {}, "cleared"
+    kept = journal.accepted(claims=[(r.pk, r.sending_since) for r in rows if r.sending_since])
+    assert sorted(kept) == ids, "kept until they expire: the SENT marks were committed without waiting for the disk"
+    key = journal._key(rows[0].sending_since)  # type: ignore[arg-type]
+    assert 0 < journal.client.ttl(key) <= 24 * 3600
+
+
+def test_a_send_stopped_while_marking_its_batch_does_not_send_the_written_down_emails_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The soft time limit (or an error) inside a batch's database marks: the journal still says what was sent."""
+    ids = outgoing_emails_create(result_ids=[_result(_account()).pk for _ in range(5)], kind=RELEASED)
+    monkeypatch.setattr(emails, "MARK_SENT_BATCH", 3)
+
+    real_mark, stops = emails._outgoing_emails_mark_sent, [SoftTimeLimitExceeded(), OSError("connection lost")]
+
+    def stopped(*, sent: Sequence[tuple[int, dt.datetime]]) -> None:
+        if stops:  # the batch's marks, then the final ones the loop's ``finally`` tries
+            raise stops.pop(0)
+        real_mark(sent=sent)
+
+    monkeypatch.setattr(emails, "_outgoing_emails_mark_sent", stopped)
+    with pytest.raises(Retry):
+        outgoing_emails_send.delay(email_ids=ids)
+
+    assert len(mail.outbox) == 3, "stopped after the third email, while marking the first three"
+    assert _states(ids) == [State.SENT] * 3 + [State.QUEUED] * 2, "the three in the journal are not put back"
+    outgoing_emails_send.delay(email_ids=ids)  # the retry
+    assert sorted(_message_id(m) for m in mail.outbox) == sorted(f"<results-email-{i}@example.org>" for i in ids)
+    assert _states(ids) == [State.SENT] * 5
 
 
 def test_smtp_failure_requeues_the_unsent_then_a_retry_sends_each_once(monkeypatch: pytest.MonkeyPatch) -> None:
