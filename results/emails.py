@@ -109,7 +109,7 @@ def outgoing_emails_create(*, result_ids: Iterable[int], kind: str, now: dt.date
         return []
     links = list(
         LinkedEntry.objects.filter(
-            entry__result__pk__in=ids,
+            entry__result__pk__any=ids,
             account__email_confirmed_at__isnull=False,
             account__user__is_active=True,
         )
@@ -126,7 +126,7 @@ def outgoing_emails_create(*, result_ids: Iterable[int], kind: str, now: dt.date
         _outgoing_emails_insert(rows=rows, kind=kind)
     return list(
         OutgoingEmail.objects.filter(
-            result__pk__in=ids, kind=kind, state=OutgoingEmail.State.QUEUED, result_version=F("result__version")
+            result__pk__any=ids, kind=kind, state=OutgoingEmail.State.QUEUED, result_version=F("result__version")
         )
         .order_by("pk")
         .values_list("pk", flat=True)

@@ -37,7 +37,7 @@ def results_release_due(*, now: dt.datetime | None = None) -> int:
             )
             if not ids:
                 return released
-            Result.objects.filter(pk__in=ids).update(status=Result.Status.RELEASED)
+            Result.objects.filter(pk__any=ids).update(status=Result.Status.RELEASED)
             _emails_queue(result_ids=ids, kind=OutgoingEmail.Kind.RELEASED, now=moment)
             result_event_record(kind=ResultEvent.Kind.RELEASED, result_ids=ids)
         released += len(ids)
