@@ -65,13 +65,19 @@ def _number(value: float, unit: str) -> str:
 
 
 def table(figures: list[Figure]) -> str:
-    """Return the figures as a Markdown table: figure, ours, floor, ratio (with the target, when there is one)."""
+    """Return the figures as a Markdown table: figure, ours, floor, ratio (with the target, when there is one).
+
+    A rate's ratio is ours ÷ floor (higher is better); a time's is shown as ours ÷ floor too, marked lower is better.
+    """
     lines = ["| figure | ours | floor | ratio |", "|---|---|---|---|"]
     for f in figures:
         if f.skipped:
             lines.append(f"| {f.name} | skipped: {f.skipped} | | |")
             continue
-        ratio = f"{f.ratio:.2f}" if f.ratio >= 0.1 else f"{f.ratio:.3f}"
+        if f.higher_is_better:
+            ratio = f"{f.ratio:.3g}"  # three figures: 0.598 is not shown as the goal's 0.60
+        else:  # a time: shown as ours ÷ floor, as its goal is written ("≤ 2 × COPY")
+            ratio = f"{f.ours / f.floor:.3g} × the floor (lower is better)"
         if f.target:
             ratio += f" ({'met' if f.met else 'MISSED'}: {f.target})"
         lines.append(f"| {f.name} | {_number(f.ours, f.unit)} | {_number(f.floor, f.unit)} | {ratio} |")
