@@ -25,11 +25,11 @@ from centres.tests.test_unitised_pages import (
     World,
     build_world,
     csv_rows,
+    late_june_series,
     results_in,
     student,
     url,
 )
-from exams.models import ExamSession, GradeBoundaryTable
 from results.centre_files import (
     QUALIFICATION_COLUMNS,
     UNIT_COLUMNS,
@@ -370,19 +370,7 @@ def test_an_absent_unit_and_a_partial_absence_in_the_files(world: World) -> None
 def test_cumulative_report_tells_two_sittings_in_one_month_apart(
     world: World, at: Callable[[dt.datetime], None]
 ) -> None:
-    june = world.june
-    late_june = ExamSession.objects.create(
-        exam=world.exam,
-        date=dt.date(2026, 6, 24),
-        mode=ExamSession.Mode.COMPUTER,
-        window_start=june.window_start,
-        window_end=june.window_end,
-        centre_release_at=june.centre_release_at,
-        certification_closing_date=june.certification_closing_date,
-    )
-    for table in GradeBoundaryTable.objects.filter(session=june):
-        table.pk, table.session = None, late_june
-        table.save()
+    late_june = late_june_series(world)
     early = student(world, ["F240"], person__last_name="Twice")
     late = student(world, ["F240", "F241", "F242"], session=late_june, person=early.person)
     results_import(text=csv_rows([(early, "F240", 20)]), now=BEFORE_RESULTS)  # 40 UMS

@@ -26,7 +26,7 @@ from centres.services import (
 )
 from centres.tests.factories import CentreFactory, EntryFactory, StaffMemberFactory
 from conftest import CommittingClient, otp_login
-from exams.models import Exam, ExamSession
+from exams.models import Exam, ExamSession, GradeBoundaryTable
 from results.centre_files import results_files_regenerate_all
 from results.imports import RESULT_COLUMNS, results_import
 from results.models import Result
@@ -86,6 +86,24 @@ def build_world() -> World:
     unit_entries_set(entry=first, unit_codes=["F240"], actor=None)
     unit_entries_set(entry=second, unit_codes=["F240", "F241", "F242"], actor=None)
     return World(exam, january, june, client, member, first, second)
+
+
+def late_june_series(world: World) -> ExamSession:
+    """Return a second series of the qualification in June (the 24th), with the June boundaries and release."""
+    june = world.june
+    late = ExamSession.objects.create(
+        exam=world.exam,
+        date=dt.date(2026, 6, 24),
+        mode=ExamSession.Mode.COMPUTER,
+        window_start=june.window_start,
+        window_end=june.window_end,
+        centre_release_at=june.centre_release_at,
+        certification_closing_date=june.certification_closing_date,
+    )
+    for table in GradeBoundaryTable.objects.filter(session=june):
+        table.pk, table.session = None, late
+        table.save()
+    return late
 
 
 @pytest.fixture

@@ -22,12 +22,13 @@ from centres.tests.test_unitised_pages import (
     RESULTS_WEEK,
     World,
     build_world,
+    late_june_series,
     results_in,
     student,
     text_of,
     url,
 )
-from exams.models import ExamSession, GradeBoundaryTable
+from exams.models import ExamSession
 from results.centre_files import results_files_build, results_files_parse
 from results.centre_reports import SPECIAL_CONSIDERATION_COLUMNS
 from results.imports import RESULT_COLUMNS, results_import
@@ -88,24 +89,6 @@ def special_rows(world: World, series: ExamSession | None = None) -> tuple[Any, 
     response = world.client.get(path)
     assert response.status_code == 200
     return response, list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
-
-
-def late_june_series(world: World) -> ExamSession:
-    """Return a second series of the qualification in June (the 24th), with the June boundaries and release."""
-    june = world.june
-    late = ExamSession.objects.create(
-        exam=world.exam,
-        date=dt.date(2026, 6, 24),
-        mode=ExamSession.Mode.COMPUTER,
-        window_start=june.window_start,
-        window_end=june.window_end,
-        centre_release_at=june.centre_release_at,
-        certification_closing_date=june.certification_closing_date,
-    )
-    for table in GradeBoundaryTable.objects.filter(session=june):
-        table.pk, table.session = None, late
-        table.save()
-    return late
 
 
 # --- Each report shows the identifiers ------------------------------------------------------------------------
