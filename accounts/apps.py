@@ -6,4 +6,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from . import sessions  # noqa: F401 - registers the logout receiver
+        from .backends import remember_account
+
+        user_logged_in.connect(remember_account, dispatch_uid="accounts_remember_candidate_account")

@@ -6,6 +6,10 @@ instead of two. It never authenticates anyone: passwords are checked by ``ModelB
 own views through the guard, which then call ``login(request, user, backend=USER_WITH_ACCOUNT)``.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, cast
 
@@ -15,9 +19,45 @@ from django.db import connection
 from django.db.models import Field, Model
 from django.http import HttpRequest
 
+from results_portal.prepared import last_rows
+
 from .models import User
 
 USER_WITH_ACCOUNT = "accounts.backends.UserWithAccountBackend"
+# The candidate account of the session's user, written at login (``remember_account``): what a page may ask the
+# database about in the user's own round trip (``user_loaded_with``), before the user is loaded.
+ACCOUNT_KEY = "_candidate_account_id"
+
+
+@dataclass
+class Alongside:
+    """A query to run in the round trip that loads the session's user, and the rows it gave (None: it did not run)."""
+
+    sql: str
+    params: list[Any]
+    rows: list[tuple[Any, ...]] | None = field(default=None)
+
+
+_alongside: ContextVar[Alongside | None] = ContextVar("user_loaded_with", default=None)
+
+
+@contextmanager
+def user_loaded_with(query: tuple[str, list[Any]] | None) -> Iterator[Alongside | None]:
+    """Within this block, the user loaded by this backend (if one is) comes with ``query``'s rows, read in the same
+    round trip to PostgreSQL: ``Alongside.rows`` after the block (None if the user was not loaded here).
+
+    The query must be a read whose rows are worth nothing to anyone but the user it was made for: the caller uses
+    them only once it knows the loaded user is that one (``ACCOUNT_KEY`` names the account it was made for).
+    """
+    if query is None:
+        yield None
+        return
+    alongside = Alongside(sql=query[0], params=list(query[1]))
+    token = _alongside.set(alongside)
+    try:
+        yield alongside
+    finally:
+        _alongside.reset(token)
 
 
 class UserWithAccountBackend(BaseBackend):
@@ -39,9 +79,19 @@ class UserWithAccountBackend(BaseBackend):
             user = User._default_manager.select_related("candidate_account").filter(pk=user_id).first()
             return user if user is not None and user.is_active else None
         sql, user_columns, account_columns = _user_with_account_sql()
+        alongside = _alongside.get()
+        if connection.settings_dict["OPTIONS"].get("server_side_binding") is True:  # one statement per query there
+            alongside = None
         with connection.cursor() as cursor:
-            cursor.execute(sql, [int(user_id)])
-            row = cursor.fetchone()
+            if alongside is None or alongside.rows is not None:
+                cursor.execute(sql, [int(user_id)])
+                row = cursor.fetchone()
+            else:  # both statements as one query string (values bound on the client): one round trip
+                cursor.execute(f"{sql}; {alongside.sql}", [int(user_id), *alongside.params])
+                row = cursor.fetchone()
+                if not cursor.nextset():
+                    raise RuntimeError("the query sent with the user's gave no result")
+                alongside.rows = last_rows(cursor)
         if row is None:
             return None
         user = User.from_db(connection.alias, user_columns, row[: len(user_columns)])
@@ -85,3 +135,19 @@ def _user_with_account_sql() -> tuple[str, list[str], list[str]]:
         f"WHERE u.{quote(user_pk)} = %s"
     )
     return sql, [a for _, a in user_columns], [a for _, a in account_columns]
+
+
+def remember_account(sender: object, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """At a login through this backend, write the user's candidate account id in the new session (``ACCOUNT_KEY``):
+    saved with the login, it names the account a page's query is made for before the user is loaded."""
+    if request is None or getattr(user, "backend", None) != USER_WITH_ACCOUNT:
+        return
+    cached = user._state.fields_cache
+    if "candidate_account" in cached:  # loaded with the user: no query
+        account_id = None if cached["candidate_account"] is None else cached["candidate_account"].pk
+    else:
+        account_id = _account_model()._default_manager.filter(user=user).values_list("pk", flat=True).first()
+    if account_id is None:
+        request.session.pop(ACCOUNT_KEY, None)
+    else:
+        request.session[ACCOUNT_KEY] = account_id

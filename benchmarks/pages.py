@@ -24,15 +24,19 @@ class Candidate:
 
 
 def candidates_logged_in(*, prefix: str, count: int) -> list[Candidate]:
-    """Return ``count`` candidates of a group with a session each, made as ``django.contrib.auth.login`` makes one.
+    """Return ``count`` candidates of a group with a session each, made as the candidates' login makes one.
 
     The session is written through the configured engine (cached_db: the database and Redis), holding the
-    user id, backend and password hash, so the portal sees an ordinary logged-in candidate. Logging in through
-    the login page itself is measured separately (bench_login, and the release-instant check logs in that way).
+    user id, backend, password hash and candidate account (``accounts.backends.remember_account``), so the portal
+    sees an ordinary logged-in candidate. The cookie also carries the CSRF cookie a browser got with the login
+    form. Logging in through the login page itself is measured separately (bench_login, and the release-instant
+    check logs in that way).
     """
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.middleware.csrf import _get_new_csrf_string
 
+    from accounts.backends import ACCOUNT_KEY
     from candidates.models import LinkedEntry
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
@@ -48,12 +52,14 @@ def candidates_logged_in(*, prefix: str, count: int) -> list[Candidate]:
         session[SESSION_KEY] = user._meta.pk.value_to_string(user)
         session[BACKEND_SESSION_KEY] = "accounts.backends.UserWithAccountBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session[ACCOUNT_KEY] = link.account.pk
         session.save(must_create=True)
+        csrf = f"{settings.CSRF_COOKIE_NAME}={_get_new_csrf_string()}"
         candidates.append(
             Candidate(
                 candidate_id=link.entry.candidate_id,
                 statement_path=f"/results/{link.entry.public_id}/",
-                cookie=f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+                cookie=f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {csrf}",
             )
         )
     return candidates

@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -129,6 +130,7 @@ _statement_fingerprint = PreparedQuery(
         .values_list(*STATEMENT_FINGERPRINT_FIELDS)[:1]
     ),
     {"account_id": int, "public_id": uuid.UUID, "now": dt.datetime},
+    as_written=True,  # from the entry (by its public id) to its result, link and person
 )
 
 
@@ -137,6 +139,17 @@ def statement_fingerprint(
 ) -> tuple[object, ...] | None:
     """Return the candidate's visible result of this entry as ``STATEMENT_FINGERPRINT_FIELDS``, or None."""
     rows = _statement_fingerprint.rows(account_id=account_id, public_id=public_id, now=now or timezone.now())
+    return statement_fingerprint_of(rows)
+
+
+def statement_fingerprint_query(*, account_id: int, public_id: uuid.UUID, now: dt.datetime) -> tuple[str, list[Any]]:
+    """Return ``statement_fingerprint``'s query (SQL and values), to send in another query's round trip; its rows
+    go to ``statement_fingerprint_of``."""
+    return _statement_fingerprint.query_string(account_id=account_id, public_id=public_id, now=now)
+
+
+def statement_fingerprint_of(rows: list[tuple[Any, ...]]) -> tuple[object, ...] | None:
+    """Return the fingerprint in the rows of ``statement_fingerprint``'s query, or None."""
     return rows[0] if rows else None
 
 

@@ -12,18 +12,25 @@ before their release instant), under the key the request will make of the same d
 rest like the row it was drawn from, and is served by ``cached_page`` only after that request's own check. The
 keys stored ahead for a result are listed under ``page_index_key`` so that a hold or an amendment can drop them
 (``pages_forget``); a stale key could never be served anyway, since the data it was made of has changed.
+
+A page is kept with the digest of what it shows, and the request serves it only when that digest is the one it made
+of the data the database gave it in that request. The statement's key is named by its URL alone (its *slot*:
+kind, owner, language, code version), so it is read with the visitor's session in one round trip to the cache
+(``page_prefetch``), before the database is asked anything; it is served, like any other, only after the
+request's own check, and only when the digests match.
 """
 
 import functools
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -49,10 +56,33 @@ def sources_version(names: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
-def page_key(kind: str, owner: object, shown: Iterable[object], sources: tuple[str, ...]) -> str:
-    """Return the cache key of a page of ``kind`` showing ``shown``, in the active language."""
+@dataclass(frozen=True)
+class PageKey:
+    """Where a page is kept (``slot``) and the digest of everything it shows (``shown``)."""
+
+    slot: str
+    shown: str
+
+
+def page_slot(kind: str, owner: object, sources: tuple[str, ...]) -> str:
+    """Return the slot of the page of ``kind`` for ``owner`` in the active language: its key when it is named by
+    its owner alone (``page_key(…, by_owner=True)``), so that it can be read before the data it shows."""
+    return f"page2:{kind}:{owner}:{get_language()}:{sources_version(sources)}"
+
+
+def page_key(
+    kind: str, owner: object, shown: Iterable[object], sources: tuple[str, ...], *, by_owner: bool = False
+) -> PageKey:
+    """Return the key of a page of ``kind`` for ``owner`` showing ``shown``, in the active language.
+
+    By default the digest of ``shown`` is part of the key too, so that pages showing different data are kept side
+    by side (the dashboard drawn ahead for the release instant is not replaced by the one served before it).
+    ``by_owner``: one page per owner and language (``page_slot``), for a page that is drawn only once there is
+    something to show (the statement: a 404 before its instant) and that is read with the session.
+    """
     digest = hashlib.blake2b(repr(tuple(shown)).encode(), digest_size=12).hexdigest()
-    return f"page:{kind}:{owner}:{digest}:{get_language()}:{sources_version(sources)}"
+    slot = page_slot(kind, owner, sources)
+    return PageKey(slot=slot if by_owner else f"{slot}:{digest}", shown=digest)
 
 
 def page_draw(request: HttpRequest, *, template: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -61,17 +91,31 @@ def page_draw(request: HttpRequest, *, template: str, context: dict[str, Any]) -
     return placeholder, render_to_string(template, {**context, "csrf_token": placeholder}, request)
 
 
+_PREFETCHED = "_pages_prefetched"
+
+
+def page_prefetch(request: HttpRequest, slot: str) -> None:
+    """Read what is kept in ``slot`` with the visitor's session, in one round trip to the cache when the session
+    engine can (``accounts.session_store``). Nothing is served from it before ``cached_page``, after the request's
+    own check, and only if it shows what that check read."""
+    read_with = getattr(getattr(request, "session", None), "read_with", None)
+    if read_with is not None:
+        setattr(request, _PREFETCHED, {slot: read_with(caches[DEFAULT_CACHE_ALIAS], [slot]).get(slot)})
+
+
 def cached_page(
-    request: HttpRequest, *, key: str, template: str, context: Callable[[], dict[str, Any]]
+    request: HttpRequest, *, key: PageKey, template: str, context: Callable[[], dict[str, Any]]
 ) -> HttpResponse:
-    """Answer with the page stored under ``key``, rendering and storing it (``context()``) if it is not there."""
+    """Answer with the page kept under ``key``, rendering and keeping it (``context()``) if it is not there."""
     if request.GET or len(messages.get_messages(request)):
         return render(request, template, context())
-    stored: tuple[str, str] | None = cache.get(key)
-    if stored is None:
-        stored = page_draw(request, template=template, context=context())
-        cache.set(key, stored, PAGE_CACHE_SECONDS)
-    placeholder, page = stored
+    prefetched: dict[str, Any] = getattr(request, _PREFETCHED, {})
+    kept = prefetched[key.slot] if key.slot in prefetched else cache.get(key.slot)
+    if isinstance(kept, tuple) and len(kept) == 3 and kept[0] == key.shown:
+        _shown, placeholder, page = kept
+    else:
+        placeholder, page = page_draw(request, template=template, context=context())
+        cache.set(key.slot, (key.shown, placeholder, page), PAGE_CACHE_SECONDS)
     return HttpResponse(page.replace(placeholder, get_token(request)))
 
 
@@ -94,12 +138,12 @@ def page_index_key(owner: object) -> str:
     return f"page-index:{owner}"
 
 
-def page_store(pages: dict[str, tuple[str, str]], *, index: dict[object, list[str]], seconds: int) -> None:
-    """Store pages drawn ahead (key → ``page_draw``'s pair) and, per owner, the list of their keys."""
+def page_store(pages: dict[PageKey, tuple[str, str]], *, index: dict[object, list[str]], seconds: int) -> None:
+    """Keep pages drawn ahead (key → ``page_draw``'s pair) and, per owner, the list of their slots."""
     if not pages:
         return
-    cache.set_many(pages, seconds)
-    cache.set_many({page_index_key(owner): keys for owner, keys in index.items()}, seconds)
+    cache.set_many({key.slot: (key.shown, *drawn) for key, drawn in pages.items()}, seconds)
+    cache.set_many({page_index_key(owner): slots for owner, slots in index.items()}, seconds)
 
 
 def pages_keep(owners: Iterable[object], *, seconds: int) -> set[object]:

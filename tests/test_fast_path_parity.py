@@ -16,10 +16,12 @@ from django.utils import timezone
 
 from accounts import backends
 from accounts.tests.factories import UserFactory
-from candidates.models import LinkedEntry
+from candidates.models import CandidateAccount, LinkedEntry
+from centres.models import Entry
 from centres.tests.factories import EntryFactory
 from results import emails
 from results.models import OutgoingEmail, Result
+from results.selectors import statement_fingerprint, statement_fingerprint_of, statement_fingerprint_query
 from results.services import result_hold
 from results.tests.factories import account_for, result_for
 from results_portal import prepared
@@ -76,6 +78,17 @@ def test_the_session_user_loader_gives_what_the_orm_gives(monkeypatch: pytest.Mo
     assert model_to_dict(fast.candidate_account) == model_to_dict(twin.candidate_account)  # type: ignore[attr-defined]
 
 
+def _account_with_entries(count: int, **person: Any) -> tuple[CandidateAccount, list[Entry]]:
+    """Return a candidate account holding ``count`` entries of one person."""
+    account = account_for(EntryFactory(**person))
+    entries = [account.links.get().entry]
+    for _ in range(count - 1):
+        entry = EntryFactory(person=entries[0].person)
+        LinkedEntry.objects.create(account=account, entry=entry)
+        entries.append(entry)
+    return account, entries
+
+
 class _AnotherVendorConnections:
     """``django.db.connections`` with the default connection seen as another vendor's."""
 
@@ -84,12 +97,7 @@ class _AnotherVendorConnections:
 
 
 def test_the_dashboards_compiled_query_gives_what_its_queryset_gives(monkeypatch: pytest.MonkeyPatch) -> None:
-    account = account_for(EntryFactory(person__first_name="Ana"))
-    entries = [account.links.get().entry]
-    for _ in range(3):
-        entry = EntryFactory(person=entries[0].person)
-        LinkedEntry.objects.create(account=account, entry=entry)
-        entries.append(entry)
+    account, entries = _account_with_entries(4, person__first_name="Ana")
     result_for(entries[0], released_at=timezone.now() - dt.timedelta(days=1))
     result_hold(
         result=result_for(entries[1], released_at=timezone.now() - dt.timedelta(days=1)), actor=None, reason="x"
@@ -113,10 +121,40 @@ def test_the_dashboards_compiled_query_gives_what_its_queryset_gives(monkeypatch
     monkeypatch.setattr(prepared, "connections", _AnotherVendorConnections())
     twin = dashboard.dashboard_lines(account_id=account.pk, now=now)
 
-    assert fast == twin
+    with backends.user_loaded_with(dashboard.dashboard_lines_query(account_id=account.pk, now=now)) as sent:
+        user = backends.UserWithAccountBackend().get_user(account.user_id)
+    assert sent is not None and sent.rows is not None and user is not None
+    with_the_user = dashboard.dashboard_lines_of(sent.rows, now=now)
+
+    assert fast == twin == with_the_user
     assert sorted((line.visible, line.under_review, line.verified) for line in fast) == [
         (False, False, False),  # no result
         (False, False, False),  # not released yet
         (False, True, False),  # out, then held
         (True, False, True),  # released, verified twice
     ]
+
+
+def test_the_statement_check_sent_with_the_user_gives_what_it_gives_alone() -> None:
+    """The visibility check sent in the user's round trip (``user_loaded_with``) reads what it reads on its own,
+    for a result visible, one not yet released and one held; and the user is loaded as without it."""
+    account, entries = _account_with_entries(3)
+    result_for(entries[0], released_at=timezone.now() - dt.timedelta(days=1))
+    result_for(entries[1], released_at=timezone.now() + dt.timedelta(days=1), status=Result.Status.READY)
+    result_hold(
+        result=result_for(entries[2], released_at=timezone.now() - dt.timedelta(days=1)), actor=None, reason="x"
+    )
+    now = timezone.now()
+    backend = backends.UserWithAccountBackend()
+
+    for each in entries:
+        alone = statement_fingerprint(account_id=account.pk, public_id=each.public_id, now=now)
+        query = statement_fingerprint_query(account_id=account.pk, public_id=each.public_id, now=now)
+        with backends.user_loaded_with(query) as sent:
+            user = backend.get_user(account.user_id)
+        assert sent is not None and sent.rows is not None and user is not None
+        assert statement_fingerprint_of(sent.rows) == alone
+        assert model_to_dict(user) == model_to_dict(backend.get_user(account.user_id))  # type: ignore[arg-type]
+    assert statement_fingerprint(account_id=account.pk, public_id=entries[0].public_id, now=now) is not None
+    assert statement_fingerprint(account_id=account.pk, public_id=entries[1].public_id, now=now) is None
+    assert statement_fingerprint(account_id=account.pk, public_id=entries[2].public_id, now=now) is None

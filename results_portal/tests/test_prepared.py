@@ -5,12 +5,13 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from centres.models import Entry
 from centres.tests.factories import EntryFactory
-from results_portal.prepared import PreparedQuery
+from results_portal.prepared import AS_WRITTEN, PreparedQuery
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +89,31 @@ def test_a_value_used_twice_is_filled_in_each_place() -> None:
     assert (sql, tuple(params)) == _entries_of_centre_or_session(7).query.sql_with_params()
     assert rows == list(_entries_of_centre_or_session(entry.centre_id))
     assert (entry.pk,) in rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_query_as_written_is_planned_so_for_itself_alone() -> None:
+    """Outside a transaction the join order setting goes with the query, in its query string, and lasts no
+    longer; inside one it is not sent (``SET LOCAL`` would last until the transaction ends)."""
+    entry = EntryFactory()
+    EntryFactory(centre=entry.centre, session=entry.session)
+    values: dict[str, Any] = {
+        "centre_id": entry.centre_id,
+        "after": entry.session.window_start - dt.timedelta(days=1),
+        "public_id": uuid.uuid4(),
+    }
+    prepared = PreparedQuery(
+        _entries_of_centre_after, {"centre_id": int, "after": dt.datetime, "public_id": uuid.UUID}, as_written=True
+    )
+
+    sent, _params = prepared.query_string(**values)
+    rows = prepared.rows(**values)
+
+    assert sent.startswith(f"{AS_WRITTEN}; SELECT ")
+    assert rows == list(_entries_of_centre_after(**values)) and len(rows) == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        assert cursor.fetchone() == ("8",)  # PostgreSQL's default: the setting lasted for the query alone
+    with transaction.atomic():
+        assert prepared.query_string(**values)[0] == prepared.sql(**values)[0]
+        assert prepared.rows(**values) == rows

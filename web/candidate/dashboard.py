@@ -167,6 +167,17 @@ def dashboard_lines(*, account_id: int, now: dt.datetime) -> list[DashboardLine]
     return _lines(_dashboard_lines.rows(account_id=account_id, now=now), now=now)
 
 
+def dashboard_lines_query(*, account_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
+    """Return ``dashboard_lines``' query (SQL and values), to send in another query's round trip (PostgreSQL);
+    its rows go to ``dashboard_lines_of`` with the same ``now``."""
+    return _dashboard_lines.query_string(account_id=account_id, now=now)
+
+
+def dashboard_lines_of(rows: Iterable[Sequence[Any]], *, now: dt.datetime) -> list[DashboardLine]:
+    """Return the lines in the rows of ``dashboard_lines_query`` made with ``now``."""
+    return _lines(rows, now=now)
+
+
 def dashboard_lines_bulk(*, entry_ids: Iterable[int], now: dt.datetime) -> dict[int, list[DashboardLine]]:
     """Return, keyed by account id, the dashboard lines of the accounts holding these entries (only these entries)
     as each account's request would read them at ``now`` (one query; for the pages drawn ahead).

@@ -32,8 +32,8 @@ from results.models import Result, ResultEvent
 from results.selectors import Audience, results_visible, statement_fingerprints
 from results_portal.pages import (
     PAGE_CACHE_SECONDS,
+    PageKey,
     page_draw,
-    page_key,
     page_request,
     page_store,
     pages_forget,
@@ -41,7 +41,7 @@ from results_portal.pages import (
 )
 from web.candidate.dashboard import dashboard_lines_bulk
 from web.candidate.views.account import DASHBOARD_TEMPLATE, dashboard_key, dashboard_page
-from web.candidate.views.statement import STATEMENT_SOURCES, STATEMENT_TEMPLATE, _statement_context
+from web.candidate.views.statement import STATEMENT_TEMPLATE, _statement_context, statement_key
 
 BATCH_SIZE = 500
 # How long a page drawn ahead is kept after its release instant: the first hours of results day, when most
@@ -139,7 +139,7 @@ def _prerender_at(*, entry_ids: list[int], instant: dt.datetime, now: dt.datetim
     all_entries = [entry for entries in held.values() for entry in entries]
     lines = dashboard_lines_bulk(entry_ids=[e.pk for e in all_entries], now=instant)
 
-    pages: dict[str, tuple[str, str]] = {}
+    pages: dict[PageKey, tuple[str, str]] = {}
     index: dict[object, list[str]] = defaultdict(list)
     for account_id, entries in held.items():
         account = accounts[account_id]
@@ -148,20 +148,20 @@ def _prerender_at(*, entry_ids: list[int], instant: dt.datetime, now: dt.datetim
             with translation.override(language):
                 for entry in mine:
                     fingerprint = fingerprints[entry.pk]
-                    key = page_key("statement", fingerprint[0], fingerprint, STATEMENT_SOURCES)
+                    key = statement_key(public_id=entry.public_id, fingerprint=fingerprint)
                     path = reverse("results:statement", kwargs={"public_id": entry.public_id})
                     pages[key] = page_draw(
                         page_request(path=path, user=account.user),
                         template=STATEMENT_TEMPLATE,
                         context=_statement_context(results[entry.pk]),
                     )
-                    index[fingerprint[0]].append(key)
+                    index[fingerprint[0]].append(key.slot)
                 key = dashboard_key(account_id=account_id, lines=lines.get(account_id, []))
                 context = dashboard_page(lines=lines.get(account_id, []))
                 request = page_request(path=reverse("candidates:dashboard"), user=account.user)
                 pages[key] = page_draw(request, template=DASHBOARD_TEMPLATE, context=context)
                 for entry in mine:
-                    index[fingerprints[entry.pk][0]].append(key)
+                    index[fingerprints[entry.pk][0]].append(key.slot)
     page_store(pages, index=index, seconds=_kept_seconds(instant=instant, now=now))
     return len(pages)
 

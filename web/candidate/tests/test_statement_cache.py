@@ -5,26 +5,32 @@ keyed by what the page shows of the result, its version and the language, so an 
 candidate never meets a stale or foreign copy, and the CSRF token is the visitor's own.
 """
 
+import contextlib
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
+import redis.connection
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.db import connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.backends import USER_WITH_ACCOUNT
+from accounts.backends import ACCOUNT_KEY, USER_WITH_ACCOUNT
 from candidates.models import CandidateAccount
 from centres.models import Candidate, Entry
 from results.models import Result
 from results.selectors import Audience, results_visible, statement_fingerprint
 from results.services import result_hold, result_unhold
 from results_portal import pages
+from results_portal.prepared import AS_WRITTEN
 from web.candidate.views import statement as views
 
 from .test_statement_page import _account, _entry, _result
@@ -43,23 +49,87 @@ def _get(client: Client, entry: Entry, query: str = "") -> Any:
     return client.get(f"/results/{entry.public_id}/{query}")
 
 
-def test_the_second_visit_is_served_from_the_cache_with_two_queries(
-    client: Client, django_assert_num_queries: Any
-) -> None:
+def _released_to(client: Client) -> tuple[CandidateAccount, Entry]:
+    """Log ``client`` in as a new candidate with a Grade B released; return the account and the entry."""
     account = _account()
     entry = _entry(account)
     _result(entry)
     _login(client, account)
+    return account, entry
+
+
+def test_the_second_visit_is_served_from_the_cache_in_one_round_trip_to_each_store(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    _owner, entry = _released_to(client)
     first = _get(client, entry)
 
-    # The session's user with their account (one query), then the visibility check (one query); no render.
-    with mock.patch.object(views, "_statement_context", side_effect=AssertionError("rendered again")):
-        with django_assert_num_queries(2):
-            second = _get(client, entry)
+    # The session with the page kept for this URL (one round trip to Redis), then the session's user with their
+    # account and the visibility check (one query string to PostgreSQL); no render.
+    with (
+        mock.patch.object(views, "_statement_context", side_effect=AssertionError("rendered again")),
+        django_assert_num_queries(1) as queries,
+        _redis_reads() as reads,
+    ):
+        second = _get(client, entry)
 
     assert second.status_code == 200
     assert TOKEN.sub("", second.content.decode()) == TOKEN.sub("", first.content.decode())
     assert "Grade B" in second.content.decode()
+    assert '"accounts_user"' in queries.captured_queries[0]["sql"].split("; ")[0]
+    assert '"results_result"' in queries.captured_queries[0]["sql"].split("; ")[1]
+    assert reads == [["MGET", 2]]
+
+
+def test_without_the_account_in_the_session_the_page_is_served_all_the_same(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    """A session written before the account was kept in it: the user, then the visibility check, as before."""
+    _owner, entry = _released_to(client)
+    _get(client, entry)  # drawn and kept
+    session = client.session
+    del session[ACCOUNT_KEY]
+    session.save()
+
+    with django_assert_num_queries(2):
+        page = _get(client, entry)
+    assert page.status_code == 200 and "Grade B" in page.content.decode()
+
+
+def test_a_session_naming_another_account_never_gets_its_rows(client: Client) -> None:
+    """The account written in the session is only a guess made at login: were it another's, that account's result
+    is read with the user but not used; the page is the user's own, or a 404."""
+    mine, theirs = _account(), _account()
+    my_entry, their_entry = _entry(mine), _entry(theirs)
+    _result(my_entry)
+    _result(their_entry)
+    own = _get(_login(Client(), mine), my_entry).content.decode()
+    _login(client, mine)
+    session = client.session
+    session[ACCOUNT_KEY] = theirs.pk
+    session.save()
+
+    assert _get(client, their_entry).status_code == 404
+    page = _get(client, my_entry)
+    assert page.status_code == 200 and TOKEN.sub("", page.content.decode()) == TOKEN.sub("", own)
+
+
+@contextlib.contextmanager
+def _redis_reads() -> Iterator[list[list[object]]]:
+    """Record the reads this process sends to Redis (command, number of keys), one entry per round trip."""
+    reads: list[list[object]] = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def recorded(connection: Any, command: Any, check_health: bool = True) -> None:
+        packed = b"".join(command) if isinstance(command, list) else command
+        words = packed.split(b"\r\n")
+        name = words[2].decode().upper() if len(words) > 2 else "?"
+        if name in {"GET", "MGET"}:
+            reads.append([name, int(words[0][1:]) - 1])
+        send(connection, command, check_health)
+
+    with mock.patch.object(redis.connection.AbstractConnection, "send_packed_command", recorded):
+        yield reads
 
 
 def test_each_visitor_gets_their_own_csrf_token_and_a_working_logout(client: Client) -> None:
@@ -225,3 +295,21 @@ def test_a_deployment_that_changes_the_page_makes_new_keys(tmp_path: Path, setti
         assert pages.page_key("statement", 1, (1, 1), views.STATEMENT_SOURCES) != before
     finally:
         pages.sources_version.cache_clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_check_goes_planned_as_written_and_the_setting_lasts_for_it_alone() -> None:
+    """As in production (no transaction around the request): the user, the join order setting and the check in
+    one query string; PostgreSQL's own setting is back for the next query."""
+    client = Client()
+    _owner, entry = _released_to(client)
+    _get(client, entry)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = _get(client, entry)
+
+    assert page.status_code == 200 and "Grade B" in page.content.decode()
+    assert len(queries) == 1 and f"; {AS_WRITTEN}; SELECT" in queries.captured_queries[0]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        assert cursor.fetchone() == ("8",)

@@ -28,10 +28,16 @@ from candidates import services
 from candidates.models import CandidateAccount
 from centres.models import Entry
 from results.presentation import grade_display, overall_display, scale_of
-from results_portal.pages import cached_page, page_key
+from results_portal.pages import PageKey, cached_page, page_key
 from verification.models import Verification
-from web.candidate.access import candidate_required, request_account
-from web.candidate.dashboard import DashboardLine, dashboard_lines, line_objects
+from web.candidate.access import alongside_rows, candidate_page, candidate_required, request_account
+from web.candidate.dashboard import (
+    DashboardLine,
+    dashboard_lines,
+    dashboard_lines_of,
+    dashboard_lines_query,
+    line_objects,
+)
 from web.candidate.forms import EmailChangeForm, LinkEntryForm, LoginForm, PasswordResetRequestForm, RegisterForm
 from web.candidate.views import security
 from web.common.password_reset import PasswordResetConfirmView, password_reset_request_page
@@ -191,7 +197,7 @@ DASHBOARD_SOURCES = (
 DASHBOARD_TEMPLATE = "candidates/dashboard.html"
 
 
-def dashboard_key(*, account_id: int, lines: list[DashboardLine]) -> str:
+def dashboard_key(*, account_id: int, lines: list[DashboardLine]) -> PageKey:
     """Return the cache key of an account's dashboard showing these lines, in the active language."""
     return page_key("dashboard", account_id, [line.shown for line in lines], DASHBOARD_SOURCES)
 
@@ -240,7 +246,10 @@ def dashboard_page(*, lines: list[DashboardLine]) -> dict[str, Any]:
     return {"rows": rows, "link_form": LinkEntryForm(), "verifications": verifications, "name": name}
 
 
-@candidate_required
+@candidate_page(
+    # What the page shows goes to the database with the user's own query (one round trip).
+    alongside=dashboard_lines_query,
+)
 @never_cache
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Show each of the candidate's entries with its result, the date it is due by, or 'Q' once that has passed.
@@ -251,7 +260,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ``web.candidate.prerender``), drawn from those same values: no further query.
     """
     account = request_account(request)
-    lines = dashboard_lines(account_id=account.pk, now=timezone.now())
+    sent = alongside_rows(request)
+    if sent is None:
+        lines = dashboard_lines(account_id=account.pk, now=timezone.now())
+    else:
+        rows, now = sent
+        lines = dashboard_lines_of(rows, now=now)
     key = dashboard_key(account_id=account.pk, lines=lines)
     return cached_page(request, key=key, template=DASHBOARD_TEMPLATE, context=lambda: dashboard_page(lines=lines))
 

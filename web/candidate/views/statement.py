@@ -19,9 +19,15 @@ from results.charts import below_text, component_chart_svg, result_name
 from results.legacy_statement import old_style_statement
 from results.models import Result
 from results.presentation import indicator_explanation, result_view, scale_of
-from results.selectors import Audience, results_visible, statement_fingerprint
-from results_portal.pages import cached_page, page_key
-from web.candidate.access import candidate_required, request_account
+from results.selectors import (
+    Audience,
+    results_visible,
+    statement_fingerprint,
+    statement_fingerprint_of,
+    statement_fingerprint_query,
+)
+from results_portal.pages import PageKey, cached_page, page_key, page_slot
+from web.candidate.access import alongside_rows, candidate_page, request_account
 
 
 @dataclass(frozen=True)
@@ -164,19 +170,33 @@ STATEMENT_SOURCES = (
 )
 
 
-@candidate_required
+def statement_key(*, public_id: uuid.UUID, fingerprint: tuple[object, ...]) -> PageKey:
+    """Return the key of the statement page of this entry showing the result ``statement_fingerprint`` gave."""
+    return page_key("statement", public_id, fingerprint, STATEMENT_SOURCES, by_owner=True)
+
+
+@candidate_page(
+    # Named by the URL alone: read with the session, in one round trip.
+    slot=lambda public_id: page_slot("statement", public_id, STATEMENT_SOURCES),
+    # The visibility check goes to the database with the user's own query.
+    alongside=statement_fingerprint_query,
+)
 @never_cache
 @require_GET
 def statement(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Show the Statement of Results of one of the candidate's entries, once released; anything else is a 404.
 
     Whether the candidate may see it is asked of the database on every request (one lean query through the
-    visibility selector: ownership, release instant, hold, withdrawal), so embargo stays exact to the second.
-    Only then may the page come from the cache (results_portal/pages.py), under a key made of the result's
-    displayed fields and version.
+    visibility selector: ownership, release instant, hold, withdrawal; sent with the query loading the user), so
+    embargo stays exact to the second. Only then may the page come from the cache (results_portal/pages.py), and
+    only if it shows the result's displayed fields and version as that query read them.
     """
     account = request_account(request)
-    fingerprint = statement_fingerprint(account_id=account.pk, public_id=public_id)
+    sent = alongside_rows(request)
+    if sent is not None:
+        fingerprint = statement_fingerprint_of(sent[0])
+    else:
+        fingerprint = statement_fingerprint(account_id=account.pk, public_id=public_id)
     if fingerprint is None:
         raise Http404
 
@@ -186,5 +206,5 @@ def statement(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             raise Http404
         return _statement_context(result)
 
-    key = page_key("statement", fingerprint[0], fingerprint, STATEMENT_SOURCES)
+    key = statement_key(public_id=public_id, fingerprint=fingerprint)
     return cached_page(request, key=key, template=STATEMENT_TEMPLATE, context=context)
