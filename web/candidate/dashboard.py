@@ -107,7 +107,7 @@ class DashboardLine:
 def _one(model: type[Model], field: str, *, pk: str) -> Subquery:
     """Return ``field`` of the ``model`` row whose primary key is the outer query's ``pk`` (NULL if none), as a
     subquery: planned apart from the query's joins."""
-    return Subquery(model._default_manager.filter(pk=OuterRef(pk)).values(field)[:1])
+    return Subquery(model._default_manager.filter(pk=OuterRef(pk)).order_by().values(field)[:1])
 
 
 def _rows(entries: QuerySet[Entry], *, audience: Audience, now: dt.datetime, leading: Sequence[str] = ()) -> Any:
