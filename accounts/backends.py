@@ -14,12 +14,13 @@ from functools import cache
 from typing import Any, cast
 
 from django.apps import apps
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.backends import BaseBackend
 from django.db import connection
 from django.db.models import Field, Model
 from django.http import HttpRequest
 
-from results_portal.prepared import last_rows
+from results_portal.prepared import last_rows, one_query_string
 
 from .models import User
 
@@ -79,9 +80,7 @@ class UserWithAccountBackend(BaseBackend):
             user = User._default_manager.select_related("candidate_account").filter(pk=user_id).first()
             return user if user is not None and user.is_active else None
         sql, user_columns, account_columns = _user_with_account_sql()
-        alongside = _alongside.get()
-        if connection.settings_dict["OPTIONS"].get("server_side_binding") is True:  # one statement per query there
-            alongside = None
+        alongside = _alongside.get() if one_query_string(connection.alias) else None
         with connection.cursor() as cursor:
             if alongside is None or alongside.rows is not None:
                 cursor.execute(sql, [int(user_id)])
@@ -139,8 +138,11 @@ def _user_with_account_sql() -> tuple[str, list[str], list[str]]:
 
 def remember_account(sender: object, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """At a login through this backend, write the user's candidate account id in the new session (``ACCOUNT_KEY``):
-    saved with the login, it names the account a page's query is made for before the user is loaded."""
-    if request is None or getattr(user, "backend", None) != USER_WITH_ACCOUNT:
+    saved with the login, it names the account a page's query is made for before the user is loaded.
+
+    ``login()`` has written the backend in the session before it sends the signal (``user.backend`` is set only
+    by ``authenticate()`` and the test client's ``force_login``, so it is not what to ask)."""
+    if request is None or request.session.get(BACKEND_SESSION_KEY) != USER_WITH_ACCOUNT:
         return
     cached = user._state.fields_cache
     if "candidate_account" in cached:  # loaded with the user: no query

@@ -6,7 +6,8 @@ writes the session again (an UPDATE with another commit). Here the new key is on
 once, by the next save, as an INSERT that the key's uniqueness in the table guards (another key is drawn should
 it ever collide), so the check is not needed either. A save that would write what the last one wrote (same key,
 same data) is skipped, so a view may save the session in its own transaction (the candidate's login writes it
-with ``last_login``: one commit) without the response writing it again.
+with ``last_login``: one commit) without the response writing it again. ``read_with`` reads the session from
+the cache together with other keys (the statement's page: ``results_portal.pages.page_prefetch``), one round trip.
 """
 
 from typing import Any
@@ -75,7 +76,10 @@ class SessionStore(cached_db.SessionStore):
         own = self._cache  # type: ignore[attr-defined]  # cached_db's, not in the stubs
         if self.session_key is None or hasattr(self, "_session_cache") or cache is not own:
             return cache.get_many(keys)
-        found = cache.get_many([self.cache_key, *keys])
+        try:
+            found = cache.get_many([self.cache_key, *keys])
+        except Exception:  # noqa: BLE001 - as load() takes any failure of the cache: the session from the database
+            return {}
         data = found.pop(self.cache_key, None)
         if isinstance(data, dict):
             self._session_cache = data

@@ -4,8 +4,8 @@ The caller decides, on every request, what the visitor may see (the database, th
 and makes a key of everything the page shows; only then is the page taken from the cache. A stored page holds
 nothing of its visitor but the CSRF token of its forms, which stands there as a placeholder nobody can guess and
 is replaced by the visitor's own token at each request. Requests with a query string or with messages to show
-are rendered afresh. Keys end with a digest of the code and templates that draw the page, so after a
-deployment no page drawn by the previous code is served.
+are rendered afresh. Keys hold a digest of the code and templates that draw the page, so after a deployment no
+page drawn by the previous code is served.
 
 Pages can also be drawn ahead, outside any request (``page_store``: the candidates' pages once results are ready,
 before their release instant), under the key the request will make of the same data: such a page is data at
@@ -98,9 +98,11 @@ def page_prefetch(request: HttpRequest, slot: str) -> None:
     """Read what is kept in ``slot`` with the visitor's session, in one round trip to the cache when the session
     engine can (``accounts.session_store``). Nothing is served from it before ``cached_page``, after the request's
     own check, and only if it shows what that check read."""
-    read_with = getattr(getattr(request, "session", None), "read_with", None)
-    if read_with is not None:
-        setattr(request, _PREFETCHED, {slot: read_with(caches[DEFAULT_CACHE_ALIAS], [slot]).get(slot)})
+    session = getattr(request, "session", None)
+    read_with = getattr(session, "read_with", None)
+    if read_with is None or getattr(session, "session_key", None) is None:  # nobody logged in: nothing to read
+        return
+    setattr(request, _PREFETCHED, {slot: read_with(caches[DEFAULT_CACHE_ALIAS], [slot]).get(slot)})
 
 
 def cached_page(

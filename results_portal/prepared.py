@@ -15,12 +15,12 @@ run as usual on every call.
 Behind PgBouncer in transaction mode nothing can be prepared on the server, so PostgreSQL plans each of these
 queries again on every request, and for the ones with joins planning costs more than running the plan (the
 statement's check: 0.45 ms against 0.03). ``as_written=True`` lets PostgreSQL join the tables in the order the
-query names them (``join_collapse_limit = 1``, for that query alone: ``SET LOCAL`` sent in its query string, which
-runs as one implicit transaction), sparing it the search for a join order; it still chooses how to join each pair
-and which side to start from. Only for queries whose order is already the good one, held by
-tests/test_query_plans.py: the statement's check (0.45 → 0.27 ms of planning). The dashboard's query would plan in
-0.85 ms instead of 1.2, but on a test's near-empty tables its written order starts from every entry, so it is not
-used there.
+query names them (``join_collapse_limit = 1``, for that query alone: ``SET LOCAL`` sent in its query string,
+which runs as one implicit transaction; never sent with server-side binding, see ``one_query_string``), sparing it
+the search for a join order; it still chooses how to join each pair and which side to start from. Only for
+queries whose order is already the good one, held by tests/test_query_plans.py: the statement's check (0.45 →
+0.27 ms of planning). The dashboard's query would plan in 0.85 ms instead of 1.2, but on a test's near-empty
+tables its written order starts from every entry, so it is not used there.
 """
 
 import datetime as dt
@@ -92,10 +92,11 @@ class PreparedQuery:
 
     def query_string(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> tuple[str, list[Any]]:
         """Return what to send for these values on ``using``: the SQL, after ``AS_WRITTEN`` for an ``as_written``
-        query outside a transaction (inside one, ``SET LOCAL`` would last until its end). Its rows are those of the
-        string's last statement (``last_rows``)."""
+        query outside a transaction where statements can go together (``one_query_string``; inside a transaction
+        ``SET LOCAL`` would last until its end). Its rows are those of the string's last statement
+        (``last_rows``)."""
         sql, params = self.sql(**values)
-        if self.as_written and not connections[using].in_atomic_block:
+        if self.as_written and one_query_string(using) and not connections[using].in_atomic_block:
             return f"{AS_WRITTEN}; {sql}", params
         return sql, params
 
@@ -123,6 +124,18 @@ def rows_as_prepared(queryset: QuerySet[Any], *, database: str | None = None) ->
     using = database or router.db_for_read(queryset.model) or DEFAULT_DB_ALIAS
     sql, params = queryset.query.get_compiler(using=using).as_sql()
     return _fetch(using, sql, list(params))
+
+
+def one_query_string(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Return whether several statements can go to ``using`` as one query string (one round trip): PostgreSQL
+    with values bound on the client (Django's default with psycopg 3, sent by the simple query protocol, which
+    runs such a string as one implicit transaction outside a transaction block). With server-side binding each
+    query is one prepared statement."""
+    connection = connections[using]
+    return (
+        connection.vendor == "postgresql"
+        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
+    )
 
 
 def last_rows(cursor: Any) -> list[tuple[Any, ...]]:

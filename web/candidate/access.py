@@ -15,7 +15,6 @@ from functools import wraps
 from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -25,6 +24,7 @@ from accounts.models import User
 from accounts.sessions import logout_this_session_only
 from candidates.models import CandidateAccount
 from results_portal.pages import page_prefetch
+from results_portal.prepared import one_query_string
 
 _ALONGSIDE = "_candidate_alongside"
 
@@ -57,8 +57,8 @@ def candidate_page(
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if slot is not None:
                 page_prefetch(request, slot(**kwargs))
-            # PostgreSQL only (accounts.backends): elsewhere the user is loaded by the ORM, one query at a time.
-            hint = request.session.get(ACCOUNT_KEY) if alongside is not None and _one_round_trip() else None
+            # PostgreSQL binding on the client only (accounts.backends); elsewhere one query at a time.
+            hint = request.session.get(ACCOUNT_KEY) if alongside is not None and one_query_string() else None
             now = timezone.now()
             query = None
             if alongside is not None and type(hint) is int:
@@ -91,10 +91,6 @@ def _gate(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return gate
-
-
-def _one_round_trip() -> bool:
-    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
 
 
 def alongside_rows(request: HttpRequest) -> tuple[list[tuple[Any, ...]], dt.datetime] | None:

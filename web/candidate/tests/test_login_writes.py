@@ -54,6 +54,23 @@ def test_a_login_writes_the_last_login_and_the_session_in_one_commit() -> None:
     assert client.get("/results/").status_code == 200  # logged in
 
 
+def test_after_logging_in_a_page_reads_the_user_and_what_it_shows_in_one_round_trip() -> None:
+    """The login writes the candidate's account in the session (without a query), so each page of theirs sends
+    its own query with the user's (web/candidate/access.py)."""
+    entry = _candidate()
+    client = Client()
+    with CaptureQueriesContext(connection) as login:
+        client.post("/results/login/", {"candidate_id": entry.candidate_id, "password": DEFAULT_PASSWORD})
+    assert len(login) == 10
+    client.get("/results/")
+    client.get(f"/results/{entry.public_id}/")
+
+    for path in ("/results/", f"/results/{entry.public_id}/"):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        assert len(captured) == 1 and '"accounts_user"' in captured.captured_queries[0]["sql"]
+
+
 def test_logging_in_again_replaces_the_session_and_deletes_the_old_one() -> None:
     entry = _candidate()
     client = Client()

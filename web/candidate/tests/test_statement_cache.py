@@ -313,3 +313,21 @@ def test_outside_a_transaction_the_check_goes_planned_as_written_and_the_setting
     with connection.cursor() as cursor:
         cursor.execute("SHOW join_collapse_limit")
         assert cursor.fetchone() == ("8",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_server_side_binding_each_query_goes_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Binding values on the server makes each query one prepared statement: nothing is sent together there."""
+    client = Client()
+    _owner, entry = _released_to(client)
+    connection.close()
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            first, again = _get(client, entry), _get(client, entry)
+    finally:
+        connection.close()  # the next test's connection binds on the client again
+
+    assert first.status_code == again.status_code == 200 and "Grade B" in again.content.decode()
+    assert not any("; " in query["sql"] for query in queries.captured_queries)
+    assert len(queries) == 2 + 2 + 2  # the user, the check (and the result with its scores, once, to draw it)
