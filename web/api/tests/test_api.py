@@ -371,6 +371,23 @@ def test_the_audit_row_is_the_row_the_orm_writes(client: Client) -> None:
     assert stored.share_link_id is None and not written._state.adding
 
 
+def test_the_audit_rows_insert_kept_per_process_is_what_the_orm_compiles_for_each_row() -> None:
+    """ADR 0010's parity for the INSERT compiled once (``_insert_sql``): the same text and values as the ORM's
+    compiler gives for each row, with and without an organisation, whichever row was compiled first."""
+    from verification.services import _insert_compiled, _insert_sql, _insert_texts, _verification_row
+
+    entry = released_entry()
+    org = organisation()
+    rows = [
+        _verification_row(entry_id=entry.pk, channel=channel, organisation=who, share_link=None, at=None)
+        for channel, who in [("api", None), ("form", org), ("bulk", org), ("api", None)]
+    ]
+    _insert_texts.clear()
+    for row in rows:
+        assert _insert_sql(row) == _insert_compiled(row)
+    assert len(_insert_texts) == 1
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("make_entry", "status"),
