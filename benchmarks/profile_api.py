@@ -5,7 +5,8 @@ the WSGI application gunicorn runs (production settings, every middleware), the 
 (``POST /api/v1/verifications`` for a rotation of candidates, and ``GET /bench/floor/<id>/``), on a copy of the
 benchmark data set (``createdb -T bench_tpl_… NAME``; no server, no PgBouncer). It prints, per request:
 
-- the CPU of this process (``time.process_time``) and of its PostgreSQL backend (``/proc/<pid>/stat``);
+- the CPU of this process (``time.process_time``) and of its PostgreSQL backend (``/proc/<pid>/stat``); with
+  ``--database postgres://…:<PgBouncer's port>/NAME --pgbouncer-pid PID``, of PgBouncer and every backend of NAME;
 - PostgreSQL round trips (libpq's protocol trace: one ``Query`` message each, ``BEGIN``/``COMMIT`` and the
   connection health check included) and Redis round trips (commands or pipelines sent).
 
@@ -26,9 +27,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+
 from benchmarks.infra import portal_env
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu(pid: int) -> float:
+    """Return the CPU seconds (user and system) a process has used so far, 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def _setup(database: str, redis: str) -> None:
@@ -66,7 +79,7 @@ def _environ(method: str, path: str, body: bytes) -> dict[str, Any]:
 class Portal:
     """The WSGI application with the requests of bench_pages, and counters of what each request sends."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, *, pooler_pid: int | None = None) -> None:
         from django.core.wsgi import get_wsgi_application
         from django.db import connection
 
@@ -85,6 +98,7 @@ class Portal:
         self.redis_sent = 0
         self._redis_count()
         self.statuses: dict[str, int] = {}
+        self.pooler_pid = pooler_pid
 
     def _redis_count(self) -> None:
         from redis.connection import AbstractConnection
@@ -113,12 +127,20 @@ class Portal:
         return answer[0]
 
     def backend_cpu(self) -> float:
-        """Return the CPU seconds used so far by this connection's PostgreSQL backend."""
+        """Return the CPU seconds used so far by this connection's PostgreSQL backend or, through PgBouncer (whose
+        backend ids are its own), by every backend of the database, read on a direct connection."""
         self.connection.ensure_connection()
-        pid = self.connection.connection.info.backend_pid
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        if self.pooler_pid is None:
+            return _process_cpu(self.connection.connection.info.backend_pid)
+        settings = self.connection.settings_dict
+        with psycopg.connect(
+            host="127.0.0.1", port=5432, user=settings["USER"] or "postgres", dbname=settings["NAME"], autocommit=True
+        ) as direct:
+            pids = direct.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'"
+            ).fetchall()
+        return sum(_process_cpu(pid) for (pid,) in pids)
 
     @contextmanager
     def traced(self) -> Iterator[Callable[[], int]]:
@@ -140,6 +162,7 @@ class Portal:
         statuses: dict[str, int] = {}
         redis_before = self.redis_sent
         backend_before = self.backend_cpu()
+        pooler_before = _process_cpu(self.pooler_pid) if self.pooler_pid else 0.0
         with self.traced() as queries:
             started = time.process_time()
             for i in range(n):
@@ -147,10 +170,12 @@ class Portal:
                 statuses[status] = statuses.get(status, 0) + 1
             cpu = time.process_time() - started
         backend = self.backend_cpu() - backend_before
+        pooler = (_process_cpu(self.pooler_pid) if self.pooler_pid else 0.0) - pooler_before
         return {
             "which": which,  # type: ignore[dict-item]
             "cpu_ms": cpu / n * 1000,
             "backend_ms": backend / n * 1000,
+            "pgbouncer_ms": pooler / n * 1000,
             "pg_round_trips": queries() / n,
             "redis_round_trips": (self.redis_sent - redis_before) / n,
             "statuses": statuses,  # type: ignore[dict-item]
@@ -177,9 +202,14 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--serve", action="store_true")
+    parser.add_argument(
+        "--pgbouncer-pid",
+        type=int,
+        help="--database goes through this PgBouncer (transaction pooling): count its CPU and every backend's",
+    )
     args = parser.parse_args()
     _setup(args.database, args.redis)
-    portal = Portal(args.candidates)
+    portal = Portal(args.candidates, pooler_pid=args.pgbouncer_pid)
     for which in ("api", "floor"):  # warm: imports, connections, compiled queries
         portal.round(which, 50)
     if not args.serve:
