@@ -325,10 +325,21 @@ class Lookup(Generic[T]):
     ``compare`` compares the credential with the rows read and returns the match or None, as ``verify`` does.
 
     The rows of a refused try are dropped unread: a locked identifier is refused before anything is compared.
+
+    ``after_match``, when given, is what the caller sends next after a match, sent with the end of the guard's
+    transaction: the guard calls it with the match and the statement that ends the transaction (``COMMIT``),
+    which it must send first in its own query string, so that the turn ends and the caller's statements run in
+    one round trip. It is called only when the guard's transaction is a real one (not a savepoint in the
+    caller's), the match was read with the turn (PostgreSQL) and the success writes nothing (a clear lock
+    state); otherwise the guard commits as usual and the caller goes on as without it.
     """
 
     read: Callable[[str], tuple[str, list[Any]]]
     compare: Callable[[str, Rows], T | None]
+    after_match: Callable[[T, str], None] | None = None
+
+
+END_OF_TURN = "COMMIT"
 
 
 def _turn_and_lock_state(
@@ -361,6 +372,14 @@ def _turn_and_lock_state(
                 raise RuntimeError("the lookup's statement gave no result")
             read_rows = cursor.fetchall()
     return (_LockState(*rows[0]) if rows else _LockState()), read_rows
+
+
+def _turn_ended() -> None:
+    """Raise unless the guard's transaction has ended (a ``Lookup.after_match`` must send its ``COMMIT`` first)."""
+    from psycopg.pq import TransactionStatus
+
+    if connection.connection.info.transaction_status != TransactionStatus.IDLE:
+        raise RuntimeError("Lookup.after_match did not end the guard's transaction")
 
 
 def _lock_length(locks: int) -> timedelta:
@@ -457,6 +476,7 @@ def guard_check(
         logger.info("guard: refused %s try from %s: %s", kind, ip, refusal.reason)
         raise
     key = _lock_key(normalised)
+    outermost = not connection.in_atomic_block
     with transaction.atomic(durable=True):
         read = lookup.read(normalised) if lookup is not None and _one_round_trip() else None
         state, read_rows = _turn_and_lock_state(kind=kind, key=key, read=read)
@@ -475,6 +495,10 @@ def guard_check(
             # The usual success writes nothing: the identifier has no row, or a clear one.
             if not state.is_clear:
                 CredentialLock.objects.filter(kind=kind, identifier=key).update(failures=0, locks=0, locked_until=None)
+            elif outermost and read_rows is not None and lookup is not None and lookup.after_match is not None:
+                # The transaction read and wrote nothing else: its COMMIT goes ahead of the caller's statements.
+                lookup.after_match(matched, END_OF_TURN)
+                _turn_ended()
             return matched
         locked_until = _failure_record(
             kind=kind, key=key, state=state, identifier=normalised, ip=ip, purpose=purpose, now=now

@@ -16,7 +16,6 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.backends import _user_with_account_sql
-from centres.models import Entry
 from results.models import OutgoingEmail, Result
 from results.selectors import _statement_fingerprint
 from results_portal.prepared import AS_WRITTEN
@@ -86,9 +85,14 @@ def test_loading_the_logged_in_user_with_their_account_uses_indexes() -> None:
 
 
 def test_the_verification_lookup_by_candidate_id_uses_an_index() -> None:
-    sql, params = Entry.objects.filter(candidate_id="ABC123").values_list("pk").query.sql_with_params()
+    from verification.selectors import entry_facts_read
 
-    _assert_indexed(sql, params)
+    # The entry by its Candidate ID, then its person, exam and centre by primary key (one-row subqueries).
+    sql, params = entry_facts_read(candidate_id="ABC123")
+
+    scans = _assert_indexed(sql, params)
+    tables = {table for _kind, table, _cond in scans}
+    assert tables == {"centres_entry", "centres_candidate", "exams_examsession", "exams_exam", "centres_centre"}, scans
 
 
 def test_the_release_jobs_due_results_query_uses_an_index() -> None:

@@ -173,3 +173,94 @@ def test_the_entry_read_with_the_guards_turn_matches_as_its_twin(case: str) -> N
 
     assert found == twin
     assert case in {"right", "lower-case"} and found.entry_id == entry.pk
+
+
+def _advisory_locks_held() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_match_the_turn_is_held_until_the_commit_sent_with_the_callers_statements() -> None:
+    """``Lookup.after_match`` runs inside the guard's transaction, still holding the Candidate ID's turn; the COMMIT
+    it sends first ends the turn, and what follows it runs after (accounts/guard.py, ADR 0003)."""
+    from django.db import connection
+
+    from verification.services import _entry_guarded
+
+    entry = released_entry()
+    seen: list[tuple[str, int, int]] = []
+
+    def after_match(found: EntryFacts, end_of_turn: str) -> None:
+        held = _advisory_locks_held()
+        with connection.cursor() as cursor:
+            locks = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            cursor.execute("; ".join([end_of_turn, locks]))
+            assert cursor.nextset()
+            seen.append((end_of_turn, held, cursor.fetchone()[0]))
+
+    found = _entry_guarded(
+        candidate_id=entry.candidate_id,
+        secret_number=DEFAULT_SECRET,
+        ip="192.0.2.1",
+        purpose="verify",
+        allowance=1,
+        after_match=after_match,
+    )
+
+    assert found.entry_id == entry.pk
+    assert seen == [("COMMIT", 1, 0)]
+    assert _advisory_locks_held() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_after_match_that_does_not_end_the_guards_transaction_is_an_error() -> None:
+    from verification.services import _entry_guarded
+
+    entry = released_entry()
+
+    with pytest.raises(RuntimeError, match="did not end the guard's transaction"):
+        _entry_guarded(
+            candidate_id=entry.candidate_id,
+            secret_number=DEFAULT_SECRET,
+            ip="192.0.2.1",
+            purpose="verify",
+            allowance=1,
+            after_match=lambda found, end_of_turn: None,
+        )
+    assert _advisory_locks_held() == 0 and not AuthFailure.objects.exists()
+
+
+@pytest.mark.parametrize("secret", ["wrong", "locked"])
+@pytest.mark.django_db(transaction=True)
+def test_after_match_is_not_called_for_a_failure_or_a_refusal(secret: str) -> None:
+    from accounts.guard import GuardRefusal
+    from verification.services import _entry_guarded
+
+    entry = released_entry()
+    tries = 5 if secret == "locked" else 1
+    called: list[EntryFacts] = []
+    for _ in range(tries):
+        with pytest.raises(GuardRefusal):
+            _entry_guarded(
+                candidate_id=entry.candidate_id,
+                secret_number="0000" if DEFAULT_SECRET != "0000" else "1111",
+                ip="192.0.2.1",
+                purpose="verify",
+                allowance=1,
+                after_match=lambda found, end_of_turn: called.append(found),
+            )
+    if secret == "locked":
+        with pytest.raises(GuardRefusal):
+            _entry_guarded(
+                candidate_id=entry.candidate_id,
+                secret_number=DEFAULT_SECRET,
+                ip="192.0.2.1",
+                purpose="verify",
+                allowance=1,
+                after_match=lambda found, end_of_turn: called.append(found),
+            )
+    assert called == []

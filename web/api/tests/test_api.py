@@ -319,19 +319,92 @@ def test_the_audit_row_alone_commits_without_waiting_for_the_disk(client: Client
 
     sql = [query["sql"] for query in captured.captured_queries]
     # The guard's transaction (the turn, lock state and entry in one query string), then one query string: the
-    # setting, the visible result, the audit row.
+    # guard's COMMIT, the setting, the visible result, the audit row. Django's own COMMIT after it finds the
+    # transaction over and sends nothing (test_a_success_takes_three_round_trips_to_postgresql).
     assert sql[:2] == ["BEGIN", sql[1]] and sql[1].startswith("SELECT pg_advisory_xact_lock(")
-    assert sql[2] == "COMMIT" and len(sql) == 4
-    setting, visible, insert = sql[3].split("; ", 2)
+    assert sql[3] == "COMMIT" and len(sql) == 4
+    end_of_turn, setting, visible, insert = sql[2].split("; ", 3)
+    assert end_of_turn == "COMMIT"
     assert setting == "SET LOCAL synchronous_commit TO OFF"
     assert visible.startswith("SELECT") and '"results_result"' in visible
     assert insert.startswith('INSERT INTO "verification_verification"')
-    assert not any("synchronous_commit" in statement for statement in sql[:-1])  # the guard's reads: untouched
+    assert not any("synchronous_commit" in statement for statement in sql[:2])  # the guard's reads: untouched
     row = Verification.objects.get(entry=entry)  # committed
     assert (row.channel, row.organisation_id) == ("api", None)
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"  # for that transaction only
+
+
+def _round_trips(client: Client, body: dict[str, str]) -> tuple[int, list[str]]:
+    """POST a verification; return its status and the query strings libpq sent to PostgreSQL (its protocol trace:
+    one Query message per round trip, BEGIN and COMMIT included), each cut to its first 40 characters."""
+    import tempfile
+
+    from django.db import connection
+
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        try:
+            status = _post(client, body).status_code
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        sent = [
+            line.split("\tQuery\t", 1)[1].strip()[1:].removesuffix('"')[:40]
+            for line in trace
+            if "\tF\t" in line and "\tQuery\t" in line
+        ]
+    return status, [text for text in sent if text != "SELECT 1"]  # Django's health check of a kept connection
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_success_takes_three_round_trips_to_postgresql(client: Client) -> None:
+    """The guard's BEGIN; its turn, lock state and entry; then its COMMIT sent ahead of the audit row's query
+    string (the setting, the visible result, the INSERT): no round trip for the COMMIT alone (issue 22)."""
+    entry = released_entry()
+
+    status, sent = _round_trips(client, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET})
+
+    assert status == 200
+    assert [text.split(";")[0].split("(")[0] for text in sent] == [
+        "BEGIN",
+        "SELECT pg_advisory_xact_lock",
+        "COMMIT",
+    ], sent
+    assert sent[2].startswith("COMMIT; SET LOCAL synchronous_commit")
+    assert Verification.objects.filter(entry=entry, channel="api").count() == 1
+    assert not CredentialLock.objects.exists() and not AuthFailure.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_success_after_failures_commits_the_reset_durably_before_the_audit_row(client: Client) -> None:
+    """A success that clears earlier failures writes in the guard's transaction: that COMMIT stays on its own
+    (durable), and the audit row follows in its own query string as before."""
+    entry = released_entry()
+    _post(client, {"candidate_id": entry.candidate_id, "secret_number": WRONG})
+    assert CredentialLock.objects.get().failures == 1
+
+    status, sent = _round_trips(client, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET})
+
+    assert status == 200
+    assert [text.split(";")[0].split(" ")[0] for text in sent] == ["BEGIN", "SELECT", "UPDATE", "COMMIT", "SET"], sent
+    assert CredentialLock.objects.get().failures == 0
+    assert Verification.objects.filter(entry=entry).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_still_writes_and_commits_in_the_guards_transaction(client: Client) -> None:
+    entry = released_entry()
+
+    status, sent = _round_trips(client, {"candidate_id": entry.candidate_id, "secret_number": WRONG})
+
+    assert status == 404
+    assert [text.split(" ")[0].rstrip(";") for text in sent] == ["BEGIN", "SELECT", "INSERT", "INSERT", "COMMIT"]
+    assert CredentialLock.objects.get().failures == 1 and AuthFailure.objects.count() == 1
+    assert not Verification.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -369,6 +442,23 @@ def test_the_audit_row_is_the_row_the_orm_writes(client: Client) -> None:
         org.name,
     )
     assert stored.share_link_id is None and not written._state.adding
+
+
+def test_the_audit_rows_insert_kept_per_process_is_what_the_orm_compiles_for_each_row() -> None:
+    """ADR 0010's parity for the INSERT compiled once (``_insert_sql``): the same text and values as the ORM's
+    compiler gives for each row, with and without an organisation, whichever row was compiled first."""
+    from verification.services import _insert_compiled, _insert_sql, _insert_texts, _verification_row
+
+    entry = released_entry()
+    org = organisation()
+    rows = [
+        _verification_row(entry_id=entry.pk, channel=channel, organisation=who, share_link=None, at=None)
+        for channel, who in [("api", None), ("form", org), ("bulk", org), ("api", None)]
+    ]
+    _insert_texts.clear()
+    for row in rows:
+        assert _insert_sql(row) == _insert_compiled(row)
+    assert len(_insert_texts) == 1
 
 
 @pytest.mark.django_db(transaction=True)
