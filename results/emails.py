@@ -233,11 +233,11 @@ def outgoing_emails_claim(*, email_ids: Sequence[int]) -> list[int]:
     with transaction.atomic():
         claimed = list(
             OutgoingEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=email_ids, state=OutgoingEmail.State.QUEUED)
+            .filter(pk__any=list(email_ids), state=OutgoingEmail.State.QUEUED)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        OutgoingEmail.objects.filter(pk__in=claimed).update(
+        OutgoingEmail.objects.filter(pk__any=claimed).update(
             state=OutgoingEmail.State.SENDING, sending_since=timezone.now(), attempts=F("attempts") + 1
         )
     return claimed
@@ -260,7 +260,7 @@ def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
     """
     emails = [
         _outgoing(row)
-        for row in OutgoingEmail.objects.filter(pk__in=email_ids, state=OutgoingEmail.State.SENDING)
+        for row in OutgoingEmail.objects.filter(pk__any=list(email_ids), state=OutgoingEmail.State.SENDING)
         .order_by("pk")
         .values_list(*_OUTGOING_FIELDS)
     ]
