@@ -47,6 +47,8 @@ SECRET_KEY = "benchmark-only-secret-key-" + "x" * 40  # noqa: S105 - a throwaway
 # BENCH_PGBOUNCER=0 connects gunicorn straight to the database instead.
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 POOLED = os.environ.get("BENCH_PGBOUNCER", "1") != "0"
+# The SMTP sink advertises PIPELINING (RFC 2920), as Postfix does; BENCH_SMTP_PIPELINING=0: it does not.
+SMTP_PIPELINING = os.environ.get("BENCH_SMTP_PIPELINING", "1") != "0"
 
 
 def scaled(count: int, *, minimum: int = 1) -> int:
@@ -394,13 +396,15 @@ def celery_worker(
     return service
 
 
-def smtp_sink(*, port: int, log_path: Path, impl: str = "fast") -> Service:
-    """Start the SMTP sink (benchmarks/smtp_sink.py) on 127.0.0.1:``port``."""
+def smtp_sink(*, port: int, log_path: Path, impl: str = "fast", pipelining: bool = SMTP_PIPELINING) -> Service:
+    """Start the SMTP sink (benchmarks/smtp_sink.py) on 127.0.0.1:``port``; ``pipelining``: advertise PIPELINING."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.unlink(missing_ok=True)
+    options = [] if pipelining else ["--no-pipelining"]
     service = Service(
         f"smtp-sink-{impl}",
-        [sys.executable, "-m", "benchmarks.smtp_sink", "--port", str(port), "--log", str(log_path), "--impl", impl],
+        [sys.executable, "-m", "benchmarks.smtp_sink", "--port", str(port), "--log", str(log_path), "--impl", impl]
+        + options,
         {**os.environ, "PYTHONPATH": str(ROOT)},
         RUN_DIR / "logs" / f"smtp-sink-{port}.log",
     ).start()

@@ -37,14 +37,19 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from candidates.models import LinkedEntry
+from results_portal.lookups import int_array
 
 from .models import OutgoingEmail
 from .selectors import Audience, results_visible
 from .sent_journal import SentJournal, sent_journal
+from .smtp_pipelining import pipelining_offered, sendmail_pipelined
 
 logger = logging.getLogger(__name__)
 
-DISPATCH_BATCH_SIZE = 200
+# Emails per send task. Each task has a fixed cost (its message, the claim's and the load's statements, an SMTP
+# connection and greeting): 200 → 500 saved about 15 µs of the worker's CPU and 25 µs of PostgreSQL's per email.
+# A worker killed mid-batch delays the rest of its batch by the recovery window (10–15 minutes).
+DISPATCH_BATCH_SIZE = 500
 # Emails the sent journal holds are marked SENT in the database this many at a time (and at the end of a batch).
 MARK_SENT_BATCH = 50
 # The send task's retries (Celery ``max_retries``); an email gets this many more attempts after the first.
@@ -156,7 +161,7 @@ def _outgoing_emails_insert(*, rows: Sequence[tuple[int, int, int]], kind: str) 
             " SELECT account_id, result_id, %s, result_version, %s, 0, '', %s"
             " FROM unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS new (account_id, result_id, result_version)"
             " ON CONFLICT DO NOTHING",
-            [kind, OutgoingEmail.State.QUEUED, timezone.now(), list(accounts), list(results), list(versions)],
+            [kind, OutgoingEmail.State.QUEUED, timezone.now(), *map(int_array, (accounts, results, versions))],
         )
 
 
@@ -205,9 +210,18 @@ def _send_queuer(email_ids: list[int]) -> Callable[[], None]:
     from .tasks import outgoing_emails_send
 
     def outgoing_emails_send_queue() -> None:
-        outgoing_emails_send.delay(email_ids=email_ids)
+        # The message's kwargsrepr (what the worker logs) says which ids without Celery's saferepr of the list,
+        # which was a seventh of the release job's CPU (500 messages of 200 ids for 100 000 results).
+        reprs: dict[str, Any] = {"argsrepr": "()", "kwargsrepr": _ids_repr(email_ids)}  # not in celery-types
+        outgoing_emails_send.apply_async(kwargs={"email_ids": email_ids}, **reprs)
 
     return outgoing_emails_send_queue
+
+
+def _ids_repr(email_ids: Sequence[int]) -> str:
+    if len(email_ids) <= 2:
+        return repr({"email_ids": list(email_ids)})
+    return f"{{'email_ids': [{email_ids[0]}, …, {email_ids[-1]}] ({len(email_ids)} ids)}}"
 
 
 def outgoing_emails_claim(*, email_ids: Sequence[int]) -> list[int]:
@@ -219,11 +233,11 @@ def outgoing_emails_claim(*, email_ids: Sequence[int]) -> list[int]:
     with transaction.atomic():
         claimed = list(
             OutgoingEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=email_ids, state=OutgoingEmail.State.QUEUED)
+            .filter(pk__any=list(email_ids), state=OutgoingEmail.State.QUEUED)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        OutgoingEmail.objects.filter(pk__in=claimed).update(
+        OutgoingEmail.objects.filter(pk__any=claimed).update(
             state=OutgoingEmail.State.SENDING, sending_since=timezone.now(), attempts=F("attempts") + 1
         )
     return claimed
@@ -246,7 +260,7 @@ def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
     """
     emails = [
         _outgoing(row)
-        for row in OutgoingEmail.objects.filter(pk__in=email_ids, state=OutgoingEmail.State.SENDING)
+        for row in OutgoingEmail.objects.filter(pk__any=list(email_ids), state=OutgoingEmail.State.SENDING)
         .order_by("pk")
         .values_list(*_OUTGOING_FIELDS)
     ]
@@ -269,7 +283,10 @@ def outgoing_emails_deliver(*, email_ids: Sequence[int]) -> None:
                     raise
                 marks.accepted(email=email)
         finally:
-            marks.flush()
+            try:
+                marks.flush()
+            finally:
+                marks.close()
 
 
 @transaction.atomic
@@ -540,7 +557,19 @@ _SUBSTITUTED = (("To", "to@placeholder.invalid"), ("Date", "date"), ("Message-ID
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 
-def _email_serialised(content: _EmailContent) -> tuple[bytes, ...] | None:
+class _Serialised(NamedTuple):
+    """A content's email as bytes, cut where the _SUBSTITUTED values go: as Django writes it, and for the wire.
+
+    ``on_the_wire`` is what smtplib sends after DATA with the values put in the same places: every line starting
+    with a period has it doubled, and the message ends with ``CRLF.CRLF`` (None if the cuts do not allow it).
+    """
+
+    pieces: tuple[bytes, ...]
+    length: int
+    on_the_wire: tuple[bytes, ...] | None
+
+
+def _email_serialised(content: _EmailContent) -> _Serialised | None:
     """Return the bytes of ``content``'s email cut where the _SUBSTITUTED values go (None if they cannot be)."""
     placeholders = dict(_SUBSTITUTED)
     message = _email_message(
@@ -558,7 +587,26 @@ def _email_serialised(content: _EmailContent) -> tuple[bytes, ...] | None:
         pieces.append(data[start:value_at])
         start = value_at + len(placeholder)
     pieces.append(data[start:])
-    return tuple(pieces)
+    return _Serialised(pieces=tuple(pieces), length=sum(map(len, pieces)), on_the_wire=_on_the_wire(pieces))
+
+
+_LEADING_PERIOD = re.compile(rb"(?m)^\.")
+
+
+def _on_the_wire(pieces: Sequence[bytes]) -> tuple[bytes, ...] | None:
+    """Return ``pieces`` as smtplib's ``data`` sends the message they make: periods doubled, ``CRLF.CRLF`` at the end.
+
+    Each value put between two pieces is in the middle of a header line and holds no line break, so a period can
+    start a line only inside a piece; a piece after the first starts in the middle of a line, so one starting with
+    a period (never, with Django's headers) would be doubled wrongly, and the message is sent by smtplib instead.
+    """
+    if any(piece.startswith(b".") for piece in pieces[1:]) or any(piece.endswith(b"\n") for piece in pieces[:-1]):
+        return None
+    stuffed = [_LEADING_PERIOD.sub(b"..", piece) for piece in pieces]
+    if not stuffed[-1].endswith(b"\r\n"):
+        stuffed[-1] += b"\r\n"
+    stuffed[-1] += b".\r\n"
+    return tuple(stuffed)
 
 
 class _EmailSender:
@@ -572,9 +620,11 @@ class _EmailSender:
     def __init__(self, *, connection: BaseEmailBackend) -> None:
         self.connection = connection
         self.smtp = connection.connection if isinstance(connection, SMTPEmailBackend) else None
+        # Whether the server advertised PIPELINING: asked when the first email goes by the fast path.
+        self.pipelining: bool | None = None
         self.envelope_sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
         self.contents: dict[_EmailContentKey, _EmailContent] = {}
-        self.serialised: dict[_EmailContentKey, tuple[bytes, ...] | None] = {}
+        self.serialised: dict[_EmailContentKey, _Serialised | None] = {}
 
     def send(self, *, email: _Outgoing) -> None:
         """Send this row's email; raise ``smtplib.SMTPException`` (or ``OSError``) if it was not accepted."""
@@ -586,18 +636,33 @@ class _EmailSender:
         if self.smtp is not None and _PLAIN_ADDRESS.fullmatch(to) and message_id.isascii():
             if key not in self.serialised:
                 self.serialised[key] = _email_serialised(self.contents[key])
-            pieces = self.serialised[key]
-            if pieces is not None:
-                before_to, before_date, before_message_id, rest = pieces
+            serialised = self.serialised[key]
+            if serialised is not None:
                 date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
-                data = b"".join(
-                    (before_to, to.encode(), before_date, date.encode(), before_message_id, message_id.encode(), rest)
-                )
-                self.smtp.sendmail(self.envelope_sender, [to], data)
+                values = (to.encode(), date.encode(), message_id.encode())
+                if self.pipelining is None:
+                    self.pipelining = pipelining_offered(self.smtp)
+                if self.pipelining and serialised.on_the_wire is not None:
+                    sendmail_pipelined(
+                        self.smtp,
+                        sender=self.envelope_sender,
+                        recipient=to,
+                        data=_joined(serialised.on_the_wire, values),
+                        size=serialised.length + sum(map(len, values)),
+                    )
+                else:
+                    self.smtp.sendmail(self.envelope_sender, [to], _joined(serialised.pieces, values))
                 return
         message = _email_message(content=self.contents[key], to=to, message_id=message_id, connection=self.connection)
         if not self.connection.send_messages([message]):
             raise smtplib.SMTPException(ERROR_NOT_ACCEPTED)
+
+
+def _joined(pieces: Sequence[bytes], values: Sequence[bytes]) -> bytes:
+    """Return the message of these cut ``pieces`` with the To, Date and Message-ID ``values`` put in their places."""
+    before_to, before_date, before_message_id, rest = pieces
+    to, date, message_id = values
+    return b"".join((before_to, to, before_date, date, before_message_id, message_id, rest))
 
 
 # One statement, so one round trip and its own transaction: ``set_config(…, true)`` turns synchronous commit
@@ -695,6 +760,11 @@ class _SentMarks:
         if self.pending:
             _outgoing_emails_mark_sent(sent=self.pending)
             self.pending = []
+
+    def close(self) -> None:
+        """Give back the journal's connection (the batch is over)."""
+        if self.journal is not None:
+            self.journal.close()
 
 
 def _outgoing_email_fail(*, email_id: int, error: str) -> None:

@@ -24,6 +24,12 @@ from results_portal.prepared import PreparedQuery
 from .models import ComponentScore, Result
 from .release import centre_opening
 
+# An audience of more entries than this (the release job's emails: 5 000) is matched with ``entry_id = ANY(array)``
+# rather than ``IN`` with a placeholder per id (results_portal/lookups.py): the same rows (PostgreSQL reads an IN list
+# as ``= ANY``), without Django preparing and psycopg splitting the query at each of them. Smaller audiences, those
+# of the pages and the API and of their prepared queries, keep ``IN``.
+MANY_ENTRIES = 100
+
 
 @dataclass(frozen=True)
 class Audience:
@@ -74,6 +80,8 @@ class Audience:
         if self.centre_id is not None:
             return Q(entry__centre_id=self.centre_id)
         if self.entry_ids is not None:
+            if len(self.entry_ids) > MANY_ENTRIES:  # the bulk paths: one array instead of a placeholder per id
+                return Q(entry__pk__any=list(self.entry_ids))
             return Q(entry_id__in=self.entry_ids)
         raise ValueError("an audience must name an account, a centre or entries")
 

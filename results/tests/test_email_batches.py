@@ -47,9 +47,16 @@ class RecordingSMTP:
     """Stands in for ``smtplib.SMTP`` under Django's SMTP backend: records what would go on the wire."""
 
     sent: list[tuple[str, list[str], bytes]] = []
+    does_esmtp = False  # no EHLO extensions: no PIPELINING (results/tests/test_smtp_pipelining.py has a server)
 
     def __init__(self, host: str, port: int, **kwargs: Any) -> None:
         pass
+
+    def ehlo_or_helo_if_needed(self) -> None:
+        pass
+
+    def has_extn(self, name: str) -> bool:
+        return False
 
     def sendmail(self, from_addr: str, to_addrs: Sequence[str], msg: bytes) -> dict[str, Any]:
         RecordingSMTP.sent.append((from_addr, list(to_addrs), msg))
