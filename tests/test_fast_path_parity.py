@@ -118,13 +118,12 @@ def test_the_dashboards_compiled_query_gives_what_its_queryset_gives(monkeypatch
     now = timezone.now()
 
     fast = dashboard.dashboard_lines(account_id=account.pk, now=now)
-    monkeypatch.setattr(prepared, "connections", _AnotherVendorConnections())
-    twin = dashboard.dashboard_lines(account_id=account.pk, now=now)
-
     with backends.user_loaded_with(dashboard.dashboard_lines_query(account_id=account.pk, now=now)) as sent:
         user = backends.UserWithAccountBackend().get_user(account.user_id)
     assert sent is not None and sent.rows is not None and user is not None
     with_the_user = dashboard.dashboard_lines_of(sent.rows, now=now)
+    monkeypatch.setattr(prepared, "connections", _AnotherVendorConnections())
+    twin = dashboard.dashboard_lines(account_id=account.pk, now=now)
 
     assert fast == twin == with_the_user
     assert sorted((line.visible, line.under_review, line.verified) for line in fast) == [
