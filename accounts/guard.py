@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from redis.exceptions import RedisError
 
-from results_portal.prepared import PreparedQuery
+from results_portal.prepared import PreparedQuery, one_query_string
 
 from .models import AuthFailure, CredentialLock, User
 
@@ -306,15 +306,6 @@ def _lock_state(*, kind: str, key: str) -> _LockState:
     return _LockState(*rows[0]) if rows else _LockState()
 
 
-def _one_round_trip() -> bool:
-    """Return whether two statements can go to the server as one query string: PostgreSQL binding values on the
-    client (Django's default with psycopg 3), which sends them by the simple query protocol."""
-    return (
-        connection.vendor == "postgresql"
-        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
-    )
-
-
 Rows = list[tuple[Any, ...]]
 
 
@@ -353,7 +344,7 @@ def _turn_and_lock_state(
     starts, so the reads see every try that committed before the turn was granted, exactly as when each is sent
     on its own (``accounts/tests/test_guard.py`` holds the concurrency). Elsewhere ``read`` is not run.
     """
-    if not _one_round_trip():
+    if not one_query_string():
         _id_serialise(kind=kind, key=key)
         return _lock_state(kind=kind, key=key), None
     sql, params = _lock_state_rows.sql(kind=kind, identifier=key)
@@ -478,7 +469,7 @@ def guard_check(
     key = _lock_key(normalised)
     outermost = not connection.in_atomic_block
     with transaction.atomic(durable=True):
-        read = lookup.read(normalised) if lookup is not None and _one_round_trip() else None
+        read = lookup.read(normalised) if lookup is not None and one_query_string() else None
         state, read_rows = _turn_and_lock_state(kind=kind, key=key, read=read)
         if state.locked_until is not None and state.locked_until > now:
             logger.info("guard: refused %s try for locked %s from %s", kind, normalised, ip)

@@ -39,6 +39,7 @@ from candidates.models import CandidateAccount
 from centres.models import Entry
 from results_portal.csvimport import CsvLimits, ImportRejected, Problems, RowError, error_text, read_records
 from results_portal.downloads import csv_text
+from results_portal.prepared import one_query_string
 
 from . import tasks
 from .models import ApiKey, BulkVerification, ShareLink, Verification, VerifierOrganisation
@@ -259,14 +260,10 @@ def _verification_row(
 
 
 def _one_round_trip() -> bool:
-    """Return whether statements can go to the server together as one query string, outside any transaction:
-    PostgreSQL with values bound on the client (Django's default with psycopg 3: the simple query protocol)."""
+    """Return whether statements can go to the server together as one query string, outside any transaction
+    (``one_query_string``: PostgreSQL binding values on the client)."""
     connection = transaction.get_connection()
-    return (
-        connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
-    )
+    return one_query_string(connection.alias) and not connection.in_atomic_block
 
 
 def _audit_query_string(
