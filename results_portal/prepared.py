@@ -80,11 +80,14 @@ class PreparedQuery:
             places.update(dict.fromkeys(found, name))
         return sql, list(params), places
 
-    def sql(self, **values: Any) -> tuple[str, list[Any]]:
-        """Return the SQL and the parameters for these values (compiling the queryset the first time)."""
+    def _compiled_once(self) -> tuple[str, list[Any], dict[int, str]]:
         if self._compiled is None:
             self._compiled = self._compile()
-        sql, params, places = self._compiled
+        return self._compiled
+
+    def sql(self, **values: Any) -> tuple[str, list[Any]]:
+        """Return the SQL and the parameters for these values (compiling the queryset the first time)."""
+        sql, params, places = self._compiled_once()
         bound = list(params)
         for index, name in places.items():
             bound[index] = values[name]
@@ -105,8 +108,7 @@ class PreparedQuery:
         if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
             queryset = self._build(**values)
             return list(queryset.using(self._database) if self._database else queryset)
-        if self._compiled is None:
-            self._compiled = self._compile()
+        self._compiled_once()  # knows the model, for the routers
         using = self._database or router.db_for_read(cast("type[Model]", self._model)) or DEFAULT_DB_ALIAS
         sql, params = self.query_string(using=using, **values)
         return _fetch(using, sql, params)

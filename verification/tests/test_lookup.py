@@ -150,7 +150,6 @@ def test_the_entry_read_with_the_guards_turn_matches_as_its_twin(case: str) -> N
     """ADR 0010's parity: the guard's lookup (the entry read in the turn's query string, then compared) gives
     what ``entry_facts_matching_secret`` (its twin, run by ``verify`` off PostgreSQL) gives, and fails alike."""
     from accounts.guard import GuardFailure
-    from verification.services import _entry_guarded
 
     entry = released_entry()
     if case == "withdrawn":
@@ -162,24 +161,37 @@ def test_the_entry_read_with_the_guards_turn_matches_as_its_twin(case: str) -> N
     with patch("verification.services.entry_facts_matching_secret", side_effect=AssertionError("twin called")):
         if twin is None:
             with pytest.raises(GuardFailure):
-                _entry_guarded(
-                    candidate_id=candidate_id, secret_number=secret, ip="192.0.2.1", purpose="verify", allowance=1
-                )
+                _guarded_try(candidate_id, secret)
             assert case in {"wrong", "unknown", "withdrawn"}
             return
-        found = _entry_guarded(
-            candidate_id=candidate_id, secret_number=secret, ip="192.0.2.1", purpose="verify", allowance=1
-        )
+        found = _guarded_try(candidate_id, secret)
 
     assert found == twin
     assert case in {"right", "lower-case"} and found.entry_id == entry.pk
+
+
+def _guarded_try(candidate_id: str, secret: str, *, after_match: Any = None) -> EntryFacts:
+    """Try this Candidate ID and secret number through the guard, as a verification does."""
+    from verification.services import _entry_guarded
+
+    return _entry_guarded(
+        candidate_id=candidate_id,
+        secret_number=secret,
+        ip="192.0.2.1",
+        purpose="verify",
+        allowance=1,
+        after_match=after_match,
+    )
+
+
+ADVISORY_LOCKS = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
 
 
 def _advisory_locks_held() -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        cursor.execute(ADVISORY_LOCKS)
         return int(cursor.fetchone()[0])
 
 
@@ -189,27 +201,17 @@ def test_after_a_match_the_turn_is_held_until_the_commit_sent_with_the_callers_s
     it sends first ends the turn, and what follows it runs after (accounts/guard.py, ADR 0003)."""
     from django.db import connection
 
-    from verification.services import _entry_guarded
-
     entry = released_entry()
     seen: list[tuple[str, int, int]] = []
 
     def after_match(found: EntryFacts, end_of_turn: str) -> None:
         held = _advisory_locks_held()
         with connection.cursor() as cursor:
-            locks = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
-            cursor.execute("; ".join([end_of_turn, locks]))
+            cursor.execute("; ".join([end_of_turn, ADVISORY_LOCKS]))
             assert cursor.nextset()
             seen.append((end_of_turn, held, cursor.fetchone()[0]))
 
-    found = _entry_guarded(
-        candidate_id=entry.candidate_id,
-        secret_number=DEFAULT_SECRET,
-        ip="192.0.2.1",
-        purpose="verify",
-        allowance=1,
-        after_match=after_match,
-    )
+    found = _guarded_try(entry.candidate_id, DEFAULT_SECRET, after_match=after_match)
 
     assert found.entry_id == entry.pk
     assert seen == [("COMMIT", 1, 0)]
@@ -218,19 +220,10 @@ def test_after_a_match_the_turn_is_held_until_the_commit_sent_with_the_callers_s
 
 @pytest.mark.django_db(transaction=True)
 def test_an_after_match_that_does_not_end_the_guards_transaction_is_an_error() -> None:
-    from verification.services import _entry_guarded
-
     entry = released_entry()
 
     with pytest.raises(RuntimeError, match="did not end the guard's transaction"):
-        _entry_guarded(
-            candidate_id=entry.candidate_id,
-            secret_number=DEFAULT_SECRET,
-            ip="192.0.2.1",
-            purpose="verify",
-            allowance=1,
-            after_match=lambda found, end_of_turn: None,
-        )
+        _guarded_try(entry.candidate_id, DEFAULT_SECRET, after_match=lambda found, end_of_turn: None)
     assert _advisory_locks_held() == 0 and not AuthFailure.objects.exists()
 
 
@@ -238,29 +231,18 @@ def test_an_after_match_that_does_not_end_the_guards_transaction_is_an_error() -
 @pytest.mark.django_db(transaction=True)
 def test_after_match_is_not_called_for_a_failure_or_a_refusal(secret: str) -> None:
     from accounts.guard import GuardRefusal
-    from verification.services import _entry_guarded
 
     entry = released_entry()
     tries = 5 if secret == "locked" else 1
     called: list[EntryFacts] = []
+
+    def record(found: EntryFacts, end_of_turn: str) -> None:
+        called.append(found)
+
     for _ in range(tries):
         with pytest.raises(GuardRefusal):
-            _entry_guarded(
-                candidate_id=entry.candidate_id,
-                secret_number="0000" if DEFAULT_SECRET != "0000" else "1111",
-                ip="192.0.2.1",
-                purpose="verify",
-                allowance=1,
-                after_match=lambda found, end_of_turn: called.append(found),
-            )
+            _guarded_try(entry.candidate_id, "0000" if DEFAULT_SECRET != "0000" else "1111", after_match=record)
     if secret == "locked":
         with pytest.raises(GuardRefusal):
-            _entry_guarded(
-                candidate_id=entry.candidate_id,
-                secret_number=DEFAULT_SECRET,
-                ip="192.0.2.1",
-                purpose="verify",
-                allowance=1,
-                after_match=lambda found, end_of_turn: called.append(found),
-            )
+            _guarded_try(entry.candidate_id, DEFAULT_SECRET, after_match=record)
     assert called == []

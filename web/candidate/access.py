@@ -33,47 +33,7 @@ View = Callable[..., HttpResponseBase]
 
 def candidate_required(view: View) -> View:
     """Allow only logged-in candidates with a confirmed account; set ``request.candidate_account``."""
-    return candidate_page()(view)
 
-
-def candidate_page(
-    *,
-    slot: Callable[..., str] | None = None,
-    alongside: Callable[..., tuple[str, list[Any]]] | None = None,
-) -> Callable[[View], View]:
-    """``candidate_required``, for the busiest pages: fewer round trips before the same gate.
-
-    - ``slot(**url_kwargs)``: the page's slot in the cache (``results_portal.pages.page_slot``), read with the
-      session in one round trip (``page_prefetch``); served only by ``cached_page``, after the view's own check.
-    - ``alongside(account_id=…, now=…, **url_kwargs)``: a query (SQL and values) that the view would send for this
-      account; it goes with the user's own query, for the account the session names (``ACCOUNT_KEY``, written at
-      login). ``alongside_rows`` gives its rows to the view only if the gate let in that very account.
-    """
-
-    def decorate(view: View) -> View:
-        gated = _gate(view)
-
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if slot is not None:
-                page_prefetch(request, slot(**kwargs))
-            # PostgreSQL binding on the client only (accounts.backends); elsewhere one query at a time.
-            hint = request.session.get(ACCOUNT_KEY) if alongside is not None and one_query_string() else None
-            now = timezone.now()
-            query = None
-            if alongside is not None and type(hint) is int:
-                query = alongside(account_id=hint, now=now, **kwargs)
-            with user_loaded_with(query) as loaded:
-                _ = request.user.is_authenticated  # the user is loaded here, with the query when there is one
-            setattr(request, _ALONGSIDE, (hint, None if loaded is None else loaded.rows, now))
-            return gated(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
-def _gate(view: View) -> View:
     @wraps(view)
     @login_required
     def gate(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -91,6 +51,41 @@ def _gate(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return gate
+
+
+def candidate_page(
+    *,
+    slot: Callable[..., str] | None = None,
+    alongside: Callable[..., tuple[str, list[Any]]] | None = None,
+) -> Callable[[View], View]:
+    """``candidate_required``, for the busiest pages: fewer round trips before the same gate.
+
+    - ``slot(**url_kwargs)``: the page's slot in the cache (``results_portal.pages.page_slot``), read with the
+      session in one round trip (``page_prefetch``); served only by ``cached_page``, after the view's own check.
+    - ``alongside(account_id=…, now=…, **url_kwargs)``: a query (SQL and values) that the view would send for this
+      account; it goes with the user's own query, for the account the session names (``ACCOUNT_KEY``, written at
+      login). ``alongside_rows`` gives its rows to the view only if the gate let in that very account.
+    """
+
+    def decorate(view: View) -> View:
+        gated = candidate_required(view)
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if slot is not None:
+                page_prefetch(request, slot(**kwargs))
+            # PostgreSQL binding on the client only (accounts.backends); elsewhere one query at a time.
+            hint = request.session.get(ACCOUNT_KEY) if alongside is not None and one_query_string() else None
+            now = timezone.now()
+            query = alongside(account_id=hint, now=now, **kwargs) if alongside and type(hint) is int else None
+            with user_loaded_with(query) as loaded:
+                _ = request.user.is_authenticated  # the user is loaded here, with the query when there is one
+            setattr(request, _ALONGSIDE, (hint, None if loaded is None else loaded.rows, now))
+            return gated(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def alongside_rows(request: HttpRequest) -> tuple[list[tuple[Any, ...]], dt.datetime] | None:
