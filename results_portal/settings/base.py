@@ -5,7 +5,6 @@ in-process and the cache is local memory, so the portal runs on a bare machine; 
 Celery broker, the cache and the session cache.
 """
 
-import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -191,13 +190,6 @@ PASSWORD_HASHERS = [
     "accounts.hashers.Argon2idOWASPHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-# Argon2id hashes running at once on one machine (accounts/hash_slots.py): 0 means one per core this process may
-# use. The slots are files in this folder, which every web process of the machine must share.
-PASSWORD_HASH_SLOTS = env.int("PASSWORD_HASH_SLOTS", default=0)
-PASSWORD_HASH_SLOTS_DIR = env.str(
-    "PASSWORD_HASH_SLOTS_DIR",
-    default=str(Path(tempfile.gettempdir()) / "results-portal-hash-slots"),
-)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
