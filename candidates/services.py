@@ -218,7 +218,7 @@ def _account_lookup_queryset(candidate_id: str) -> QuerySet[Any]:
     return (
         CandidateAccount.objects.filter(links__entry__candidate_id=candidate_id)
         .values_list(*_ACCOUNT_FIELDS, *(f"user__{name}" for name in _USER_FIELDS), "user__centre_staff__id")
-        .order_by(*CandidateAccount._meta.ordering, "pk")[:1]
+        .order_by(*(CandidateAccount._meta.ordering or []), "pk")[:1]
     )
 
 
