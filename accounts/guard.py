@@ -347,7 +347,7 @@ def _turn_and_lock_state(
     if not one_query_string():
         _id_serialise(kind=kind, key=key)
         return _lock_state(kind=kind, key=key), None
-    sql, params = _lock_state_rows.sql(kind=kind, identifier=key)
+    sql, params = _lock_state_rows.query_string(kind=kind, identifier=key)
     statements, values = [f"SELECT pg_advisory_xact_lock(%s); {sql}"], [_advisory_key(kind=kind, key=key), *params]
     if read is not None:
         statements.append(read[0])

@@ -54,7 +54,8 @@ def _template() -> str:
     scale = f"{infra.SCALE:g}".replace(".", "p")
     name = f"bench_tpl_{scale}_{infra.schema_fingerprint(source, str(infra.SCALE), today)}"
     if infra.database_exists(name):
-        say(f"data set: reusing {name}")
+        say(f"data set: reusing {name} (migrate: this code's kept plans, as a deploy writes them)")
+        infra.manage("migrate", "--no-input", "-v0", env=infra.portal_env(database=name))
         return name
     building = f"bench_build_{os.getpid()}"
     say(f"data set: building {name} (migrate, then write the rows)")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ResultsConfig(AppConfig):
@@ -7,7 +8,10 @@ class ResultsConfig(AppConfig):
 
     def ready(self) -> None:
         from results_portal.lookups import register
+        from results_portal.prepared import keep_plans_after_migrate
 
         register()  # ``field__any=[…]``, for the bulk paths' long lists of ids
-        # Registers the receivers, the approval kinds and the enquiries' refusal rules.
-        from . import approvals, enquiries, receivers, signals  # noqa: F401
+        # ``migrate`` writes the functions keeping the hot queries' plans (results_portal/prepared.py).
+        post_migrate.connect(keep_plans_after_migrate, sender=self)
+        # Registers the receivers, the approval kinds, the enquiries' refusal rules and the prepared queries.
+        from . import approvals, enquiries, receivers, selectors, signals  # noqa: F401

@@ -138,7 +138,6 @@ _statement_fingerprint = PreparedQuery(
         .values_list(*STATEMENT_FINGERPRINT_FIELDS)[:1]
     ),
     {"account_id": int, "public_id": uuid.UUID, "now": dt.datetime},
-    as_written=True,  # from the entry (by its public id) to its result, link and person
 )
 
 

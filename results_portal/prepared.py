@@ -12,27 +12,32 @@ appears nowhere in the parameters, stops the process at the first call rather th
 Only on PostgreSQL: elsewhere (SQLite for ``make run``, which stores UUIDs as text) the queryset is built and
 run as usual on every call.
 
-Behind PgBouncer in transaction mode nothing can be prepared on the server, so PostgreSQL plans each of these
-queries again on every request, and for the ones with joins planning costs more than running the plan (the
-statement's check: 0.45 ms against 0.03). ``as_written=True`` lets PostgreSQL join the tables in the order the
-query names them (``join_collapse_limit = 1``, for that query alone: ``SET LOCAL`` sent in its query string,
-which runs as one implicit transaction; never sent with server-side binding, see ``one_query_string``), sparing it
-the search for a join order; it still chooses how to join each pair and which side to start from. Only for
-queries whose order is already the good one, held by tests/test_query_plans.py: the statement's check (0.45 →
-0.27 ms of planning). The dashboard's query would plan in 0.85 ms instead of 1.2, but on a test's near-empty
-tables its written order starts from every entry, so it is not used there.
+Behind PgBouncer in transaction mode nothing can be prepared on the server (a statement prepared on one of
+its connections would be run on another), so PostgreSQL would plan each of these queries again on every request,
+and for the ones with joins planning costs far more than running the plan (the dashboard's: 1.4 ms against
+0.1). So each query's plan is kept in the database instead: ``keep_plans`` (run by ``migrate``, on
+``post_migrate``) writes its SQL, the sentinels' places numbered as arguments and every other value written in,
+as the body of a PL/pgSQL function named by the digest of that body (``portal_plan_…``). PL/pgSQL keeps the plan
+of its statement per database connection, and PgBouncer keeps the connections, so after a connection's first
+calls (PostgreSQL's custom plans, then its generic one) the query is planned no more. The function is a compiled
+copy of the queryset, not a rule of its own: new code writes new SQL, hence a new name, and runs ``migrate``.
+A process asks once per database whether its functions are there (``to_regprocedure``, not through Django's
+cursor, so that no query count moves) and sends the SQL itself when one is not: a node of the new code before
+its ``migrate``, or any database where the functions may not be written, is slower, never wrong.
 """
 
 import datetime as dt
+import hashlib
+import logging
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
-from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import Model, QuerySet
 
-# Sent before an ``as_written`` query in its query string (outside a transaction: the string is one).
-AS_WRITTEN = "SET LOCAL join_collapse_limit = 1"
+logger = logging.getLogger(__name__)
 
 # Values nobody stores: each must reach the SQL parameters unchanged so that it can be found there.
 SENTINELS: dict[type, Callable[[int], Any]] = {
@@ -41,6 +46,39 @@ SENTINELS: dict[type, Callable[[int], Any]] = {
     dt.datetime: lambda n: dt.datetime(1901, 2, 3, 4, 5, n, tzinfo=dt.UTC),
     str: lambda n: f"\x00sentinel-{n}\x00",
 }
+# The type of each kind of value as an argument of the function keeping the plan.
+ARGUMENT_TYPES: dict[type, str] = {int: "bigint", uuid.UUID: "uuid", dt.datetime: "timestamptz", str: "text"}
+PLAN_PREFIX = "portal_plan_"
+_PLACEHOLDER = re.compile(r"%[s%]")
+_QUOTE = "$portal_plan$"
+
+# Every query made in this process, for ``keep_plans``.
+_made: list["PreparedQuery"] = []
+
+
+class KeptPlan:
+    """The function keeping a query's plan: its name (the digest of what it runs), its arguments, its query."""
+
+    def __init__(self, *, name: str, arguments: list[str], body: str):
+        self.name = name
+        self.arguments = arguments
+        self.body = body  # the query, its arguments as $1, $2, …
+        self.signature = f"{name}({','.join(arguments)})"
+
+    def create_sql(self, columns: list[str]) -> str:
+        """Return the statement creating the function, whose result has these column types."""
+        if _QUOTE in self.body:
+            raise RuntimeError(f"{self.name}: the query's text holds {_QUOTE}")
+        returns = ", ".join(f"c{n} {kind}" for n, kind in enumerate(columns))
+        return (
+            f"CREATE FUNCTION {self.name}({', '.join(self.arguments)}) RETURNS TABLE({returns}) "
+            f"LANGUAGE plpgsql STABLE AS {_QUOTE}BEGIN RETURN QUERY {self.body}; END{_QUOTE}"
+        )
+
+    def call_sql(self) -> str:
+        """Return the call, a placeholder for each argument."""
+        casts = ", ".join(f"%s::{kind}" for kind in self.arguments)
+        return f"SELECT * FROM {self.name}({casts})"  # noqa: S608 - our name and types, values bound
 
 
 class PreparedQuery:
@@ -52,20 +90,15 @@ class PreparedQuery:
     given (the primary, for a query that decides visibility from a model the routers may send to the replica).
     """
 
-    def __init__(
-        self,
-        build: Callable[..., QuerySet[Any]],
-        params: dict[str, type],
-        *,
-        database: str | None = None,
-        as_written: bool = False,
-    ):
+    def __init__(self, build: Callable[..., QuerySet[Any]], params: dict[str, type], *, database: str | None = None):
         self._build = build
         self._params = params
         self._database = database
-        self.as_written = as_written
         self._model: type[Model] | None = None
         self._compiled: tuple[str, list[Any], dict[int, str]] | None = None
+        self._plan: KeptPlan | None = None
+        self._kept_on: dict[str, bool] = {}  # database alias → its function is there
+        _made.append(self)
 
     def _compile(self) -> tuple[str, list[Any], dict[int, str]]:
         sentinels = {name: SENTINELS[kind](n) for n, (name, kind) in enumerate(self._params.items())}
@@ -93,15 +126,62 @@ class PreparedQuery:
             bound[index] = values[name]
         return sql, bound
 
+    def kept_plan(self, using: str = DEFAULT_DB_ALIAS) -> KeptPlan:
+        """Return the function that keeps this query's plan on ``using`` (PostgreSQL): the query's SQL with each
+        sentinel's places as its argument and every other value written in (made once, without a query)."""
+        if self._plan is not None:
+            return self._plan
+        sql, params, places = self._compiled_once()
+        connection = connections[using]
+        connection.ensure_connection()  # values are written in as the driver writes them
+        ops: Any = connection.ops  # PostgreSQL's: compose_sql writes a value as the driver would
+        numbers = {name: n for n, name in enumerate(self._params, start=1)}
+        places_in_order = iter(range(len(params)))
+
+        def written(placeholder: re.Match[str]) -> str:
+            if placeholder.group() == "%%":
+                return "%"
+            index = next(places_in_order)
+            name = places.get(index)
+            return f"${numbers[name]}" if name else ops.compose_sql("%s", [params[index]])
+
+        body = _PLACEHOLDER.sub(written, sql)
+        arguments = [ARGUMENT_TYPES[kind] for kind in self._params.values()]
+        digest = hashlib.sha256("\n".join([body, *arguments]).encode()).hexdigest()[:20]
+        self._plan = KeptPlan(name=f"{PLAN_PREFIX}{digest}", arguments=arguments, body=body)
+        return self._plan
+
+    def result_types(self, using: str = DEFAULT_DB_ALIAS) -> list[str]:
+        """Return the types of the query's columns, as PostgreSQL names them (asked of ``using``: the query run
+        with values that match nothing)."""
+        sql, params, places = self._compiled_once()
+        neutral = {int: 0, uuid.UUID: uuid.UUID(int=0), dt.datetime: dt.datetime(1901, 1, 1, tzinfo=dt.UTC), str: ""}
+        bound: list[Any] = [neutral[self._params[places[i]]] if i in places else v for i, v in enumerate(params)]
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"SELECT * FROM ({sql}) AS described LIMIT 0", bound)  # noqa: S608 - Django's SQL
+            oids = [column.type_code for column in cursor.description]
+            cursor.execute("SELECT oid, format_type(oid, NULL) FROM pg_type WHERE oid = ANY(%s)", [oids])
+            names = dict(cursor.fetchall())
+        return [names[oid] for oid in oids]
+
+    def _kept(self, using: str) -> KeptPlan | None:
+        """Return the kept plan when its function is on ``using``, asked once per process and database."""
+        if connections[using].vendor != "postgresql":
+            return None
+        if using not in self._kept_on:
+            plan = self.kept_plan(using)
+            self._kept_on[using] = _function_exists(using, plan.signature)
+            if not self._kept_on[using]:
+                logger.warning("%s is not in database %r: its query is planned on every call", plan.name, using)
+        return self._plan if self._kept_on[using] else None
+
     def query_string(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> tuple[str, list[Any]]:
-        """Return what to send for these values on ``using``: the SQL, after ``AS_WRITTEN`` for an ``as_written``
-        query outside a transaction where statements can go together (``one_query_string``; inside a transaction
-        ``SET LOCAL`` would last until its end). Its rows are those of the string's last statement
-        (``last_rows``)."""
-        sql, params = self.sql(**values)
-        if self.as_written and one_query_string(using) and not connections[using].in_atomic_block:
-            return f"{AS_WRITTEN}; {sql}", params
-        return sql, params
+        """Return what to send for these values on ``using``: the call of the function keeping the plan when it
+        is there, else the SQL. Its rows are those of the string's last statement (``last_rows``)."""
+        plan = self._kept(using)
+        if plan is None:
+            return self.sql(**values)
+        return plan.call_sql(), [values[name] for name in self._params]
 
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:
         """Run the query with these values and return its rows."""
@@ -112,6 +192,50 @@ class PreparedQuery:
         using = self._database or router.db_for_read(cast("type[Model]", self._model)) or DEFAULT_DB_ALIAS
         sql, params = self.query_string(using=using, **values)
         return _fetch(using, sql, params)
+
+
+def _function_exists(using: str, signature: str) -> bool:
+    # Asked on the driver's own cursor: not a query of the request's (no query count, no debug log).
+    connection = connections[using]
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [signature])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def prepared_queries_made() -> list[PreparedQuery]:
+    """Return every prepared query made in this process so far."""
+    return list(_made)
+
+
+def keep_plans(using: str = DEFAULT_DB_ALIAS, *, queries: list[PreparedQuery] | None = None) -> list[str]:
+    """Write the function keeping each prepared query's plan into ``using`` (PostgreSQL), replacing any of that
+    name (the schema may have changed under the same SQL: the result's types are asked again).
+
+    The queries are those given, else every one made so far: the apps load the modules of theirs in ``ready``
+    (tests/test_query_plans.py holds that each is kept). Returns the functions' names. A process that found a
+    function missing goes on sending its SQL until it restarts."""
+    if connections[using].vendor != "postgresql":
+        return []
+    if queries is None:
+        queries = prepared_queries_made()
+    written = []
+    for prepared in queries:
+        plan = prepared.kept_plan(using)
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(f"DROP FUNCTION IF EXISTS {plan.signature}")
+            cursor.execute(plan.create_sql(prepared.result_types(using)))
+        prepared._kept_on[using] = True
+        written.append(plan.name)
+    return written
+
+
+def keep_plans_after_migrate(*, using: str, **signal: Any) -> None:
+    """``post_migrate``'s receiver: ``keep_plans`` after ``migrate`` (not after ``flush``, which sends the signal
+    too, without a migration plan: it empties tables and leaves functions as they are)."""
+    if "plan" in signal:
+        keep_plans(using)
 
 
 def rows_as_prepared(queryset: QuerySet[Any], *, database: str | None = None) -> list[tuple[Any, ...]]:

@@ -3,9 +3,12 @@
 PostgreSQL picks a sequential scan for the small tables of a test whatever the indexes, so each plan is asked
 for with ``enable_seqscan = off``: the planner then avoids a sequential scan wherever an index can answer, and
 a "Seq Scan" left in the plan means a lookup path with no index. The queries are the ones the code runs (the
-same SQL, from the same functions), not copies.
+same SQL, from the same functions), not copies. A query whose plan is kept in a function (results_portal/
+prepared.py) is checked twice: planned for its values, as on a connection's first calls, and planned for any
+values (PostgreSQL's generic plan), as the function runs it afterwards.
 """
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Iterator
@@ -18,7 +21,7 @@ from django.utils import timezone
 from accounts.backends import _user_with_account_sql
 from results.models import OutgoingEmail, Result
 from results.selectors import _statement_fingerprint
-from results_portal.prepared import AS_WRITTEN
+from results_portal.prepared import PreparedQuery
 from web.candidate.dashboard import _dashboard_lines
 
 pytestmark = pytest.mark.django_db
@@ -30,15 +33,20 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _nodes(child)
 
 
-def _scans(sql: str, params: list[Any] | tuple[Any, ...], *, as_written: bool) -> list[tuple[str, str, bool]]:
-    """Return (node type, table or index, looked up by a condition) of every scan in the plan of this query,
-    planned as it is sent (``as_written``: with ``AS_WRITTEN``, the tables joined in the order it names them)."""
+def _scans(sql: str, params: list[Any] | tuple[Any, ...], *, generic: str = "") -> list[tuple[str, str, bool]]:
+    """Return (node type, table or index, looked up by a condition) of every scan in the plan of this query
+    (``generic``: the argument types of ``sql``, planned as a generic plan for any values: ``params`` unused)."""
     with connection.cursor() as cursor:
-        if as_written:
-            cursor.execute(AS_WRITTEN)
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        row = cursor.fetchone()
+        if generic:
+            cursor.execute(f"PREPARE plan_check({generic}) AS {sql}")
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            cursor.execute(f"EXPLAIN (FORMAT JSON) EXECUTE plan_check({', '.join(['%s'] * len(params))})", params)
+            row = cursor.fetchone()
+            cursor.execute("DEALLOCATE plan_check")
+        else:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            row = cursor.fetchone()
     plan = row[0] if isinstance(row[0], list) else json.loads(row[0])
     return [
         (node["Node Type"], node.get("Relation Name", node.get("Index Name", "")), "Index Cond" in node)
@@ -48,28 +56,33 @@ def _scans(sql: str, params: list[Any] | tuple[Any, ...], *, as_written: bool) -
 
 
 def _assert_indexed(
-    sql: str, params: list[Any] | tuple[Any, ...], *, as_written: bool = False
+    sql: str, params: list[Any] | tuple[Any, ...], *, generic: str = ""
 ) -> list[tuple[str, str, bool]]:
     """Fail unless every table is reached through an index condition (not read whole, not an index read whole)."""
-    scans = _scans(sql, params, as_written=as_written)
+    scans = _scans(sql, params, generic=generic)
     assert scans, "the plan reads no table"
     whole = [scan for scan in scans if scan[0] == "Seq Scan" or not scan[2]]
     assert not whole, f"read whole (Seq Scan or an index without a condition): {whole}"
     return scans
 
 
-def test_the_statement_pages_visibility_check_uses_indexes() -> None:
-    sql, params = _statement_fingerprint.sql(account_id=1, public_id=uuid.uuid4(), now=timezone.now())
+def _assert_kept_plan_indexed(prepared: PreparedQuery, **values: Any) -> list[tuple[str, str, bool]]:
+    """Fail unless the query uses indexes planned for these values and planned for any (its function's plan)."""
+    scans = _assert_indexed(*prepared.sql(**values))
+    plan = prepared.kept_plan()
+    generic = _assert_indexed(plan.body, list(values.values()), generic=", ".join(plan.arguments))
+    assert len(generic) == len(scans), (scans, generic)
+    return generic
 
-    scans = _assert_indexed(sql, params, as_written=_statement_fingerprint.as_written)
+
+def test_the_statement_pages_visibility_check_uses_indexes() -> None:
+    scans = _assert_kept_plan_indexed(_statement_fingerprint, account_id=1, public_id=uuid.uuid4(), now=timezone.now())
 
     assert len(scans) >= 3  # entry by public id, its account link, its result (and what the page shows)
 
 
 def test_the_dashboards_one_query_uses_indexes() -> None:
-    sql, params = _dashboard_lines.sql(account_id=1, now=timezone.now())
-
-    scans = _assert_indexed(sql, params, as_written=_dashboard_lines.as_written)
+    scans = _assert_kept_plan_indexed(_dashboard_lines, account_id=1, now=timezone.now())
 
     # The account's links, each entry with its person, session, exam and centre, its result and verifications
     # (with their organisation and share link), and the result again in each visibility subquery.
@@ -85,14 +98,26 @@ def test_loading_the_logged_in_user_with_their_account_uses_indexes() -> None:
 
 
 def test_the_verification_lookup_by_candidate_id_uses_an_index() -> None:
-    from verification.selectors import entry_facts_read
+    from verification.selectors import _entry_facts_rows
 
     # The entry by its Candidate ID, then its person, exam and centre by primary key (one-row subqueries).
-    sql, params = entry_facts_read(candidate_id="ABC123")
-
-    scans = _assert_indexed(sql, params)
+    scans = _assert_kept_plan_indexed(_entry_facts_rows, candidate_id="ABC123")
     tables = {table for _kind, table, _cond in scans}
     assert tables == {"centres_entry", "centres_candidate", "exams_examsession", "exams_exam", "centres_centre"}, scans
+
+
+def test_the_verification_apis_read_of_one_visible_result_uses_indexes() -> None:
+    from verification.selectors import _visible_scores_of_one
+
+    scans = _assert_kept_plan_indexed(_visible_scores_of_one, entry_id=1, now=timezone.now())
+
+    assert {"results_result", "centres_entry", "exams_component"} <= {table for _kind, table, _cond in scans}, scans
+
+
+def test_the_guards_lock_state_uses_an_index() -> None:
+    from accounts.guard import _lock_state_rows
+
+    _assert_kept_plan_indexed(_lock_state_rows, kind="login", identifier="ABC123")
 
 
 def test_the_release_jobs_due_results_query_uses_an_index() -> None:
@@ -115,3 +140,29 @@ def test_a_lookup_with_no_index_is_caught() -> None:
 
     with pytest.raises(AssertionError, match="read whole"):
         _assert_indexed(*query.query.sql_with_params())
+
+
+def test_migrate_kept_the_plans_of_the_request_paths() -> None:
+    """The apps load their hot queries (``ready``) and the test database was migrated: each one's plan is kept."""
+    from accounts.guard import _lock_state_rows
+    from results.selectors import _statement_fingerprint
+    from verification.selectors import _entry_facts_rows, _visible_scores_of_one
+    from web.candidate.dashboard import _dashboard_lines
+
+    for prepared in (
+        _lock_state_rows,
+        _statement_fingerprint,
+        _entry_facts_rows,
+        _visible_scores_of_one,
+        _dashboard_lines,
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [prepared.kept_plan().signature])
+            assert cursor.fetchone() == (True,), prepared.kept_plan().name
+        sent, _params = prepared.query_string(**_sample(prepared))
+        assert sent == prepared.kept_plan().call_sql()
+
+
+def _sample(prepared: PreparedQuery) -> dict[str, Any]:
+    samples = {int: 1, str: "X", uuid.UUID: uuid.uuid4(), dt.datetime: timezone.now()}
+    return {name: samples[kind] for name, kind in prepared._params.items()}

@@ -8,7 +8,7 @@ class VerificationConfig(AppConfig):
         from results.emails import outgoing_email_kind_register
         from results.models import OutgoingEmail
 
-        from . import receivers  # noqa: F401 - registers the receivers
+        from . import receivers, selectors  # noqa: F401 - the receivers; the API's queries, for ``migrate``
         from .deliveries import deliveries_changed_email
 
         # The portal's email outbox sends the organisations' emails; this says what they say.

@@ -220,7 +220,7 @@ def entry_facts_matching_secret(*, candidate_id: str, secret_number: str) -> Ent
 def entry_facts_read(*, candidate_id: str) -> tuple[str, list[Any]]:
     """Return the SQL and parameters of the entry read of ``entry_facts_matching_secret`` (PostgreSQL), for the
     guard to send with the Candidate ID's turn (``accounts.guard.Lookup``)."""
-    return _entry_facts_rows.sql(candidate_id=candidate_id.strip().upper())
+    return _entry_facts_rows.query_string(candidate_id=candidate_id.strip().upper())
 
 
 def entry_facts_compare(*, rows: Sequence[tuple[Any, ...]], secret_number: str) -> EntryFacts | None:
@@ -311,7 +311,7 @@ _visible_scores_of_one = PreparedQuery(
 def visible_scores_of_one_sql(*, entry_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
     """Return the SQL and parameters that read one entry's visible result (PostgreSQL), for a caller sending it with
     other statements in one round trip; ``entry_verified(…, rows=…)`` takes the rows it gives."""
-    return _visible_scores_of_one.sql(entry_id=entry_id, now=now)
+    return _visible_scores_of_one.query_string(entry_id=entry_id, now=now)
 
 
 def _visible_results(*, entry_ids: Sequence[int], now: dt.datetime) -> dict[int, _VisibleResult]:

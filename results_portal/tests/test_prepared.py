@@ -5,15 +5,17 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from centres.models import Entry
 from centres.tests.factories import EntryFactory
-from results_portal.prepared import AS_WRITTEN, PreparedQuery
+from results_portal.prepared import PreparedQuery, keep_plans
 
 pytestmark = pytest.mark.django_db
+
+_CALL = "SELECT * FROM"  # the call of a function keeping a plan
 
 
 def _entries_of_centre_after(centre_id: int, after: dt.datetime, public_id: uuid.UUID) -> Any:
@@ -91,29 +93,45 @@ def test_a_value_used_twice_is_filled_in_each_place() -> None:
     assert (entry.pk,) in rows
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_query_as_written_is_planned_so_for_itself_alone() -> None:
-    """Outside a transaction the join order setting goes with the query, in its query string, and lasts no
-    longer; inside one it is not sent (``SET LOCAL`` would last until the transaction ends)."""
-    entry = EntryFactory()
-    EntryFactory(centre=entry.centre, session=entry.session)
-    values: dict[str, Any] = {
-        "centre_id": entry.centre_id,
-        "after": entry.session.window_start - dt.timedelta(days=1),
-        "public_id": uuid.uuid4(),
-    }
-    prepared = PreparedQuery(
-        _entries_of_centre_after, {"centre_id": int, "after": dt.datetime, "public_id": uuid.UUID}, as_written=True
+def _entries_like(centre_id: int, below: str, after: dt.datetime) -> Any:
+    # A value written in (the status), values given (a text, a moment), and a literal "%" in the SQL.
+    return (
+        Entry.objects.filter(centre_id=centre_id, status=Entry.Status.ENTERED, candidate_id__lt=below)
+        .filter(session__window_start__gte=after)
+        .annotate(mod=RawSQL("7 %% 4", ()))
+        .order_by("candidate_id")
+        .values_list("candidate_id", "public_id", "mod")
     )
 
-    sent, _params = prepared.query_string(**values)
+
+def test_a_kept_plan_runs_the_query_in_a_function_and_gives_the_same_rows() -> None:
+    entry = EntryFactory(candidate_id="KEPT01")
+    EntryFactory(centre=entry.centre, session=entry.session, candidate_id="KEPT02")
+    EntryFactory(centre=entry.centre, session=entry.session, candidate_id="OTHER1")
+    values: dict[str, Any] = {
+        "centre_id": entry.centre_id,
+        "below": "L",
+        "after": entry.session.window_start - dt.timedelta(days=1),
+    }
+    prepared = PreparedQuery(_entries_like, {"centre_id": int, "below": str, "after": dt.datetime})
+    assert prepared.query_string(**values) == prepared.sql(**values)  # no function yet: the SQL itself
+
+    (name,) = keep_plans(queries=[prepared])
+    sent, params = prepared.query_string(**values)
     rows = prepared.rows(**values)
 
-    assert sent.startswith(f"{AS_WRITTEN}; SELECT ")
-    assert rows == list(_entries_of_centre_after(**values)) and len(rows) == 2
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW join_collapse_limit")
-        assert cursor.fetchone() == ("8",)  # PostgreSQL's default: the setting lasted for the query alone
-    with transaction.atomic():
-        assert prepared.query_string(**values)[0] == prepared.sql(**values)[0]
-        assert prepared.rows(**values) == rows
+    assert sent == prepared.kept_plan().call_sql() == f"{_CALL} {name}(%s::bigint, %s::text, %s::timestamptz)"
+    assert params == [entry.centre_id, "L", values["after"]]
+    assert [row[0] for row in rows] == ["KEPT01", "KEPT02"] and rows[0][1:] == (entry.public_id, 3)
+    assert rows == list(_entries_like(**values))
+    plan = prepared.kept_plan()
+    assert "$1" in plan.body and "$2" in plan.body and "$3" in plan.body and "'entered'" in plan.body
+    assert "7 % 4" in plan.body
+
+
+def test_the_functions_name_follows_the_query_it_runs() -> None:
+    first = PreparedQuery(_entries_like, {"centre_id": int, "below": str, "after": dt.datetime})
+    same = PreparedQuery(_entries_like, {"centre_id": int, "below": str, "after": dt.datetime})
+    other = PreparedQuery(_entries_of_centre_or_session, {"n": int})
+
+    assert first.kept_plan().name == same.kept_plan().name != other.kept_plan().name

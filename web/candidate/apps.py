@@ -9,4 +9,4 @@ class CandidateAreaConfig(AppConfig):
     label = "candidate_area"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401 - registers the receiver
+        from . import dashboard, receivers  # noqa: F401 - the receiver; the dashboard's query, for ``migrate``
