@@ -231,7 +231,7 @@ _account_lookup = PreparedQuery(_account_lookup_queryset, {"candidate_id": str})
 def account_for_candidate_id_read(*, candidate_id: str) -> tuple[str, list[Any]]:
     """Return the SQL and parameters that read ``account_for_candidate_id``'s account as rows, for a normalised
     Candidate ID (PostgreSQL; ``account_from_rows`` turns the rows into the account)."""
-    return _account_lookup.sql(candidate_id=candidate_id)
+    return _account_lookup.query_string(candidate_id=candidate_id)
 
 
 def account_from_rows(rows: list[tuple[Any, ...]]) -> CandidateAccount | None:
