@@ -10,7 +10,8 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from centres.models import Candidate, Entry, name_fold
 from centres.selectors import entry_matching_secret
+from results_portal.prepared import PreparedQuery
 
 from . import tasks
 from .models import CandidateAccount, LinkedEntry
@@ -210,6 +212,44 @@ def account_for_candidate_id(*, candidate_id: str) -> CandidateAccount | None:
         .filter(links__entry__candidate_id=candidate_id.strip().upper())
         .first()
     )
+
+
+def _account_lookup_queryset(candidate_id: str) -> QuerySet[Any]:
+    return (
+        CandidateAccount.objects.filter(links__entry__candidate_id=candidate_id)
+        .values_list(*_ACCOUNT_FIELDS, *(f"user__{name}" for name in _USER_FIELDS), "user__centre_staff__id")
+        .order_by(*(CandidateAccount._meta.ordering or []), "pk")[:1]
+    )
+
+
+_ACCOUNT_FIELDS = [field.attname for field in CandidateAccount._meta.concrete_fields]
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
+# The rows of ``account_for_candidate_id``, compiled once: a login reads them with the guard's turn.
+_account_lookup = PreparedQuery(_account_lookup_queryset, {"candidate_id": str})
+
+
+def account_for_candidate_id_read(*, candidate_id: str) -> tuple[str, list[Any]]:
+    """Return the SQL and parameters that read ``account_for_candidate_id``'s account as rows, for a normalised
+    Candidate ID (PostgreSQL; ``account_from_rows`` turns the rows into the account)."""
+    return _account_lookup.query_string(candidate_id=candidate_id)
+
+
+def account_from_rows(rows: list[tuple[Any, ...]]) -> CandidateAccount | None:
+    """Return the account (its user with it) that ``account_for_candidate_id_read``'s rows hold, or None.
+
+    As ``account_for_candidate_id`` gives it: whether the user is centre staff too is known without a query when
+    they are not (the usual case); when they are, ``user.centre_staff`` is loaded when asked.
+    """
+    if not rows:
+        return None
+    row = rows[0]
+    account = CandidateAccount.from_db(DEFAULT_DB_ALIAS, _ACCOUNT_FIELDS, row[: len(_ACCOUNT_FIELDS)])
+    user = User.from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, row[len(_ACCOUNT_FIELDS) : -1])
+    if row[-1] is None:
+        user._state.fields_cache["centre_staff"] = None
+    account._state.fields_cache["user"] = user
+    user._state.fields_cache["candidate_account"] = account
+    return account
 
 
 def password_reset_request(*, candidate_id: str) -> None:

@@ -1,4 +1,4 @@
-"""What a candidate's login sends to the database: the guard's turn, the account, and one commit for its writes."""
+"""What a candidate's login sends to the database: the guard's turn with the account, and one commit for its writes."""
 
 import datetime as dt
 from typing import Any
@@ -12,8 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.sessions import STARTED_KEY, is_staff_user
 from accounts.tests.factories import DEFAULT_PASSWORD
-from centres.tests.factories import EntryFactory, ExamSessionFactory
+from candidates import services
+from candidates.models import CandidateAccount
+from centres.tests.factories import EntryFactory, ExamSessionFactory, StaffMemberFactory
 from results.tests.factories import account_for, result_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,14 +42,15 @@ def test_a_login_writes_the_last_login_and_the_session_in_one_commit() -> None:
 
     assert response.status_code == 302 and response["Location"] == "/results/"
     sql = [query["sql"] for query in captured.captured_queries]
-    # The guard's transaction: the turn with the lock state, the account (with its user and any staff role).
+    # The guard's transaction: the turn, the lock state and the account (with its user and any staff role) in one
+    # query string (the lock state and the account each the call of their kept plan).
     assert sql[0] == "BEGIN" and sql[1].startswith("SELECT pg_advisory_xact_lock(")
-    assert '"candidates_candidateaccount"' in sql[2] and '"centres_staffmember"' in sql[2] and sql[3] == "COMMIT"
+    assert sql[1].count("; SELECT ") == 2 and sql[2] == "COMMIT"
     # Then one transaction: last_login and the new session (its save a savepoint, as Django writes it).
-    assert sql[4] == "BEGIN" and sql[5].startswith('UPDATE "accounts_user" SET "last_login"')
-    assert sql[6].startswith("SAVEPOINT") and sql[7].startswith('INSERT INTO "django_session"')
-    assert sql[8].startswith("RELEASE SAVEPOINT") and sql[9] == "COMMIT"
-    assert len(sql) == 10, [_first_words(statement) for statement in sql[10:]]
+    assert sql[3] == "BEGIN" and sql[4].startswith('UPDATE "accounts_user" SET "last_login"')
+    assert sql[5].startswith("SAVEPOINT") and sql[6].startswith('INSERT INTO "django_session"')
+    assert sql[7].startswith("RELEASE SAVEPOINT") and sql[8] == "COMMIT"
+    assert len(sql) == 9, [_first_words(statement) for statement in sql[9:]]
 
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     assert Session.objects.filter(session_key=key).count() == 1  # committed, under the cookie's key
@@ -61,7 +65,7 @@ def test_after_logging_in_a_page_reads_the_user_and_what_it_shows_in_one_round_t
     client = Client()
     with CaptureQueriesContext(connection) as login:
         client.post("/results/login/", {"candidate_id": entry.candidate_id, "password": DEFAULT_PASSWORD})
-    assert len(login) == 10
+    assert len(login) == 9
     client.get("/results/")
     client.get(f"/results/{entry.public_id}/")
 
@@ -85,3 +89,43 @@ def test_logging_in_again_replaces_the_session_and_deletes_the_old_one() -> None
     assert not Session.objects.filter(session_key=first).exists()
     assert Session.objects.filter(session_key=second).exists()
     assert client.get("/results/").status_code == 200
+
+
+def test_the_account_read_with_the_guards_turn_is_the_one_the_orm_finds() -> None:
+    """``account_from_rows`` gives what ``account_for_candidate_id`` gives: the account, its user, and whether the
+    user is centre staff too (known without a query when they are not)."""
+    plain, staff = _candidate(), _candidate()
+    StaffMemberFactory(user=User.objects.get(candidate_account__links__entry=staff))
+
+    for entry, is_staff in ((plain, False), (staff, True)):
+        sql, params = services.account_for_candidate_id_read(candidate_id=entry.candidate_id)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        with CaptureQueriesContext(connection) as captured:
+            account = services.account_from_rows(rows)
+            assert account is not None and account.user.candidate_account is account
+            if not is_staff:
+                assert not is_staff_user(account.user)
+        assert len(captured) == 0
+        expected = services.account_for_candidate_id(candidate_id=entry.candidate_id)
+        assert expected is not None and account.pk == expected.pk
+        assert [getattr(account, f.attname) for f in CandidateAccount._meta.concrete_fields] == [
+            getattr(expected, f.attname) for f in CandidateAccount._meta.concrete_fields
+        ]
+        assert [getattr(account.user, f.attname) for f in User._meta.concrete_fields] == [
+            getattr(expected.user, f.attname) for f in User._meta.concrete_fields
+        ]
+        assert is_staff_user(account.user) is is_staff
+    assert services.account_from_rows([]) is None
+
+
+def test_a_candidate_who_is_centre_staff_too_gets_a_staff_session() -> None:
+    entry = _candidate()
+    StaffMemberFactory(user=User.objects.get(candidate_account__links__entry=entry))
+    client = Client()
+
+    response = client.post("/results/login/", {"candidate_id": entry.candidate_id, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 302
+    assert STARTED_KEY in client.session

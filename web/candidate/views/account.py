@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.backends import USER_WITH_ACCOUNT
-from accounts.guard import GuardRefusal, client_ip, guard_check
+from accounts.guard import GuardRefusal, Lookup, client_ip, guard_check
 from accounts.models import User
 from candidates import services
 from candidates.models import CandidateAccount
@@ -104,8 +104,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         password = form.cleaned_data["password"]
 
-        def verify(candidate_id: str) -> CandidateAccount | None:
-            account = services.account_for_candidate_id(candidate_id=candidate_id)
+        def compare(account: CandidateAccount | None) -> CandidateAccount | None:
             if account is None:
                 make_password(password)  # as long as a real check, so timing does not tell
                 return None
@@ -117,7 +116,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 identifier=form.cleaned_data["candidate_id"],
                 ip=client_ip(request),
                 purpose="login",
-                verify=verify,
+                verify=lambda cid: compare(services.account_for_candidate_id(candidate_id=cid)),
+                # The account is read with the ID's turn and lock state (one round trip), compared only if not
+                # locked.
+                lookup=Lookup(
+                    read=lambda cid: services.account_for_candidate_id_read(candidate_id=cid),
+                    compare=lambda _cid, rows: compare(services.account_from_rows(rows)),
+                ),
             )
         except GuardRefusal as error:
             status = _refused(form, error)
