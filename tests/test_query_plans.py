@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.backends import _user_with_account_sql
 from results.models import OutgoingEmail, Result
 from results.selectors import _statement_fingerprint
-from results_portal.prepared import PreparedQuery
+from results_portal.prepared import PreparedQuery, prepared_queries_made
 from web.candidate.dashboard import _dashboard_lines
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +114,14 @@ def test_the_verification_apis_read_of_one_visible_result_uses_indexes() -> None
     assert {"results_result", "centres_entry", "exams_component"} <= {table for _kind, table, _cond in scans}, scans
 
 
+def test_a_logins_account_by_candidate_id_uses_indexes() -> None:
+    from candidates.services import _account_lookup
+
+    scans = _assert_kept_plan_indexed(_account_lookup, candidate_id="ABC123")
+
+    assert {"centres_entry", "candidates_candidateaccount"} <= {table for _kind, table, _cond in scans}, scans
+
+
 def test_the_guards_lock_state_uses_an_index() -> None:
     from accounts.guard import _lock_state_rows
 
@@ -145,17 +153,21 @@ def test_a_lookup_with_no_index_is_caught() -> None:
 def test_migrate_kept_the_plans_of_the_request_paths() -> None:
     """The apps load their hot queries (``ready``) and the test database was migrated: each one's plan is kept."""
     from accounts.guard import _lock_state_rows
+    from candidates.services import _account_lookup
     from results.selectors import _statement_fingerprint
     from verification.selectors import _entry_facts_rows, _visible_scores_of_one
     from web.candidate.dashboard import _dashboard_lines
 
+    made = prepared_queries_made()
     for prepared in (
         _lock_state_rows,
+        _account_lookup,
         _statement_fingerprint,
         _entry_facts_rows,
         _visible_scores_of_one,
         _dashboard_lines,
     ):
+        assert prepared in made
         with connection.cursor() as cursor:
             cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [prepared.kept_plan().signature])
             assert cursor.fetchone() == (True,), prepared.kept_plan().name
