@@ -27,10 +27,12 @@ its ``migrate``, or any database where the functions may not be written, is slow
 """
 
 import datetime as dt
+import gc
 import hashlib
 import logging
 import re
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -52,8 +54,8 @@ PLAN_PREFIX = "portal_plan_"
 _PLACEHOLDER = re.compile(r"%[s%]")
 _QUOTE = "$portal_plan$"
 
-# Every query made in this process, for ``keep_plans``.
-_made: list["PreparedQuery"] = []
+# Every query alive in this process, for ``keep_plans``: the modules' own, and none a test made and let go.
+_made: "weakref.WeakSet[PreparedQuery]" = weakref.WeakSet()
 
 
 class KeptPlan:
@@ -98,7 +100,7 @@ class PreparedQuery:
         self._compiled: tuple[str, list[Any], dict[int, str]] | None = None
         self._plan: KeptPlan | None = None
         self._kept_on: dict[str, bool] = {}  # database alias → its function is there
-        _made.append(self)
+        _made.add(self)
 
     def _compile(self) -> tuple[str, list[Any], dict[int, str]]:
         sentinels = {name: SENTINELS[kind](n) for n, (name, kind) in enumerate(self._params.items())}
@@ -205,7 +207,8 @@ def _function_exists(using: str, signature: str) -> bool:
 
 
 def prepared_queries_made() -> list[PreparedQuery]:
-    """Return every prepared query made in this process so far."""
+    """Return every prepared query alive in this process (made by the modules loaded so far, in ``ready``)."""
+    gc.collect()  # a query made in a function and let go, caught in a reference cycle, is not one of them
     return list(_made)
 
 
@@ -229,6 +232,35 @@ def keep_plans(using: str = DEFAULT_DB_ALIAS, *, queries: list[PreparedQuery] | 
         prepared._kept_on[using] = True
         written.append(plan.name)
     return written
+
+
+def kept_plans_drop_others(using: str = DEFAULT_DB_ALIAS) -> list[str]:
+    """Drop every function keeping a plan that this code does not call (older code's); return their signatures.
+
+    For after a deploy, once no process of the older code is left: one still running would find its functions
+    gone and fail on its hot paths until restarted."""
+    if connections[using].vendor != "postgresql":
+        return []
+    ours = {prepared.kept_plan(using).signature for prepared in prepared_queries_made()}
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema() AND p.proname LIKE %s",
+            [f"{PLAN_PREFIX}%"],
+        )
+        found = [row[0] for row in cursor.fetchall()]
+        others = [signature for signature in found if _signature_text(signature) not in ours]
+        for signature in others:
+            cursor.execute(f"DROP FUNCTION IF EXISTS {signature}")
+    return others
+
+
+def _signature_text(regprocedure: str) -> str:
+    # PostgreSQL writes "name(bigint, timestamp with time zone)"; ours is "name(bigint,timestamptz)".
+    name, _, arguments = regprocedure.partition("(")
+    spelled = {"timestamp with time zone": "timestamptz"}
+    types = [spelled.get(kind.strip(), kind.strip()) for kind in arguments.rstrip(")").split(",") if kind.strip()]
+    return f"{name}({','.join(types)})"
 
 
 def keep_plans_after_migrate(*, using: str, **signal: Any) -> None:

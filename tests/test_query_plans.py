@@ -175,6 +175,27 @@ def test_migrate_kept_the_plans_of_the_request_paths() -> None:
         assert sent == prepared.kept_plan().call_sql()
 
 
+def test_keep_plans_drop_others_drops_older_codes_functions_and_keeps_ours() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION portal_plan_00000000000000000000(bigint, timestamptz) RETURNS TABLE(c0 integer) "
+            "LANGUAGE sql STABLE AS 'SELECT 1'"
+        )
+    out = StringIO()
+
+    call_command("keep_plans", "--drop-others", stdout=out)
+
+    assert "portal_plan_00000000000000000000(bigint,timestamp with time zone)" in out.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'portal_plan_%%'")
+        left = {row[0] for row in cursor.fetchall()}
+    assert left == {prepared.kept_plan().name for prepared in prepared_queries_made()}
+
+
 def _sample(prepared: PreparedQuery) -> dict[str, Any]:
     samples = {int: 1, str: "X", uuid.UUID: uuid.uuid4(), dt.datetime: timezone.now()}
     return {name: samples[kind] for name, kind in prepared._params.items()}
