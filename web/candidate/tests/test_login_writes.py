@@ -2,6 +2,7 @@
 
 import datetime as dt
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -129,3 +130,26 @@ def test_a_candidate_who_is_centre_staff_too_gets_a_staff_session() -> None:
 
     assert response.status_code == 302
     assert STARTED_KEY in client.session
+
+
+@pytest.mark.parametrize("disable", ["inactive", "unusable password", "unknown ID"])
+def test_a_login_that_cannot_match_checks_a_password_all_the_same(disable: str) -> None:
+    """No answer comes back sooner for a disabled account (or an unknown ID) than for a wrong password: each
+    costs one Argon2id check, so timing does not tell which Candidate IDs hold a disabled account."""
+    from django.contrib.auth import hashers
+
+    entry = _candidate()
+    user = User.objects.get(candidate_account__links__entry=entry)
+    if disable == "inactive":
+        user.is_active = False
+    elif disable == "unusable password":
+        user.set_unusable_password()
+    user.save()
+    candidate_id = "ZZ9999999" if disable == "unknown ID" else entry.candidate_id
+
+    hasher = type(hashers.get_hasher())  # the tests' own: the one every password and the dummy hash use
+    with mock.patch.object(hasher, "verify", autospec=True, return_value=False) as verify:
+        response = Client().post("/results/login/", {"candidate_id": candidate_id, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 200 and "_auth_user_id" not in Client().session
+    assert verify.call_count == 1

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,7 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.backends import USER_WITH_ACCOUNT
-from accounts.guard import GuardRefusal, Lookup, client_ip, guard_check
+from accounts.guard import GuardRefusal, Lookup, client_ip, guard_check, password_matches
 from accounts.models import User
 from candidates import services
 from candidates.models import CandidateAccount
@@ -105,10 +104,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         password = form.cleaned_data["password"]
 
         def compare(account: CandidateAccount | None) -> CandidateAccount | None:
-            if account is None:
-                make_password(password)  # as long as a real check, so timing does not tell
-                return None
-            return account if account.user.is_active and account.user.check_password(password) else None
+            # As long for an unknown ID, a disabled account or one without a usable password as for a real check.
+            matched = password_matches(user=account.user if account else None, password=password)
+            return account if matched else None
 
         try:
             account = guard_check(
