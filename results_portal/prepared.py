@@ -22,21 +22,25 @@ of its statement per database connection, and PgBouncer keeps the connections, s
 calls (PostgreSQL's custom plans, then its generic one) the query is planned no more. The function is a compiled
 copy of the queryset, not a rule of its own: new code writes new SQL, hence a new name, and runs ``migrate``.
 A process asks once per database whether its functions are there (``to_regprocedure``, not through Django's
-cursor, so that no query count moves) and sends the SQL itself when one is not: a node of the new code before
-its ``migrate``, or any database where the functions may not be written, is slower, never wrong.
+cursor, so that no query count moves) and sends the SQL itself when one is not, asking again every minute: a
+node of the new code before its ``migrate``, or any database where the functions may not be written, is slower,
+never wrong. A call that fails because its function cannot be called after all (dropped, refused, or its result
+no longer what the tables give) fails its request, and the process sends SQL from then on (ADR 0019).
 """
 
 import datetime as dt
 import gc
 import hashlib
 import logging
+import math
 import re
+import time
 import uuid
 import weakref
 from collections.abc import Callable
 from typing import Any, cast
 
-from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router, transaction
 from django.db.models import Model, QuerySet
 
 logger = logging.getLogger(__name__)
@@ -51,6 +55,13 @@ SENTINELS: dict[type, Callable[[int], Any]] = {
 # The type of each kind of value as an argument of the function keeping the plan.
 ARGUMENT_TYPES: dict[type, str] = {int: "bigint", uuid.UUID: "uuid", dt.datetime: "timestamptz", str: "text"}
 PLAN_PREFIX = "portal_plan_"
+# While a kept plan's function is not there, whether it has come is asked again after this long.
+RECHECK_SECONDS = 60.0
+# What a call of a kept plan's function that cannot be called raises: undefined_function, datatype_mismatch (the
+# tables' types changed under it: "structure of query does not match function result type"),
+# insufficient_privilege.
+KEPT_PLAN_FAILURES = {"42883", "42804", "42501"}
+KEEP_PLANS_LOCK = 0x706C616E  # pg_advisory_xact_lock key of keep_plans ("plan")
 _PLACEHOLDER = re.compile(r"%[s%]")
 _QUOTE = "$portal_plan$"
 
@@ -74,7 +85,8 @@ class KeptPlan:
         returns = ", ".join(f"c{n} {kind}" for n, kind in enumerate(columns))
         return (
             f"CREATE FUNCTION {self.name}({', '.join(self.arguments)}) RETURNS TABLE({returns}) "
-            f"LANGUAGE plpgsql STABLE AS {_QUOTE}BEGIN RETURN QUERY {self.body}; END{_QUOTE}"
+            f"LANGUAGE plpgsql STABLE AS {_QUOTE}#variable_conflict use_column\n"
+            f"BEGIN RETURN QUERY {self.body}; END{_QUOTE}"
         )
 
     def call_sql(self) -> str:
@@ -99,7 +111,7 @@ class PreparedQuery:
         self._model: type[Model] | None = None
         self._compiled: tuple[str, list[Any], dict[int, str]] | None = None
         self._plan: KeptPlan | None = None
-        self._kept_on: dict[str, bool] = {}  # database alias → its function is there
+        self._kept_on: dict[str, tuple[bool, float]] = {}  # database alias → (its function is there, asked at)
         _made.add(self)
 
     def _compile(self) -> tuple[str, list[Any], dict[int, str]]:
@@ -167,15 +179,18 @@ class PreparedQuery:
         return [names[oid] for oid in oids]
 
     def _kept(self, using: str) -> KeptPlan | None:
-        """Return the kept plan when its function is on ``using``, asked once per process and database."""
+        """Return the kept plan when its function is on ``using`` and may be called: asked once per process and
+        database, and again every ``RECHECK_SECONDS`` while it is not (a ``migrate`` after this process started)."""
         if connections[using].vendor != "postgresql":
             return None
-        if using not in self._kept_on:
+        kept, asked = self._kept_on.get(using, (False, -math.inf))
+        if not kept and time.monotonic() - asked > RECHECK_SECONDS:
             plan = self.kept_plan(using)
-            self._kept_on[using] = _function_exists(using, plan.signature)
-            if not self._kept_on[using]:
+            kept = _function_callable(using, plan.signature)
+            self._kept_on[using] = (kept, time.monotonic())
+            if not kept:
                 logger.warning("%s is not in database %r: its query is planned on every call", plan.name, using)
-        return self._plan if self._kept_on[using] else None
+        return self._plan if kept else None
 
     def query_string(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> tuple[str, list[Any]]:
         """Return what to send for these values on ``using``: the call of the function keeping the plan when it
@@ -193,17 +208,58 @@ class PreparedQuery:
         self._compiled_once()  # knows the model, for the routers
         using = self._database or router.db_for_read(cast("type[Model]", self._model)) or DEFAULT_DB_ALIAS
         sql, params = self.query_string(using=using, **values)
-        return _fetch(using, sql, params)
+        try:
+            return _fetch(using, sql, params)
+        except DatabaseError as error:
+            if not _kept_plan_failed(sql, error) or connections[using].in_atomic_block:
+                raise
+            return _fetch(using, *self.sql(**values))  # forgotten: sent as SQL now
 
 
-def _function_exists(using: str, signature: str) -> bool:
+def _function_callable(using: str, signature: str) -> bool:
     # Asked on the driver's own cursor: not a query of the request's (no query count, no debug log).
     connection = connections[using]
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
-        cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [signature])
+        cursor.execute(
+            "SELECT to_regprocedure(%s) IS NOT NULL AND has_function_privilege(to_regprocedure(%s), 'EXECUTE')",
+            [signature, signature],
+        )
         row = cursor.fetchone()
     return bool(row and row[0])
+
+
+def forget_kept_plans() -> None:
+    """Send every prepared query as SQL from now on, until its function is found again (``RECHECK_SECONDS``)."""
+    for prepared in prepared_queries_made():
+        prepared._kept_on = {alias: (False, time.monotonic()) for alias in prepared._kept_on}
+
+
+def _kept_plan_failed(sql: str, error: DatabaseError) -> bool:
+    """Return whether ``error`` says a kept plan's function cannot be called (gone, its result no longer what the
+    tables give, or not allowed), and if so forget every kept plan: the next queries go as SQL."""
+    state = getattr(error.__cause__, "sqlstate", None)
+    if PLAN_PREFIX not in sql or state not in KEPT_PLAN_FAILURES:
+        return False
+    logger.error("a kept plan failed (%s): every prepared query goes as SQL until its function is there", state)
+    forget_kept_plans()
+    return True
+
+
+def kept_plan_failures(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Django's execute wrapper (on every connection, ``watch_kept_plans``): a statement calling a kept plan that
+    cannot be called fails, as it must (its transaction is aborted), and every later query goes as SQL."""
+    try:
+        return execute(sql, params, many, context)
+    except DatabaseError as error:
+        _kept_plan_failed(sql, error)
+        raise
+
+
+def watch_kept_plans(*, connection: Any, **_signal: Any) -> None:
+    """``connection_created``'s receiver: put ``kept_plan_failures`` on the connection (once)."""
+    if connection.vendor == "postgresql" and kept_plan_failures not in connection.execute_wrappers:
+        connection.execute_wrappers.append(kept_plan_failures)
 
 
 def prepared_queries_made() -> list[PreparedQuery]:
@@ -213,24 +269,43 @@ def prepared_queries_made() -> list[PreparedQuery]:
 
 
 def keep_plans(using: str = DEFAULT_DB_ALIAS, *, queries: list[PreparedQuery] | None = None) -> list[str]:
-    """Write the function keeping each prepared query's plan into ``using`` (PostgreSQL), replacing any of that
-    name (the schema may have changed under the same SQL: the result's types are asked again).
+    """Write the function keeping each prepared query's plan into ``using`` (PostgreSQL); return their names.
 
     The queries are those given, else every one made so far: the apps load the modules of theirs in ``ready``
-    (tests/test_query_plans.py holds that each is kept). Returns the functions' names. A process that found a
-    function missing goes on sending its SQL until it restarts."""
+    (tests/test_query_plans.py holds that each is kept). One writer at a time (an advisory lock: web containers
+    that each run ``migrate`` as they start). A function that already runs this SQL with this result is left
+    alone, one whose result's types changed under the same SQL (a migration) is replaced; so callers of the
+    current functions never meet one being rewritten. A role that may not create functions is logged, not fatal:
+    the queries then go as SQL."""
     if connections[using].vendor != "postgresql":
         return []
     if queries is None:
         queries = prepared_queries_made()
     written = []
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [KEEP_PLANS_LOCK])
+        for prepared in queries:
+            plan = prepared.kept_plan(using)
+            create = plan.create_sql(prepared.result_types(using))
+            cursor.execute(
+                "SELECT prosrc, pg_get_function_result(oid) FROM pg_proc WHERE oid = to_regprocedure(%s)",
+                [plan.signature],
+            )
+            found = cursor.fetchone()
+            if found is not None and f"{_QUOTE}{found[0]}{_QUOTE}" in create and f"RETURNS {found[1]} " in create:
+                written.append(plan.name)
+                continue
+            try:
+                with transaction.atomic(using=using):
+                    if found is not None:
+                        cursor.execute(f"DROP FUNCTION {plan.signature}")
+                    cursor.execute(create)
+            except DatabaseError:
+                logger.exception("%s could not be written: its query is planned on every call", plan.name)
+                continue
+            written.append(plan.name)
     for prepared in queries:
-        plan = prepared.kept_plan(using)
-        with transaction.atomic(using=using), connections[using].cursor() as cursor:
-            cursor.execute(f"DROP FUNCTION IF EXISTS {plan.signature}")
-            cursor.execute(plan.create_sql(prepared.result_types(using)))
-        prepared._kept_on[using] = True
-        written.append(plan.name)
+        prepared._kept_on.pop(using, None)  # asked again at the next call
     return written
 
 
@@ -245,8 +320,8 @@ def kept_plans_drop_others(using: str = DEFAULT_DB_ALIAS) -> list[str]:
     with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-            "WHERE n.nspname = current_schema() AND p.proname LIKE %s",
-            [f"{PLAN_PREFIX}%"],
+            "WHERE n.nspname = current_schema() AND starts_with(p.proname, %s)",
+            [PLAN_PREFIX],
         )
         found = [row[0] for row in cursor.fetchall()]
         others = [signature for signature in found if _signature_text(signature) not in ours]

@@ -5,13 +5,14 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from centres.models import Entry
 from centres.tests.factories import EntryFactory
-from results_portal.prepared import PreparedQuery, keep_plans
+from results_portal.prepared import PreparedQuery, keep_plans, prepared_queries_made
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +136,59 @@ def test_the_functions_name_follows_the_query_it_runs() -> None:
     other = PreparedQuery(_entries_of_centre_or_session, {"n": int})
 
     assert first.kept_plan().name == same.kept_plan().name != other.kept_plan().name
+
+
+@pytest.fixture
+def kept_plans_asked_again() -> Any:
+    """After the test, every query asks again whether its function is there (a test may make them forget)."""
+    yield
+    for prepared in prepared_queries_made():
+        prepared._kept_on.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_plan_gone_after_it_was_found_is_sent_as_sql_from_then_on(kept_plans_asked_again: Any) -> None:
+    entry = EntryFactory(candidate_id="GONE01")
+    values: dict[str, Any] = {
+        "centre_id": entry.centre_id,
+        "below": "Z",
+        "after": entry.session.window_start - dt.timedelta(days=1),
+    }
+    prepared = PreparedQuery(_entries_like, {"centre_id": int, "below": str, "after": dt.datetime})
+    (name,) = keep_plans(queries=[prepared])
+    assert prepared.query_string(**values)[0].startswith(f"{_CALL} {name}(")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP FUNCTION {prepared.kept_plan().signature}")
+
+        rows = prepared.rows(**values)  # fails once inside, then goes as SQL
+
+        assert [row[0] for row in rows] == ["GONE01"]
+        assert prepared.query_string(**values) == prepared.sql(**values)
+        with pytest.raises(DatabaseError), connection.cursor() as cursor:  # a string holding the call fails, once
+            cursor.execute(prepared.kept_plan().call_sql(), [values[name] for name in ("centre_id", "below", "after")])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP FUNCTION IF EXISTS {prepared.kept_plan().signature}")
+
+
+def test_keep_plans_leaves_a_function_that_runs_the_same_alone_and_replaces_one_whose_result_changed() -> None:
+    prepared = PreparedQuery(_entries_like, {"centre_id": int, "below": str, "after": dt.datetime})
+    keep_plans(queries=[prepared])
+    signature = prepared.kept_plan().signature
+
+    def oid() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regprocedure(%s)::oid", [signature])
+            return int(cursor.fetchone()[0])
+
+    first = oid()
+    keep_plans(queries=[prepared])
+    assert oid() == first  # the same SQL and result: not rewritten under its callers
+    with connection.cursor() as cursor:  # as if a migration had changed a column's type under the same SQL
+        cursor.execute(f"DROP FUNCTION {signature}")
+        cursor.execute(prepared.kept_plan().create_sql(["text", "uuid", "bigint"]))
+    changed = oid()
+    keep_plans(queries=[prepared])
+    assert oid() != changed
+    assert prepared.rows(centre_id=0, below="Z", after=timezone.now()) == []
