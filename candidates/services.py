@@ -207,16 +207,17 @@ def account_for_candidate_id(*, candidate_id: str) -> CandidateAccount | None:
     The user comes with it, and whether they are centre staff too (``hasattr(user, "centre_staff")``, which a
     login asks: ``accounts.sessions.staff_session_starts``) without a query of its own.
     """
-    return (
-        CandidateAccount.objects.select_related("user__centre_staff")
-        .filter(links__entry__candidate_id=candidate_id.strip().upper())
-        .first()
-    )
+    return _accounts_holding(candidate_id.strip().upper()).select_related("user__centre_staff").first()
+
+
+def _accounts_holding(candidate_id: str) -> QuerySet[CandidateAccount]:
+    """Return the accounts holding the entry with this (normalised) Candidate ID: at most one."""
+    return CandidateAccount.objects.filter(links__entry__candidate_id=candidate_id)
 
 
 def _account_lookup_queryset(candidate_id: str) -> QuerySet[Any]:
     return (
-        CandidateAccount.objects.filter(links__entry__candidate_id=candidate_id)
+        _accounts_holding(candidate_id)
         .values_list(*_ACCOUNT_FIELDS, *(f"user__{name}" for name in _USER_FIELDS), "user__centre_staff__id")
         .order_by(*(CandidateAccount._meta.ordering or []), "pk")[:1]
     )

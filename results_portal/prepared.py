@@ -211,9 +211,9 @@ class PreparedQuery:
         try:
             return _fetch(using, sql, params)
         except DatabaseError as error:
-            if not _kept_plan_failed(sql, error) or connections[using].in_atomic_block:
+            if not _is_kept_plan_failure(sql, error) or connections[using].in_atomic_block:
                 raise
-            return _fetch(using, *self.sql(**values))  # forgotten: sent as SQL now
+            return _fetch(using, *self.sql(**values))  # forgotten by ``kept_plan_failures``: sent as SQL now
 
 
 def _function_callable(using: str, signature: str) -> bool:
@@ -231,19 +231,14 @@ def _function_callable(using: str, signature: str) -> bool:
 
 def forget_kept_plans() -> None:
     """Send every prepared query as SQL from now on, until its function is found again (``RECHECK_SECONDS``)."""
-    for prepared in prepared_queries_made():
+    for prepared in list(_made):
         prepared._kept_on = {alias: (False, time.monotonic()) for alias in prepared._kept_on}
 
 
-def _kept_plan_failed(sql: str, error: DatabaseError) -> bool:
-    """Return whether ``error`` says a kept plan's function cannot be called (gone, its result no longer what the
-    tables give, or not allowed), and if so forget every kept plan: the next queries go as SQL."""
-    state = getattr(error.__cause__, "sqlstate", None)
-    if PLAN_PREFIX not in sql or state not in KEPT_PLAN_FAILURES:
-        return False
-    logger.error("a kept plan failed (%s): every prepared query goes as SQL until its function is there", state)
-    forget_kept_plans()
-    return True
+def _is_kept_plan_failure(sql: str, error: DatabaseError) -> bool:
+    """Return whether ``error`` says a kept plan's function in ``sql`` cannot be called (gone, its result no longer
+    what the tables give, or not allowed)."""
+    return PLAN_PREFIX in sql and getattr(error.__cause__, "sqlstate", None) in KEPT_PLAN_FAILURES
 
 
 def kept_plan_failures(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
@@ -252,7 +247,9 @@ def kept_plan_failures(execute: Callable[..., Any], sql: str, params: Any, many:
     try:
         return execute(sql, params, many, context)
     except DatabaseError as error:
-        _kept_plan_failed(sql, error)
+        if _is_kept_plan_failure(sql, error):
+            logger.error("a kept plan failed: every prepared query goes as SQL until its function is there")
+            forget_kept_plans()
         raise
 
 
@@ -316,26 +313,19 @@ def kept_plans_drop_others(using: str = DEFAULT_DB_ALIAS) -> list[str]:
     gone and fail on its hot paths until restarted."""
     if connections[using].vendor != "postgresql":
         return []
-    ours = {prepared.kept_plan(using).signature for prepared in prepared_queries_made()}
+    ours = [prepared.kept_plan(using).signature for prepared in prepared_queries_made()]
     with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-            "WHERE n.nspname = current_schema() AND starts_with(p.proname, %s)",
-            [PLAN_PREFIX],
+            "WHERE n.nspname = current_schema() AND starts_with(p.proname, %s) "
+            "AND p.oid <> ALL(SELECT to_regprocedure(ours)::oid FROM unnest(%s::text[]) AS ours "
+            "WHERE to_regprocedure(ours) IS NOT NULL)",
+            [PLAN_PREFIX, ours],
         )
-        found = [row[0] for row in cursor.fetchall()]
-        others = [signature for signature in found if _signature_text(signature) not in ours]
+        others = [row[0] for row in cursor.fetchall()]
         for signature in others:
             cursor.execute(f"DROP FUNCTION IF EXISTS {signature}")
     return others
-
-
-def _signature_text(regprocedure: str) -> str:
-    # PostgreSQL writes "name(bigint, timestamp with time zone)"; ours is "name(bigint,timestamptz)".
-    name, _, arguments = regprocedure.partition("(")
-    spelled = {"timestamp with time zone": "timestamptz"}
-    types = [spelled.get(kind.strip(), kind.strip()) for kind in arguments.rstrip(")").split(",") if kind.strip()]
-    return f"{name}({','.join(types)})"
 
 
 def keep_plans_after_migrate(*, using: str, **signal: Any) -> None:
