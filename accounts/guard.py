@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from redis.exceptions import RedisError
 
-from results_portal.prepared import PreparedQuery, one_query_string
+from results_portal.prepared import PreparedQuery, begin_in_query_string, one_query_string
 
 from .models import AuthFailure, CredentialLock, User
 
@@ -334,12 +334,13 @@ END_OF_TURN = "COMMIT"
 
 
 def _turn_and_lock_state(
-    *, kind: str, key: str, read: tuple[str, list[Any]] | None = None
+    *, kind: str, key: str, read: tuple[str, list[Any]] | None = None, begin: str = ""
 ) -> tuple[_LockState, Rows | None]:
     """Wait for the identifier's turn (``_id_serialise``), then read its lock state (``_lock_state``) and, when
     given, run ``read``; return the state and the rows of ``read`` (None when it was not run).
 
-    On PostgreSQL the statements go in one query string, one round trip: the server runs them in order, in the
+    On PostgreSQL the statements go in one query string, one round trip, headed by ``begin`` (the ``BEGIN`` of
+    the guard's transaction when it starts there, ``begin_in_query_string``): the server runs them in order, in the
     guard's transaction, and in READ COMMITTED each statement of a query string takes its snapshot when it
     starts, so the reads see every try that committed before the turn was granted, exactly as when each is sent
     on its own (``accounts/tests/test_guard.py`` holds the concurrency). Elsewhere ``read`` is not run.
@@ -348,15 +349,17 @@ def _turn_and_lock_state(
         _id_serialise(kind=kind, key=key)
         return _lock_state(kind=kind, key=key), None
     sql, params = _lock_state_rows.query_string(kind=kind, identifier=key)
-    statements, values = [f"SELECT pg_advisory_xact_lock(%s); {sql}"], [_advisory_key(kind=kind, key=key), *params]
+    statements = [f"{begin}SELECT pg_advisory_xact_lock(%s); {sql}"]
+    values = [_advisory_key(kind=kind, key=key), *params]
     if read is not None:
         statements.append(read[0])
         values += read[1]
     read_rows: Rows | None = None
     with connection.cursor() as cursor:
         cursor.execute("; ".join(statements), values)
-        if not cursor.nextset():
-            raise RuntimeError("the lock state's statement gave no result")
+        for _ in range(2 if begin else 1):  # the BEGIN's result, the turn's
+            if not cursor.nextset():
+                raise RuntimeError("the lock state's statement gave no result")
         rows = cursor.fetchall()
         if read is not None:
             if not cursor.nextset():
@@ -469,8 +472,11 @@ def guard_check(
     key = _lock_key(normalised)
     outermost = not connection.in_atomic_block
     with transaction.atomic(durable=True):
+        # Before anything is sent: a process's first query strings ask whether their kept plans are there, which
+        # then goes outside the transaction, and the turn's query string starts it.
+        begin = begin_in_query_string() if outermost else ""
         read = lookup.read(normalised) if lookup is not None and one_query_string() else None
-        state, read_rows = _turn_and_lock_state(kind=kind, key=key, read=read)
+        state, read_rows = _turn_and_lock_state(kind=kind, key=key, read=read, begin=begin)
         if state.locked_until is not None and state.locked_until > now:
             logger.info("guard: refused %s try for locked %s from %s", kind, normalised, ip)
             raise GuardRefusal(

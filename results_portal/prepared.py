@@ -361,6 +361,33 @@ def one_query_string(using: str = DEFAULT_DB_ALIAS) -> bool:
     )
 
 
+def begin_in_query_string(using: str = DEFAULT_DB_ALIAS) -> str:
+    """Return ``"BEGIN; "`` to put ahead of the first query string of a transaction, and take the transaction's
+    start over from the driver; or ``""`` when the transaction has started already or cannot start that way.
+
+    psycopg 3 starts a transaction by sending ``BEGIN`` in a round trip of its own before the transaction's first
+    statement. Inside an ``atomic`` block whose transaction the server has not seen yet (nothing sent since
+    Django opened it), the driver is switched to autocommit, which sends statements as they are, so that the
+    ``BEGIN`` at the head of the caller's query string starts the same transaction one round trip earlier. The
+    driver still ends it: ``commit()`` and ``rollback()`` send ``COMMIT`` or ``ROLLBACK`` whenever the server is
+    in a transaction, whatever the autocommit flag, and Django sets the flag back when the block ends. Django's
+    own state is untouched (``get_autocommit()`` stays False, savepoints work). Only where one query string can
+    carry several statements, and only for a plain ``BEGIN`` (no isolation level or access mode of the driver's).
+    """
+    from psycopg.pq import TransactionStatus
+
+    connection = connections[using]
+    if not one_query_string(using) or not connection.in_atomic_block or connection.connection is None:
+        return ""
+    driver = connection.connection
+    if driver.autocommit or driver.info.transaction_status != TransactionStatus.IDLE:
+        return ""
+    if (driver.isolation_level, driver.read_only, driver.deferrable) != (None, None, None):
+        return ""
+    driver.autocommit = True
+    return "BEGIN; "
+
+
 def last_rows(cursor: Any) -> list[tuple[Any, ...]]:
     """Return the rows of the last statement of the query string the cursor ran (psycopg 3: one result each)."""
     while cursor.nextset():

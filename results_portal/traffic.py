@@ -1,9 +1,10 @@
 """Pages served and server errors per minute, for the board's results-day dashboard.
 
 ``TrafficMiddleware`` counts every response of the portal (static files are served before it) in one Redis hash
-per minute — ``HINCRBY`` and ``EXPIRE`` in one pipelined round trip, kept two hours — and ``traffic_last``
-reads the last hour in one more. Counting never fails a request: while Redis is down the counts are dropped.
-Without Redis (``make run``) the local-memory cache keeps them per process.
+per minute — ``HINCRBY`` and ``EXPIRE`` pipelined, kept two hours; in the request's first read of the cache when it
+makes one, else in a round trip of their own — and ``traffic_last`` reads the last hour in one more. Counting
+never fails a request: while Redis is down the counts are dropped. Without Redis (``make run``) the local-memory
+cache keeps them per process.
 """
 
 import datetime as dt
@@ -15,7 +16,7 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
-from .cache import UNAVAILABLE
+from .cache import UNAVAILABLE, writes_ahead
 
 KEPT_SECONDS = 2 * 3600
 
@@ -38,22 +39,33 @@ def _redis(key: str) -> Any:
     return get_client(key, write=True) if get_client is not None else None
 
 
-def traffic_count(*, error: bool, now: float | None = None) -> None:
-    """Count one response (and one server error when ``error``) in the current minute."""
-    minute = int((time.time() if now is None else now) // 60)
+def _minute(now: float | None) -> int:
+    return int((time.time() if now is None else now) // 60)
+
+
+def _queue_count(pipe: Any, *, minute: int, fields: tuple[str, ...]) -> None:
+    """Put the count of ``fields`` ("pages", "errors") in ``minute`` on a Redis pipeline."""
     key = cache.make_key(_key(minute))
+    for field in fields:
+        pipe.hincrby(key, field, 1)
+    pipe.expire(key, KEPT_SECONDS)
+
+
+def traffic_count(*, error: bool, now: float | None = None, page: bool = True) -> None:
+    """Count one response (``page``) and one server error when ``error`` in the current minute."""
+    minute = _minute(now)
+    fields = (("pages",) if page else ()) + (("errors",) if error else ())
+    if not fields:
+        return
     try:
-        client = _redis(key)
+        client = _redis(cache.make_key(_key(minute)))
         if client is None:
-            for field in ("pages", "errors") if error else ("pages",):
+            for field in fields:
                 cache.add(f"{_key(minute)}:{field}", 0, KEPT_SECONDS)
                 cache.incr(f"{_key(minute)}:{field}")
             return
         pipe = client.pipeline(transaction=False)
-        pipe.hincrby(key, "pages", 1)
-        if error:
-            pipe.hincrby(key, "errors", 1)
-        pipe.expire(key, KEPT_SECONDS)
+        _queue_count(pipe, minute=minute, fields=fields)
         pipe.execute()
     except (*UNAVAILABLE, ValueError):
         pass
@@ -83,12 +95,23 @@ def traffic_last(*, minutes: int = 60, now: float | None = None) -> list[Traffic
 
 
 class TrafficMiddleware:
-    """Count each response of the portal per minute, and the server errors (5xx) among them."""
+    """Count each response of the portal per minute, and the server errors (5xx) among them.
+
+    The page is counted in the minute the request arrives, with the request's first read of the cache when it
+    makes one (a session, a page, the guard's throttles: ``writes_ahead``), so that counting costs that request no
+    round trip of its own; otherwise, and for a server error, once the response is ready.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        traffic_count(error=response.status_code >= 500)
+        minute = _minute(None)
+        with writes_ahead(lambda pipe: _queue_count(pipe, minute=minute, fields=("pages",))) as ahead:
+            response = self.get_response(request)
+        error = response.status_code >= 500
+        if ahead is None or not ahead.sent:
+            traffic_count(error=error, now=minute * 60)
+        elif error:
+            traffic_count(error=True, page=False)
         return response

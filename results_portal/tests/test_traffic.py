@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
 
+from results_portal.tests.redis_sent import redis_round_trips
 from results_portal.traffic import TrafficMiddleware, traffic_count, traffic_last
 
 NOW = 1_900_000_000.0  # a fixed instant: minute 31 666 666 (the counts are keyed by it, not by today)
@@ -58,3 +59,44 @@ def test_pages_are_counted_and_shown_to_the_board(board_client: Client) -> None:
     assert "pages served this minute" in page
     assert 'aria-labelledby="traffic-title"' in page
     assert sum(m.pages for m in traffic_last(minutes=2)) >= 3  # the two pages and the board's own
+
+
+def _counted() -> tuple[int, int]:
+    """The pages and errors of this minute and the last (a test may cross a minute's end)."""
+    minutes = traffic_last(minutes=2)
+    return sum(m.pages for m in minutes), sum(m.errors for m in minutes)
+
+
+def _reading_view(status: int) -> Any:
+    def view(request: HttpRequest) -> HttpResponse:
+        cache.get_many(["session", "page"])
+        return HttpResponse(status=status)
+
+    return view
+
+
+def test_a_request_that_reads_the_cache_is_counted_in_that_read() -> None:
+    cache.clear()
+    with redis_round_trips() as sent:
+        TrafficMiddleware(_reading_view(200))(HttpRequest())
+
+    assert len(sent) == 1  # the view's read, carrying the count
+    assert _counted() == (1, 0)
+
+
+def test_a_server_error_after_a_read_is_counted_once_the_response_is_ready() -> None:
+    cache.clear()
+    with redis_round_trips() as sent:
+        TrafficMiddleware(_reading_view(500))(HttpRequest())
+
+    assert len(sent) == 2  # the read with the page; the error
+    assert _counted() == (1, 1)
+
+
+def test_a_request_that_does_not_read_the_cache_is_counted_at_its_end() -> None:
+    cache.clear()
+    with redis_round_trips() as sent:
+        TrafficMiddleware(lambda request: HttpResponse())(HttpRequest())
+
+    assert len(sent) == 1
+    assert _counted() == (1, 0)

@@ -12,6 +12,7 @@ from accounts.guard import _lock_state_rows
 from accounts.models import AuthFailure, CredentialLock
 from centres.tests.factories import DEFAULT_SECRET
 from results.tests.factories import FCE_SCORES
+from results_portal.tests.redis_sent import commands, redis_round_trips
 from verification.models import ApiKey, Verification
 from verification.selectors import _entry_facts_rows, _visible_scores_of_one
 from verification.services import api_key_create, api_key_revoke
@@ -321,10 +322,11 @@ def test_the_audit_row_alone_commits_without_waiting_for_the_disk(client: Client
         assert _post(client, body).status_code == 200
 
     sql = [query["sql"] for query in captured.captured_queries]
-    # The guard's transaction (the turn, lock state and entry in one query string), then one query string: the
-    # guard's COMMIT, the setting, the visible result, the audit row. Django's own COMMIT after it finds the
-    # transaction over and sends nothing (test_a_success_takes_three_round_trips_to_postgresql).
-    assert sql[:2] == ["BEGIN", sql[1]] and sql[1].startswith("SELECT pg_advisory_xact_lock(")
+    # The guard's transaction (its BEGIN, the turn, lock state and entry in one query string; Django logs the
+    # BEGIN it opened, which psycopg no longer sends), then one query string: the guard's COMMIT, the setting, the
+    # visible result, the audit row. Django's own COMMIT after it finds the transaction over and sends nothing
+    # (test_a_success_takes_two_round_trips_to_postgresql).
+    assert sql[:2] == ["BEGIN", sql[1]] and sql[1].startswith("BEGIN; SELECT pg_advisory_xact_lock(")
     assert sql[3] == "COMMIT" and len(sql) == 4
     end_of_turn, setting, visible, insert = sql[2].split("; ", 3)
     assert end_of_turn == "COMMIT"
@@ -364,22 +366,32 @@ def _round_trips(client: Client, body: dict[str, str]) -> tuple[int, list[str]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_success_takes_three_round_trips_to_postgresql(client: Client) -> None:
-    """The guard's BEGIN; its turn, lock state and entry; then its COMMIT sent ahead of the audit row's query
-    string (the setting, the visible result, the INSERT): no round trip for the COMMIT alone (issue 22)."""
+def test_a_success_takes_two_round_trips_to_postgresql(client: Client) -> None:
+    """The guard's BEGIN with its turn, lock state and entry; then its COMMIT sent ahead of the audit row's query
+    string (the setting, the visible result, the INSERT): no round trip for the BEGIN or the COMMIT alone."""
     entry = released_entry()
 
     status, sent = _round_trips(client, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET})
 
     assert status == 200
-    assert [text.split(";")[0].split("(")[0] for text in sent] == [
-        "BEGIN",
-        "SELECT pg_advisory_xact_lock",
-        "COMMIT",
-    ], sent
-    assert sent[2].startswith("COMMIT; SET LOCAL synchronous_commit")
+    assert [text.split(";")[0] for text in sent] == ["BEGIN", "COMMIT"], sent
+    assert sent[0].startswith("BEGIN; SELECT pg_advisory_xact_lock(")
+    assert sent[1].startswith("COMMIT; SET LOCAL synchronous_commit")
     assert Verification.objects.filter(entry=entry, channel="api").count() == 1
     assert not CredentialLock.objects.exists() and not AuthFailure.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_success_takes_one_round_trip_to_redis(client: Client) -> None:
+    """The guard's throttle read carries the page's traffic count (results_portal.cache.writes_ahead)."""
+    entry = released_entry()
+
+    with redis_round_trips() as sent:
+        response = _post(client, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET})
+
+    assert response.status_code == 200
+    assert len(sent) == 1, sent
+    assert [command[0] for command in commands(sent[0])] == [b"HINCRBY", b"EXPIRE", b"MGET"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -393,7 +405,7 @@ def test_a_success_after_failures_commits_the_reset_durably_before_the_audit_row
     status, sent = _round_trips(client, {"candidate_id": entry.candidate_id, "secret_number": DEFAULT_SECRET})
 
     assert status == 200
-    assert [text.split(";")[0].split(" ")[0] for text in sent] == ["BEGIN", "SELECT", "UPDATE", "COMMIT", "SET"], sent
+    assert [text.split(";")[0].split(" ")[0] for text in sent] == ["BEGIN", "UPDATE", "COMMIT", "SET"], sent
     assert CredentialLock.objects.get().failures == 0
     assert Verification.objects.filter(entry=entry).count() == 1
 
@@ -405,7 +417,8 @@ def test_a_failure_still_writes_and_commits_in_the_guards_transaction(client: Cl
     status, sent = _round_trips(client, {"candidate_id": entry.candidate_id, "secret_number": WRONG})
 
     assert status == 404
-    assert [text.split(" ")[0].rstrip(";") for text in sent] == ["BEGIN", "SELECT", "INSERT", "INSERT", "COMMIT"]
+    assert [text.split(" ")[0].rstrip(";") for text in sent] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
+    assert sent[0].startswith("BEGIN; SELECT pg_advisory_xact_lock(")
     assert CredentialLock.objects.get().failures == 1 and AuthFailure.objects.count() == 1
     assert not Verification.objects.exists()
 

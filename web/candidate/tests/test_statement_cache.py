@@ -14,7 +14,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-import redis.connection
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
@@ -30,6 +29,7 @@ from results.models import Result
 from results.selectors import Audience, _statement_fingerprint, results_visible, statement_fingerprint
 from results.services import result_hold, result_unhold
 from results_portal import pages
+from results_portal.tests.redis_sent import commands, redis_round_trips
 from web.candidate.views import statement as views
 
 from .test_statement_page import _account, _entry, _result
@@ -115,20 +115,15 @@ def test_a_session_naming_another_account_never_gets_its_rows(client: Client) ->
 
 @contextlib.contextmanager
 def _redis_reads() -> Iterator[list[list[object]]]:
-    """Record the reads this process sends to Redis (command, number of keys), one entry per round trip."""
+    """Record the reads this process sends to Redis (command, number of keys), one entry per read command; a
+    round trip that carries a read may carry writes too (the traffic count: results_portal.cache.writes_ahead)."""
     reads: list[list[object]] = []
-    send = redis.connection.AbstractConnection.send_packed_command
-
-    def recorded(connection: Any, command: Any, check_health: bool = True) -> None:
-        packed = b"".join(command) if isinstance(command, list) else command
-        words = packed.split(b"\r\n")
-        name = words[2].decode().upper() if len(words) > 2 else "?"
-        if name in {"GET", "MGET"}:
-            reads.append([name, int(words[0][1:]) - 1])
-        send(connection, command, check_health)
-
-    with mock.patch.object(redis.connection.AbstractConnection, "send_packed_command", recorded):
+    with redis_round_trips() as sent:
         yield reads
+    for message in sent:
+        for name, *keys in commands(message):
+            if name.upper() in {b"GET", b"MGET"}:
+                reads.append([name.decode().upper(), len(keys)])
 
 
 def test_each_visitor_gets_their_own_csrf_token_and_a_working_logout(client: Client) -> None:
