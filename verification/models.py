@@ -154,11 +154,18 @@ class Verification(models.Model):
         QR = "qr", _("the QR code")
         SENT = "sent", _("a result you sent them")
 
-    entry = models.ForeignKey("centres.Entry", on_delete=models.CASCADE, related_name="verifications")
+    # Each API check writes one row: the entry's and the organisation's own indexes would repeat the first column
+    # of the two below (which serve those foreign keys' look-ups too), so they are not made.
+    entry = models.ForeignKey("centres.Entry", on_delete=models.CASCADE, related_name="verifications", db_index=False)
     at = models.DateTimeField(db_index=True)
     channel = models.CharField(max_length=4, choices=Channel.choices)
     organisation = models.ForeignKey(
-        VerifierOrganisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="verifications"
+        VerifierOrganisation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="verifications",
+        db_index=False,
     )
     organisation_name = models.CharField(max_length=200, blank=True)
     share_link = models.ForeignKey(
