@@ -371,8 +371,11 @@ def begin_in_query_string(using: str = DEFAULT_DB_ALIAS) -> str:
     ``BEGIN`` at the head of the caller's query string starts the same transaction one round trip earlier. The
     driver still ends it: ``commit()`` and ``rollback()`` send ``COMMIT`` or ``ROLLBACK`` whenever the server is
     in a transaction, whatever the autocommit flag, and Django sets the flag back when the block ends. Django's
-    own state is untouched (``get_autocommit()`` stays False, savepoints work). Only where one query string can
-    carry several statements, and only for a plain ``BEGIN`` (no isolation level or access mode of the driver's).
+    own state is untouched (``get_autocommit()`` stays False, savepoints work), except that a server-side cursor
+    (``QuerySet.iterator()``) opened in the rest of the block would be declared ``WITH HOLD``, as Django does in
+    autocommit: the guard, its one caller, opens none, and behind PgBouncer they are off. Only where one query
+    string can carry several statements, and only for a plain ``BEGIN`` (no isolation level or access mode of the
+    driver's).
     """
     from psycopg.pq import TransactionStatus
 

@@ -113,5 +113,5 @@ class TrafficMiddleware:
         if ahead is None or not ahead.sent:
             traffic_count(error=error, now=minute * 60)
         elif error:
-            traffic_count(error=True, page=False)
+            traffic_count(error=True, page=False, now=minute * 60)
         return response

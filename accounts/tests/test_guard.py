@@ -4,6 +4,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -21,6 +22,7 @@ from accounts.guard import (
     WRONG_PASSWORD,
     GuardFailure,
     GuardRefusal,
+    Lookup,
     client_ip,
     guard_check,
     guard_prune,
@@ -559,3 +561,89 @@ def test_with_real_entries_an_unknown_id_and_a_wrong_secret_look_the_same(clock:
     wrong = [outcome(fail(partial(entry_try, KNOWN_ID, "0000"))) for _ in range(6)]
     assert unknown == wrong
     assert wrong[-1][-1] == "locked"
+
+
+# --- The guard's BEGIN in its turn's query string (begin_in_query_string), on the Lookup path ---------------------
+FOLD_ID = "FLD000001"
+
+
+def _lookup_try(compare: Callable[[str, Any], Any], answers: list[str]) -> None:
+    try:
+        guard_check(
+            kind="secret",
+            identifier=FOLD_ID,
+            ip="192.0.2.10",
+            purpose="api",
+            verify=lambda cid: None,
+            lookup=Lookup(read=lambda cid: ("SELECT 1", []), compare=compare),
+        )
+        answers.append("matched")
+    except GuardRefusal as error:
+        answers.append(error.reason)
+
+
+def _driver_clean() -> None:
+    """Django and the driver both back in autocommit, no transaction open, and a later block still works."""
+    from psycopg.pq import TransactionStatus
+
+    driver = connection.connection
+    assert connection.get_autocommit() and driver.autocommit
+    assert driver.info.transaction_status == TransactionStatus.IDLE
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_try_whose_read_goes_with_the_turn_waits_its_turn_and_sees_the_lock_committed_meanwhile() -> None:
+    """Four failures, then a slow fifth (it locks the ID) and a right one meanwhile: the right one waits for the
+    turn, then finds the lock and is never compared; the connections are left clean (found by a review)."""
+    answers: list[str] = []
+    for _ in range(4):
+        _lookup_try(lambda cid, rows: None, answers)
+    _driver_clean()
+    comparing, release = threading.Event(), threading.Event()
+    compared: list[str] = []
+    backend: list[int] = []
+
+    def slow_wrong(cid: str, rows: Any) -> None:
+        comparing.set()
+        release.wait(timeout=10)
+
+    def first() -> None:
+        try:
+            _lookup_try(slow_wrong, answers)
+        finally:
+            close_thread_connections()
+
+    def right(cid: str, rows: Any) -> str:
+        compared.append(cid)
+        return "match"
+
+    def second() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend.append(cursor.fetchone()[0])
+        try:
+            _lookup_try(right, answers)
+        finally:
+            close_thread_connections()
+
+    def waits() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [backend[0] if backend else 0]
+            )
+            row = cursor.fetchone()
+        return row is not None and row[0] == "Lock"
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert comparing.wait(timeout=10)
+    b = threading.Thread(target=second)
+    b.start()
+    wait_until(waits, timeout=10, message="the second try never waited for the turn")
+    release.set()
+    a.join()
+    b.join()
+    assert sorted(answers[4:]) == ["failed", "locked"] and compared == []
+    _driver_clean()
