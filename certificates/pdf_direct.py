@@ -3,7 +3,7 @@
 Not used by the portal: ``certificates.pdf.document_pdf`` renders every document. This module answers whether the
 statement of a scale-score exam (Latin name, its chart and QR code) can be written by a few hundred lines of our
 own code at a quarter of a minimal WeasyPrint page's cost while its page image stays the one WeasyPrint draws
-(``benchmarks/pdf_direct_compare.py`` measures both).
+(``certificates/tests/test_pdf_direct.py`` compares the pages and, with ``PDF_DIRECT_BENCH=1``, the CPU).
 
 How it draws what WeasyPrint draws:
 - **Fonts**: the files fontconfig gives WeasyPrint for the stylesheet's families (DejaVu Sans, its bold, DejaVu
