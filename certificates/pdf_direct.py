@@ -1,9 +1,23 @@
-"""PROTOTYPE (issue 22 feasibility study): the modern Statement of Results drawn straight to PDF, without HTML.
+"""The modern Statement of Results drawn straight to PDF, without HTML, for the statements it draws exactly.
 
-Not used by the portal: ``certificates.pdf.document_pdf`` renders every document. This module answers whether the
-statement of a scale-score exam (Latin name, its chart and QR code) can be written by a few hundred lines of our
-own code at a quarter of a minimal WeasyPrint page's cost while its page image stays the one WeasyPrint draws
-(``certificates/tests/test_pdf_direct.py`` compares the pages and, with ``PDF_DIRECT_BENCH=1``, the CPU).
+``certificates.pdf.document_pdf`` renders a statement here when ``refusal`` finds nothing against it, and with
+WeasyPrint otherwise; if this module raises while drawing (``Undrawable`` for a layout it refuses, or any error),
+WeasyPrint renders the statement instead and the error is logged: a stored statement is never half drawn. It
+costs a fraction of WeasyPrint's CPU (docs/decisions/0018-statements-drawn-without-html.md).
+
+What it draws: the statement of ``certificates/pdf/statement.html`` for a graded result of a scale-score exam
+(three, four or five skills, its chart, pass, fail, extended certification above or below, amended or not) whose
+strings are Latin letters, digits and a few punctuation marks that the loaded fonts hold, laid out as WeasyPrint
+lays them out on one A4 page. ``refusal`` turns away everything else before drawing: another kind of document, an
+old-style statement, a result without a chart or with an indicator (X, Z, Pending, Withheld), a score below the
+scale, any other character (no fallback font, no right-to-left text, no bidi), a chart element this module does not
+draw, fonts that fontconfig resolves otherwise than to the DejaVu files. While drawing, ``Undrawable`` turns away a
+string that wraps onto more lines than the tests cover, a word wider than its box, a line broken elsewhere than at
+a space, and a page that overflows.
+
+The statement's layout therefore lives twice, in the template with its stylesheet and here;
+``certificates/tests/test_pdf_direct.py`` holds them together: for every case the gate accepts, the page image
+must match WeasyPrint's and the extracted text and metadata must be WeasyPrint's.
 
 How it draws what WeasyPrint draws:
 - **Fonts**: the files fontconfig gives WeasyPrint for the stylesheet's families (DejaVu Sans, its bold, DejaVu
@@ -12,31 +26,33 @@ How it draws what WeasyPrint draws:
   their glyph ids, subset by HarfBuzz without hinting, with a ToUnicode map and glyph widths in thousandths.
 - **Layout**: the statement's boxes as ``statement.css`` sets them (millimetres, line heights of 1.4, paddings,
   borders collapsing into the wider one), stacked by hand in the order WeasyPrint stacks them; each line's
-  baseline is its half-leading plus the font's ascent, as Pango's. Paragraphs wrap greedily at spaces (and after
-  ``/`` and ``-`` in the URL). Positions were checked against one WeasyPrint layout of the template.
+  baseline is its half-leading plus the font's ascent, as Pango's. Paragraphs wrap greedily at Pango's line-break
+  opportunities (and anywhere in the URL, ``word-break: break-all``).
 - **Chart**: the chart's SVG (``results.charts``), parsed and drawn for the few elements it uses (rect, line,
   labels with their halo, the hatching pattern) the way WeasyPrint's SVG drawing writes them.
-- **Tags**: PDF/UA-1 structure (Document, H1/H2, P, Table/TR/TH/TD with scopes, Figure with Alt, Caption,
-  Link with its annotation), everything else an Artifact, ToUnicode for every font, XMP with the PDF/UA id.
-
-What it does not do (a production renderer would): line breaking by UAX #14, fonts chosen per character (Chinese
-and Arabic names: fallback to Noto, right-to-left runs, bidi), old-style, amended and fail statements'
-variations beyond the text, several pages, certificates.
+- **Tags**: PDF/UA-1 structure (Document, H1/H2, P, Table/TR/TH/TD with scopes, ids and headers, Figure with Alt,
+  Caption, Link with its annotation), everything else an Artifact, ToUnicode for every font, XMP with the PDF/UA id;
+  the title, author and subject WeasyPrint writes from the template's head.
 """
 
 import datetime as dt
 import functools
 import hashlib
 import subprocess
+import unicodedata
 import xml.etree.ElementTree as ET  # noqa: S405 - parses only the SVG our own code draws
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pydyf
 from cffi import FFI
 from django.conf import settings
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from weasyprint.text.line_break import get_log_attrs
+
+from results.charts import FONT as CHART_FONTS
+from results.legacy_statement import old_style_statement
 
 from .models import Document
 from .pdf import NO_PAPERS_NOTE, board_name, qr_code
@@ -46,7 +62,7 @@ from .tokens import document_verify_url
 MM = 96 / 25.4  # CSS px per millimetre
 PT = 96 / 72
 PAGE_WIDTH, PAGE_HEIGHT = 210 * MM, 297 * MM
-LEFT, TOP = 16 * MM, 14 * MM
+LEFT, TOP, BOTTOM = 16 * MM, 14 * MM, 14 * MM
 CONTENT_WIDTH = PAGE_WIDTH - 32 * MM
 CHART_WIDTH_MM = 92
 INK, MUTED, BLUE, RULE = "#1b1b1b", "#4a4a4a", "#0b3d6e", "#c8c8c8"
@@ -140,6 +156,7 @@ class Face:
         self.ascent = tt["hhea"].ascent / self.upem
         self.descent = -tt["hhea"].descent / self.upem
         self.font_name = tt["name"].getDebugName(6) or self.tag
+        self.characters = frozenset(tt.getBestCmap())
         hmtx = tt["hmtx"]
         self.widths_1000 = {
             gid: round(hmtx[name][0] * 1000 / self.upem) for gid, name in enumerate(tt.getGlyphOrder())
@@ -166,6 +183,8 @@ class Face:
         infos = _hb.hb_buffer_get_glyph_infos(buffer, count)
         positions = _hb.hb_buffer_get_glyph_positions(buffer, count)
         n = count[0]
+        if any(infos[i].codepoint == 0 for i in range(n)):
+            raise Undrawable(f"a character without a glyph in {self.font_name}: {text!r}")
         clusters = [infos[i].cluster for i in range(n)] + [len(data)]
         texts = tuple(data[clusters[i] : clusters[i + 1]].decode() for i in range(n))
         # Pango's line-break opportunities (UAX #14, as WeasyPrint lays lines out): after glyph i if before the next.
@@ -202,7 +221,7 @@ class Face:
 
 
 def _font_file(pattern: str) -> str:
-    """Return the file fontconfig gives for ``pattern`` (what WeasyPrint's Pango gets for the same family)."""
+    """Return the file fontconfig gives for ``pattern`` (what WeasyPrint's Pango gets for the same families)."""
     return subprocess.run(  # noqa: S603
         ["fc-match", "-f", "%{file}", pattern],  # noqa: S607 - fontconfig's own tool, as WeasyPrint's Pango asks it
         capture_output=True,
@@ -211,14 +230,175 @@ def _font_file(pattern: str) -> str:
     ).stdout
 
 
+# The families of certificates/pdf/_common.css (body and .url), as fontconfig patterns and as WeasyPrint lists them.
+BODY_FONTS = "DejaVu Sans,Noto Sans,Noto Sans CJK SC,sans-serif"
+URL_FONTS = "DejaVu Sans Mono,Noto Sans Mono CJK SC,monospace"
+# WeasyPrint's SVG text splits a font-family at commas and strips quotes, not spaces (weasyprint.svg.text).
+CHART_FAMILIES = ",".join(family.strip("\"'") for family in CHART_FONTS.split(","))
+SAMPLE = "Statement of Results 0123456789 Ana López García"
+
+
 @functools.cache
 def faces() -> dict[str, Face]:
     """Return the statement's three fonts, loaded once per process."""
     return {
-        "regular": Face(_font_file("DejaVu Sans"), "F1"),
-        "bold": Face(_font_file("DejaVu Sans:bold"), "F2"),
-        "mono": Face(_font_file("DejaVu Sans Mono"), "F3"),
+        "regular": Face(_font_file(BODY_FONTS), "F1"),
+        "bold": Face(_font_file(f"{BODY_FONTS}:bold"), "F2"),
+        "mono": Face(_font_file(URL_FONTS), "F3"),
     }
+
+
+def _weasyprint_fonts(families: str, weight: int) -> set[bytes]:
+    """Return the font files Pango gives WeasyPrint for a line of ``SAMPLE`` in ``families`` at ``weight``."""
+    from math import inf
+
+    from weasyprint.css.properties import INITIAL_VALUES
+    from weasyprint.svg.text import Style
+    from weasyprint.text.ffi import ffi
+    from weasyprint.text.fonts import get_hb_object_data, get_pango_font_hb_face
+    from weasyprint.text.line_break import split_first_line
+
+    from .pdf import font_configuration
+
+    style = Style()
+    style.update(INITIAL_VALUES)
+    style.font_config = font_configuration()
+    style["font_family"] = families.split(",")
+    style["font_weight"] = weight
+    style["font_size"] = 16
+    layout, *_rest = split_first_line(SAMPLE, style, None, inf, 0)
+    layout.reactivate(style)  # measuring set it aside, as in certificates.pdf_svg
+    line, _index = layout.get_first_line()
+    files, run = set(), line.runs[0]
+    while run != ffi.NULL:
+        files.add(get_hb_object_data(get_pango_font_hb_face(run.data.item.analysis.font)))
+        run = run.next
+    return files
+
+
+@functools.cache
+def _fonts_are_weasyprints() -> bool:
+    """Return whether the files loaded here are the ones WeasyPrint draws the statement and its chart with.
+
+    The chart names other families first (``results.charts.FONT``): where one of them is installed, WeasyPrint
+    draws the labels in it, and a drawing with DejaVu would differ.
+    """
+    files = {name: Path(face.path).read_bytes() for name, face in faces().items()}
+    wanted = [
+        (BODY_FONTS, 400, "regular"),
+        (BODY_FONTS, 700, "bold"),
+        (URL_FONTS, 400, "mono"),
+        (CHART_FAMILIES, 400, "regular"),
+        (CHART_FAMILIES, 600, "bold"),
+        (CHART_FAMILIES, 700, "bold"),
+    ]
+    return all(_weasyprint_fonts(families, weight) == {files[face]} for families, weight, face in wanted)
+
+
+class Undrawable(Exception):  # noqa: N818 - a refusal, not a failure: WeasyPrint draws the statement
+    """The statement has a shape this module does not draw exactly: WeasyPrint must draw it."""
+
+
+# The characters the tests draw besides Latin letters and ASCII digits (docs/decisions/0018).
+PUNCTUATION = frozenset(" -'’.,·–:/")
+URL_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/")
+SVG = "{http://www.w3.org/2000/svg}"
+# What the chart may hold, element by element, for ``_chart`` to draw it as WeasyPrint does.
+CHART_ATTRIBUTES = {
+    "title": {"id"},
+    "desc": {"id"},
+    "defs": set(),
+    "rect": {"x", "y", "width", "height", "fill"},
+    "line": {"x1", "y1", "x2", "y2", "stroke", "stroke-width", "stroke-dasharray"},
+    "text": {"x", "y", "font-size", "font-weight", "text-anchor", "fill", "stroke", "stroke-width", "paint-order"},
+}
+# The hatching ``_write`` draws as the tile of its pattern: (tag, attributes) of the pattern and its children.
+HATCH = [
+    ("pattern", {"width": "8", "height": "8", "patternUnits": "userSpaceOnUse", "patternTransform": "rotate(45)"}),
+    ("rect", {"width": "8", "height": "8", "fill": "#ffffff"}),
+    ("line", {"x1": "0", "y1": "0", "x2": "0", "y2": "8", "stroke": "#bdbdbd", "stroke-width": "2"}),
+]
+COMPONENT_COUNTS = (3, 4, 5)
+CERTIFICATIONS = ("at", "above", "below", "")  # "": a fail, no band certified
+
+
+def _latin(text: str) -> bool:
+    """Return whether ``text`` is Latin letters (precomposed), ASCII digits and ``PUNCTUATION`` only."""
+    return unicodedata.is_normalized("NFKC", text) and all(
+        char in PUNCTUATION
+        or (char.isascii() and char.isdigit())
+        or (unicodedata.category(char) in ("Lu", "Ll") and unicodedata.name(char, "").startswith("LATIN "))
+        for char in text
+    )
+
+
+def _chart_refusal(svg: str) -> str | None:
+    """Return why ``_chart`` would not draw the chart ``svg`` as WeasyPrint does, or None."""
+    root = ET.fromstring(svg)  # noqa: S314 - our own markup, never user input
+    for node in root:
+        tag = node.tag.removeprefix(SVG)
+        if tag not in CHART_ATTRIBUTES or not set(node.attrib) <= CHART_ATTRIBUTES[tag]:
+            return f"a chart element it does not draw: {tag} {sorted(node.attrib)}"
+        if tag == "defs":
+            drawn = [
+                (element.tag.removeprefix(SVG), {k: v for k, v in element.attrib.items() if k != "id"})
+                for element in node.iter()
+                if element is not node
+            ]
+            if drawn != HATCH:
+                return "a chart pattern other than the hatching"
+        elif tag == "text":
+            if len(node) or node.get("font-weight", "400") not in ("400", "600", "700"):
+                return "a chart label with parts or another weight"
+            if node.get("stroke", "#ffffff") != "#ffffff" or node.get("paint-order", "stroke") != "stroke":
+                return "a chart label drawn otherwise than with a white halo"
+            if not _latin(node.text or ""):
+                return f"a chart label in characters it does not draw: {node.text!r}"
+        elif len(node) and tag not in ("title", "desc"):
+            return f"a chart {tag} with children"
+    return None
+
+
+def refusal(*, document: Document, facts: ResultFacts) -> str | None:
+    """Return why ``statement_pdf`` cannot draw ``document`` exactly as WeasyPrint does, or None when it can.
+
+    Only the shapes of statement the tests compare with WeasyPrint's pages pass (module docstring); the layout's
+    own limits are checked while drawing (``Undrawable``).
+    """
+    if document.kind != Document.Kind.STATEMENT:
+        return f"a {document.kind}, not a statement"
+    if facts.legacy or old_style_statement(view=facts) is not None:
+        return "an old-style statement"
+    if not facts.scale or not facts.graded or facts.indicator_text:
+        return "not a graded result on the Cambridge English Scale"
+    if len(facts.components) not in COMPONENT_COUNTS or facts.certification not in CERTIFICATIONS:
+        return "a number of skills or a certification the tests do not cover"
+    scores = [facts.overall_display] + [line.display for line in facts.components]
+    if not all(score.isascii() and score.isdigit() for score in scores) or any(
+        line.unit_grade or line.absent for line in facts.components
+    ):
+        return "a score that is not a number on the scale"
+    if not _fonts_are_weasyprints():
+        return "WeasyPrint's fonts are not the ones loaded here"
+    strings = [
+        facts.name,
+        facts.candidate_id,
+        facts.exam_name,
+        f"{facts.centre_number} {facts.centre_name}",
+        facts.result,
+        facts.cefr_level,
+        board_name().upper(),
+        *(line.label for line in facts.components),
+    ]
+    for text in strings:
+        if not _latin(text) or not all(
+            ord(char) in faces()[name].characters for char in text for name in ("regular", "bold")
+        ):
+            return f"characters it does not draw: {text!r}"
+    if not set(document_verify_url(document_uuid=document.uuid)) <= URL_CHARACTERS:
+        return "characters it does not draw in the verification URL"
+    chart = result_chart_svg(facts=facts)
+    return _chart_refusal(chart) if chart else "no chart"
 
 
 def _rgb(colour: str) -> str:
@@ -321,7 +501,8 @@ def _wrap(spans: list[Span], width: float) -> list[list[tuple[Span, Glyphs]]]:
     """Return the spans broken into lines no wider than ``width``, greedily, at Pango's line-break opportunities.
 
     A space ending a line hangs (it is not drawn); a span that may ``break_all`` breaks between any two letters
-    when no opportunity fits, as WeasyPrint does for ``word-break: break-all``.
+    when no opportunity fits, as WeasyPrint does for ``word-break: break-all``. Raise ``Undrawable`` for what the
+    tests do not cover: a line broken elsewhere than at a space (outside such a span), a word wider than ``width``.
     """
     items: list[tuple[Span, Glyphs, int]] = []  # (span, glyphs, index) for every glyph of the paragraph
     for span in spans:
@@ -334,6 +515,9 @@ def _wrap(spans: list[Span], width: float) -> list[list[tuple[Span, Glyphs]]]:
         if x + advance > width + 0.01 and glyphs.texts[i] != " " and k > start:
             cut = last if last is not None else (k - 1 if span.break_all else None)
             if cut is not None:
+                cut_span, cut_glyphs, cut_index = items[cut]
+                if cut_glyphs.texts[cut_index] != " " and not cut_span.break_all:
+                    raise Undrawable(f"a line broken after {cut_glyphs.texts[cut_index]!r}")
                 cuts.append((start, cut + 1))
                 start, last = cut + 1, None
                 x = sum(items[j][1].advances[items[j][2]] for j in range(start, k))
@@ -354,6 +538,8 @@ def _wrap(spans: list[Span], width: float) -> list[list[tuple[Span, Glyphs]]]:
             while k < end and items[k][1] is glyphs:
                 k += 1
             line.append((span, _slice(glyphs, first, items[k - 1][2] + 1)))
+        if _width(line) > width + 0.01:
+            raise Undrawable("a word wider than its box")
         lines.append(line)
     return lines
 
@@ -376,10 +562,16 @@ def _paragraph(
     width: float,
     line_height: float,
     align: str = "left",
+    most_lines: int | None = 1,
 ) -> float:
-    """Draw a paragraph; return its bottom. The first span's font sets the line's baseline (the block's font)."""
+    """Draw a paragraph; return its bottom. The first span's font sets the line's baseline (the block's font).
+
+    Raise ``Undrawable`` for a paragraph of more than ``most_lines`` lines (None: text of our own, any number).
+    """
     base = _baseline(spans[0].face, spans[0].size, line_height)
     lines = _wrap(spans, width)
+    if most_lines is not None and len(lines) > most_lines:
+        raise Undrawable(f"{len(lines)} lines of {spans[0].text!r}")
     for line in lines:
         shift = {"left": 0.0, "center": (width - _width(line)) / 2, "right": width - _width(line)}[align]
         page.text(x + shift, top + base, line, owner)
@@ -392,7 +584,10 @@ def _date(day: dt.date) -> str:
 
 
 def statement_pdf(*, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date) -> bytes:
-    """Return the Statement of Results of a scale-score exam drawn straight to PDF (prototype; see the module)."""
+    """Return the Statement of Results of ``document``, which ``refusal`` lets by, drawn straight to PDF/UA-1.
+
+    Raise ``Undrawable`` for a layout the tests do not cover (the module's docstring): WeasyPrint must draw it.
+    """
     with translation.override(settings.LANGUAGE_CODE):
         return _statement(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
 
@@ -410,7 +605,7 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
     left_width = CONTENT_WIDTH - qr_column
     issued = f"Issued on {_date(issued_on)}"
     if replaces is not None:
-        issued += f" · amended statement, replaces the statement of {_date(replaces.created_at.date())}"
+        issued += f" · amended statement, replaces the statement of {_date(timezone.localdate(replaces.created_at))}"
     issued_lines = len(_wrap([Span(issued, "regular", size85, MUTED)], left_width))
     caption = [Span("Scan to check this statement", "regular", size7, MUTED)]
     caption_lines = _wrap(caption, qr_column)
@@ -420,6 +615,8 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
     cell_height = max(qr_cell_height, left_height)
     y = TOP + cell_height - left_height
     spaced = faces()["bold"].shape(board.upper(), size10)
+    if spaced.width + len(spaced.ids) * 0.08 * size10 > left_width:
+        raise Undrawable("a board name wider than the masthead")
     page.ops.append(
         f"/P <</MCID {page._mcid(masthead.add('P'))}>> BDC {_rgb(BLUE)} rg "
         f"{page.glyphs(LEFT, y + _baseline('bold', size10, size10 * 1.4), spaced, 'bold', size10, 0.08 * size10)} EMC"
@@ -458,6 +655,7 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
         width=qr_column,
         line_height=size7 * 1.25,
         align="center",
+        most_lines=None,
     )
     y = TOP + cell_height + 2.5 * MM
     # Clipped to the border and filled between the box's outer and inner edges, as WeasyPrint draws a border:
@@ -473,18 +671,22 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
     details = root.add("Table")
     body = details.add("TBody")
     th_width = CONTENT_WIDTH * 0.32
-    for label, value in (
-        ("Candidate name", facts.name),
-        ("Candidate ID", facts.candidate_id),
-        ("Exam", facts.exam_name),
-        ("Exam date", _date(facts.exam_date)),
-        ("Centre", f"{facts.centre_number} {facts.centre_name}"),
+    for index, (label, value, most_lines) in enumerate(
+        (
+            ("Candidate name", facts.name, 2),
+            ("Candidate ID", facts.candidate_id, 1),
+            ("Exam", facts.exam_name, 1),
+            ("Exam date", _date(facts.exam_date), 1),
+            ("Centre", f"{facts.centre_number} {facts.centre_name}", 2),
+        )
     ):
         row = body.add("TR")
+        # Each cell names its header, as WeasyPrint tags a table: ids "<table>-<row>-<column>".
+        header = f"details-{index}-0"
         top = y + 1.1 * MM
         bottom = _paragraph(
             page,
-            row.add("TH", Scope="Row"),
+            row.add("TH", Scope="Row", ID=header),
             [Span(label, "regular", size10, MUTED)],
             x=LEFT,
             top=top,
@@ -495,12 +697,13 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
             bottom,
             _paragraph(
                 page,
-                row.add("TD"),
+                row.add("TD", Headers=[header]),
                 [Span(value, "bold", size10)],
                 x=LEFT + th_width,
                 top=top,
                 width=CONTENT_WIDTH - th_width,
                 line_height=size10 * 1.4,
+                most_lines=most_lines,
             ),
         )
         y = bottom + 1.1 * MM + 0.5 * PT
@@ -542,6 +745,7 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
             top=top,
             width=inner,
             line_height=value_size * 1.2,
+            most_lines=2,
         )
     y += box_height + 4 * MM
 
@@ -568,8 +772,8 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
     pad = 1.6 * MM
     _paragraph(
         page,
-        head_row.add("TH", Scope="Column"),
-        [Span("Skill" if facts.scale else "Unit", "regular", size85, MUTED)],
+        head_row.add("TH", Scope="Column", ID="scores-0-0"),
+        [Span("Skill", "regular", size85, MUTED)],
         x=LEFT,
         top=top + pad,
         width=table_width,
@@ -577,7 +781,7 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
     )
     bottom = _paragraph(
         page,
-        head_row.add("TH", Scope="Column"),
+        head_row.add("TH", Scope="Column", ID="scores-0-1"),
         [Span("Score", "regular", size85, MUTED)],
         x=LEFT,
         top=top + pad,
@@ -597,7 +801,7 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
         row = tbody.add("TR")
         _paragraph(
             page,
-            row.add("TH", Scope="Row"),
+            row.add("TH", Scope="Row", ID=f"scores-{index + 1}-0"),
             [Span(label, "bold", size10)],
             x=LEFT,
             top=top + pad,
@@ -607,7 +811,7 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
         bottom = (
             _paragraph(
                 page,
-                row.add("TD"),
+                row.add("TD", Headers=[f"scores-{index + 1}-0", "scores-0-1"]),
                 [Span(value, "bold", size10)],
                 x=LEFT,
                 top=top + pad,
@@ -639,7 +843,7 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
         + 2 * MM
     )
     size9 = pango_size(9 * PT)
-    for words in _about(facts, charted=bool(chart)):
+    for words in _about(facts):
         top = (
             _paragraph(
                 page,
@@ -649,15 +853,12 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
                 top=top,
                 width=table_width,
                 line_height=size9 * 1.4,
+                most_lines=None,
             )
             + 1.5 * MM
         )
-    left_bottom = top
-    right_bottom = y
-    if chart:
-        figure_x = LEFT + CONTENT_WIDTH - CHART_WIDTH_MM * MM
-        right_bottom = _chart(page, section, chart, figure_x, y)
-    y = max(left_bottom, right_bottom) + 4 * MM
+    chart_bottom = _chart(page, section, chart, LEFT + CONTENT_WIDTH - CHART_WIDTH_MM * MM, y)
+    y = max(top, chart_bottom) + 4 * MM
 
     # The notes, in a dashed box.
     notes = root.add("Sect")
@@ -672,6 +873,7 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
             top=top,
             width=inner_width,
             line_height=size85 * 1.4,
+            most_lines=None,
         )
         + 1.2 * MM
     )
@@ -686,12 +888,14 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
             size85,
         ),
     ]
-    top = _paragraph(page, paragraph, spans, x=inner_x, top=top, width=inner_width, line_height=size85 * 1.4)
+    top = _paragraph(
+        page, paragraph, spans, x=inner_x, top=top, width=inner_width, line_height=size85 * 1.4, most_lines=3
+    )
     page.links.append(((inner_x, top - 2 * size85 * 1.4, inner_x + inner_width, top), verify_url, link))
     bottom = top + 2.5 * MM + 0.75 * PT
     _dashed_box(page, LEFT, y, CONTENT_WIDTH, bottom - y)
     size75 = pango_size(7.5 * PT)
-    _paragraph(
+    bottom = _paragraph(
         page,
         root.add("P"),
         [
@@ -707,21 +911,24 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
         width=CONTENT_WIDTH,
         line_height=size75 * 1.4,
     )
+    if bottom > PAGE_HEIGHT - BOTTOM:
+        raise Undrawable("more than one page")
+    # The template's <title> and <meta name="description">, which WeasyPrint writes as the title and subject.
     title = f"Statement of Results — {facts.name} — {facts.exam_name}"
-    return _write(page, root, title=title, author=board)
+    subject = f"Statement of Results, {facts.exam_name}, {_date(facts.exam_date)}, Candidate ID {facts.candidate_id}"
+    return _write(page, root, title=title, author=board, subject=subject)
 
 
-def _about(facts: ResultFacts, *, charted: bool) -> list[str]:
+def _about(facts: ResultFacts) -> list[str]:
+    """Return the paragraphs of 'About your result' the template prints for a statement ``refusal`` lets by."""
     words = []
-    if facts.indicator_text:
-        words.append(facts.indicator_text)
-    elif charted and facts.weighted:
+    if facts.weighted:
         words.append(
             "Your overall score is (2 × Reading and Writing + Listening + Speaking) ÷ 4, rounded to the nearest whole "
             "number: the Reading and Writing paper is half of the exam. No paper is passed or failed on its own: "
             "your result comes from your overall score."
         )
-    elif charted:
+    else:
         words.append(
             "Your overall score is the average of your skill scores, rounded to the nearest whole number. No skill is "
             "passed or failed on its own: your result comes from your overall score."
@@ -849,6 +1056,7 @@ def _chart(page: Page, section: Element, svg: str, x: float, y: float) -> float:
         top=y + height + strut + 1 * MM,
         width=width,
         line_height=size75 * 1.4,
+        most_lines=None,
     )
     return bottom
 
@@ -877,7 +1085,7 @@ def _hatch_matrix(x: float, y: float, scale: float, rx: float, ry: float) -> str
     return f"[{ux - ox:f} {uy - oy:f} {vx - ox:f} {vy - oy:f} {ox:f} {oy:f}]"
 
 
-def _write(page: Page, root: Element, *, title: str, author: str) -> bytes:
+def _write(page: Page, root: Element, *, title: str, author: str, subject: str) -> bytes:
     """Write the page, its fonts, image, pattern, annotations and structure tree as a tagged PDF/UA-1 file."""
     pdf = pydyf.PDF()
     font_refs = pydyf.Dictionary()
@@ -969,6 +1177,7 @@ def _write(page: Page, root: Element, *, title: str, author: str) -> bytes:
         parent_tree_extra.append((number, element))
     page_dict["Annots"] = annotations
     references: dict[int, Any] = {}
+    identified: dict[str, Any] = {}
 
     def build(element: Element, parent_ref: Any) -> Any:
         node = pydyf.Dictionary(
@@ -978,8 +1187,16 @@ def _write(page: Page, root: Element, *, title: str, author: str) -> bytes:
         references[id(element)] = node.reference
         if "Alt" in element.attributes:
             node["Alt"] = pydyf.String(element.attributes["Alt"])
+        table = pydyf.Dictionary({"O": "/Table"})
         if "Scope" in element.attributes:
-            node["A"] = pydyf.Dictionary({"O": "/Table", "Scope": f"/{element.attributes['Scope']}"})
+            table["Scope"] = f"/{element.attributes['Scope']}"
+        if "Headers" in element.attributes:
+            table["Headers"] = pydyf.Array(pydyf.String(header) for header in element.attributes["Headers"])
+        if len(table) > 1:
+            node["A"] = table
+        if "ID" in element.attributes:
+            node["ID"] = pydyf.String(element.attributes["ID"])
+            identified[element.attributes["ID"]] = node.reference
         if "BBox" in element.attributes:
             bx, by, bw, *rest = element.attributes["BBox"]
             bh = rest[0] if rest else bw
@@ -1009,6 +1226,9 @@ def _write(page: Page, root: Element, *, title: str, author: str) -> bytes:
         nums.extend([number, references[id(element)]])
     tree_root["ParentTree"] = pydyf.Dictionary({"Nums": nums})
     tree_root["ParentTreeNextKey"] = len(page.links) + 1
+    tree_root["IDTree"] = pydyf.Dictionary(
+        {"Names": pydyf.Array(item for key in sorted(identified) for item in (pydyf.String(key), identified[key]))}
+    )
 
     metadata = pydyf.Stream([_xmp(title).encode()], pydyf.Dictionary({"Type": "/Metadata", "Subtype": "/XML"}))
     pdf.add_object(metadata)
@@ -1022,7 +1242,12 @@ def _write(page: Page, root: Element, *, title: str, author: str) -> bytes:
         }
     )
     pdf.info.update(
-        {"Title": pydyf.String(title), "Author": pydyf.String(author), "Producer": pydyf.String("Results Portal")}
+        {
+            "Title": pydyf.String(title),
+            "Author": pydyf.String(author),
+            "Subject": pydyf.String(subject),
+            "Producer": pydyf.String("Results Portal"),
+        }
     )
     import io
 
