@@ -440,6 +440,7 @@ class Page:
         self.links: list[tuple[tuple[float, float, float, float], str, Element]] = []
         self.images: dict[str, bytes] = {}
         self.pattern: str | None = None
+        self.bookmarks: list[tuple[int, str, float, float]] = []  # level, title, x and y of the heading's box
 
     def artifact(self, ops: str) -> None:
         self.ops.append(f"/Artifact BMC q {ops} Q EMC")
@@ -570,6 +571,8 @@ def _paragraph(
     """
     base = _baseline(spans[0].face, spans[0].size, line_height)
     lines = _wrap(spans, width)
+    if owner is not None and owner.role in ("H1", "H2"):  # WeasyPrint bookmarks each heading
+        page.bookmarks.append((int(owner.role[1]), "".join(span.text for span in spans), x, top))
     if most_lines is not None and len(lines) > most_lines:
         raise Undrawable(f"{len(lines)} lines of {spans[0].text!r}")
     for line in lines:
@@ -1230,6 +1233,8 @@ def _write(page: Page, root: Element, *, title: str, author: str, subject: str) 
         {"Names": pydyf.Array(item for key in sorted(identified) for item in (pydyf.String(key), identified[key]))}
     )
 
+    if page.bookmarks:
+        pdf.catalog["Outlines"] = _outlines(pdf, page_dict.reference, page.bookmarks)
     metadata = pydyf.Stream([_xmp(title).encode()], pydyf.Dictionary({"Type": "/Metadata", "Subtype": "/XML"}))
     pdf.add_object(metadata)
     pdf.catalog.update(
@@ -1254,6 +1259,41 @@ def _write(page: Page, root: Element, *, title: str, author: str, subject: str) 
     out = io.BytesIO()
     pdf.write(out, version=b"1.7", identifier=True, compress=True)
     return out.getvalue()
+
+
+def _outlines(pdf: pydyf.PDF, page: Any, bookmarks: list[tuple[int, str, float, float]]) -> Any:
+    """Add the outline of the headings (bookmarks), nested by level as WeasyPrint nests them; return its root."""
+    root = pydyf.Dictionary()
+    pdf.add_object(root)
+    children: dict[int, list[pydyf.Dictionary]] = {id(root): []}
+    open_items: list[tuple[int, pydyf.Dictionary]] = [(0, root)]
+    for level, title, x, y in bookmarks:
+        while open_items[-1][0] >= level:
+            open_items.pop()
+        parent = open_items[-1][1]
+        item = pydyf.Dictionary(
+            {
+                "Title": pydyf.String(title),
+                "Dest": pydyf.Array([page, "/XYZ", x * 0.75, (PAGE_HEIGHT - y) * 0.75, 0]),
+                "Parent": parent.reference,
+            }
+        )
+        pdf.add_object(item)
+        children[id(parent)].append(item)
+        children[id(item)] = []
+        open_items.append((level, item))
+
+    def link(node: pydyf.Dictionary) -> int:
+        kids = children[id(node)]
+        for previous, following in zip(kids, kids[1:], strict=False):
+            previous["Next"], following["Prev"] = following.reference, previous.reference
+        if kids:
+            node["First"], node["Last"] = kids[0].reference, kids[-1].reference
+        node["Count"] = len(kids) + sum(link(kid) for kid in kids)
+        return int(node["Count"])
+
+    link(root)
+    return root.reference
 
 
 def _font(pdf: pydyf.PDF, face: Face, used: dict[int, str]) -> Any:

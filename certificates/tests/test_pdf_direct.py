@@ -99,6 +99,21 @@ def _producer(pdf_bytes: bytes) -> str:
     return str(metadata["/Producer"])
 
 
+def _bookmarks(pdf_bytes: bytes) -> list[Any]:
+    """Return the outline: each heading's title and where it points (to a tenth of a point), nested as lists."""
+    reader = PdfReader(io.BytesIO(pdf_bytes))
+
+    def entries(outline: list[Any]) -> list[Any]:
+        return [
+            entries(item)
+            if isinstance(item, list)
+            else (str(item.title), round(float(item.left), 1), round(float(item.top), 1))
+            for item in outline
+        ]
+
+    return entries(reader.outline)
+
+
 def _cell_headers(pdf_bytes: bytes) -> list[list[str]]:
     """Return, for each TD of the structure tree in order, the roles of the cells its /Headers name."""
     elements: list[Any] = []
@@ -132,6 +147,9 @@ def _assert_drawn_as_weasyprint_draws_it(document: Document, facts: Any, replace
     assert _text(direct) == _text(weasyprint)
     assert _metadata(direct) == _metadata(weasyprint)
     assert _metadata(direct)["Tagged"] == "yes"
+    assert _bookmarks(direct) == _bookmarks(weasyprint)
+    [(h1, *_h1_at), [(scores, *_scores_at), (about, *_about_at)]] = _bookmarks(direct)
+    assert (h1, scores, about) == ("Statement of Results", "Your scores", "About your result")
     # Each data cell names its headers, as WeasyPrint tags them: the row's, and the column's in the scores.
     assert _cell_headers(direct) == _cell_headers(weasyprint)
     assert _cell_headers(direct) == [["/TH"]] * 5 + [["/TH", "/TH"]] * (len(facts.components) + 1)
