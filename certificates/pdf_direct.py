@@ -38,24 +38,31 @@ How it draws what WeasyPrint draws:
 import datetime as dt
 import functools
 import hashlib
+import io
+import math
 import subprocess
 import unicodedata
 import xml.etree.ElementTree as ET  # noqa: S405 - parses only the SVG our own code draws
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pydyf
 from cffi import FFI
 from django.conf import settings
 from django.utils import formats, timezone, translation
-from weasyprint.text.line_break import get_log_attrs
+from weasyprint.css.properties import INITIAL_VALUES
+from weasyprint.svg.text import Style
+from weasyprint.text.ffi import ffi as pango_ffi
+from weasyprint.text.fonts import get_hb_object_data, get_pango_font_hb_face
+from weasyprint.text.line_break import get_log_attrs, split_first_line
 
 from results.charts import FONT as CHART_FONTS
 from results.legacy_statement import old_style_statement
 
 from .models import Document
-from .pdf import NO_PAPERS_NOTE, board_name, qr_code
+from .pdf import NO_PAPERS_NOTE, board_name, font_configuration, qr_code
 from .selectors import ResultFacts, result_chart_svg
 from .tokens import document_verify_url
 
@@ -226,7 +233,7 @@ def _font_file(pattern: str) -> str:
         ["fc-match", "-f", "%{file}", pattern],  # noqa: S607 - fontconfig's own tool, as WeasyPrint's Pango asks it
         capture_output=True,
         text=True,
-        check=True,  # noqa: S607
+        check=True,
     ).stdout
 
 
@@ -250,27 +257,17 @@ def faces() -> dict[str, Face]:
 
 def _weasyprint_fonts(families: str, weight: int) -> set[bytes]:
     """Return the font files Pango gives WeasyPrint for a line of ``SAMPLE`` in ``families`` at ``weight``."""
-    from math import inf
-
-    from weasyprint.css.properties import INITIAL_VALUES
-    from weasyprint.svg.text import Style
-    from weasyprint.text.ffi import ffi
-    from weasyprint.text.fonts import get_hb_object_data, get_pango_font_hb_face
-    from weasyprint.text.line_break import split_first_line
-
-    from .pdf import font_configuration
-
     style = Style()
     style.update(INITIAL_VALUES)
     style.font_config = font_configuration()
     style["font_family"] = families.split(",")
     style["font_weight"] = weight
     style["font_size"] = 16
-    layout, *_rest = split_first_line(SAMPLE, style, None, inf, 0)
+    layout, *_rest = split_first_line(SAMPLE, style, None, math.inf, 0)
     layout.reactivate(style)  # measuring set it aside, as in certificates.pdf_svg
     line, _index = layout.get_first_line()
     files, run = set(), line.runs[0]
-    while run != ffi.NULL:
+    while run != pango_ffi.NULL:
         files.add(get_hb_object_data(get_pango_font_hb_face(run.data.item.analysis.font)))
         run = run.next
     return files
@@ -295,7 +292,7 @@ def _fonts_are_weasyprints() -> bool:
     return all(_weasyprint_fonts(families, weight) == {files[face]} for families, weight, face in wanted)
 
 
-class Undrawable(Exception):  # noqa: N818 - a refusal, not a failure: WeasyPrint draws the statement
+class Undrawable(Exception):
     """The statement has a shape this module does not draw exactly: WeasyPrint must draw it."""
 
 
@@ -323,11 +320,20 @@ CERTIFICATIONS = ("at", "above", "below", "")  # "": a fail, no band certified
 
 
 def _latin(text: str) -> bool:
-    """Return whether ``text`` is Latin letters (precomposed), ASCII digits and ``PUNCTUATION`` only."""
+    """Return whether ``text`` holds only what the tests draw, in the fonts loaded here.
+
+    That is letters of Basic Latin, Latin-1 and Latin Extended-A (the accented letters of European names, each one
+    character), ASCII digits and ``PUNCTUATION``; each in the regular and the bold font's cmap.
+    """
+    regular, bold = faces()["regular"].characters, faces()["bold"].characters
     return unicodedata.is_normalized("NFKC", text) and all(
-        char in PUNCTUATION
-        or (char.isascii() and char.isdigit())
-        or (unicodedata.category(char) in ("Lu", "Ll") and unicodedata.name(char, "").startswith("LATIN "))
+        (
+            char in PUNCTUATION
+            or (char.isascii() and char.isdigit())
+            or (unicodedata.category(char) in ("Lu", "Ll") and (char.isascii() or "\u00c0" <= char <= "\u017f"))
+        )
+        and ord(char) in regular
+        and ord(char) in bold
         for char in text
     )
 
@@ -391,10 +397,10 @@ def refusal(*, document: Document, facts: ResultFacts) -> str | None:
         *(line.label for line in facts.components),
     ]
     for text in strings:
-        if not _latin(text) or not all(
-            ord(char) in faces()[name].characters for char in text for name in ("regular", "bold")
-        ):
+        if not _latin(text):
             return f"characters it does not draw: {text!r}"
+    if not all((facts.name, facts.candidate_id, facts.exam_name, facts.centre_name)):
+        return "an empty detail"
     if not set(document_verify_url(document_uuid=document.uuid)) <= URL_CHARACTERS:
         return "characters it does not draw in the verification URL"
     chart = result_chart_svg(facts=facts)
@@ -440,6 +446,7 @@ class Page:
         self.links: list[tuple[tuple[float, float, float, float], str, Element]] = []
         self.images: dict[str, bytes] = {}
         self.pattern: str | None = None
+        self.qr_size = 0  # modules on a side of the QR code's image
         self.bookmarks: list[tuple[int, str, float, float]] = []  # level, title, x and y of the heading's box
 
     def artifact(self, ops: str) -> None:
@@ -468,9 +475,9 @@ class Page:
         parts = []
         for gid, advance, text in zip(glyphs.ids, glyphs.advances, glyphs.texts, strict=True):
             used.setdefault(gid, text)
-            adjust = int(font.widths_1000.get(gid, 0) - advance * 1000 / size)
+            adjust: float = int(font.widths_1000.get(gid, 0) - advance * 1000 / size)
             if spacing:
-                adjust -= round(spacing * 1000 / size, 3)  # type: ignore[assignment]
+                adjust -= round(spacing * 1000 / size, 3)
             parts.append(f"<{gid:04x}>{adjust}")
         return f"BT 1 0 0 -1 {x:f} {y:f} Tm /{font.tag} {size:f} Tf [{''.join(parts)}] TJ ET"
 
@@ -978,7 +985,7 @@ def _qr(page: Page, parent: Element, url: str, x: float, y: float, box: float) -
     size = len(matrix)
     pixels = b"".join(bytes(0 if cell else 255 for cell in row) for row in matrix)
     page.images["qr"] = pixels
-    page.qr_size = size  # type: ignore[attr-defined]
+    page.qr_size = size
     border, padding = 0.5 * PT, 2 * MM
     page.artifact(f"1 1 1 rg {x:f} {y:f} {box:f} {box:f} re f")
     page.frame(x, y, box, box, border, RULE)
@@ -1072,8 +1079,6 @@ def size10_strut() -> float:
 
 def _hatch_matrix(x: float, y: float, scale: float, rx: float, ry: float) -> str:
     """Return the hatching's pattern matrix (rotated 45°, from the rect's corner) in the page's default space."""
-    import math
-
     c = math.cos(math.pi / 4)
     # pattern space -> rotate(45) -> translate(rx, ry) -> the figure's SVG space -> page px -> PDF points
     a, b, cc, d = c, c, -c, c
@@ -1100,7 +1105,7 @@ def _write(page: Page, root: Element, *, title: str, author: str, subject: str) 
     resources = pydyf.Dictionary({"Font": font_refs})
     xobjects = pydyf.Dictionary()
     if "qr" in page.images:
-        size = page.qr_size  # type: ignore[attr-defined]
+        size = page.qr_size
         image = pydyf.Stream(
             [page.images["qr"]],
             pydyf.Dictionary(
@@ -1254,8 +1259,6 @@ def _write(page: Page, root: Element, *, title: str, author: str, subject: str) 
             "Producer": pydyf.String("Results Portal"),
         }
     )
-    import io
-
     out = io.BytesIO()
     pdf.write(out, version=b"1.7", identifier=True, compress=True)
     return out.getvalue()
@@ -1364,8 +1367,6 @@ def _font(pdf: pydyf.PDF, face: Face, used: dict[int, str]) -> Any:
 
 
 def _xmp(title: str) -> str:
-    from xml.sax.saxutils import escape
-
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
