@@ -10,14 +10,14 @@ What it draws: the statement of ``certificates/pdf/statement.html`` for a graded
 strings are Latin letters, digits and a few punctuation marks that the loaded fonts hold, laid out as WeasyPrint
 lays them out on one A4 page. ``refusal`` turns away everything else before drawing: another kind of document, an
 old-style statement, a result without a chart or with an indicator (X, Z, Pending, Withheld), a score below the
-scale, any other character (no fallback font, no right-to-left text, no bidi), a chart element this module does not
-draw, fonts that fontconfig resolves otherwise than to the DejaVu files. While drawing, ``Undrawable`` turns away a
-string that wraps onto more lines than the tests cover, a word wider than its box, a line broken elsewhere than at
-a space, and a page that overflows.
+scale, any other character (no fallback font, no right-to-left text, no bidi), a chart element this module does
+not draw; and every statement where Pango gives WeasyPrint other font files than the ones loaded here. While
+drawing, ``Undrawable`` turns away a string that wraps onto more lines than the tests cover, a word wider than its
+box, a line broken elsewhere than at a space, and a page that overflows.
 
 The statement's layout therefore lives twice, in the template with its stylesheet and here;
 ``certificates/tests/test_pdf_direct.py`` holds them together: for every case the gate accepts, the page image
-must match WeasyPrint's and the extracted text and metadata must be WeasyPrint's.
+must match WeasyPrint's, and the extracted text, metadata, outline and table headers must be WeasyPrint's.
 
 How it draws what WeasyPrint draws:
 - **Fonts**: the files fontconfig gives WeasyPrint for the stylesheet's families (DejaVu Sans, its bold, DejaVu
@@ -32,7 +32,7 @@ How it draws what WeasyPrint draws:
   labels with their halo, the hatching pattern) the way WeasyPrint's SVG drawing writes them.
 - **Tags**: PDF/UA-1 structure (Document, H1/H2, P, Table/TR/TH/TD with scopes, ids and headers, Figure with Alt,
   Caption, Link with its annotation), everything else an Artifact, ToUnicode for every font, XMP with the PDF/UA id;
-  the title, author and subject WeasyPrint writes from the template's head.
+  the title, author and subject WeasyPrint writes from the template's head, and the headings' outline.
 """
 
 import datetime as dt
