@@ -41,6 +41,7 @@ import hashlib
 import io
 import math
 import subprocess
+import threading
 import unicodedata
 import xml.etree.ElementTree as ET  # noqa: S405 - parses only the SVG our own code draws
 from dataclasses import dataclass, field
@@ -154,6 +155,7 @@ class Face:
         self.upem = _hb.hb_face_get_upem(self.face)
         self.font = _hb.hb_font_create(self.face)
         self.buffer = _hb.hb_buffer_create()
+        self.lock = threading.Lock()  # the font's scale and the buffer are set per call: one thread at a time
         from fontTools.ttLib import TTFont
 
         with TTFont(path, lazy=True) as tt:
@@ -179,20 +181,23 @@ class Face:
     def shape(self, text: str, size: float, plain: bool = False) -> Glyphs:
         """Return ``text`` shaped at ``size`` px (Pango's units); ``plain``: no kerning nor ligatures (SVG labels)."""
         scale = round(size * 1024)
-        _hb.hb_font_set_scale(self.font, scale, scale)
-        buffer = self.buffer
-        _hb.hb_buffer_clear_contents(buffer)
         data = text.encode()
-        _hb.hb_buffer_add_utf8(buffer, data, len(data), 0, -1)
-        _hb.hb_buffer_guess_segment_properties(buffer)
-        _hb.hb_shape(self.font, buffer, NO_KERNING if plain else _ffi.NULL, 2 if plain else 0)
-        count = _ffi.new("unsigned int *")
-        infos = _hb.hb_buffer_get_glyph_infos(buffer, count)
-        positions = _hb.hb_buffer_get_glyph_positions(buffer, count)
-        n = count[0]
-        if any(infos[i].codepoint == 0 for i in range(n)):
+        with self.lock:
+            _hb.hb_font_set_scale(self.font, scale, scale)
+            buffer = self.buffer
+            _hb.hb_buffer_clear_contents(buffer)
+            _hb.hb_buffer_add_utf8(buffer, data, len(data), 0, -1)
+            _hb.hb_buffer_guess_segment_properties(buffer)
+            _hb.hb_shape(self.font, buffer, NO_KERNING if plain else _ffi.NULL, 2 if plain else 0)
+            count = _ffi.new("unsigned int *")
+            infos = _hb.hb_buffer_get_glyph_infos(buffer, count)
+            positions = _hb.hb_buffer_get_glyph_positions(buffer, count)
+            n = count[0]
+            ids = tuple(infos[i].codepoint for i in range(n))
+            advances = tuple(positions[i].x_advance / 1024 for i in range(n))
+            clusters = [infos[i].cluster for i in range(n)] + [len(data)]
+        if 0 in ids:
             raise Undrawable(f"a character without a glyph in {self.font_name}: {text!r}")
-        clusters = [infos[i].cluster for i in range(n)] + [len(data)]
         texts = tuple(data[clusters[i] : clusters[i + 1]].decode() for i in range(n))
         # Pango's line-break opportunities (UAX #14, as WeasyPrint lays lines out): after glyph i if before the next.
         attributes = get_log_attrs(text, "en")
@@ -200,12 +205,7 @@ class Face:
         for glyph_text in texts:
             offset += len(glyph_text)
             breaks.append(glyph_text.endswith(" ") if offset == len(text) else bool(attributes[offset].is_line_break))
-        return Glyphs(
-            ids=tuple(infos[i].codepoint for i in range(n)),
-            advances=tuple(positions[i].x_advance / 1024 for i in range(n)),
-            texts=texts,
-            breaks=tuple(breaks),
-        )
+        return Glyphs(ids=ids, advances=advances, texts=texts, breaks=tuple(breaks))
 
     def subset(self, glyph_ids: set[int]) -> bytes:
         """Return the font file with only ``glyph_ids`` (kept at their ids), without hinting, as WeasyPrint does."""

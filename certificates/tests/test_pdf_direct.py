@@ -19,6 +19,7 @@ import os
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -309,6 +310,19 @@ def test_a_failing_direct_writer_leaves_the_statement_to_weasyprint(caplog: pyte
     [record] = [record for record in caplog.records if record.levelno == logging.ERROR]
     assert str(document.uuid) in record.getMessage()
     assert "a bug" in record.exc_text
+
+
+def test_fonts_shape_the_same_in_threads() -> None:
+    """Web workers may render in threads: a font's HarfBuzz buffer is shared, so shaping must not interleave."""
+    face = pdf_direct.faces()["bold"]
+    words = [f"Statement {n} of Results — López García {n * 7}" for n in range(200)]
+    alone = [face.shape.__wrapped__(face, word, 13.3) for word in words]
+
+    def shape_all(_thread: int) -> list[Any]:
+        return [face.shape.__wrapped__(face, word, 13.3) for word in words]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert all(shaped == alone for shaped in pool.map(shape_all, range(4)))
 
 
 def _cpu_ms(render: Any, rounds: int) -> float:
