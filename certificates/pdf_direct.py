@@ -319,7 +319,7 @@ COMPONENT_COUNTS = (3, 4, 5)
 CERTIFICATIONS = ("at", "above", "below", "")  # "": a fail, no band certified
 
 
-def _latin(text: str) -> bool:
+def _drawable(text: str) -> bool:
     """Return whether ``text`` holds only what the tests draw, in the fonts loaded here.
 
     That is letters of Basic Latin, Latin-1 and Latin Extended-A (the accented letters of European names, each one
@@ -358,7 +358,7 @@ def _chart_refusal(svg: str) -> str | None:
                 return "a chart label with parts or another weight"
             if node.get("stroke", "#ffffff") != "#ffffff" or node.get("paint-order", "stroke") != "stroke":
                 return "a chart label drawn otherwise than with a white halo"
-            if not _latin(node.text or ""):
+            if not _drawable(node.text or ""):
                 return f"a chart label in characters it does not draw: {node.text!r}"
         elif len(node) and tag not in ("title", "desc"):
             return f"a chart {tag} with children"
@@ -393,11 +393,12 @@ def refusal(*, document: Document, facts: ResultFacts) -> str | None:
         f"{facts.centre_number} {facts.centre_name}",
         facts.result,
         facts.cefr_level,
+        board_name(),
         board_name().upper(),
         *(line.label for line in facts.components),
     ]
     for text in strings:
-        if not _latin(text):
+        if not _drawable(text):
             return f"characters it does not draw: {text!r}"
     if not all((facts.name, facts.candidate_id, facts.exam_name, facts.centre_name)):
         return "an empty detail"
