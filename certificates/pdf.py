@@ -17,6 +17,7 @@ import base64
 import datetime as dt
 import functools
 import io
+import logging
 import math
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parses only the SVG our own code draws
@@ -33,6 +34,8 @@ from results.legacy_statement import old_style_statement
 from .models import Document
 from .selectors import ResultFacts, certification_is_below, result_chart_svg
 from .tokens import document_verify_url
+
+logger = logging.getLogger(__name__)
 
 QR_ERROR_CORRECTION = "m"
 CHART_WIDTH_MM = 92
@@ -231,9 +234,42 @@ def html_pdf(
 
 
 def document_pdf(*, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date) -> bytes:
-    """Return the PDF of ``document`` showing ``facts``: tagged PDF/UA-1, A4, with its QR code."""
+    """Return the PDF of ``document`` showing ``facts``: tagged PDF/UA-1, A4, with its QR code.
+
+    A statement ``certificates.pdf_direct`` draws exactly is drawn there; anything else, or a statement it fails
+    on, by WeasyPrint (docs/decisions/0018-statements-drawn-without-html.md).
+    """
     kind = Document.Kind(document.kind)
     with translation.override(settings.LANGUAGE_CODE):
+        direct = _drawn_directly(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
+        if direct is not None:
+            return direct
         context = _document_context(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
         html = render_to_string(TEMPLATES[kind], context)
         return html_pdf(html, variant="pdf/ua-1", stylesheet=document_stylesheet(kind), svgs=context["svgs"])
+
+
+def _drawn_directly(
+    *, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date
+) -> bytes | None:
+    """Return the document drawn by ``certificates.pdf_direct``, or None where WeasyPrint must render it.
+
+    A stored statement is never half drawn: whatever the direct writer raises, WeasyPrint renders the statement
+    (and an unexpected error is logged, to be looked into).
+    """
+    try:
+        from . import pdf_direct  # imported here: it imports this module
+    except Exception:
+        logger.exception("certificates.pdf_direct cannot be loaded: WeasyPrint renders every document")
+        return None
+    try:
+        refusal = pdf_direct.refusal(document=document, facts=facts)
+        if refusal is None:
+            return pdf_direct.statement_pdf(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
+    except pdf_direct.Undrawable as undrawable:
+        refusal = str(undrawable)
+    except Exception:
+        logger.exception("The direct writer failed on the statement %s: WeasyPrint renders it", document.uuid)
+        return None
+    logger.debug("Document %s rendered by WeasyPrint: %s", document.uuid, refusal)
+    return None

@@ -8,6 +8,8 @@ old-style one, an amended one; each rendered after another document so that what
 with WeasyPrint rendering the same HTML and stylesheet its plain way: new fonts, the stylesheet parsed for the
 document, SVG text laid out letter by letter. poppler's ``pdftoppm`` draws both at 100 dpi and the pages must match
 within a small tolerance (no pixel may differ by more than a few grey levels over more than 0.1 % of the page).
+Statements are rendered here with the direct writer's gate closed, so that this is WeasyPrint's path (the one
+every refused statement takes); ``test_pdf_direct`` compares the statements drawn without HTML.
 """
 
 import base64
@@ -17,13 +19,14 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.conf import settings
 from django.utils import timezone, translation
 from PIL import Image, ImageChops
 
-from certificates import pdf, pdf_svg
+from certificates import pdf, pdf_direct, pdf_svg
 from certificates.models import Document
 from certificates.selectors import printed_name, result_facts
 from certificates.tests.factories import released_entry
@@ -83,7 +86,8 @@ def _render_both(document: Document, facts: Any, replaces: Document | None = Non
     issued_on = timezone.localdate()
     pdf.document_pdf(document=warm, facts=warm_facts, replaces=None, issued_on=issued_on)  # what is kept is kept now
 
-    new = pdf.document_pdf(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
+    with mock.patch.object(pdf_direct, "refusal", return_value="this test compares WeasyPrint's path"):
+        new = pdf.document_pdf(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
     with translation.override(settings.LANGUAGE_CODE):
         html = pdf.document_html(document=document, facts=facts, replaces=replaces, issued_on=issued_on)
         old = _plain_way(html, pdf.document_css(document.kind))
