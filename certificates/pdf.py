@@ -141,6 +141,41 @@ def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
+def statement_about(facts: ResultFacts, *, charted: bool) -> list[str]:
+    """Return the paragraphs of a modern statement's "About your result" (``charted``: the statement has its
+    chart), for the template and for ``certificates.pdf_direct`` alike."""
+    paragraphs = []
+    if facts.indicator_text:
+        paragraphs.append(facts.indicator_text)
+    elif charted and facts.weighted:
+        paragraphs.append(
+            "Your overall score is (2 × Reading and Writing + Listening + Speaking) ÷ 4, rounded to the nearest whole "
+            "number: the Reading and Writing paper is half of the exam. No paper is passed or failed on its own: "
+            "your result comes from your overall score."
+        )
+    elif charted:
+        paragraphs.append(
+            "Your overall score is the average of your skill scores, rounded to the nearest whole number. No skill is "
+            "passed or failed on its own: your result comes from your overall score."
+        )
+    if facts.certification == "above":
+        paragraphs.append(
+            f"Extended certification: your result is certified at CEFR level {facts.cefr_level}, the level above the "
+            "one the exam is designed to test."
+        )
+    elif facts.certification == "below":
+        paragraphs.append(
+            "Extended certification: you narrowly missed a pass, and your certificate states that you demonstrated "
+            f"ability at CEFR level {facts.cefr_level}."
+        )
+    paragraphs.append(
+        "Your certificate is sent to your exam centre."
+        if facts.certificate
+        else "This result does not lead to a certificate."
+    )
+    return paragraphs
+
+
 def _document_context(
     *, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date
 ) -> dict[str, Any]:
@@ -172,6 +207,7 @@ def _document_context(
             # Sized here: WeasyPrint gives an SVG image its intrinsic height otherwise.
             context["chart_width_mm"] = CHART_WIDTH_MM
             context["chart_height_mm"] = f"{CHART_WIDTH_MM * ratio:.1f}"
+        context["about"] = statement_about(facts, charted=bool(chart))
     return context
 
 

@@ -63,7 +63,7 @@ from results.charts import FONT as CHART_FONTS
 from results.legacy_statement import old_style_statement
 
 from .models import Document
-from .pdf import NO_PAPERS_NOTE, board_name, font_configuration, qr_code
+from .pdf import NO_PAPERS_NOTE, board_name, font_configuration, qr_code, statement_about
 from .selectors import ResultFacts, result_chart_svg
 from .tokens import document_verify_url
 
@@ -854,7 +854,7 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
         + 2 * MM
     )
     size9 = pango_size(9 * PT)
-    for words in _about(facts):
+    for words in statement_about(facts, charted=True):  # the gate lets by only statements with their chart
         top = (
             _paragraph(
                 page,
@@ -928,38 +928,6 @@ def _statement(*, document: Document, facts: ResultFacts, replaces: Document | N
     title = f"Statement of Results — {facts.name} — {facts.exam_name}"
     subject = f"Statement of Results, {facts.exam_name}, {_date(facts.exam_date)}, Candidate ID {facts.candidate_id}"
     return _write(page, root, title=title, author=board, subject=subject)
-
-
-def _about(facts: ResultFacts) -> list[str]:
-    """Return the paragraphs of 'About your result' the template prints for a statement ``refusal`` lets by."""
-    words = []
-    if facts.weighted:
-        words.append(
-            "Your overall score is (2 × Reading and Writing + Listening + Speaking) ÷ 4, rounded to the nearest whole "
-            "number: the Reading and Writing paper is half of the exam. No paper is passed or failed on its own: "
-            "your result comes from your overall score."
-        )
-    else:
-        words.append(
-            "Your overall score is the average of your skill scores, rounded to the nearest whole number. No skill is "
-            "passed or failed on its own: your result comes from your overall score."
-        )
-    if facts.certification == "above":
-        words.append(
-            "Extended certification: your result is certified at CEFR level "
-            f"{facts.cefr_level}, the level above the one the exam is designed to test."
-        )
-    elif facts.certification == "below":
-        words.append(
-            "Extended certification: you narrowly missed a pass, and your certificate states that you demonstrated "
-            f"ability at CEFR level {facts.cefr_level}."
-        )
-    words.append(
-        "Your certificate is sent to your exam centre."
-        if facts.certificate
-        else "This result does not lead to a certificate."
-    )
-    return words
 
 
 def _dashed_box(page: Page, x: float, y: float, w: float, h: float) -> None:

@@ -8,17 +8,14 @@ extracts is the same (so a wording changed in the template and not here fails), 
 reads. Everything else goes to WeasyPrint: other kinds, old-style statements, names in other scripts, a name on
 three lines, and any statement the direct writer fails on.
 
-``PDF_DIRECT_BENCH=1`` also measures the direct statement's CPU beside WeasyPrint's and a minimal WeasyPrint page's
-(issue 22).
+What a statement costs is measured by ``python -m benchmarks bench_pdf`` (``make bench``), never here.
 """
 
 import datetime as dt
 import io
 import logging
-import os
 import subprocess
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -323,44 +320,3 @@ def test_fonts_shape_the_same_in_threads() -> None:
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert all(shaped == alone for shaped in pool.map(shape_all, range(4)))
-
-
-def _cpu_ms(render: Any, rounds: int) -> float:
-    start = time.process_time()
-    for _ in range(rounds):
-        render()
-    return (time.process_time() - start) / rounds * 1000
-
-
-@pytest.mark.skipif(not os.environ.get("PDF_DIRECT_BENCH"), reason="a measurement: PDF_DIRECT_BENCH=1 runs it")
-def test_the_direct_statement_costs() -> None:
-    from weasyprint import HTML
-
-    document, facts = _statement()
-
-    def direct() -> bytes:
-        return pdf.document_pdf(document=document, facts=facts, replaces=None, issued_on=ISSUED_ON)
-
-    def weasyprint() -> bytes:
-        return _weasyprint_pdf(document, facts)
-
-    def minimal() -> bytes | None:
-        return HTML(string=MINIMAL).write_pdf()
-
-    renders = {"direct": direct, "weasyprint": weasyprint, "minimal": minimal}
-    for render in renders.values():
-        render()
-        render()
-    rounds = int(os.environ.get("PDF_DIRECT_ROUNDS", "60"))
-    totals = dict.fromkeys(renders, 0.0)
-    for _ in range(3):  # alternating, so that a change in the machine's load touches all three
-        for name, render in renders.items():
-            totals[name] += _cpu_ms(render, rounds // 3)
-    ms = {name: total / 3 for name, total in totals.items()}
-    print(  # noqa: T201 - the measurement is the point
-        f"\nCPU ms per document over {rounds} renders each: document_pdf drawing directly {ms['direct']:.2f}, "
-        f"WeasyPrint {ms['weasyprint']:.2f}, minimal page {ms['minimal']:.2f}; "
-        f"direct = {ms['minimal'] / ms['direct']:.2f} x the minimal page's rate (goal >= 0.25), "
-        f"WeasyPrint = {ms['minimal'] / ms['weasyprint']:.3f} x; "
-        f"sizes {len(direct()):,} vs {len(weasyprint()):,} bytes"
-    )
