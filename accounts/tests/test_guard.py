@@ -346,6 +346,45 @@ def test_a_guarded_try_takes_a_small_fixed_number_of_queries(
         assert fail(lambda: secret_try(OTHER_ID, RIGHT)).reason == "locked"
 
 
+def _second_waits_for_the_firsts_turn(
+    first: Callable[[], None], second: Callable[[], None], *, comparing: threading.Event, release: threading.Event
+) -> None:
+    """Run ``first`` in a thread until it holds the turn (it sets ``comparing``, then waits for ``release``), then
+    ``second`` in another; once ``second``'s connection waits on a lock, release ``first`` and wait for both."""
+    backend: list[int] = []
+
+    def in_thread(attempt: Callable[[], None], *, note_backend: bool) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                if note_backend:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_backend_pid()")
+                        backend.append(cursor.fetchone()[0])
+                attempt()
+            finally:
+                close_thread_connections()
+
+        return run
+
+    def waits_on_a_lock() -> bool:
+        if not backend:
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [backend[0]])
+            row = cursor.fetchone()
+        return row is not None and row[0] == "Lock"
+
+    holding = threading.Thread(target=in_thread(first, note_backend=False))
+    holding.start()
+    assert comparing.wait(timeout=10)
+    waiting = threading.Thread(target=in_thread(second, note_backend=True))
+    waiting.start()
+    wait_until(waits_on_a_lock, timeout=10, message="the second try never waited for the ID's turn")
+    release.set()
+    holding.join()
+    waiting.join()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_lock_state_read_with_the_turn_sees_the_lock_committed_while_waiting() -> None:
     """The state is read by the second statement of the query string, once the turn is granted: a right secret
@@ -365,39 +404,14 @@ def test_the_lock_state_read_with_the_turn_sees_the_lock_committed_while_waiting
             guard_check(kind="secret", identifier=KNOWN_ID, ip=IP, purpose="api", verify=slow_wrong)
         except GuardFailure as error:
             answers.append(error.reason)
-        finally:
-            close_thread_connections()
-
-    backend: list[int] = []
 
     def right_secret() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend.append(cursor.fetchone()[0])
         try:
             guard_check(kind="secret", identifier=KNOWN_ID, ip=IP, purpose="api", verify=compared.append)
         except GuardRefusal as error:
             answers.append(error.reason)
-        finally:
-            close_thread_connections()
 
-    def waits_on_a_lock() -> bool:
-        if not backend:
-            return False
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [backend[0]])
-            row = cursor.fetchone()
-        return row is not None and row[0] == "Lock"
-
-    failing = threading.Thread(target=fifth_failure)
-    failing.start()
-    assert comparing.wait(timeout=10)
-    waiting = threading.Thread(target=right_secret)
-    waiting.start()
-    wait_until(waits_on_a_lock, timeout=10, message="the second try never waited for the ID's turn")
-    release.set()
-    failing.join()
-    waiting.join()
+    _second_waits_for_the_firsts_turn(fifth_failure, right_secret, comparing=comparing, release=release)
 
     assert sorted(answers) == ["failed", "locked"]
     assert compared == []
@@ -603,47 +617,20 @@ def test_a_try_whose_read_goes_with_the_turn_waits_its_turn_and_sees_the_lock_co
     _driver_clean()
     comparing, release = threading.Event(), threading.Event()
     compared: list[str] = []
-    backend: list[int] = []
 
     def slow_wrong(cid: str, rows: Any) -> None:
         comparing.set()
         release.wait(timeout=10)
 
-    def first() -> None:
-        try:
-            _lookup_try(slow_wrong, answers)
-        finally:
-            close_thread_connections()
-
     def right(cid: str, rows: Any) -> str:
         compared.append(cid)
         return "match"
 
-    def second() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend.append(cursor.fetchone()[0])
-        try:
-            _lookup_try(right, answers)
-        finally:
-            close_thread_connections()
-
-    def waits() -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [backend[0] if backend else 0]
-            )
-            row = cursor.fetchone()
-        return row is not None and row[0] == "Lock"
-
-    a = threading.Thread(target=first)
-    a.start()
-    assert comparing.wait(timeout=10)
-    b = threading.Thread(target=second)
-    b.start()
-    wait_until(waits, timeout=10, message="the second try never waited for the turn")
-    release.set()
-    a.join()
-    b.join()
+    _second_waits_for_the_firsts_turn(
+        lambda: _lookup_try(slow_wrong, answers),
+        lambda: _lookup_try(right, answers),
+        comparing=comparing,
+        release=release,
+    )
     assert sorted(answers[4:]) == ["failed", "locked"] and compared == []
     _driver_clean()
