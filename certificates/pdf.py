@@ -130,10 +130,24 @@ def print_safe_svg(svg: str) -> tuple[str, str, float]:
             for name in ("stroke", "stroke-width", "paint-order"):
                 child.attrib.pop(name, None)
             parent.insert(index, halo)
-    desc = root.find(f"{{{SVG_NS}}}desc")
-    description = re.sub(r"\s+", " ", desc.text or "").strip() if desc is not None else ""
     _x, _y, width, height = (float(n) for n in root.get("viewBox", "0 0 1 1").split())
-    return ET.tostring(root, encoding="unicode"), description, height / width
+    return ET.tostring(root, encoding="unicode"), svg_description(root), height / width
+
+
+def svg_description(root: ET.Element) -> str:
+    """Return the description of a parsed SVG (its ``desc``, spaces collapsed): the image's alternative text."""
+    desc = root.find(f"{{{SVG_NS}}}desc")
+    return re.sub(r"\s+", " ", desc.text or "").strip() if desc is not None else ""
+
+
+def chart_height_mm(ratio: float) -> str:
+    """Return the printed chart's height in millimetres for its height ÷ width, to a tenth (its width is fixed)."""
+    return f"{CHART_WIDTH_MM * ratio:.1f}"
+
+
+def qr_alt(url: str) -> str:
+    """Return the alternative text of a document's QR code."""
+    return f"QR code: check this document online at {url}"
 
 
 def svg_data_uri(svg: str) -> str:
@@ -192,6 +206,7 @@ def _document_context(
         "verify_url": verify_url,
         "verify_home": f"{settings.SITE_URL}/verify/",
         "qr_src": qr_png_data_uri(verify_url),
+        "qr_alt": qr_alt(verify_url),
         "certified_below": certification_is_below(facts),
         "no_papers_note": NO_PAPERS_NOTE,
         "seal_src": seal_src,
@@ -206,7 +221,7 @@ def _document_context(
             context["svgs"][context["chart_src"]] = svg
             # Sized here: WeasyPrint gives an SVG image its intrinsic height otherwise.
             context["chart_width_mm"] = CHART_WIDTH_MM
-            context["chart_height_mm"] = f"{CHART_WIDTH_MM * ratio:.1f}"
+            context["chart_height_mm"] = chart_height_mm(ratio)
         context["about"] = statement_about(facts, charted=bool(chart))
     return context
 
@@ -285,6 +300,9 @@ def document_pdf(*, document: Document, facts: ResultFacts, replaces: Document |
         return html_pdf(html, variant="pdf/ua-1", stylesheet=document_stylesheet(kind), svgs=context["svgs"])
 
 
+_direct_unavailable = False  # set when certificates.pdf_direct failed to load: it is not tried again
+
+
 def _drawn_directly(
     *, document: Document, facts: ResultFacts, replaces: Document | None, issued_on: dt.date
 ) -> bytes | None:
@@ -293,9 +311,13 @@ def _drawn_directly(
     A stored statement is never half drawn: whatever the direct writer raises, WeasyPrint renders the statement
     (and an unexpected error is logged, to be looked into).
     """
+    global _direct_unavailable  # noqa: PLW0603 - once per process
+    if _direct_unavailable:
+        return None
     try:
         from . import pdf_direct  # imported here: it imports this module
     except Exception:
+        _direct_unavailable = True
         logger.exception("certificates.pdf_direct cannot be loaded: WeasyPrint renders every document")
         return None
     try:

@@ -112,8 +112,8 @@ def _bookmarks(pdf_bytes: bytes) -> list[Any]:
     return entries(reader.outline)
 
 
-def _cell_headers(pdf_bytes: bytes) -> list[list[str]]:
-    """Return, for each TD of the structure tree in order, the roles of the cells its /Headers name."""
+def _structure(pdf_bytes: bytes) -> list[Any]:
+    """Return the elements of the structure tree, in order."""
     elements: list[Any] = []
 
     def walk(node: Any) -> None:
@@ -126,6 +126,17 @@ def _cell_headers(pdf_bytes: bytes) -> list[list[str]]:
                 walk(kid)
 
     walk(PdfReader(io.BytesIO(pdf_bytes)).trailer["/Root"]["/StructTreeRoot"])
+    return elements
+
+
+def _alternative_texts(pdf_bytes: bytes) -> list[str]:
+    """Return the alternative texts of the structure tree's elements (the QR code's, the chart's), in order."""
+    return [str(element["/Alt"]) for element in _structure(pdf_bytes) if "/Alt" in element]
+
+
+def _cell_headers(pdf_bytes: bytes) -> list[list[str]]:
+    """Return, for each TD of the structure tree in order, the roles of the cells its /Headers name."""
+    elements = _structure(pdf_bytes)
     by_id = {str(element["/ID"]): element for element in elements if "/ID" in element}
     return [
         [str(by_id[str(header)]["/S"]) for header in element.get("/A", {}).get("/Headers", [])]
@@ -151,6 +162,9 @@ def _assert_drawn_as_weasyprint_draws_it(document: Document, facts: Any, replace
     # Each data cell names its headers, as WeasyPrint tags them: the row's, and the column's in the scores.
     assert _cell_headers(direct) == _cell_headers(weasyprint)
     assert _cell_headers(direct) == [["/TH"]] * 5 + [["/TH", "/TH"]] * (len(facts.components) + 1)
+    # pdftotext does not read them: the QR code's and the chart's alternative texts, compared here.
+    assert _alternative_texts(direct) == _alternative_texts(weasyprint)
+    assert len(_alternative_texts(direct)) == 2
 
 
 def _format_date(scale: ScaleExam) -> dt.date:
@@ -265,8 +279,10 @@ def _old_style_statement() -> tuple[Document, Any]:
         _old_style_statement,
         lambda: _document(Document.Kind.CERTIFICATE, "Ana", "López García"),
         lambda: _statement(grade="X", overall=None, cefr=""),
+        lambda: _statement("Ana", "López  García"),  # WeasyPrint collapses the spaces
+        lambda: _statement("", "Sukarno"),  # one name: printed " Sukarno", its space collapsed by WeasyPrint
     ],
-    ids=["chinese", "arabic", "greek", "old-style", "certificate", "indicator"],
+    ids=["chinese", "arabic", "greek", "old-style", "certificate", "indicator", "two-spaces", "one-name"],
 )
 def test_the_gate_leaves_other_documents_to_weasyprint(refused: Any) -> None:
     document, facts = refused()
@@ -294,6 +310,21 @@ def test_a_name_laid_out_otherwise_is_left_to_weasyprint(first_name: str, last_n
     rendered = pdf.document_pdf(document=document, facts=facts, replaces=None, issued_on=ISSUED_ON)
     assert _producer(rendered).startswith("WeasyPrint")
     assert _text(rendered) == _text(_weasyprint_pdf(document, facts))
+
+
+def test_versions_the_writer_was_not_compared_with_leave_every_statement_to_weasyprint() -> None:
+    document, facts = _statement()
+    assert pdf_direct.refusal(document=document, facts=facts) is None
+    pdf_direct._versions_tested.cache_clear()
+
+    try:
+        with mock.patch.dict(pdf_direct.TESTED_VERSIONS, {"weasyprint": {"0.1"}}):
+            assert "version" in (pdf_direct.refusal(document=document, facts=facts) or "")
+            rendered = pdf.document_pdf(document=document, facts=facts, replaces=None, issued_on=ISSUED_ON)
+    finally:
+        pdf_direct._versions_tested.cache_clear()
+
+    assert _producer(rendered).startswith("WeasyPrint")
 
 
 def test_a_failing_direct_writer_leaves_the_statement_to_weasyprint(caplog: pytest.LogCaptureFixture) -> None:
