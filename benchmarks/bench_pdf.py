@@ -4,9 +4,14 @@ Ours: ``certificates.pdf.document_pdf`` for a released B2 First result with its 
 task calls it (facts read through the certificates selectors, QR code, chart, seal), without storing the file.
 Floor: WeasyPrint writing a one-page PDF of a single paragraph. Statements are rendered once by a Celery task
 and served from storage, so this sizes the render workers, not the web tier (docs/scaling.md).
+
+That statement is one the direct writer draws (``certificates.pdf_direct``, ADR 0018). A second line, without a
+goal, gives the same statement rendered by WeasyPrint: what the statements the gate refuses (other scripts,
+old-style statements) still cost.
 """
 
 import datetime as dt
+from unittest import mock
 
 from .core import Figure, rate
 from .data import candidate_id
@@ -46,10 +51,18 @@ def run() -> list[Figure]:
         return [Figure.skip(NAME, f"document_pdf failed: {type(error).__name__}: {error}")]
     if not pdf.startswith(b"%PDF"):
         return [Figure.skip(NAME, "document_pdf did not return a PDF")]
+    from certificates import pdf_direct
+
+    def by_weasyprint() -> bytes:
+        with mock.patch.object(pdf_direct, "refusal", return_value="measured as a refused statement"):
+            return render()
+
     HTML(string=MINIMAL).write_pdf()
+    by_weasyprint()
     ours = rate(render, seconds=6, at_least=3)
     floor = rate(lambda: HTML(string=MINIMAL).write_pdf(), seconds=4, at_least=3)
-    say(f"pdf: ours {ours:.1f}/s ({len(pdf):,} bytes), minimal page {floor:.1f}/s")
+    weasyprint = rate(by_weasyprint, seconds=4, at_least=3)
+    say(f"pdf: ours {ours:.1f}/s ({len(pdf):,} bytes), by WeasyPrint {weasyprint:.1f}/s, minimal page {floor:.1f}/s")
     return [
         Figure(
             f"{NAME} (one process)",
@@ -58,5 +71,6 @@ def run() -> list[Figure]:
             floor,
             target=f"≥ {TARGET:g} × a minimal WeasyPrint page",
             met=ours >= TARGET * floor,
-        )
+        ),
+        Figure(f"{NAME} by WeasyPrint, as a refused statement (one process)", "/s", weasyprint, floor),
     ]
