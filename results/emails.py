@@ -119,6 +119,7 @@ def outgoing_emails_create(*, result_ids: Iterable[int], kind: str, now: dt.date
             account__user__is_active=True,
         )
         .exclude(account__user__email="")
+        .order_by()
         .values_list("account_id", "entry_id", "entry__result__pk", "entry__result__version")
     )
     if links:

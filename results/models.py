@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -135,8 +136,15 @@ class OutgoingEmail(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
+    # Indexed by the leading column of "outgoing_email_once_per_event" (its own index would be written again on
+    # every one of the release's rows for nothing).
     account = models.ForeignKey(
-        "candidates.CandidateAccount", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+        "candidates.CandidateAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="emails",
+        db_index=False,
     )
     result = models.ForeignKey(Result, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -145,12 +153,13 @@ class OutgoingEmail(models.Model):
     # The database defaults let the release's bulk INSERT (results.emails) leave these columns out.
     address = models.EmailField(blank=True, default="", db_default="")
     language = models.CharField(max_length=10, blank=True, default="", db_default="")
-    source_key = models.CharField(
-        max_length=100, null=True, blank=True, unique=True, help_text="The event this email tells of; once each."
+    # NULL, not "": a candidate's email has no source key, and the unique index below leaves those rows out.
+    source_key = models.CharField(  # noqa: DJ001
+        max_length=100, null=True, blank=True, help_text="The event this email tells of; once each."
     )
     context = models.JSONField(null=True, blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -165,8 +174,16 @@ class OutgoingEmail(models.Model):
             models.UniqueConstraint(
                 fields=["account", "result", "kind", "result_version"], name="outgoing_email_once_per_event"
             ),
+            # Partial, like the user's index below: a candidate's email (the release writes 5 000 at a time) has
+            # neither, and an index entry for its NULL is a write that nothing ever reads.
+            models.UniqueConstraint(
+                fields=["source_key"], condition=Q(source_key__isnull=False), name="outgoing_email_once_per_source"
+            ),
         ]
-        indexes = [models.Index(fields=["state", "created_at"])]
+        indexes = [
+            models.Index(fields=["state", "created_at"]),
+            models.Index(fields=["user"], condition=Q(user__isnull=False), name="outgoing_email_user"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} email {self.pk} ({self.state})"

@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.backends import _user_with_account_sql
-from results.models import OutgoingEmail, Result
+from results.models import OutgoingEmail
 from results.selectors import _statement_fingerprint
 from results_portal.prepared import PreparedQuery, prepared_queries_made
 from web.candidate.dashboard import _dashboard_lines
@@ -53,6 +53,16 @@ def _scans(sql: str, params: list[Any] | tuple[Any, ...], *, generic: str = "") 
         for node in _nodes(plan[0]["Plan"])
         if node["Node Type"] in {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Index Scan"}
     ]
+
+
+def _sorts(sql: str, params: list[Any] | tuple[Any, ...]) -> list[str]:
+    """Return the sort nodes (a sort, an incremental sort) of this query's plan."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        row = cursor.fetchone()
+    plan = row[0] if isinstance(row[0], list) else json.loads(row[0])
+    return [node["Node Type"] for node in _nodes(plan[0]["Plan"]) if "Sort" in node["Node Type"]]
 
 
 def _assert_indexed(
@@ -128,10 +138,14 @@ def test_the_guards_lock_state_uses_an_index() -> None:
     _assert_kept_plan_indexed(_lock_state_rows, kind="login", identifier="ABC123")
 
 
-def test_the_release_jobs_due_results_query_uses_an_index() -> None:
-    query = Result.objects.filter(status=Result.Status.READY, released_at__lte=timezone.now()).values_list("pk")
+def test_the_release_jobs_batch_of_due_results_is_read_in_an_indexs_order() -> None:
+    """Indexed, and in the index's order: a sort would read every due result for each batch of 5 000."""
+    from results.services import _due_results_batch
+
+    query = _due_results_batch(moment=timezone.now())
 
     _assert_indexed(*query.query.sql_with_params())
+    assert not _sorts(*query.query.sql_with_params())
 
 
 def test_the_outbox_claim_uses_an_index() -> None:
