@@ -33,9 +33,9 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _nodes(child)
 
 
-def _scans(sql: str, params: list[Any] | tuple[Any, ...], *, generic: str = "") -> list[tuple[str, str, bool]]:
-    """Return (node type, table or index, looked up by a condition) of every scan in the plan of this query
-    (``generic``: the argument types of ``sql``, planned as a generic plan for any values: ``params`` unused)."""
+def _plan(sql: str, params: list[Any] | tuple[Any, ...], *, generic: str = "") -> dict[str, Any]:
+    """Return the root node of this query's plan (``generic``: the argument types of ``sql``, planned as a generic
+    plan for any values: ``params`` unused)."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         if generic:
@@ -48,21 +48,21 @@ def _scans(sql: str, params: list[Any] | tuple[Any, ...], *, generic: str = "") 
             cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
             row = cursor.fetchone()
     plan = row[0] if isinstance(row[0], list) else json.loads(row[0])
+    return plan[0]["Plan"]  # type: ignore[no-any-return]
+
+
+def _scans(sql: str, params: list[Any] | tuple[Any, ...], *, generic: str = "") -> list[tuple[str, str, bool]]:
+    """Return (node type, table or index, looked up by a condition) of every scan in the plan of this query."""
     return [
         (node["Node Type"], node.get("Relation Name", node.get("Index Name", "")), "Index Cond" in node)
-        for node in _nodes(plan[0]["Plan"])
+        for node in _nodes(_plan(sql, params, generic=generic))
         if node["Node Type"] in {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Index Scan"}
     ]
 
 
 def _sorts(sql: str, params: list[Any] | tuple[Any, ...]) -> list[str]:
     """Return the sort nodes (a sort, an incremental sort) of this query's plan."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        row = cursor.fetchone()
-    plan = row[0] if isinstance(row[0], list) else json.loads(row[0])
-    return [node["Node Type"] for node in _nodes(plan[0]["Plan"]) if "Sort" in node["Node Type"]]
+    return [node["Node Type"] for node in _nodes(_plan(sql, params)) if "Sort" in node["Node Type"]]
 
 
 def _assert_indexed(
