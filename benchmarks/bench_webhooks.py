@@ -3,7 +3,7 @@
 Ours: ``EVENTS`` delivery events (10 000) for ``ENDPOINTS`` organisations (20), one endpoint each, are recorded
 in one transaction by ``verification.deliveries.delivery_events_record`` (what the dispatch of an amendment to
 every organisation that received the result does): the events, one ``WebhookMessage`` per event, and, after
-commit, one flush task per endpoint. A real Celery worker (prefork, four processes per core, Redis broker, the
+commit, one flush task per endpoint. A real Celery worker (``infra.celery_worker``, the
 ``celery`` and ``webhooks`` queues) sends each endpoint's messages in order (``webhook_endpoint_flush``), each
 signed, to a receiver on 127.0.0.1 (``benchmarks/webhook_receiver.py``, a separate process) that checks every
 signature with the ``standardwebhooks`` library. Timed from the commit to the last event accepted; then every

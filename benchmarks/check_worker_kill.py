@@ -5,8 +5,8 @@ accepted edge of docs/decisions/0005-results-email-outbox.md: messages the SMTP 
 rows were written down (each in the sent journal at once, then marked SENT in batches; the recovery job marks
 what the journal holds), sent again with the same Message-ID (at most one per killed pool process).
 
-Steps: release 10 000 results (× BENCH_SCALE, at least 1 000) with a real worker (prefork, four processes per
-core) sending to the SMTP sink; when about a third have arrived, SIGKILL the worker's whole process group
+Steps: release 10 000 results (× BENCH_SCALE, at least 1 000) with a real worker (``infra.celery_worker``)
+sending to the SMTP sink; when about a third have arrived, SIGKILL the worker's whole process group
 (main process and pool, as the OOM killer or a failed node does); start a new worker, which takes the tasks
 still in the broker, until nothing changes; stop it. The killed worker's claimed rows stay SENDING, and the
 rows of tasks it had received but not started stay QUEUED (Redis gives unacknowledged tasks back only after the

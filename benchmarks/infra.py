@@ -40,7 +40,8 @@ SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 CORES = os.cpu_count() or 1
 # gunicorn's advice for sync workers: 2 × cores + 1 (pages wait on PostgreSQL and Redis as much as they compute).
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", str(2 * CORES + 1)))
-# The `celery` queue's pool: four processes per core, as docker-compose.yml's worker (ADR 0005, point 9).
+# The `celery` queue's pool: four processes per core, as docker-compose.yml's worker: an email task spends most of
+# its time waiting on SMTP, Redis and PostgreSQL (docs/decisions/0005-results-email-outbox.md, point 9).
 TASK_WORKERS = int(os.environ.get("BENCH_TASK_WORKERS", str(4 * CORES)))
 SECRET_KEY = "benchmark-only-secret-key-" + "x" * 40  # noqa: S105 - a throwaway key for local benchmark servers
 # The web tier reaches PostgreSQL through PgBouncer in transaction pooling mode, as in production (docs/scaling.md);
@@ -365,9 +366,8 @@ def celery_worker(
 ) -> Service:
     """Start a Celery worker for ``queues`` (comma-separated) as production does and wait until it takes tasks.
 
-    Prefork pool with four processes per core (unless ``concurrency`` or BENCH_TASK_WORKERS says otherwise), as
-    docker-compose.yml's ``worker``: an email task spends most of its time waiting on SMTP, Redis and PostgreSQL
-    (docs/decisions/0005-results-email-outbox.md).
+    Prefork pool of ``TASK_WORKERS`` processes (unless ``concurrency`` says otherwise), Redis broker, as
+    docker-compose.yml's ``worker``.
     """
     if concurrency is None:
         concurrency = TASK_WORKERS
