@@ -17,7 +17,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 from accounts.models import AuditEvent
 from centres.tests.factories import EntryFactory, ExamSessionFactory
 from results.imports import RESULT_COLUMNS, ImportRejected, results_import
-from results.models import ComponentScore, OutgoingEmail, Result, ResultAmendment
+from results.models import ComponentScore, OutgoingEmail, Result, ResultAmendment, ResultEvent
 from results.selectors import Audience, entry_is_pending, results_visible
 from results.services import HOLD_REASON_REQUIRED, result_hold, result_unhold, results_release_due
 from results.tests.factories import FCE_SCORES, account_for
@@ -173,6 +173,32 @@ def test_release_sends_one_email_per_candidate_however_often_it_runs(
     assert OutgoingEmail.objects.filter(state=OutgoingEmail.State.SENT).count() == 2
     for message in mail.outbox:
         assert not re.search(r"\b176\b", message.body) and "Grade B" not in message.body
+
+
+def test_release_starts_with_a_small_batch_and_doubles_it_up_to_the_cap(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    """The first emails are queued once a small first batch commits, not after a full one (results day)."""
+    session = _open_session()
+    entries = [EntryFactory(session=session) for _ in range(13)]
+    for entry in entries:
+        account_for(entry)
+    results_import(text=_csv(*entries))
+
+    with (
+        mock.patch("results.services.RELEASE_FIRST_BATCH_SIZE", 2),
+        mock.patch("results.services.RELEASE_BATCH_SIZE", 5),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        released = results_release_due()
+
+    batches = (
+        ResultEvent.objects.filter(kind=ResultEvent.Kind.RELEASED).order_by("pk").values_list("result_ids", flat=True)
+    )
+    assert released == 13
+    assert [len(ids) for ids in batches] == [2, 4, 5, 2]
+    assert sorted(pk for ids in batches for pk in ids) == sorted(Result.objects.values_list("pk", flat=True))
+    assert len(mail.outbox) == 13
 
 
 def test_q_after_the_window_end_without_a_result() -> None:
