@@ -11,8 +11,9 @@ import redis
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.core import mail
 from django.core.mail.backends import locmem
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from pytest_django import DjangoCaptureOnCommitCallbacks
@@ -598,6 +599,23 @@ def test_the_email_is_in_the_account_language() -> None:
     assert "Iniciar sesión en Results Online" in html
     assert date in message.body
     assert "http://127.0.0.1:8000/es/results/login/" in message.body
+
+
+def test_create_returns_the_rows_it_wrote_without_reading_the_outbox_when_all_are_new() -> None:
+    """The release's case: every row is new, so the INSERT's own ids are the QUEUED rows (docs/scaling.md)."""
+    results = [_result(_account()) for _ in range(3)]
+
+    with CaptureQueriesContext(connection) as first:
+        ids = outgoing_emails_create(result_ids=[r.pk for r in results], kind=RELEASED)
+    with CaptureQueriesContext(connection) as again:
+        repeated = outgoing_emails_create(result_ids=[r.pk for r in results], kind=RELEASED)
+
+    assert ids == sorted(OutgoingEmail.objects.filter(result__in=results).values_list("pk", flat=True))
+    assert len(ids) == 3
+    reads = [q["sql"] for q in first.captured_queries if q["sql"].startswith("SELECT") and "outgoingemail" in q["sql"]]
+    assert reads == []
+    assert repeated == ids, "rows written before are read back, still QUEUED"
+    assert any(q["sql"].startswith("SELECT") and "outgoingemail" in q["sql"] for q in again.captured_queries)
 
 
 def test_create_runs_the_same_queries_for_10_or_100_results(
