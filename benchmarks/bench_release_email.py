@@ -4,10 +4,10 @@ Ours, timed from the release to the ``EMAIL_SAMPLE``-th message (20 000) accepte
 (``benchmarks/smtp_sink.py``; sending all 100 000 at this machine's rate would take most of the ten minutes
 ``make bench`` may use, and the rate is steady once the first tasks run):
 ``results_release_due`` (what beat runs every minute) marks the due results RELEASED and writes one
-``OutgoingEmail`` per candidate in batches of 5 000, queuing a send task per 500 emails after each commit; a
-real Celery worker (``infra.celery_worker``, as production runs it) claims, renders (text + HTML, the candidate's
-language) and sends them over one SMTP connection per task, writing each accepted email to the sent journal
-(Redis) before the next and marking them SENT in PostgreSQL fifty at a time. The floor: smtplib
+``OutgoingEmail`` per candidate in batches (``results.services``' sizes), queuing a send task per 500 emails
+after each commit; a real Celery worker (``infra.celery_worker``, as production runs it) claims, renders (text +
+HTML, the candidate's language) and sends them over one SMTP connection per task, writing each accepted email to
+the sent journal (Redis) before the next and marking them SENT in PostgreSQL fifty at a time. The floor: smtplib
 sending the same number of messages, of the same size (one of ours, rendered), to the same sink over one
 connection (in four rounds of a quarter, the fastest round's rate kept: a single process is easily slowed on a
 shared machine). The release (100 000 results RELEASED, 100 000 outbox rows written, tasks queued) runs in a
